@@ -1,0 +1,1 @@
+"""Pure functions of the decision: no I/O, no clock; the evaluation date is always an argument."""

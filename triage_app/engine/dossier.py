@@ -1,0 +1,190 @@
+"""One walk through a protocol: the case, what it implies (computed once, on demand) and the trace.
+
+A :class:`Dossier` is the *model* of the protocol's ``transitions.Machine``: it carries the
+``state`` attribute. Derived facts (duration class, eligibility, fired criteria…) are cached
+properties, so the predicates named in the YAML give the same answer whatever the stage order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from triage_app.domain.dates import age_en_annees, classe_duree, jours_entre
+from triage_app.domain.scores import score_chronicite, zones_positives
+from triage_app.errors import ParametreIntrouvable
+from triage_app.models.case import Cas
+from triage_app.models.protocol import Critere, Etat, Protocole, Question, Regle
+
+if TYPE_CHECKING:
+    from transitions import Machine
+    from transitions.core import Event
+
+    from triage_app.loading.registry import Registre
+
+
+@dataclass(frozen=True)
+class ProtocoleCompile:
+    """A validated protocol with its look-up tables and its machine, built once per process."""
+
+    modele: Protocole
+    empreinte: str
+    questions: dict[str, Question]
+    criteres: dict[str, tuple[Critere, ...]]
+    seuils: dict[str, float | int]
+    etats: dict[str, Etat]
+    machine: Machine
+    evenements: dict[str, Event]
+    requises_toujours: tuple[str, ...]
+    defauts: dict[str, Any]
+
+
+class Dossier:
+    """Model of the machine for one case: ``state``, the derived facts and the ``trace``."""
+
+    def __init__(self, cas: Cas, protocole: ProtocoleCompile, registre: Registre,
+                 predicats: dict[str, Callable[[Dossier], bool]]) -> None:
+        self.cas = cas
+        self.p = protocole
+        self.registre = registre
+        self.predicats = predicats
+        self.jour: date = cas.date_consultation
+        self.state: str = protocole.modele.etat_initial
+        self.reponses: dict[str, Any] = {**protocole.defauts, **{k: v for k, v in cas.reponses.items()
+                                                                if v is not None}}
+        self.age = age_en_annees(cas.patient.date_naissance, self.jour)
+        self.jours = jours_entre(cas.episode.date_debut, self.jour)
+        self.trace: list[dict[str, Any]] = []
+        # Filled by the outcome stage.
+        self.orientation: str | None = None
+        self.seances: dict[str, int] | None = None
+        self.voie: str | None = None
+        self.lignes: list[dict[str, Any]] = []
+        self.remarques: list[str] = []
+        self.prescriptions: list[str] = []
+        self.avis = False
+
+    # -- helpers -----------------------------------------------------------------------------
+    def noter(self, question: str | None, reponse: Any, regle: str, source: str | None) -> None:
+        """Append a step to the trace, in the current state."""
+        self.trace.append({"etat": self.state, "question": question, "reponse": reponse, "regle": regle,
+                           "source": source})
+
+    def seuil(self, nom: str) -> Any:
+        """A threshold of the protocol (its presence is checked at load time)."""
+        return self.p.seuils[nom]
+
+    def parametre(self, pid: str) -> Any:
+        """A dated parameter's value at the consultation date (may raise :class:`ParametreIntrouvable`)."""
+        return self.registre.parametres[pid].valeur_au(self.jour)
+
+    def parametre_ou(self, pid: str, defaut: Any) -> Any:
+        """A dated parameter's value, or ``defaut`` when it has none at this date."""
+        try:
+            return self.parametre(pid)
+        except ParametreIntrouvable:
+            return defaut
+
+    def verifie(self, regle: Regle | str) -> bool:
+        """Evaluate an allow-listed predicate by name."""
+        nom = regle if isinstance(regle, str) else regle.condition
+        return self.predicats[nom](self)
+
+    # -- derived facts -----------------------------------------------------------------------
+    @cached_property
+    def classe_duree(self) -> str | None:
+        d = self.p.modele.duree
+        if d is None:
+            return None
+        return classe_duree(self.cas.episode.date_debut, self.jour, self.seuil(d.aigue_moins_de_jours),
+                            self.seuil(d.chronique_des_mois))
+
+    @cached_property
+    def recidivante(self) -> bool | None:
+        r = self.p.modele.recidive
+        if r is None:
+            return None
+        return self.cas.episode.episodes_anterieurs_12_mois >= self.seuil(r.episodes_min)
+
+    @cached_property
+    def score(self) -> tuple[str | None, int | None, int | None]:
+        s = self.p.modele.score_chronicite
+        if s is None:
+            return None, None, None
+        return score_chronicite(self.reponses, [(i.question, i.points_si) for i in s.items], s.sous_score,
+                                s.total_faible_max, s.sous_score_eleve_min)
+
+    @cached_property
+    def ottawa_applicable(self) -> bool:
+        o = self.p.modele.ottawa
+        if o is None:
+            return False
+        if self.jours > self.seuil(o.fenetre_jours):
+            return False
+        # An unanswered contra-indication does not rule the Ottawa rules out (the safer reading).
+        return not any(self.reponses.get(q) is True for q in o.non_applicable_si)
+
+    @cached_property
+    def radiographie(self) -> str | None:
+        o = self.p.modele.ottawa
+        if o is None or not self.ottawa_applicable:
+            return None
+        zones = zones_positives(self.reponses, [(z.id, z.douleur, z.signes) for z in o.zones])
+        return "_et_".join(zones) or None
+
+    @cached_property
+    def eligibilite(self) -> list[tuple[Regle, bool]]:
+        return [(r, self.verifie(r)) for r in self.p.modele.eligibilite]
+
+    @cached_property
+    def eligible(self) -> bool:
+        return all(ok for _, ok in self.eligibilite)
+
+    @cached_property
+    def declenches(self) -> dict[str, list[Critere]]:
+        out: dict[str, list[Critere]] = {}
+        for niveau, criteres in self.p.criteres.items():
+            out[niveau] = [c for c in criteres if self.critere_vrai(c)]
+        return out
+
+    def critere_vrai(self, c: Critere) -> bool:
+        """Whether one criterion fires: a « oui » answer, or its computed condition."""
+        if c.question is not None:
+            return self.reponses.get(c.question) is True
+        return self.verifie(c.condition or "")
+
+    @cached_property
+    def manquantes(self) -> list[str]:
+        manque = [q for q in self.p.requises_toujours if q not in self.reponses]
+        o = self.p.modele.ottawa
+        if o is not None and self.ottawa_applicable:
+            ordre = {q: i for i, q in enumerate(self.p.questions)}
+            extra: set[str] = set()
+            for z in o.zones:
+                if z.douleur not in self.reponses:
+                    extra.add(z.douleur)
+                elif self.reponses[z.douleur] is True:
+                    extra.update(s for s in z.signes if s not in self.reponses)
+            manque = sorted({*manque, *extra}, key=ordre.__getitem__)
+        return manque
+
+    @cached_property
+    def acces_direct_disponible(self) -> bool:
+        ad = self.registre.commun.acces_direct
+        cadre = self.cas.cadre
+        if cadre.structure in self.parametre_ou(ad.structures, []):
+            return True
+        if cadre.structure != ad.structure_cpts or not cadre.inscrit_experimentation_cpts:
+            return False
+        departement = (cadre.departement or "").strip().upper()
+        return departement in {d.upper() for d in self.parametre_ou(ad.cpts_departements, [])}
+
+    @cached_property
+    def plafond_acces_direct(self) -> int | None:
+        """Sessions allowed in accès direct without prior diagnosis; ``None`` when no cap applies."""
+        if self.cas.episode.diagnostic_medical_prealable:
+            return None
+        return int(self.parametre_ou(self.registre.commun.acces_direct.plafond_sans_diagnostic, 0))

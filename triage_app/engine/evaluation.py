@@ -1,0 +1,137 @@
+"""The one evaluation: case in, result out. The command line, the page and the tests all call it.
+
+Pure: the consultation date comes from the case, nothing reads the clock, nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from triage_app.engine.dossier import Dossier, ProtocoleCompile
+from triage_app.engine.etapes import ETAPES
+from triage_app.engine.machine import construire, parcourir
+from triage_app.engine.predicats import FONCTIONS
+from triage_app.errors import ErreurCas, Probleme
+from triage_app.loading.registry import Registre, charger_registre
+from triage_app.loading.yaml_strict import problemes_pydantic
+from triage_app.models.case import Cas
+from triage_app.models.result import EtapeTrace, Facturation, Ligne, MotifResultat, Resultat, Seances
+
+
+class Moteur:
+    """Loaded rules and one compiled machine per protocol; build once, evaluate many times."""
+
+    def __init__(self, registre: Registre) -> None:
+        self.registre = registre
+        self.protocoles: dict[str, ProtocoleCompile] = {
+            pid: construire(p, registre.empreintes[pid]) for pid, p in registre.protocoles.items()
+        }
+        self._etapes = {nom: e.fonction for nom, e in ETAPES.items()}
+        motifs = registre.commun.motifs
+        self._motifs = {m.id: m for m in motifs}
+
+    # -- validation ----------------------------------------------------------------------------
+    def valider(self, donnees: Mapping[str, Any] | Cas) -> Cas:
+        """Check a case against the format and the protocol; raise :class:`ErreurCas` in French."""
+        if isinstance(donnees, Cas):
+            cas = donnees
+        else:
+            if not isinstance(donnees, Mapping):
+                raise ErreurCas([Probleme("", "un cas est un objet JSON (dictionnaire) : attendu { … }")])
+            try:
+                cas = Cas.model_validate(donnees)
+            except ValidationError as exc:
+                raise ErreurCas(problemes_pydantic(exc)) from None
+        problemes: list[Probleme] = []
+        pc = self.protocoles.get(cas.protocole)
+        if pc is None:
+            permis = ", ".join(sorted(self.protocoles))
+            raise ErreurCas([Probleme("protocole", f"protocole « {cas.protocole} » inconnu ; "
+                                                   f"valeurs permises : {permis}")])
+        if cas.episode.date_debut > cas.date_consultation:
+            problemes.append(Probleme("episode.date_debut", "date de début de l'épisode postérieure à la date "
+                                      f"de consultation ({cas.date_consultation.isoformat()})"))
+        if cas.patient.date_naissance > cas.date_consultation:
+            problemes.append(Probleme("patient.date_naissance", "date de naissance postérieure à la date de "
+                                      f"consultation ({cas.date_consultation.isoformat()})"))
+        for qid, valeur in cas.reponses.items():
+            chemin = f"reponses.{qid}"
+            q = pc.questions.get(qid)
+            if q is None:
+                problemes.append(Probleme(chemin, f"question « {qid} » inconnue pour le protocole "
+                                          f"{cas.protocole} : vérifier l'identifiant (une réponse mal "
+                                          "orthographiée n'est jamais ignorée)"))
+            elif valeur is None:
+                continue
+            elif q.type == "booleen":
+                if not isinstance(valeur, bool):
+                    problemes.append(Probleme(chemin, f"réponse oui/non attendue (true, false ou null), "
+                                              f"reçu « {valeur!r} »"))
+            elif not any(type(valeur) is type(c.valeur) and valeur == c.valeur for c in q.choix):
+                permis = ", ".join(repr(c.valeur) for c in q.choix)
+                problemes.append(Probleme(chemin, f"valeur « {valeur!r} » inconnue ; valeurs permises : "
+                                          f"{permis} (ou null)"))
+        if problemes:
+            raise ErreurCas(problemes)
+        return cas
+
+    # -- evaluation ----------------------------------------------------------------------------
+    def evaluer(self, donnees: Mapping[str, Any] | Cas) -> Resultat:
+        """Validate then evaluate a case; the same function for the CLI, the page and the tests."""
+        cas = self.valider(donnees)
+        pc = self.protocoles[cas.protocole]
+        d = Dossier(cas, pc, self.registre, FONCTIONS)
+        parcourir(d, self._etapes)
+        return self._resultat(d)
+
+    def _resultat(self, d: Dossier) -> Resultat:
+        pc = d.p
+        etat = pc.etats[d.state]
+        motifs = [MotifResultat.model_construct(id=c.id, libelle=c.libelle, source=c.source,
+                                                verification=c.verification, niveau=c.niveau)
+                  for niveau in ("urgences", "medecin_jour") for c in d.declenches.get(niveau, ())]
+        if etat.motif is not None:
+            m = self._motifs[etat.motif]
+            motifs.append(MotifResultat.model_construct(id=m.id, libelle=m.libelle, source=m.source,
+                                                        verification=m.verification, niveau=None))
+        manquantes = list(d.manquantes)
+        return Resultat.model_construct(
+            protocole=pc.modele.id,
+            version_protocole=pc.modele.version,
+            empreinte_regles=pc.empreinte,
+            date_consultation=d.jour,
+            age=d.age,
+            statut="incomplet" if manquantes else "complet",
+            orientation=d.orientation,
+            motifs=motifs,
+            questions_manquantes=manquantes,
+            classe_duree=d.classe_duree,
+            duree_jours=d.jours,
+            recidivante=d.recidivante,
+            risque_chronicite=d.score[0],
+            radiographie=d.radiographie,
+            avis_medical_recommande=d.avis,
+            eligible_protocole=d.eligible,
+            seances=None if d.seances is None else Seances.model_construct(**d.seances),
+            facturation=Facturation.model_construct(
+                voie=d.voie, lignes=[Ligne.model_construct(**ligne) for ligne in d.lignes],
+                remarques=d.remarques),
+            prescriptions_autorisees=d.prescriptions,
+            trace=[EtapeTrace.model_construct(**t) for t in d.trace],
+        )
+
+
+def resultat_json(resultat: Resultat) -> dict[str, Any]:
+    """The result as plain JSON-ready data (the public output format)."""
+    return resultat.model_dump(mode="json")
+
+
+@lru_cache(maxsize=4)
+def moteur(dossier: Path | None = None) -> Moteur:
+    """The process-wide engine for a protocols folder (loaded and compiled once)."""
+    return Moteur(charger_registre(dossier))

@@ -1,0 +1,193 @@
+"""Strict YAML reading: duplicate keys refused, dates kept as text, every path mapped to its line.
+
+PyYAML's ``safe_load`` silently keeps the last of two duplicate keys and turns ``2024-02-22``
+into a ``date``. Clinicians edit these files by hand, so both are refused or kept verbatim here,
+and each value's YAML path is remembered with its line for error messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from triage_app.errors import ErreurChargement, Probleme
+
+
+class _Resolver(yaml.resolver.BaseResolver):
+    """The safe resolver without the timestamp rule: dates stay strings."""
+
+
+for _first, _resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items():
+    for _tag, _regexp in _resolvers:
+        if _tag != "tag:yaml.org,2002:timestamp":
+            _Resolver.add_implicit_resolver(_tag, _regexp, [_first] if _first else None)
+
+
+class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer,
+              yaml.constructor.SafeConstructor, _Resolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+_SCALAIRES = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:str",
+}
+
+
+def chemin_texte(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Render a location tuple as ``questions[3].source``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class DocumentYaml:
+    """A parsed YAML document with the line of each path."""
+
+    def __init__(self, donnees: Any, lignes: dict[str, int]) -> None:
+        self.donnees = donnees
+        self.lignes = lignes
+
+    def ligne(self, chemin: str) -> int | None:
+        """Line of ``chemin`` or of its nearest parent."""
+        while True:
+            if chemin in self.lignes:
+                return self.lignes[chemin]
+            if not chemin:
+                return None
+            coupe = max(chemin.rfind("."), chemin.rfind("["))
+            chemin = chemin[:coupe] if coupe > 0 else ""
+
+
+def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: dict[str, int],
+               problemes: list[Probleme]) -> Any:
+    lignes[chemin_texte(loc)] = noeud.start_mark.line + 1
+    if isinstance(noeud, yaml.MappingNode):
+        resultat: dict[Any, Any] = {}
+        for cle_noeud, valeur_noeud in noeud.value:
+            if not isinstance(cle_noeud, yaml.ScalarNode) or cle_noeud.tag not in _SCALAIRES:
+                problemes.append(Probleme(chemin_texte(loc), "clé non scalaire : attendu un nom simple",
+                                          cle_noeud.start_mark.line + 1))
+                continue
+            cle = loader.construct_object(cle_noeud)
+            if cle in resultat:
+                problemes.append(Probleme(chemin_texte((*loc, cle)),
+                                          f"clé « {cle} » en double (la première est ligne "
+                                          f"{lignes[chemin_texte((*loc, cle))]}) : chaque clé ne doit "
+                                          "apparaître qu'une fois", cle_noeud.start_mark.line + 1))
+                continue
+            resultat[cle] = _convertir(valeur_noeud, loader, (*loc, cle), lignes, problemes)
+        return resultat
+    if isinstance(noeud, yaml.SequenceNode):
+        return [_convertir(v, loader, (*loc, i), lignes, problemes) for i, v in enumerate(noeud.value)]
+    if noeud.tag not in _SCALAIRES:
+        problemes.append(Probleme(chemin_texte(loc), f"étiquette YAML « {noeud.tag} » non autorisée : "
+                                  "attendu une valeur simple (texte, nombre, booléen, null)",
+                                  noeud.start_mark.line + 1))
+        return None
+    return loader.construct_object(noeud)
+
+
+def lire_yaml_texte(texte: str, nom: str) -> DocumentYaml:
+    """Parse YAML text strictly; raise :class:`ErreurChargement` naming ``nom``."""
+    loader = _Loader(texte)
+    try:
+        noeud = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        ligne = mark.line + 1 if mark is not None else None
+        raise ErreurChargement(nom, [Probleme("", f"YAML illisible : {exc}", ligne)]) from exc
+    finally:
+        loader.dispose()
+    if noeud is None:
+        raise ErreurChargement(nom, [Probleme("", "fichier vide : attendu un document YAML")])
+    lignes: dict[str, int] = {}
+    problemes: list[Probleme] = []
+    donnees = _convertir(noeud, loader, (), lignes, problemes)
+    if problemes:
+        raise ErreurChargement(nom, problemes)
+    return DocumentYaml(donnees, lignes)
+
+
+def lire_yaml(chemin: Path, nom: str | None = None) -> DocumentYaml:
+    """Read and parse a YAML file strictly."""
+    nom = nom or chemin.name
+    try:
+        texte = chemin.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ErreurChargement(nom, [Probleme("", f"lecture impossible : {exc}")]) from exc
+    return lire_yaml_texte(texte, nom)
+
+
+_MESSAGES = {
+    "missing": "champ obligatoire manquant",
+    "extra_forbidden": "champ inconnu : vérifier l'orthographe (champs permis : voir le schéma)",
+    "string_type": "texte attendu",
+    "int_type": "nombre entier attendu",
+    "int_parsing": "nombre entier attendu",
+    "float_type": "nombre attendu",
+    "float_parsing": "nombre attendu",
+    "bool_type": "booléen attendu (true ou false)",
+    "bool_parsing": "booléen attendu (true ou false)",
+    "list_type": "liste attendue",
+    "dict_type": "dictionnaire (clé : valeur) attendu",
+    "model_type": "dictionnaire (clé : valeur) attendu",
+    "date_from_datetime_parsing": "date attendue au format AAAA-MM-JJ",
+    "date_parsing": "date attendue au format AAAA-MM-JJ",
+    "date_type": "date attendue au format AAAA-MM-JJ",
+    "string_pattern_mismatch": "forme invalide",
+    "greater_than_equal": "valeur trop petite",
+    "less_than_equal": "valeur trop grande",
+    "too_short": "liste trop courte",
+}
+
+
+def message_francais(err: dict[str, Any]) -> str:
+    """French text for one pydantic error (custom ``ValueError`` messages are already French)."""
+    typ = err.get("type", "")
+    if typ == "value_error":
+        msg = str(err.get("msg", ""))
+        return msg.removeprefix("Value error, ")
+    if typ in ("literal_error", "enum"):
+        attendu = err.get("ctx", {}).get("expected", "")
+        return f"valeur « {err.get('input')} » inconnue ; valeurs permises : {attendu}"
+    base = _MESSAGES.get(typ)
+    if base is None:
+        return str(err.get("msg", "valeur invalide"))
+    ctx = err.get("ctx") or {}
+    if typ == "string_pattern_mismatch":
+        return f"{base} : attendu le motif {ctx.get('pattern')}"
+    if typ in ("greater_than_equal", "less_than_equal"):
+        borne = ctx.get("ge", ctx.get("le"))
+        return f"{base} (borne : {borne})"
+    if typ in ("missing", "extra_forbidden"):
+        return base
+    return f"{base}, reçu « {err.get('input')!r} »"
+
+
+def problemes_pydantic(exc: ValidationError, doc: DocumentYaml | None = None,
+                       prefixe: tuple[Any, ...] = ()) -> list[Probleme]:
+    """Translate a pydantic error into French problems with paths (and lines when known)."""
+    out: list[Probleme] = []
+    for err in exc.errors():
+        loc = tuple(p for p in (*prefixe, *err["loc"]) if not (isinstance(p, str) and "[" in p
+                                                                 and p.endswith("]")))
+        chemin = chemin_texte(loc)
+        out.append(Probleme(chemin, message_francais(dict(err)), doc.ligne(chemin) if doc else None))
+    return out

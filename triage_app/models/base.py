@@ -1,0 +1,44 @@
+"""Shared building blocks of the models."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _date_iso(valeur: object) -> date:
+    if isinstance(valeur, date) and not hasattr(valeur, "hour"):
+        return valeur
+    if isinstance(valeur, str) and _DATE.match(valeur):
+        try:
+            return date.fromisoformat(valeur)
+        except ValueError:
+            pass
+        raise ValueError(f"date inexistante « {valeur} » : attendu une date réelle au format AAAA-MM-JJ")
+    raise ValueError(f"date attendue au format AAAA-MM-JJ, reçu « {valeur!r} »")
+
+
+DateISO = Annotated[date, BeforeValidator(_date_iso)]
+"""A calendar date written ``YYYY-MM-DD`` (a ``date`` object is accepted too)."""
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+"""A stable identifier: French snake_case."""
+
+Verification = Literal["primaire", "secondaire", "choix_produit"]
+Niveau = Literal["urgences", "medecin_jour"]
+Orientation = Literal["urgences", "medecin_jour", "sur_prescription", "protocole", "acces_direct",
+                      "medecin_programme"]
+Voie = Literal["forfait_protocole", "ngap_acces_direct", "ngap_prescription", "aucune"]
+Structure = Literal["msp", "centre_de_sante", "esp", "ess", "cpts", "etablissement_de_sante", "esms",
+                    "cabinet"]
+
+
+class Modele(BaseModel):
+    """Base of every model: unknown fields refused, instances immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)

@@ -1,0 +1,60 @@
+"""The public case format (see the project's case-format reference): one patient, one consultation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StrictBool, StrictInt
+
+from triage_app.models.base import DateISO, Modele, Structure
+
+Compteur = Annotated[StrictInt, Field(ge=0)]
+
+
+class Patient(Modele):
+    """Only what the decision needs."""
+
+    date_naissance: DateISO
+    sexe: Literal["F", "M"] | None = None
+
+
+class Cadre(Modele):
+    """The setting of the consultation."""
+
+    structure: Structure
+    protocole_autorise: StrictBool = False
+    medecin_delegant_est_medecin_traitant: StrictBool = False
+    medecin_joignable: StrictBool = False
+    departement: str | None = None
+    inscrit_experimentation_cpts: StrictBool = False
+
+
+class Consentement(Modele):
+    """The patient's consent to the protocol and to DMP sharing."""
+
+    protocole: StrictBool = False
+    partage_dmp: StrictBool = False
+
+
+class Episode(Modele):
+    """The episode of care: onset or trauma date, prescription, sessions already done."""
+
+    date_debut: DateISO
+    prescription_medicale: StrictBool = False
+    diagnostic_medical_prealable: StrictBool = False
+    seances_realisees_episode: Compteur = 0
+    seances_12_mois: Compteur = 0
+    antecedent_lombalgie: StrictBool = False
+    episodes_anterieurs_12_mois: Compteur = 0
+
+
+class Cas(Modele):
+    """A case: the input of the evaluation. Answers are checked against the protocol's questions."""
+
+    protocole: str
+    date_consultation: DateISO
+    patient: Patient
+    cadre: Cadre
+    consentement: Consentement = Consentement()
+    episode: Episode
+    reponses: dict[str, Any] = {}

@@ -1,0 +1,312 @@
+"""Shape of a protocol file (``protocols/<id>.yaml``) and of the shared files beside it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from triage_app.models.base import DateISO, Ident, Modele, Niveau, Orientation, Verification, Voie
+
+
+class Source(Modele):
+    """A document a rule or value rests on."""
+
+    id: Ident
+    titre: str
+    url: str | None = None
+    consulte_via: str | None = None
+    verification: Verification
+    note: str | None = None
+
+
+class FichierSources(Modele):
+    """``protocols/sources.yaml``: the catalogue every other file cites by id."""
+
+    sources: list[Source]
+
+
+class Trace(Modele):
+    """Where a rule comes from: a source id and how well it was verified."""
+
+    source: Ident
+    verification: Verification
+
+
+class Choix(Modele):
+    """One allowed value of a multiple-choice question."""
+
+    valeur: str | int
+    libelle: str
+
+
+class Groupe(Modele):
+    """A theme grouping questions on the page."""
+
+    id: Ident
+    libelle: str
+
+
+class Question(Trace):
+    """A question the kiné answers; its id is part of the public case format."""
+
+    id: Ident
+    libelle: str
+    aide: str
+    type: Literal["booleen", "choix"]
+    choix: list[Choix] = []
+    groupe: Ident
+    niveau: Literal["urgences", "medecin_jour", "eligibilite", "ottawa", "score", "gravite"]
+    requis: Literal["toujours", "facultatif", "conditionnel"]
+    defaut: bool | None = None
+
+    @model_validator(mode="after")
+    def _choix_coherents(self) -> Question:
+        if self.type == "choix" and not self.choix:
+            raise ValueError("une question de type « choix » doit lister ses choix")
+        if self.type == "booleen" and self.choix:
+            raise ValueError("une question de type « booleen » ne liste pas de choix")
+        if self.defaut is not None and self.requis != "facultatif":
+            raise ValueError("seule une question facultative peut avoir une valeur par défaut")
+        return self
+
+
+class Critere(Trace):
+    """A row of a red-flag decision table: fires on a « oui » answer or on a named computed condition."""
+
+    id: Ident
+    libelle: str
+    niveau: Niveau
+    question: Ident | None = None
+    condition: Ident | None = None
+
+    @model_validator(mode="after")
+    def _une_seule_regle(self) -> Critere:
+        if (self.question is None) == (self.condition is None):
+            raise ValueError("un critère a soit « question », soit « condition » (exactement un des deux)")
+        return self
+
+
+class Regle(Trace):
+    """A named condition with its label: eligibility rows, medical-advice rows."""
+
+    id: Ident
+    libelle: str
+    condition: Ident
+
+
+class Seuil(Trace):
+    """A clinical or regulatory number of the protocol (not dated)."""
+
+    valeur: int | float
+    libelle: str
+    note: str | None = None
+
+
+class ClasseDuree(Trace):
+    """Duration classes: aiguë below a number of days, chronique from a number of calendar months."""
+
+    aigue_moins_de_jours: Ident = Field(description="Identifiant du seuil (jours, borne exclue)")
+    chronique_des_mois: Ident = Field(description="Identifiant du seuil (mois calendaires, borne incluse)")
+
+
+class Recidive(Trace):
+    """Recurrent episode flag: earlier episodes in the last 12 months at or above a threshold."""
+
+    episodes_min: Ident = Field(description="Identifiant du seuil")
+
+
+class ZoneOttawa(Modele):
+    """An Ottawa zone: the pain question and the signs that call for an X-ray."""
+
+    id: Ident
+    douleur: Ident
+    signes: list[Ident] = Field(min_length=1)
+
+
+class RegleOttawa(Trace):
+    """Ottawa ankle and foot rules: when they apply and which zones they test."""
+
+    fenetre_jours: Ident = Field(description="Identifiant du seuil donnant le délai maximal (jours)")
+    non_applicable_si: list[Ident]
+    zones: list[ZoneOttawa] = Field(min_length=1)
+
+
+class ItemScore(Modele):
+    """One item of a score: one point when the answer is in ``points_si``."""
+
+    question: Ident
+    points_si: list[bool | str | int] = Field(min_length=1)
+
+
+class ScoreChronicite(Trace):
+    """STarT Back-style score: total and psychosocial sub-score give faible, moyen or eleve."""
+
+    items: list[ItemScore] = Field(min_length=1)
+    sous_score: list[Ident] = Field(min_length=1)
+    total_faible_max: int
+    sous_score_eleve_min: int
+
+
+class Prescription(Trace):
+    """Something the kiné may prescribe under the protocol."""
+
+    id: Ident
+    libelle: str
+    condition: Ident | None = None
+
+
+class Forfait(Modele):
+    """A forfait line of the protocol route, its amount from a dated parameter."""
+
+    code: str
+    libelle: str
+    parametre: str
+    remarque: str
+
+
+class FacturationProtocole(Modele):
+    """Protocol-specific billing: forfaits and the NGAP session act."""
+
+    forfaits: list[Forfait] = Field(min_length=1)
+    code_seance: str = Field(description="Paramètre daté donnant la lettre de la séance")
+    coefficient_seance: str = Field(description="Paramètre daté donnant le coefficient de la séance")
+    libelle_seance: str
+    reevaluation: str = Field(description="Quand a lieu la consultation de réévaluation (texte)")
+
+
+class Etat(Modele):
+    """A stage of the walk, or (``final``) an outcome carrying an orientation."""
+
+    id: Ident
+    libelle: str
+    etape: Ident = Field(description="Nom de l'étape (liste fermée, voir triage_app/engine/etapes.py)")
+    niveau: Niveau | None = None
+    final: bool = False
+    orientation: Orientation | None = None
+    motif: Ident | None = None
+    seances: Literal["protocole", "acces_direct", "sur_prescription"] | None = None
+    prescriptions: bool = False
+
+    @model_validator(mode="after")
+    def _issue(self) -> Etat:
+        if self.final and self.etape != "issue":
+            raise ValueError("un état final a pour étape « issue »")
+        if not self.final and (self.orientation or self.motif or self.seances or self.prescriptions):
+            raise ValueError("seul un état final porte orientation, motif, seances ou prescriptions")
+        return self
+
+
+class Transition(Trace):
+    """An ordered transition: the first whose conditions hold (and whose ``sauf`` do not) fires."""
+
+    id: Ident
+    declencheur: Ident
+    depuis: Ident
+    vers: Ident
+    conditions: list[Ident] = []
+    sauf: list[Ident] = []
+    libelle: str
+
+
+class Protocole(Modele):
+    """A protocol: questions, decision tables, stages and outcomes, all traced to sources."""
+
+    id: Ident
+    titre: str
+    version: str
+    en_vigueur_du: DateISO
+    description: str
+    sources: list[Ident] = Field(min_length=1, description="Sources principales du protocole")
+    seuils: dict[Ident, Seuil]
+    groupes: list[Groupe]
+    questions: list[Question]
+    criteres: list[Critere]
+    eligibilite: list[Regle]
+    duree: ClasseDuree | None = None
+    recidive: Recidive | None = None
+    ottawa: RegleOttawa | None = None
+    score_chronicite: ScoreChronicite | None = None
+    avis_medical: list[Regle]
+    prescriptions: list[Prescription]
+    facturation: FacturationProtocole
+    etat_initial: Ident
+    etats: list[Etat]
+    transitions: list[Transition]
+
+
+class LibelleOrientation(Modele):
+    """How an orientation is shown to the kiné."""
+
+    id: Orientation
+    libelle: str
+    consigne: str
+    rang: int = Field(description="0 = la plus urgente")
+
+
+class LibelleVoie(Modele):
+    """How a billing route is shown."""
+
+    id: Voie
+    libelle: str
+
+
+class Motif(Trace):
+    """A motif that is not a question: decided by the route (cap reached, no route)."""
+
+    id: Ident
+    libelle: str
+
+
+class Bdk(Modele):
+    """BDK rule: billable at the 1st session, then the 30th, then every 20."""
+
+    code: str
+    libelle: str
+    coefficient: str
+    premiere_si_realisees: int
+    puis_si_realisees: int
+    pas: int
+
+
+class FacturationCommune(Modele):
+    """NGAP parameters shared by every protocol (ids of dated parameters)."""
+
+    lettre_cle: str
+    lettre_cle_drom: str
+    departements_drom: str
+    taux_remboursement: str
+    seuil_devis: str
+    bdk: Bdk
+
+
+class AccesDirect(Modele):
+    """Where and how far accès direct is open (ids of dated parameters)."""
+
+    structures: str
+    structure_cpts: str
+    cpts_departements: str
+    plafond_sans_diagnostic: str
+
+
+class RegleVoie(Trace):
+    """A row of the billing-route table: the first row that matches gives the route."""
+
+    voie: Voie
+    orientations: list[Orientation] | None = None
+    condition: Ident | None = None
+
+
+class Commun(Modele):
+    """``protocols/commun.yaml``: vocabulary and rules shared by every protocol."""
+
+    orientations: list[LibelleOrientation]
+    voies: list[LibelleVoie]
+    motifs: list[Motif]
+    structures_protocole: list[str]
+    regles_voie: list[RegleVoie] = Field(min_length=1)
+    avis_medical_sauf_orientations: list[Orientation]
+    protocole_en_vigueur: str
+    acces_direct: AccesDirect
+    facturation: FacturationCommune
+    remarques: dict[Ident, str]
