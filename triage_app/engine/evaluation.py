@@ -20,7 +20,7 @@ from triage_app.errors import ErreurCas, Probleme
 from triage_app.loading.registry import Registre, charger_registre
 from triage_app.loading.yaml_strict import problemes_pydantic
 from triage_app.models.case import Cas
-from triage_app.models.result import EtapeTrace, Facturation, Ligne, MotifResultat, Resultat, Seances
+from triage_app.models.result import MotifResultat, Resultat
 
 
 class Moteur:
@@ -37,7 +37,10 @@ class Moteur:
 
     # -- validation ----------------------------------------------------------------------------
     def valider(self, donnees: Mapping[str, Any] | Cas) -> Cas:
-        """Check a case against the format and the protocol; raise :class:`ErreurCas` in French."""
+        """Check a case against the format and the protocol; raise :class:`ErreurCas` in French.
+
+        Every problem is reported at once (format errors and unknown answer ids together).
+        """
         if isinstance(donnees, Cas):
             cas = donnees
         else:
@@ -46,39 +49,50 @@ class Moteur:
             try:
                 cas = Cas.model_validate(donnees)
             except ValidationError as exc:
-                raise ErreurCas(problemes_pydantic(exc)) from None
-        problemes: list[Probleme] = []
+                problemes = problemes_pydantic(exc)
+                pc = self.protocoles.get(str(donnees.get("protocole")))
+                reponses = donnees.get("reponses")
+                if pc is not None and isinstance(reponses, Mapping):
+                    problemes += self._problemes_reponses(pc, reponses)
+                raise ErreurCas(problemes) from None
         pc = self.protocoles.get(cas.protocole)
         if pc is None:
             permis = ", ".join(sorted(self.protocoles))
             raise ErreurCas([Probleme("protocole", f"protocole « {cas.protocole} » inconnu ; "
                                                    f"valeurs permises : {permis}")])
+        problemes = []
         if cas.episode.date_debut > cas.date_consultation:
             problemes.append(Probleme("episode.date_debut", "date de début de l'épisode postérieure à la date "
                                       f"de consultation ({cas.date_consultation.isoformat()})"))
         if cas.patient.date_naissance > cas.date_consultation:
             problemes.append(Probleme("patient.date_naissance", "date de naissance postérieure à la date de "
                                       f"consultation ({cas.date_consultation.isoformat()})"))
-        for qid, valeur in cas.reponses.items():
+        problemes += self._problemes_reponses(pc, cas.reponses)
+        if problemes:
+            raise ErreurCas(problemes)
+        return cas
+
+    @staticmethod
+    def _problemes_reponses(pc: ProtocoleCompile, reponses: Mapping[str, Any]) -> list[Probleme]:
+        problemes = []
+        for qid, valeur in reponses.items():
             chemin = f"reponses.{qid}"
             q = pc.questions.get(qid)
             if q is None:
                 problemes.append(Probleme(chemin, f"question « {qid} » inconnue pour le protocole "
-                                          f"{cas.protocole} : vérifier l'identifiant (une réponse mal "
+                                          f"{pc.modele.id} : vérifier l'identifiant (une réponse mal "
                                           "orthographiée n'est jamais ignorée)"))
             elif valeur is None:
                 continue
             elif q.type == "booleen":
                 if not isinstance(valeur, bool):
-                    problemes.append(Probleme(chemin, f"réponse oui/non attendue (true, false ou null), "
+                    problemes.append(Probleme(chemin, "réponse oui/non attendue (true, false ou null), "
                                               f"reçu « {valeur!r} »"))
             elif not any(type(valeur) is type(c.valeur) and valeur == c.valeur for c in q.choix):
                 permis = ", ".join(repr(c.valeur) for c in q.choix)
                 problemes.append(Probleme(chemin, f"valeur « {valeur!r} » inconnue ; valeurs permises : "
                                           f"{permis} (ou null)"))
-        if problemes:
-            raise ErreurCas(problemes)
-        return cas
+        return problemes
 
     # -- evaluation ----------------------------------------------------------------------------
     def evaluer(self, donnees: Mapping[str, Any] | Cas) -> Resultat:
@@ -92,13 +106,14 @@ class Moteur:
     def _resultat(self, d: Dossier) -> Resultat:
         pc = d.p
         etat = pc.etats[d.state]
-        motifs = [MotifResultat.model_construct(id=c.id, libelle=c.libelle, source=c.source,
-                                                verification=c.verification, niveau=c.niveau)
-                  for niveau in ("urgences", "medecin_jour") for c in d.declenches.get(niveau, ())]
+        motifs: list[MotifResultat] = [
+            {"id": c.id, "libelle": c.libelle, "source": c.source, "verification": c.verification,
+             "niveau": c.niveau}
+            for niveau in ("urgences", "medecin_jour") for c in d.declenches.get(niveau, ())]
         if etat.motif is not None:
             m = self._motifs[etat.motif]
-            motifs.append(MotifResultat.model_construct(id=m.id, libelle=m.libelle, source=m.source,
-                                                        verification=m.verification, niveau=None))
+            motifs.append({"id": m.id, "libelle": m.libelle, "source": m.source,
+                           "verification": m.verification, "niveau": None})
         manquantes = list(d.manquantes)
         return Resultat.model_construct(
             protocole=pc.modele.id,
@@ -117,12 +132,10 @@ class Moteur:
             radiographie=d.radiographie,
             avis_medical_recommande=d.avis,
             eligible_protocole=d.eligible,
-            seances=None if d.seances is None else Seances.model_construct(**d.seances),
-            facturation=Facturation.model_construct(
-                voie=d.voie, lignes=[Ligne.model_construct(**ligne) for ligne in d.lignes],
-                remarques=d.remarques),
+            seances=d.seances,
+            facturation={"voie": d.voie, "lignes": d.lignes, "remarques": d.remarques},
             prescriptions_autorisees=d.prescriptions,
-            trace=[EtapeTrace.model_construct(**t) for t in d.trace],
+            trace=d.trace,
         )
 
 

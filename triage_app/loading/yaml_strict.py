@@ -165,7 +165,7 @@ def message_francais(err: dict[str, Any]) -> str:
         msg = str(err.get("msg", ""))
         return msg.removeprefix("Value error, ")
     if typ in ("literal_error", "enum"):
-        attendu = err.get("ctx", {}).get("expected", "")
+        attendu = str(err.get("ctx", {}).get("expected", "")).replace(" or ", ", ")
         return f"valeur « {err.get('input')} » inconnue ; valeurs permises : {attendu}"
     base = _MESSAGES.get(typ)
     if base is None:

@@ -1,24 +1,37 @@
-"""The public result format: the decision, its reasons and its trace."""
+"""The public result format: the decision, its reasons and its trace.
+
+The nested parts are ``TypedDict``s: pydantic validates, serialises and documents them like
+models, but building one during an evaluation costs nothing (the engine's speed target).
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
 
+from pydantic import ConfigDict
+from typing_extensions import TypedDict
+
 from triage_app.models.base import Modele, Orientation, Verification, Voie
 
+_STRICT = ConfigDict(extra="forbid")
 
-class MotifResultat(Modele):
+
+class MotifResultat(TypedDict):
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+
     """A criterion that fired, with its label and source."""
 
     id: str
     libelle: str
     source: str
     verification: Verification
-    niveau: str | None = None
+    niveau: str | None
 
 
-class Seances(Modele):
+class Seances(TypedDict):
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+
     """Sessions this frame allows without further authorisation."""
 
     consultations_protocole: int
@@ -28,7 +41,9 @@ class Seances(Modele):
     seuil_dap: int
 
 
-class Ligne(Modele):
+class Ligne(TypedDict):
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+
     """A billing line at the consultation date (``montant_eur`` null when not fixed)."""
 
     code: str
@@ -37,7 +52,9 @@ class Ligne(Modele):
     part_remboursee_eur: float | None
 
 
-class Facturation(Modele):
+class Facturation(TypedDict):
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+
     """The billing route and its lines."""
 
     voie: Voie | None
@@ -45,7 +62,9 @@ class Facturation(Modele):
     remarques: list[str]
 
 
-class EtapeTrace(Modele):
+class EtapeTrace(TypedDict):
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
+
     """One step of the walk: state, question, answer, rule and source."""
 
     etat: str

@@ -1,0 +1,184 @@
+"""Command line: ``triage-app evaluate|protocols|diagram`` (and, without argument, help).
+
+Every sub-command calls the same engine as the page and the tests
+(:class:`triage_app.engine.evaluation.Moteur`). Messages are French; results are JSON on stdout;
+errors go to stderr with exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+from triage_app.errors import ErreurCas, ErreurChargement, Probleme, TriageError
+from triage_app.loading.yaml_strict import lire_yaml_texte
+
+EXIT_INVALIDE = 2
+
+
+def _lire_texte(chemin: str) -> str:
+    if chemin == "-":
+        return sys.stdin.read()
+    try:
+        return Path(chemin).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ErreurCas([Probleme("", f"fichier « {chemin} » illisible : {exc.__class__.__name__}")]) from exc
+
+
+def lire_cas(texte: str, nom: str = "cas") -> Any:
+    """Parse a case written in JSON (or YAML, read strictly)."""
+    try:
+        return json.loads(texte)
+    except json.JSONDecodeError as exc_json:
+        try:
+            return lire_yaml_texte(texte, nom).donnees
+        except ErreurChargement:
+            raise ErreurCas([Probleme("", f"JSON illisible (ligne {exc_json.lineno}, colonne {exc_json.colno}) : "
+                                          f"{exc_json.msg}")]) from None
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _erreur(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate one case, or a JSON Lines batch."""
+    from triage_app.engine.evaluation import moteur, resultat_json
+
+    m = moteur()
+    if args.jsonl:
+        return _evaluer_lot(m, args.jsonl, sys.stdout)
+    if not args.cas:
+        _erreur("Indiquer un fichier de cas (ou « - » pour l'entrée standard), ou --jsonl FICHIER.")
+        return EXIT_INVALIDE
+    try:
+        resultat = m.evaluer(lire_cas(_lire_texte(args.cas), args.cas))
+    except ErreurCas as exc:
+        _erreur(str(exc))
+        return EXIT_INVALIDE
+    indent = 2 if args.indent else None
+    print(json.dumps(resultat_json(resultat), ensure_ascii=False, indent=indent))
+    return 0
+
+
+def _lignes(chemin: str) -> Iterator[str]:
+    if chemin == "-":
+        yield from sys.stdin
+        return
+    with open(chemin, encoding="utf-8") as fichier:
+        yield from fichier
+
+
+def _evaluer_lot(m: Any, chemin: str, sortie: IO[str]) -> int:
+    from triage_app.engine.evaluation import resultat_json
+
+    invalide = False
+    ecrire = sortie.write
+    try:
+        lignes = _lignes(chemin)
+        for numero, ligne in enumerate(lignes, start=1):
+            if not ligne.strip():
+                continue
+            try:
+                ecrire(_json(resultat_json(m.evaluer(json.loads(ligne)))) + "\n")
+            except json.JSONDecodeError as exc:
+                invalide = True
+                ecrire(_json({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}) + "\n")
+            except ErreurCas as exc:
+                invalide = True
+                ecrire(_json({"erreur": exc.resume(), "ligne": numero}) + "\n")
+    except OSError as exc:
+        _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
+        return EXIT_INVALIDE
+    return EXIT_INVALIDE if invalide else 0
+
+
+def cmd_protocols(args: argparse.Namespace) -> int:
+    """List protocols with version, validity, fingerprint and sources."""
+    from triage_app.engine.evaluation import moteur
+
+    reg = moteur().registre
+    if args.json:
+        sortie = [{"id": p.id, "titre": p.titre, "version": p.version, "en_vigueur_du": p.en_vigueur_du.isoformat(),
+                   "empreinte_regles": reg.empreintes[p.id],
+                   "sources": [{"id": s, "titre": reg.sources[s].titre, "url": reg.sources[s].url,
+                                "verification": reg.sources[s].verification} for s in p.sources]}
+                  for p in reg.protocoles.values()]
+        print(json.dumps(sortie, ensure_ascii=False, indent=2))
+        return 0
+    for p in reg.protocoles.values():
+        print(f"{p.id} — {p.titre}")
+        print(f"  version {p.version}, en vigueur depuis le {p.en_vigueur_du.strftime('%d/%m/%Y')}")
+        print(f"  empreinte {reg.empreintes[p.id]}")
+        print(f"  {len(p.questions)} questions, {len(p.criteres)} critères, {len(p.etats)} états")
+        for s in p.sources:
+            src = reg.sources[s]
+            print(f"  - [{src.verification}] {src.titre}" + (f" <{src.url}>" if src.url else ""))
+    return 0
+
+
+def cmd_diagram(args: argparse.Namespace) -> int:
+    """Print a protocol's state machine as Mermaid text."""
+    from triage_app.engine.evaluation import moteur
+    from triage_app.engine.machine import diagramme_mermaid
+
+    reg = moteur().registre
+    p = reg.protocoles.get(args.protocole)
+    if p is None:
+        _erreur(f"Protocole « {args.protocole} » inconnu ; valeurs permises : {', '.join(sorted(reg.protocoles))}")
+        return EXIT_INVALIDE
+    print(diagramme_mermaid(p))
+    return 0
+
+
+def construire_parseur() -> argparse.ArgumentParser:
+    """The argument parser (French help)."""
+    parseur = argparse.ArgumentParser(
+        prog="triage-app",
+        description="Aide au triage des patients vus sans prescription par un kinésithérapeute "
+                    "(protocoles de coopération, accès direct).")
+    sous = parseur.add_subparsers(dest="commande", metavar="COMMANDE")
+    ev = sous.add_parser("evaluate", help="évaluer un cas (JSON ou YAML) et écrire le résultat JSON")
+    ev.add_argument("cas", nargs="?", help="fichier de cas, ou « - » pour l'entrée standard")
+    ev.add_argument("--jsonl", metavar="FICHIER", help="un cas JSON par ligne (« - » : entrée standard)")
+    ev.add_argument("--indent", action="store_true", help="JSON indenté (lecture humaine)")
+    ev.set_defaults(fonction=cmd_evaluate)
+    pr = sous.add_parser("protocols", help="lister les protocoles, leur version, leur validité et leurs sources")
+    pr.add_argument("--json", action="store_true", help="sortie JSON")
+    pr.set_defaults(fonction=cmd_protocols)
+    dg = sous.add_parser("diagram", help="machine à états d'un protocole en texte Mermaid")
+    dg.add_argument("protocole", help="identifiant du protocole (voir « triage-app protocols »)")
+    dg.set_defaults(fonction=cmd_diagram)
+    return parseur
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``triage-app`` console script."""
+    parseur = construire_parseur()
+    args = parseur.parse_args(argv)
+    if not getattr(args, "fonction", None):
+        parseur.print_help()
+        return 0
+    try:
+        return int(args.fonction(args))
+    except ErreurChargement as exc:
+        _erreur(f"Les règles (protocols/) ne se chargent pas :\n{exc}")
+        return EXIT_INVALIDE
+    except TriageError as exc:
+        _erreur(str(exc))
+        return EXIT_INVALIDE
+    except BrokenPipeError:  # the reader closed the pipe (``| head``): not an error
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
