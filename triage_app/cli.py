@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -55,7 +56,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     m = moteur()
     if args.jsonl:
-        return _evaluer_lot(m, args.jsonl, sys.stdout)
+        return _evaluer_lot(m, args.jsonl, sys.stdout, max(1, args.processus))
     if not args.cas:
         _erreur("Indiquer un fichier de cas (ou « - » pour l'entrée standard), ou --jsonl FICHIER.")
         return EXIT_INVALIDE
@@ -77,24 +78,41 @@ def _lignes(chemin: str) -> Iterator[str]:
         yield from fichier
 
 
-def _evaluer_lot(m: Any, chemin: str, sortie: IO[str]) -> int:
-    from triage_app.engine.evaluation import resultat_json
+def _evaluer_ligne(numero_ligne: tuple[int, str]) -> tuple[str | None, bool]:
+    """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
+    from triage_app.engine.evaluation import moteur
 
-    invalide = False
-    ecrire = sortie.write
+    numero, ligne = numero_ligne
+    if not ligne.strip():
+        return None, False
     try:
-        lignes = _lignes(chemin)
-        for numero, ligne in enumerate(lignes, start=1):
-            if not ligne.strip():
-                continue
-            try:
-                ecrire(_json(resultat_json(m.evaluer(json.loads(ligne)))) + "\n")
-            except json.JSONDecodeError as exc:
-                invalide = True
-                ecrire(_json({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}) + "\n")
-            except ErreurCas as exc:
-                invalide = True
-                ecrire(_json({"erreur": exc.resume(), "ligne": numero}) + "\n")
+        return moteur().evaluer(json.loads(ligne)).model_dump_json(), False
+    except json.JSONDecodeError as exc:
+        return _json({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
+    except ErreurCas as exc:
+        return _json({"erreur": exc.resume(), "ligne": numero}), True
+
+
+def _evaluer_lot(m: Any, chemin: str, sortie: IO[str], processus: int = 1) -> int:
+    """Evaluate one case per line, in order; with ``processus`` > 1, in forked worker processes."""
+    invalide = False
+    lignes = enumerate(_lignes(chemin), start=1)
+    try:
+        if processus > 1:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(processus) as pool:
+                resultats = pool.imap(_evaluer_ligne, lignes, chunksize=256)
+                for texte, ko in resultats:
+                    invalide |= ko
+                    if texte is not None:
+                        sortie.write(texte + "\n")
+        else:
+            for numero_ligne in lignes:
+                texte, ko = _evaluer_ligne(numero_ligne)
+                invalide |= ko
+                if texte is not None:
+                    sortie.write(texte + "\n")
     except OSError as exc:
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE
@@ -139,6 +157,23 @@ def cmd_diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schemas(args: argparse.Namespace) -> int:
+    """Check (default) or rewrite the committed JSON Schemas."""
+    from triage_app.loading.registry import DOSSIER_PROTOCOLES
+    from triage_app.schemas import ecrire_schemas, textes_schemas
+
+    if args.ecrire:
+        for chemin in ecrire_schemas():
+            print(f"écrit : protocols/schema/{chemin.name}")
+        return 0
+    perimes = [nom for nom, texte in textes_schemas().items()
+               if not (DOSSIER_PROTOCOLES / "schema" / nom).is_file()
+               or (DOSSIER_PROTOCOLES / "schema" / nom).read_text(encoding="utf-8") != texte]
+    for nom in perimes:
+        _erreur(f"schéma périmé : protocols/schema/{nom} (lancer « triage-app schemas --ecrire »)")
+    return 1 if perimes else 0
+
+
 def construire_parseur() -> argparse.ArgumentParser:
     """The argument parser (French help)."""
     parseur = argparse.ArgumentParser(
@@ -150,6 +185,8 @@ def construire_parseur() -> argparse.ArgumentParser:
     ev.add_argument("cas", nargs="?", help="fichier de cas, ou « - » pour l'entrée standard")
     ev.add_argument("--jsonl", metavar="FICHIER", help="un cas JSON par ligne (« - » : entrée standard)")
     ev.add_argument("--indent", action="store_true", help="JSON indenté (lecture humaine)")
+    ev.add_argument("--processus", type=int, default=os.cpu_count() or 1, metavar="N",
+                    help="avec --jsonl : nombre de processus de calcul (par défaut : un par cœur)")
     ev.set_defaults(fonction=cmd_evaluate)
     pr = sous.add_parser("protocols", help="lister les protocoles, leur version, leur validité et leurs sources")
     pr.add_argument("--json", action="store_true", help="sortie JSON")
@@ -157,6 +194,9 @@ def construire_parseur() -> argparse.ArgumentParser:
     dg = sous.add_parser("diagram", help="machine à états d'un protocole en texte Mermaid")
     dg.add_argument("protocole", help="identifiant du protocole (voir « triage-app protocols »)")
     dg.set_defaults(fonction=cmd_diagram)
+    sc = sous.add_parser("schemas", help="vérifier (ou --ecrire) les schémas JSON de protocols/schema/")
+    sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
+    sc.set_defaults(fonction=cmd_schemas)
     return parseur
 
 

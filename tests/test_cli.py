@@ -1,0 +1,135 @@
+"""The command line: same evaluation, JSON on stdout, French errors on stderr, exit 2 when invalid."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import cas_base
+from triage_app.cli import main
+
+
+def _ecrire(tmp_path, cas, nom="cas.json"):
+    f = tmp_path / nom
+    f.write_text(json.dumps(cas), encoding="utf-8")
+    return str(f)
+
+
+def test_evaluate_fichier(tmp_path, capsys):
+    assert main(["evaluate", _ecrire(tmp_path, cas_base())]) == 0
+    sortie = capsys.readouterr()
+    r = json.loads(sortie.out)
+    assert r["orientation"] == "protocole" and r["statut"] == "complet"
+    assert r["empreinte_regles"].startswith("sha256:") and r["version_protocole"]
+    assert sortie.err == ""
+
+
+def test_evaluate_yaml(tmp_path, capsys):
+    f = tmp_path / "cas.yaml"
+    cas = cas_base("entorse_cheville")
+    import yaml
+    f.write_text(yaml.safe_dump(cas, allow_unicode=True), encoding="utf-8")
+    assert main(["evaluate", str(f)]) == 0
+    assert json.loads(capsys.readouterr().out)["orientation"] == "protocole"
+
+
+@pytest.mark.parametrize(("modif", "chemin", "mot"), [
+    ({"reponses__rf_fievr": False}, "reponses.rf_fievr", "inconnue"),
+    ({"date_consultation": "2026-13-01"}, "date_consultation", "AAAA-MM-JJ"),
+    ({"cadre__structure": "clinique"}, "cadre.structure", "valeurs permises"),
+    ({"episode__date_debut": "2026-04-01"}, "episode.date_debut", "postérieure"),
+    ({"reponses__sbt_9": "souvent"}, "reponses.sbt_9", "valeurs permises"),
+    ({"reponses__rf_fievre": "non"}, "reponses.rf_fievre", "oui/non attendue"),
+    ({"patient__date_naissance": "2027-01-01"}, "patient.date_naissance", "postérieure"),
+    ({"episode__seances_realisees_episode": -1}, "episode.seances_realisees_episode", "trop petite"),
+])
+def test_cas_invalide_sort_en_2_avec_un_message_francais(tmp_path, capsys, modif, chemin, mot):
+    assert main(["evaluate", _ecrire(tmp_path, cas_base(**modif))]) == 2
+    sortie = capsys.readouterr()
+    assert sortie.out == ""
+    assert chemin in sortie.err and mot in sortie.err
+    assert "Input should" not in sortie.err and "Field required" not in sortie.err
+
+
+def test_champ_obligatoire_manquant(tmp_path, capsys):
+    cas = cas_base()
+    del cas["cadre"]["structure"]
+    assert main(["evaluate", _ecrire(tmp_path, cas)]) == 2
+    assert "cadre.structure : champ obligatoire manquant" in capsys.readouterr().err
+
+
+def test_json_illisible(tmp_path, capsys):
+    f = tmp_path / "cas.json"
+    f.write_text("{ pas du json", encoding="utf-8")
+    assert main(["evaluate", str(f)]) == 2
+    sortie = capsys.readouterr()
+    assert sortie.out == "" and "illisible" in sortie.err
+
+
+def test_evaluate_stdin_en_sous_processus():
+    sortie = subprocess.run([sys.executable, "-m", "triage_app.cli", "evaluate", "-"],
+                            input=json.dumps(cas_base(cadre__structure="cabinet")), capture_output=True,
+                            text=True, check=False)
+    assert sortie.returncode == 0, sortie.stderr
+    assert json.loads(sortie.stdout)["orientation"] == "medecin_programme"
+
+
+def test_jsonl_continue_apres_une_ligne_invalide(monkeypatch, capsys):
+    lignes = [json.dumps(cas_base()), "{pas du json", json.dumps(cas_base(reponses__rf_x=True)), "",
+              json.dumps(cas_base("entorse_cheville"))]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lignes) + "\n"))
+    assert main(["evaluate", "--jsonl", "-", "--processus", "1"]) == 2
+    sortie = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(sortie) == 4
+    assert sortie[0]["orientation"] == "protocole"
+    assert sortie[1]["ligne"] == 2 and "JSON" in sortie[1]["erreur"]
+    assert sortie[2]["ligne"] == 3 and "reponses.rf_x" in sortie[2]["erreur"]
+    assert sortie[3]["protocole"] == "entorse_cheville"
+
+
+def test_jsonl_en_parallele_garde_l_ordre_et_les_memes_resultats(tmp_path):
+    cas = [cas_base(p, episode__seances_realisees_episode=i % 9, cadre__structure=s)
+           for i in range(600) for p, s in [(("lombalgie_aigue", "entorse_cheville")[i % 2], ("msp", "esp", "cabinet")[i % 3])]]
+    cas[400]["reponses"]["rf_inconnu"] = True
+    f = tmp_path / "lot.jsonl"
+    f.write_text("\n".join(json.dumps(c) for c in cas) + "\n", encoding="utf-8")
+    sorties = {}
+    for n in ("1", "2"):
+        r = subprocess.run([sys.executable, "-m", "triage_app.cli", "evaluate", "--jsonl", str(f), "--processus", n],
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 2
+        sorties[n] = r.stdout.splitlines()
+    assert sorties["1"] == sorties["2"]
+    assert len(sorties["2"]) == 600
+    assert json.loads(sorties["2"][400])["ligne"] == 401
+    assert [json.loads(x).get("protocole") for x in sorties["2"][:2]] == ["lombalgie_aigue", "entorse_cheville"]
+
+
+def test_protocols(capsys):
+    assert main(["protocols"]) == 0
+    texte = capsys.readouterr().out
+    assert "lombalgie_aigue" in texte and "entorse_cheville" in texte and "2020-03-08+r1" in texte
+    assert main(["protocols", "--json"]) == 0
+    donnees = json.loads(capsys.readouterr().out)
+    assert {p["id"] for p in donnees} == {"lombalgie_aigue", "entorse_cheville"}
+    assert all(s["verification"] for p in donnees for s in p["sources"])
+
+
+def test_diagram(capsys):
+    assert main(["diagram", "lombalgie_aigue"]) == 0
+    assert "stateDiagram-v2" in capsys.readouterr().out
+    assert main(["diagram", "genou"]) == 2
+    assert "inconnu" in capsys.readouterr().err
+
+
+def test_sans_argument_affiche_l_aide(capsys):
+    assert main([]) == 0
+    assert "evaluate" in capsys.readouterr().out
+
+
+def test_schemas_a_jour(capsys):
+    assert main(["schemas"]) == 0

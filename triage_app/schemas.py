@@ -1,0 +1,46 @@
+"""JSON Schemas of the data files and of the public case/result, exported from the pydantic models.
+
+The committed copies under ``protocols/schema/`` give editors completion and validation while a
+clinician edits YAML; a test fails when they no longer match the models
+(``triage-app schemas --ecrire`` refreshes them).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from triage_app.loading.registry import DOSSIER_PROTOCOLES
+from triage_app.models.case import Cas
+from triage_app.models.parameters import Parametre
+from triage_app.models.protocol import Commun, FichierSources, Protocole
+from triage_app.models.result import Resultat
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "protocole.schema.json": Protocole,
+    "parametre.schema.json": Parametre,
+    "commun.schema.json": Commun,
+    "sources.schema.json": FichierSources,
+    "cas.schema.json": Cas,
+    "resultat.schema.json": Resultat,
+}
+
+
+def textes_schemas() -> dict[str, str]:
+    """Each schema file's expected text."""
+    return {nom: json.dumps(modele.model_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+            for nom, modele in SCHEMAS.items()}
+
+
+def ecrire_schemas(dossier: Path | None = None) -> list[Path]:
+    """Write the schemas to ``protocols/schema/`` (or ``dossier``); returns the files written."""
+    dossier = dossier or DOSSIER_PROTOCOLES / "schema"
+    dossier.mkdir(parents=True, exist_ok=True)
+    ecrits = []
+    for nom, texte in textes_schemas().items():
+        chemin = dossier / nom
+        chemin.write_text(texte, encoding="utf-8")
+        ecrits.append(chemin)
+    return ecrits
