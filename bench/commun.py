@@ -39,7 +39,8 @@ def cas_generes(m: Moteur, n: int, graine: int = 20261123) -> list[dict[str, Any
         out.append({
             "protocole": pc.modele.id,
             "date_consultation": consultation.isoformat(),
-            "patient": {"date_naissance": (consultation - timedelta(days=rng.randrange(15 * 365, 70 * 365))).isoformat()},
+            "patient": {
+                "date_naissance": (consultation - timedelta(days=rng.randrange(15 * 365, 70 * 365))).isoformat()},
             "cadre": {"structure": rng.choice(STRUCTURES), "protocole_autorise": rng.random() < 0.7,
                       "medecin_delegant_est_medecin_traitant": True, "medecin_joignable": rng.random() < 0.9,
                       "departement": rng.choice(["38", "75", "974", "2b", "69"]),
@@ -61,7 +62,8 @@ def machine() -> str:
     """One line describing where the figures were measured."""
     import os
 
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cœurs, {platform.machine()}"
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{python}, {os.cpu_count()} cœurs, {platform.machine()}"
 
 
 def ecrire_section(titre: str, corps: str) -> None:

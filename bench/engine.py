@@ -87,7 +87,8 @@ Mesuré le {date.today().isoformat()} ({machine()}) par `python -m bench.engine`
 | médianes des {len(tours)} tours | {", ".join(f"{x[0]:.0f}" for x in tours)} µs | — |
 | débit en processus (évaluation seule, meilleur tour) | {meilleur[2]:,.0f} cas/s | — |
 | débit en processus avec sérialisation JSON | {debit_json:,.0f} cas/s | — |
-| débit `triage-app evaluate --jsonl` (démarrage compris) | {debit_cli:,.0f} cas/s | ≥ 5 000 cas/s {"✅" if ok_lot else "❌"} |
+| débit `triage-app evaluate --jsonl` (démarrage compris) | {debit_cli:,.0f} cas/s | ≥ 5 000 cas/s {
+        "✅" if ok_lot else "❌"} |
 
 Orientations du lot : {", ".join(f"{k} {v}" for k, v in sorted(orientations.items()))}.
 """

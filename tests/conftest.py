@@ -72,8 +72,8 @@ def sous_ensemble(attendu: Any, obtenu: Any, chemin: str = "") -> list[str]:
         if not isinstance(obtenu, list) or len(obtenu) < len(attendu):
             return [f"{chemin} : attendu {attendu!r}, obtenu {obtenu!r}"]
         return [e for i, v in enumerate(attendu) for e in sous_ensemble(v, obtenu[i], f"{chemin}[{i}]")]
-    if attendu != obtenu or type(attendu) is not type(obtenu) and not (
+    if attendu != obtenu or (type(attendu) is not type(obtenu) and not (
             isinstance(attendu, (int, float)) and isinstance(obtenu, (int, float))
-            and not isinstance(attendu, bool) and not isinstance(obtenu, bool)):
+            and not isinstance(attendu, bool) and not isinstance(obtenu, bool))):
         return [f"{chemin} : attendu {attendu!r}, obtenu {obtenu!r}"]
     return []

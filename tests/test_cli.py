@@ -92,15 +92,16 @@ def test_jsonl_continue_apres_une_ligne_invalide(monkeypatch, capsys):
 
 
 def test_jsonl_en_parallele_garde_l_ordre_et_les_memes_resultats(tmp_path):
-    cas = [cas_base(p, episode__seances_realisees_episode=i % 9, cadre__structure=s)
-           for i in range(600) for p, s in [(("lombalgie_aigue", "entorse_cheville")[i % 2], ("msp", "esp", "cabinet")[i % 3])]]
+    protocoles, structures = ("lombalgie_aigue", "entorse_cheville"), ("msp", "esp", "cabinet")
+    cas = [cas_base(protocoles[i % 2], episode__seances_realisees_episode=i % 9, cadre__structure=structures[i % 3])
+           for i in range(600)]
     cas[400]["reponses"]["rf_inconnu"] = True
     f = tmp_path / "lot.jsonl"
     f.write_text("\n".join(json.dumps(c) for c in cas) + "\n", encoding="utf-8")
     sorties = {}
     for n in ("1", "2"):
-        r = subprocess.run([sys.executable, "-m", "triage_app.cli", "evaluate", "--jsonl", str(f), "--processus", n],
-                           capture_output=True, text=True, check=False)
+        commande = [sys.executable, "-m", "triage_app.cli", "evaluate", "--jsonl", str(f), "--processus", n]
+        r = subprocess.run(commande, capture_output=True, text=True, check=False)
         assert r.returncode == 2
         sorties[n] = r.stdout.splitlines()
     assert sorties["1"] == sorties["2"]

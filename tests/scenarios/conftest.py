@@ -65,7 +65,7 @@ class FichierScenarios(pytest.File):
     """Un fichier YAML : une liste de scénarios."""
 
     def collect(self) -> Iterator[Scenario]:
-        donnees = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Chargeur)  # noqa: S506
+        donnees = yaml.load(self.path.read_text(encoding="utf-8"), Loader=_Chargeur)
         if not isinstance(donnees, list):
             raise ScenarioInvalide(f"{self.path} : une liste de scénarios est attendue")
         vus: set[str] = set()
