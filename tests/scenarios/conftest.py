@@ -136,9 +136,9 @@ def comparer(sc: dict[str, Any], obtenu: dict[str, Any]) -> list[str]:
     for chemin, ids in (sc.get("absents") or {}).items():
         eus = _identifiants(obtenu, chemin) or []
         diffs += [f"{chemin} : « {i} » présent alors qu'il ne devait pas l'être" for i in ids if i in eus]
-    remarques = [r.lower() for r in _valeur(obtenu, "facturation.remarques") or []]
+    remarques = list(_valeur(obtenu, "facturation.remarques") or [])
     for fragment in sc.get("remarques_contiennent") or []:
-        if not any(fragment.lower() in r for r in remarques):
+        if not any(fragment.lower() in r.lower() for r in remarques):
             diffs.append(f"facturation.remarques : aucune remarque ne contient « {fragment} » "
                          f"(remarques : {remarques!r})")
     return diffs

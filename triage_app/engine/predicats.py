@@ -140,9 +140,11 @@ def age_hors_protocole(d: Dossier) -> bool:
     return not age_protocole(d)
 
 
-@predicat("Règles d'Ottawa positives alors que la voie ne permet pas de prescrire la radiographie")
+@predicat("Règles d'Ottawa positives alors que l'orientation ne serait pas le protocole (seule voie qui prescrit "
+          "la radiographie) : patient non éligible, ou avec une prescription")
 def ottawa_positif_hors_protocole(d: Dossier) -> bool:
-    return d.radiographie is not None and not d.eligible
+    serait_protocole = d.eligible and not d.cas.episode.prescription_medicale
+    return d.radiographie is not None and not serait_protocole
 
 
 # -- classification, advice, prescriptions ------------------------------------------------------

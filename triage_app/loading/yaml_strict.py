@@ -75,12 +75,25 @@ class DocumentYaml:
             chemin = chemin[:coupe] if coupe > 0 else ""
 
 
+_CONTENEURS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+
+
 def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: dict[str, int],
                problemes: list[Probleme]) -> Any:
-    lignes[chemin_texte(loc)] = noeud.start_mark.line + 1
+    # A key's own line wins over the line where its (block) value starts.
+    lignes.setdefault(chemin_texte(loc), noeud.start_mark.line + 1)
+    attendu = _CONTENEURS.get(type(noeud))
+    if attendu is not None and noeud.tag != attendu:
+        problemes.append(Probleme(chemin_texte(loc), f"étiquette YAML « {noeud.tag} » non autorisée : attendu un "
+                                  "dictionnaire ou une liste simple", noeud.start_mark.line + 1))
+        return None
     if isinstance(noeud, yaml.MappingNode):
         resultat: dict[Any, Any] = {}
         for cle_noeud, valeur_noeud in noeud.value:
+            if cle_noeud.tag == "tag:yaml.org,2002:merge":
+                problemes.append(Probleme(chemin_texte(loc), "fusion YAML « << » non autorisée : recopier les "
+                                          "champs explicitement", cle_noeud.start_mark.line + 1))
+                continue
             if not isinstance(cle_noeud, yaml.ScalarNode) or cle_noeud.tag not in _SCALAIRES:
                 problemes.append(Probleme(chemin_texte(loc), "clé non scalaire : attendu un nom simple",
                                           cle_noeud.start_mark.line + 1))
@@ -92,6 +105,7 @@ def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: 
                                           f"{lignes[chemin_texte((*loc, cle))]}) : chaque clé ne doit "
                                           "apparaître qu'une fois", cle_noeud.start_mark.line + 1))
                 continue
+            lignes.setdefault(chemin_texte((*loc, cle)), cle_noeud.start_mark.line + 1)
             resultat[cle] = _convertir(valeur_noeud, loader, (*loc, cle), lignes, problemes)
         return resultat
     if isinstance(noeud, yaml.SequenceNode):
@@ -104,6 +118,30 @@ def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: 
     return loader.construct_object(noeud)
 
 
+_SYNTAXE = [
+    ("found character '\\t'", "tabulation interdite : indenter avec des espaces"),
+    ("mapping values are not allowed", "deux-points inattendu : mettre la valeur entre guillemets"),
+    ("could not find expected ':'", "deux-points manquant après une clé"),
+    ("expected <block end>", "indentation incohérente"),
+    ("expected <block mapping start>", "indentation incohérente"),
+    ("flow sequence", "liste entre crochets [ … ] mal fermée ou mal séparée"),
+    ("flow mapping", "dictionnaire entre accolades { … } mal fermé ou mal séparé"),
+    ("found undefined alias", "ancre YAML (*nom) inconnue"),
+    ("unacceptable character", "caractère interdit"),
+    ("while scanning a quoted scalar", "guillemets non refermés"),
+    ("found unknown escape character", "échappement inconnu dans un texte entre guillemets"),
+    ("expected a single document", "un seul document YAML attendu (retirer les « --- » en trop)"),
+]
+
+
+def _syntaxe_francaise(exc: yaml.YAMLError) -> str:
+    texte = str(exc)
+    for motif, francais in _SYNTAXE:
+        if motif in texte:
+            return francais
+    return "syntaxe invalide : vérifier l'indentation, les deux-points et les guillemets"
+
+
 def lire_yaml_texte(texte: str, nom: str) -> DocumentYaml:
     """Parse YAML text strictly; raise :class:`ErreurChargement` naming ``nom``."""
     loader = _Loader(texte)
@@ -112,7 +150,9 @@ def lire_yaml_texte(texte: str, nom: str) -> DocumentYaml:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         ligne = mark.line + 1 if mark is not None else None
-        raise ErreurChargement(nom, [Probleme("", f"YAML illisible : {exc}", ligne)]) from exc
+        colonne = f", colonne {mark.column + 1}" if mark is not None else ""
+        raise ErreurChargement(nom, [Probleme("", f"YAML illisible{colonne} : {_syntaxe_francaise(exc)}",
+                                              ligne)]) from exc
     finally:
         loader.dispose()
     if noeud is None:
@@ -154,8 +194,25 @@ _MESSAGES = {
     "string_pattern_mismatch": "forme invalide",
     "greater_than_equal": "valeur trop petite",
     "less_than_equal": "valeur trop grande",
-    "too_short": "liste trop courte",
+    "int_from_float": "nombre entier attendu (sans décimale)",
+    "too_short": "trop peu d'éléments",
+    "too_long": "trop d'éléments",
+    "string_too_short": "texte vide",
+    "union_tag_invalid": "valeur invalide",
+    "frozen_instance": "valeur non modifiable",
+    "json_invalid": "JSON invalide",
+    "finite_number": "nombre fini attendu",
+    "none_required": "aucune valeur attendue (null)",
+    "url_parsing": "adresse web invalide",
 }
+
+_TYPES_UNION = {"str", "int", "float", "bool", "list", "dict", "none", "date", "function-after", "function-before",
+                "function-plain", "function-wrap", "lax-or-strict", "typed-dict", "nullable", "tagged-union"}
+
+
+def _apercu(valeur: Any) -> str:
+    texte = repr(valeur)
+    return texte if len(texte) <= 60 else texte[:57] + "…"
 
 
 def message_francais(err: dict[str, Any]) -> str:
@@ -169,8 +226,10 @@ def message_francais(err: dict[str, Any]) -> str:
         return f"valeur « {err.get('input')} » inconnue ; valeurs permises : {attendu}"
     base = _MESSAGES.get(typ)
     if base is None:
-        return str(err.get("msg", "valeur invalide"))
+        return f"valeur invalide (contrôle « {typ} »), reçu « {_apercu(err.get('input'))} »"
     ctx = err.get("ctx") or {}
+    if typ == "too_short":
+        return f"{base} : au moins {ctx.get('min_length', 1)} attendu(s)"
     if typ == "string_pattern_mismatch":
         return f"{base} : attendu le motif {ctx.get('pattern')}"
     if typ in ("greater_than_equal", "less_than_equal"):
@@ -178,16 +237,23 @@ def message_francais(err: dict[str, Any]) -> str:
         return f"{base} (borne : {borne})"
     if typ in ("missing", "extra_forbidden"):
         return base
-    return f"{base}, reçu « {err.get('input')!r} »"
+    return f"{base}, reçu « {_apercu(err.get('input'))} »"
 
 
 def problemes_pydantic(exc: ValidationError, doc: DocumentYaml | None = None,
                        prefixe: tuple[Any, ...] = ()) -> list[Probleme]:
-    """Translate a pydantic error into French problems with paths (and lines when known)."""
-    out: list[Probleme] = []
+    """Translate a pydantic error into French problems with paths (and lines when known).
+
+    Union members' type names (``.int``, ``.str``…) are dropped from paths; the alternatives for one
+    path are merged into a single problem.
+    """
+    par_chemin: dict[str, list[str]] = {}
     for err in exc.errors():
-        loc = tuple(p for p in (*prefixe, *err["loc"]) if not (isinstance(p, str) and "[" in p
-                                                                 and p.endswith("]")))
-        chemin = chemin_texte(loc)
-        out.append(Probleme(chemin, message_francais(dict(err)), doc.ligne(chemin) if doc else None))
-    return out
+        loc = tuple(p for p in (*prefixe, *err["loc"])
+                    if not (isinstance(p, str) and (p in _TYPES_UNION or ("[" in p and p.endswith("]")))))
+        messages = par_chemin.setdefault(chemin_texte(loc), [])
+        message = message_francais(dict(err))
+        if message not in messages:
+            messages.append(message)
+    return [Probleme(chemin, " ; ou ".join(messages), doc.ligne(chemin) if doc else None)
+            for chemin, messages in par_chemin.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from triage_app.models.base import Ident, Modele, Verification
 
@@ -25,3 +25,15 @@ class Parametre(Modele):
     description: str
     unite: str | None = None
     valeurs: dict[str, ValeurDatee] = Field(min_length=1)
+
+    @field_validator("valeurs", mode="before")
+    @classmethod
+    def _dates_entre_guillemets(cls, valeurs: Any) -> Any:
+        if isinstance(valeurs, dict):
+            for cle in valeurs:
+                if not isinstance(cle, str):
+                    raise ValueError(f"date d'effet « {cle} » invalide : écrire la date entre guillemets, au "
+                                     "format \"AAAA-MM-JJ\"")
+            if not valeurs:
+                raise ValueError("au moins une valeur datée attendue (une date d'effet et sa valeur)")
+        return valeurs
