@@ -58,6 +58,20 @@ def cas_generes(m: Moteur, n: int, graine: int = 20261123) -> list[dict[str, Any
     return out
 
 
+def etalon_ms() -> float:
+    """Best of three runs of a fixed pure-Python loop: the machine's speed when the figures were taken."""
+    import time
+
+    meilleur = float("inf")
+    for _ in range(3):
+        debut = time.perf_counter()
+        total = 0
+        for i in range(3_000_000):
+            total += i * i
+        meilleur = min(meilleur, time.perf_counter() - debut)
+    return meilleur * 1000
+
+
 def machine() -> str:
     """One line describing where the figures were measured."""
     import os

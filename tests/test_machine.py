@@ -76,8 +76,8 @@ def test_chaque_issue_est_atteinte_par_un_cas(m, pc):
     atteints = set()
     for attendu, c in cas.items():
         r = m.evaluer(c)
-        etats = [t["etat"] for t in r.trace]
-        final = r.trace[-1]["etat"]
+        etats = [t["etat"] for t in r["trace"]]
+        final = r["trace"][-1]["etat"]
         assert final == attendu, (attendu, etats)
         atteints.add(final)
     assert atteints == {e.id for e in pc.modele.etats if e.final}
@@ -85,13 +85,13 @@ def test_chaque_issue_est_atteinte_par_un_cas(m, pc):
 
 def test_la_trace_suit_les_etapes_du_yaml_et_chaque_question(m, pc):
     r = m.evaluer(cas_base(pc.modele.id))
-    etats_vus = list(dict.fromkeys(t["etat"] for t in r.trace))
+    etats_vus = list(dict.fromkeys(t["etat"] for t in r["trace"]))
     etapes = [e.id for e in pc.modele.etats if not e.final]
     assert etats_vus[: len(etapes)] == etapes
-    questions_tracees = {t["question"] for t in r.trace if t["question"]}
+    questions_tracees = {t["question"] for t in r["trace"] if t["question"]}
     requises = {q.id for q in pc.modele.questions if q.requis == "toujours" and q.niveau != "eligibilite"}
     assert requises <= questions_tracees
-    regles = [t["regle"] for t in r.trace]
+    regles = [t["regle"] for t in r["trace"]]
     for t in pc.modele.transitions[:5]:
         assert t.id in regles
 

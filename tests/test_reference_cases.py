@@ -9,7 +9,6 @@ import sys
 import pytest
 
 from tests.conftest import CAS_REFERENCE, cas_reference, sous_ensemble
-from triage_app.engine.evaluation import resultat_json
 
 CAS = cas_reference()
 
@@ -21,7 +20,7 @@ def test_les_cas_de_reference_sont_presents():
 
 @pytest.mark.parametrize(("nom", "cas", "attendu"), CAS, ids=[c[0] for c in CAS])
 def test_cas_de_reference(m, nom, cas, attendu):
-    obtenu = resultat_json(m.evaluer(cas))
+    obtenu = m.evaluer(cas)
     assert sous_ensemble(attendu, obtenu) == []
 
 
@@ -33,3 +32,21 @@ def test_cas_de_reference_en_ligne_de_commande(nom, cas, attendu):
     assert sortie.returncode == 0, sortie.stderr
     assert sortie.stderr == ""
     assert sous_ensemble(attendu, json.loads(sortie.stdout)) == []
+
+
+def test_chaque_resultat_respecte_le_schema_public(m):
+    """Results of the worked examples and of 300 varied generated cases validate against the result schema."""
+    from bench.commun import cas_generes
+    from triage_app.errors import ErreurCas
+    from triage_app.models.result import ADAPTATEUR_RESULTAT
+
+    valides = 0
+    for cas in [c for _, c, _ in CAS] + cas_generes(m, 300, graine=7):
+        try:
+            r = m.evaluer(cas)
+        except ErreurCas:
+            continue
+        ADAPTATEUR_RESULTAT.validate_python(r)
+        assert json.loads(json.dumps(r, ensure_ascii=False)) == r
+        valides += 1
+    assert valides > 250

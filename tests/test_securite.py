@@ -276,11 +276,11 @@ def controler(m: Moteur, c: dict[str, Any], cadre: str) -> tuple[str | None, lis
     """Evaluate and check properties 1, 2, 5 and 6 (and §7.4); return the orientation and the failures."""
     r = m.evaluer(c)
     a = attendu(c, cadre)
-    o = r.orientation
+    o = r["orientation"]
     err: list[str] = []
     # statut / questions_manquantes (case-format.md)
-    if r.statut != ("incomplet" if a.manquantes else "complet") or set(r.questions_manquantes) != a.manquantes:
-        err.append(f"statut {r.statut} manquantes {r.questions_manquantes}, attendu {sorted(a.manquantes)}")
+    if r["statut"] != ("incomplet" if a.manquantes else "complet") or set(r["questions_manquantes"]) != a.manquantes:
+        err.append(f"statut {r['statut']} manquantes {r['questions_manquantes']}, attendu {sorted(a.manquantes)}")
     # 1. any urgences criterion → urgences
     if a.declenches["urgences"] and o != "urgences":
         err.append(f"P1 urgences {sorted(a.declenches['urgences'])} → orientation {o}")
@@ -288,24 +288,24 @@ def controler(m: Moteur, c: dict[str, Any], cadre: str) -> tuple[str | None, lis
     if not a.declenches["urgences"] and a.declenches["medecin_jour"] and o != "medecin_jour":
         err.append(f"P2 medecin_jour {sorted(a.declenches['medecin_jour'])} → orientation {o}")
     # 5. motifs = every criterion that fired, nothing else
-    ids = [mo["id"] for mo in r.motifs if mo["niveau"] in NIVEAUX]
+    ids = [mo["id"] for mo in r["motifs"] if mo["niveau"] in NIVEAUX]
     if len(ids) != len(set(ids)) or set(ids) != a.tous:
         err.append(f"P5 motifs {ids}, attendu {sorted(a.tous)}")
-    if any(mo["niveau"] != NIVEAU_CRITERE[c["protocole"]].get(mo["id"], mo["niveau"]) for mo in r.motifs):
-        err.append(f"P5 niveau de motif faux : {r.motifs}")
-    if o in NIVEAUX and any(mo["niveau"] not in NIVEAUX for mo in r.motifs):
-        err.append(f"P5 motif d'orientation avec {o} : {[mo['id'] for mo in r.motifs]}")
+    if any(mo["niveau"] != NIVEAU_CRITERE[c["protocole"]].get(mo["id"], mo["niveau"]) for mo in r["motifs"]):
+        err.append(f"P5 niveau de motif faux : {r['motifs']}")
+    if o in NIVEAUX and any(mo["niveau"] not in NIVEAUX for mo in r["motifs"]):
+        err.append(f"P5 motif d'orientation avec {o} : {[mo['id'] for mo in r['motifs']]}")
     # 6. incomplete never managed; eligible keeps forfait_protocole; null orientation → no billing
     if a.manquantes and o not in (*NIVEAUX, None):
         err.append(f"P6 cas incomplet orienté {o}")
-    voie = r.facturation["voie"]
+    voie = r["facturation"]["voie"]
     if a.eligible and o in (*NIVEAUX, "protocole") and voie != "forfait_protocole":
         err.append(f"P6 éligible au protocole, orientation {o}, voie {voie}")
-    if o is None and (voie is not None or r.facturation["lignes"] or r.seances is not None):
-        err.append(f"§7.4 orientation null mais voie {voie}, lignes {r.facturation['lignes']}, "
-                   f"séances {r.seances}")
-    if o in NIVEAUX and r.seances is not None:
-        err.append(f"§7.4 séances {r.seances} pour {o}")
+    if o is None and (voie is not None or r["facturation"]["lignes"] or r["seances"] is not None):
+        err.append(f"§7.4 orientation null mais voie {voie}, lignes {r['facturation']['lignes']}, "
+                   f"séances {r['seances']}")
+    if o in NIVEAUX and r["seances"] is not None:
+        err.append(f"§7.4 séances {r['seances']} pour {o}")
     # the whole decision order (rules.md §2), once the safety-specific checks above have spoken
     if (o, voie) != (a.orientation, a.voie):
         err.append(f"§2 orientation/voie {o}/{voie}, attendu {a.orientation}/{a.voie}")
@@ -470,8 +470,8 @@ def test_ottawa_positif_hors_protocole_medecin_jour(m, cadre, zone):
     for signe in signes:
         c = cas(CHEVILLE, cadre, {douleur: True, **dict.fromkeys(signes, False), signe: True, autres: False})
         r = m.evaluer(c)
-        assert (r.orientation, [mo["id"] for mo in r.motifs]) == ("medecin_jour", ["ottawa_positif"]), \
-            f"{cadre} {douleur} + {signe} : {r.orientation} {r.motifs}"
+        assert (r["orientation"], [mo["id"] for mo in r["motifs"]]) == ("medecin_jour", ["ottawa_positif"]), \
+            f"{cadre} {douleur} + {signe} : {r['orientation']} {r['motifs']}"
 
 
 @pytest.mark.parametrize("pid", PROTOCOLES)
@@ -481,9 +481,9 @@ def test_doute_kine_absent_vaut_non(m, pid, cadre):
     ref = m.evaluer(cas(pid, cadre, {"doute_kine": False}))
     for variante in ({"doute_kine": None}, {"doute_kine": ABSENTE}):
         r = m.evaluer(cas(pid, cadre, variante))
-        assert (r.statut, r.orientation, r.motifs) == (ref.statut, ref.orientation, ref.motifs)
+        assert (r["statut"], r["orientation"], r["motifs"]) == (ref["statut"], ref["orientation"], ref["motifs"])
     r = m.evaluer(cas(pid, cadre, {"doute_kine": True}))
-    assert r.orientation == "medecin_jour" and [mo["id"] for mo in r.motifs] == ["doute_kine"]
+    assert r["orientation"] == "medecin_jour" and [mo["id"] for mo in r["motifs"]] == ["doute_kine"]
 
 
 @pytest.mark.parametrize("pid", PROTOCOLES)
@@ -508,7 +508,7 @@ def _profils_retrait(pid: str) -> dict[str, tuple[dict[str, Any], dict[str, Any]
         out["age_apparition"] = ({}, {"naissance": naissance_pour(60), "antecedent": False})
     else:
         out["age_hors_18_55"] = ({}, {"naissance": naissance_pour(17)})
-        out["ottawa_positif"] = (dict(OTTAWA_PROFILS["ottawa_positif"]), {})
+        out['ottawa_positif'] = (dict(OTTAWA_PROFILS['ottawa_positif']), {})
         out["grossesse"] = ({"rf_grossesse": True}, {})
     return out
 
@@ -523,21 +523,21 @@ def retrait(m, c: dict[str, Any], cadre: str, q: str, mode: str) -> list[str]:
     avant = m.evaluer(c)
     valeur = c["reponses"][q]
     apres = m.evaluer(avec_reponses(c, **{q: None if mode == "null" else ABSENTE}))
-    o, err = apres.orientation, []
-    if apres.statut != "incomplet" or q not in apres.questions_manquantes:
-        err.append(f"statut {apres.statut}, manquantes {apres.questions_manquantes}")
+    o, err = apres["orientation"], []
+    if apres["statut"] != "incomplet" or q not in apres["questions_manquantes"]:
+        err.append(f"statut {apres['statut']}, manquantes {apres['questions_manquantes']}")
     if o not in (*NIVEAUX, None):
         err.append(f"orientation {o} pour un cas incomplet")
-    if o is None and (apres.facturation["voie"] is not None or apres.facturation["lignes"]
-                      or apres.seances is not None):
-        err.append(f"orientation null mais voie {apres.facturation['voie']} / séances {apres.seances}")
+    if o is None and (apres["facturation"]["voie"] is not None or apres["facturation"]["lignes"]
+                      or apres["seances"] is not None):
+        err.append(f"orientation null mais voie {apres['facturation']['voie']} / séances {apres['seances']}")
     if valeur is False:
-        if avant.orientation in NIVEAUX and o != avant.orientation:
-            err.append(f"{avant.orientation} devenu {o}")
-        if RANG[o] > RANG[avant.orientation]:
-            err.append(f"moins urgent : {avant.orientation} → {o}")
-        if apres.motifs != [mo for mo in avant.motifs if mo["niveau"] in NIVEAUX]:
-            err.append(f"motifs {avant.motifs} → {apres.motifs}")
+        if avant["orientation"] in NIVEAUX and o != avant["orientation"]:
+            err.append(f"{avant['orientation']} devenu {o}")
+        if RANG[o] > RANG[avant["orientation"]]:
+            err.append(f"moins urgent : {avant['orientation']} → {o}")
+        if apres["motifs"] != [mo for mo in avant["motifs"] if mo["niveau"] in NIVEAUX]:
+            err.append(f"motifs {avant['motifs']} → {apres['motifs']}")
     return [f"P4 {decrire(c, cadre)} ; retrait ({mode}) de {q}={valeur} : {e}" for e in err]
 
 
@@ -625,9 +625,9 @@ def test_hypothesis_monotonie(m, pid, cadre):
         q = data.draw(st.sampled_from(QUESTIONS_ALERTE[pid]), label="nouveau_oui")
         if c["reponses"].get(q) is True:
             return
-        avant = m.evaluer(c).orientation
+        avant = m.evaluer(c)["orientation"]
         plus = avec_reponses(c, **{q: True})
-        apres = m.evaluer(plus).orientation
+        apres = m.evaluer(plus)["orientation"]
         assert RANG[apres] <= RANG[avant], f"{decrire(c, cadre)} : {avant}, + {q} → {apres}"
         assert apres in NIVEAUX, f"{decrire(plus, cadre)} → {apres}"
         if q in QUESTIONS_URGENCES[pid]:

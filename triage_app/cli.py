@@ -52,7 +52,7 @@ def _erreur(message: str) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate one case, or a JSON Lines batch."""
-    from triage_app.engine.evaluation import moteur, resultat_json
+    from triage_app.engine.evaluation import moteur, resultat_texte
 
     m = moteur()
     if args.jsonl:
@@ -65,8 +65,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ErreurCas as exc:
         _erreur(str(exc))
         return EXIT_INVALIDE
-    indent = 2 if args.indent else None
-    print(json.dumps(resultat_json(resultat), ensure_ascii=False, indent=indent))
+    print(resultat_texte(resultat, indent=2 if args.indent else None))
     return 0
 
 
@@ -78,41 +77,71 @@ def _lignes(chemin: str) -> Iterator[str]:
         yield from fichier
 
 
-def _evaluer_ligne(numero_ligne: tuple[int, str]) -> tuple[str | None, bool]:
+def _evaluer_ligne(numero: int, ligne: str) -> tuple[str | None, bool]:
     """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
-    from triage_app.engine.evaluation import moteur
+    from triage_app.engine.evaluation import moteur, resultat_texte
 
-    numero, ligne = numero_ligne
     if not ligne.strip():
         return None, False
     try:
-        return moteur().evaluer(json.loads(ligne)).model_dump_json(), False
+        return resultat_texte(moteur().evaluer(json.loads(ligne))), False
     except json.JSONDecodeError as exc:
         return _json({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
     except ErreurCas as exc:
         return _json({"erreur": exc.resume(), "ligne": numero}), True
 
 
+def _evaluer_paquet(paquet: tuple[int, list[str]]) -> tuple[str, bool]:
+    """A chunk of lines (first line number, lines) → the joined output lines, whether any was invalid.
+
+    Chunks travel between processes as a few large strings, not one object per case.
+    """
+    premier, lignes = paquet
+    sorties = []
+    invalide = False
+    for i, ligne in enumerate(lignes):
+        texte, ko = _evaluer_ligne(premier + i, ligne)
+        invalide |= ko
+        if texte is not None:
+            sorties.append(texte + "\n")
+    return "".join(sorties), invalide
+
+
+def _paquets(lignes: Iterator[str], taille: int) -> Iterator[tuple[int, list[str]]]:
+    paquet: list[str] = []
+    premier = 1
+    for numero, ligne in enumerate(lignes, start=1):
+        if not paquet:
+            premier = numero
+        paquet.append(ligne)
+        if len(paquet) == taille:
+            yield premier, paquet
+            paquet = []
+    if paquet:
+        yield premier, paquet
+
+
 def _evaluer_lot(m: Any, chemin: str, sortie: IO[str], processus: int = 1) -> int:
     """Evaluate one case per line, in order; with ``processus`` > 1, in forked worker processes."""
     invalide = False
-    lignes = enumerate(_lignes(chemin), start=1)
     try:
         if processus > 1:
+            import gc
             import multiprocessing
 
+            # Loaded rules are shared with the forked workers; frozen objects are left alone by the
+            # collector, so the workers do not copy every page of them (copy-on-write).
+            gc.freeze()
             with multiprocessing.get_context("fork").Pool(processus) as pool:
-                resultats = pool.imap(_evaluer_ligne, lignes, chunksize=256)
-                for texte, ko in resultats:
+                for texte, ko in pool.imap(_evaluer_paquet, _paquets(_lignes(chemin), 400)):
                     invalide |= ko
-                    if texte is not None:
-                        sortie.write(texte + "\n")
+                    sortie.write(texte)
         else:
-            for numero_ligne in lignes:
-                texte, ko = _evaluer_ligne(numero_ligne)
+            for paquet in _paquets(_lignes(chemin), 1):
+                texte, ko = _evaluer_paquet(paquet)
                 invalide |= ko
-                if texte is not None:
-                    sortie.write(texte + "\n")
+                sortie.write(texte)
+                sortie.flush() if chemin == "-" else None
     except OSError as exc:
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE

@@ -10,27 +10,30 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from triage_app.loading.registry import DOSSIER_PROTOCOLES
 from triage_app.models.case import Cas
 from triage_app.models.parameters import Parametre
 from triage_app.models.protocol import Commun, FichierSources, Protocole
-from triage_app.models.result import Resultat
+from triage_app.models.result import ADAPTATEUR_RESULTAT
 
-SCHEMAS: dict[str, type[BaseModel]] = {
+SCHEMAS: dict[str, type[BaseModel] | TypeAdapter] = {  # type: ignore[type-arg]
     "protocole.schema.json": Protocole,
     "parametre.schema.json": Parametre,
     "commun.schema.json": Commun,
     "sources.schema.json": FichierSources,
     "cas.schema.json": Cas,
-    "resultat.schema.json": Resultat,
+    "resultat.schema.json": ADAPTATEUR_RESULTAT,
 }
 
 
 def textes_schemas() -> dict[str, str]:
     """Each schema file's expected text."""
-    return {nom: json.dumps(modele.model_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    def schema(modele: type[BaseModel] | TypeAdapter) -> dict:  # type: ignore[type-arg]
+        return modele.json_schema() if isinstance(modele, TypeAdapter) else modele.model_json_schema()
+
+    return {nom: json.dumps(schema(modele), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
             for nom, modele in SCHEMAS.items()}
 
 

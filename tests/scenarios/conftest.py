@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from tests.conftest import cas_base, sous_ensemble
-from triage_app.engine.evaluation import moteur, resultat_json
+from triage_app.engine.evaluation import moteur
 from triage_app.errors import ErreurCas
 
 DOSSIER = Path(__file__).resolve().parent
@@ -166,7 +166,7 @@ class Scenario(pytest.Item):
         cas = construire_cas(self.donnees)
         attendus = self.donnees.get("erreur")
         try:
-            obtenu = resultat_json(moteur().evaluer(cas))
+            obtenu = moteur().evaluer(cas)
         except ErreurCas as exc:
             if attendus is None:
                 raise EchecScenario([f"cas jugé invalide alors qu'un résultat était attendu : {exc}"]) from exc

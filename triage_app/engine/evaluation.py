@@ -5,6 +5,7 @@ Pure: the consultation date comes from the case, nothing reads the clock, nothin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -115,33 +116,33 @@ class Moteur:
             motifs.append({"id": m.id, "libelle": m.libelle, "source": m.source,
                            "verification": m.verification, "niveau": None})
         manquantes = list(d.manquantes)
-        return Resultat.model_construct(
-            protocole=pc.modele.id,
-            version_protocole=pc.modele.version,
-            empreinte_regles=pc.empreinte,
-            date_consultation=d.jour,
-            age=d.age,
-            statut="incomplet" if manquantes else "complet",
-            orientation=d.orientation,
-            motifs=motifs,
-            questions_manquantes=manquantes,
-            classe_duree=d.classe_duree,
-            duree_jours=d.jours,
-            recidivante=d.recidivante,
-            risque_chronicite=d.score[0],
-            radiographie=d.radiographie,
-            avis_medical_recommande=d.avis,
-            eligible_protocole=d.eligible,
-            seances=d.seances,
-            facturation={"voie": d.voie, "lignes": d.lignes, "remarques": d.remarques},
-            prescriptions_autorisees=d.prescriptions,
-            trace=d.trace,
-        )
+        return {
+            "protocole": pc.modele.id,
+            "version_protocole": pc.modele.version,
+            "empreinte_regles": pc.empreinte,
+            "date_consultation": d.jour.isoformat(),
+            "age": d.age,
+            "statut": "incomplet" if manquantes else "complet",
+            "orientation": d.orientation,  # type: ignore[typeddict-item]
+            "motifs": motifs,
+            "questions_manquantes": manquantes,
+            "classe_duree": d.classe_duree,  # type: ignore[typeddict-item]
+            "duree_jours": d.jours,
+            "recidivante": d.recidivante,
+            "risque_chronicite": d.score[0],  # type: ignore[typeddict-item]
+            "radiographie": d.radiographie,  # type: ignore[typeddict-item]
+            "avis_medical_recommande": d.avis,
+            "eligible_protocole": d.eligible,
+            "seances": d.seances,  # type: ignore[typeddict-item]
+            "facturation": {"voie": d.voie, "lignes": d.lignes, "remarques": d.remarques},  # type: ignore[typeddict-item]
+            "prescriptions_autorisees": d.prescriptions,
+            "trace": d.trace,  # type: ignore[typeddict-item]
+        }
 
 
-def resultat_json(resultat: Resultat) -> dict[str, Any]:
-    """The result as plain JSON-ready data (the public output format)."""
-    return resultat.model_dump(mode="json")
+def resultat_texte(resultat: Resultat, indent: int | None = None) -> str:
+    """The result as JSON text (UTF-8 characters kept as they are)."""
+    return json.dumps(resultat, ensure_ascii=False, indent=indent)
 
 
 @lru_cache(maxsize=4)

@@ -16,7 +16,6 @@ from typing import Any
 import transitions.core
 from transitions import Machine, State
 from transitions.core import EventData
-from transitions.extensions import GraphMachine
 
 from triage_app.engine.dossier import Dossier, ProtocoleCompile
 from triage_app.engine.predicats import FONCTIONS
@@ -127,6 +126,7 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
 
 def diagramme_mermaid(p: Protocole) -> str:
     """The protocol's machine as Mermaid text (pytransitions' mermaid engine: no Graphviz)."""
+    from transitions.extensions import GraphMachine
 
     class _Modele:
         pass

@@ -37,6 +37,21 @@ class _Loader(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml
         _Resolver.__init__(self)
 
 
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _LoaderC(yaml.cyaml.CParser, yaml.constructor.SafeConstructor, _Resolver):  # type: ignore[misc]
+        """libyaml's parser (about ten times faster) with the same resolver and constructor."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _Resolver.__init__(self)
+
+    _LOADER: type = _LoaderC
+else:  # pragma: no cover - PyYAML built without libyaml
+    _LOADER = _Loader
+
+
 _SCALAIRES = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
@@ -78,7 +93,7 @@ class DocumentYaml:
 _CONTENEURS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 
-def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: dict[str, int],
+def _convertir(noeud: yaml.Node, loader: Any, loc: tuple[Any, ...], lignes: dict[str, int],
                problemes: list[Probleme]) -> Any:
     # A key's own line wins over the line where its (block) value starts.
     lignes.setdefault(chemin_texte(loc), noeud.start_mark.line + 1)
@@ -120,6 +135,11 @@ def _convertir(noeud: yaml.Node, loader: _Loader, loc: tuple[Any, ...], lignes: 
 
 _SYNTAXE = [
     ("found character '\\t'", "tabulation interdite : indenter avec des espaces"),
+    ("found character that cannot start any token", "caractère inattendu (tabulation ? indenter avec des espaces)"),
+    ("did not find expected ',' or ']'", "liste entre crochets [ … ] mal fermée ou mal séparée"),
+    ("did not find expected ',' or '}'", "dictionnaire entre accolades { … } mal fermé ou mal séparé"),
+    ("did not find expected key", "indentation incohérente"),
+    ("did not find expected", "indentation ou ponctuation incohérente"),
     ("mapping values are not allowed", "deux-points inattendu : mettre la valeur entre guillemets"),
     ("could not find expected ':'", "deux-points manquant après une clé"),
     ("expected <block end>", "indentation incohérente"),
@@ -144,7 +164,7 @@ def _syntaxe_francaise(exc: yaml.YAMLError) -> str:
 
 def lire_yaml_texte(texte: str, nom: str) -> DocumentYaml:
     """Parse YAML text strictly; raise :class:`ErreurChargement` naming ``nom``."""
-    loader = _Loader(texte)
+    loader = _LOADER(texte)
     try:
         noeud = loader.get_single_node()
     except yaml.YAMLError as exc:

@@ -1,18 +1,18 @@
 """The public result format: the decision, its reasons and its trace.
 
-The nested parts are ``TypedDict``s: pydantic validates, serialises and documents them like
-models, but building one during an evaluation costs nothing (the engine's speed target).
+The result is a JSON document: a ``TypedDict`` that pydantic validates and documents
+(:data:`ADAPTATEUR_RESULTAT`, the committed JSON Schema), while building and serialising it
+during an evaluation costs next to nothing (the engine's speed target).
 """
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, TypeAdapter
 from typing_extensions import TypedDict
 
-from triage_app.models.base import Modele, Orientation, Verification, Voie
+from triage_app.models.base import Orientation, Verification, Voie
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -74,13 +74,15 @@ class EtapeTrace(TypedDict):
     source: str | None
 
 
-class Resultat(Modele):
+class Resultat(TypedDict):
     """The output of the evaluation, exactly as in the public case format."""
+
+    __pydantic_config__ = _STRICT  # type: ignore[misc]
 
     protocole: str
     version_protocole: str
     empreinte_regles: str
-    date_consultation: date
+    date_consultation: str
     age: int
     statut: Literal["complet", "incomplet"]
     orientation: Orientation | None
@@ -97,3 +99,7 @@ class Resultat(Modele):
     facturation: Facturation
     prescriptions_autorisees: list[str]
     trace: list[EtapeTrace]
+
+
+ADAPTATEUR_RESULTAT: TypeAdapter[Resultat] = TypeAdapter(Resultat)
+"""Validates a result and exports its JSON Schema."""
