@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tokenize
 from pathlib import Path
 
 from tests.conftest import RACINE
@@ -42,14 +43,14 @@ def test_la_decision_ne_lit_jamais_l_horloge():
 
 
 def test_aucun_seuil_clinique_en_dur_dans_le_moteur():
-    """No bare clinical numbers (ages, days, sessions, amounts) in the decision code."""
-    suspects = re.compile(r"(?<![\w.])(?:10|18|20|28|55|56|60|65|70|15|16|8|2\.15|2\.21|7\.5|8\.1|10\.7|25)(?![\w.])")
+    """No clinical or tariff number (ages, days, sessions, amounts) as a literal in the decision code."""
+    suspects = {"8", "10", "11", "15", "16", "18", "20", "25", "28", "30", "31", "55", "56", "60", "65", "70",
+                "2.15", "2.21", "2.36", "2.43", "7.5", "8.1", "8.4", "10.7"}
     for sous in ("domain", "engine"):
         for p in (PAQUET / sous).rglob("*.py"):
-            code = "\n".join(ligne.split("#")[0] for ligne in p.read_text(encoding="utf-8").splitlines()
-                             if not ligne.strip().startswith(('"', "'")))
-            trouves = [t for t in suspects.findall(code)]
-            assert trouves == [], f"{p.name} : {trouves}"
+            with p.open("rb") as f:
+                nombres = [t.string for t in tokenize.tokenize(f.readline) if t.type == tokenize.NUMBER]
+            assert [n for n in nombres if n in suspects] == [], p.name
 
 
 def test_schemas_json_a_jour():

@@ -81,7 +81,7 @@ def test_evaluate_stdin_en_sous_processus():
 def test_jsonl_continue_apres_une_ligne_invalide(monkeypatch, capsys):
     lignes = [json.dumps(cas_base()), "{pas du json", json.dumps(cas_base(reponses__rf_x=True)), "",
               json.dumps(cas_base("entorse_cheville"))]
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lignes) + "\n"))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(("\n".join(lignes) + "\n").encode())))
     assert main(["evaluate", "--jsonl", "-", "--processus", "1"]) == 2
     sortie = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert len(sortie) == 4

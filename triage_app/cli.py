@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from triage_app.errors import ErreurCas, ErreurChargement, Probleme, TriageError
 from triage_app.loading.yaml_strict import lire_yaml_texte
 
@@ -42,10 +44,6 @@ def lire_cas(texte: str, nom: str = "cas") -> Any:
                                           f"{exc_json.msg}")]) from None
 
 
-def _json(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def _erreur(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -56,7 +54,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     m = moteur()
     if args.jsonl:
-        return _evaluer_lot(m, args.jsonl, sys.stdout, max(1, args.processus))
+        sys.stdout.flush()
+        code = _evaluer_lot(m, args.jsonl, sys.stdout.buffer, max(1, args.processus))
+        sys.stdout.buffer.flush()
+        return code
     if not args.cas:
         _erreur("Indiquer un fichier de cas (ou « - » pour l'entrée standard), ou --jsonl FICHIER.")
         return EXIT_INVALIDE
@@ -65,36 +66,36 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except ErreurCas as exc:
         _erreur(str(exc))
         return EXIT_INVALIDE
-    print(resultat_texte(resultat, indent=2 if args.indent else None))
+    print(resultat_texte(resultat, indent=args.indent))
     return 0
 
 
-def _lignes(chemin: str) -> Iterator[str]:
+def _lignes(chemin: str) -> Iterator[bytes]:
     if chemin == "-":
-        yield from sys.stdin
+        yield from sys.stdin.buffer
         return
-    with open(chemin, encoding="utf-8") as fichier:
+    with open(chemin, "rb") as fichier:
         yield from fichier
 
 
-def _evaluer_ligne(numero: int, ligne: str) -> tuple[str | None, bool]:
+def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
     """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
-    from triage_app.engine.evaluation import moteur, resultat_texte
+    from triage_app.engine.evaluation import moteur, resultat_octets
 
     if not ligne.strip():
         return None, False
     try:
-        return resultat_texte(moteur().evaluer(json.loads(ligne))), False
-    except json.JSONDecodeError as exc:
-        return _json({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
+        return resultat_octets(moteur().evaluer(orjson.loads(ligne))), False
+    except orjson.JSONDecodeError as exc:
+        return orjson.dumps({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
     except ErreurCas as exc:
-        return _json({"erreur": exc.resume(), "ligne": numero}), True
+        return orjson.dumps({"erreur": exc.resume(), "ligne": numero}), True
 
 
-def _evaluer_paquet(paquet: tuple[int, list[str]]) -> tuple[str, bool]:
+def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
     """A chunk of lines (first line number, lines) → the joined output lines, whether any was invalid.
 
-    Chunks travel between processes as a few large strings, not one object per case.
+    Chunks travel between processes as a few large byte strings, not one object per case.
     """
     premier, lignes = paquet
     sorties = []
@@ -103,12 +104,13 @@ def _evaluer_paquet(paquet: tuple[int, list[str]]) -> tuple[str, bool]:
         texte, ko = _evaluer_ligne(premier + i, ligne)
         invalide |= ko
         if texte is not None:
-            sorties.append(texte + "\n")
-    return "".join(sorties), invalide
+            sorties.append(texte)
+            sorties.append(b"\n")
+    return b"".join(sorties), invalide
 
 
-def _paquets(lignes: Iterator[str], taille: int) -> Iterator[tuple[int, list[str]]]:
-    paquet: list[str] = []
+def _paquets(lignes: Iterator[bytes], taille: int) -> Iterator[tuple[int, list[bytes]]]:
+    paquet: list[bytes] = []
     premier = 1
     for numero, ligne in enumerate(lignes, start=1):
         if not paquet:
@@ -121,7 +123,7 @@ def _paquets(lignes: Iterator[str], taille: int) -> Iterator[tuple[int, list[str
         yield premier, paquet
 
 
-def _evaluer_lot(m: Any, chemin: str, sortie: IO[str], processus: int = 1) -> int:
+def _evaluer_lot(m: Any, chemin: str, sortie: IO[bytes], processus: int = 1) -> int:
     """Evaluate one case per line, in order; with ``processus`` > 1, in forked worker processes."""
     invalide = False
     try:
@@ -141,7 +143,8 @@ def _evaluer_lot(m: Any, chemin: str, sortie: IO[str], processus: int = 1) -> in
                 texte, ko = _evaluer_paquet(paquet)
                 invalide |= ko
                 sortie.write(texte)
-                sortie.flush() if chemin == "-" else None
+                if chemin == "-":
+                    sortie.flush()
     except OSError as exc:
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE

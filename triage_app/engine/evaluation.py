@@ -5,12 +5,12 @@ Pure: the consultation date comes from the case, nothing reads the clock, nothin
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from triage_app.engine.dossier import Dossier, ProtocoleCompile
@@ -140,9 +140,14 @@ class Moteur:
         }
 
 
-def resultat_texte(resultat: Resultat, indent: int | None = None) -> str:
-    """The result as JSON text (UTF-8 characters kept as they are)."""
-    return json.dumps(resultat, ensure_ascii=False, indent=indent)
+def resultat_octets(resultat: Resultat, indent: bool = False) -> bytes:
+    """The result as UTF-8 JSON (orjson: about ten times faster than ``json`` on French text)."""
+    return orjson.dumps(resultat, option=orjson.OPT_INDENT_2 if indent else 0)
+
+
+def resultat_texte(resultat: Resultat, indent: bool = False) -> str:
+    """The result as JSON text (accented characters kept as they are)."""
+    return resultat_octets(resultat, indent).decode("utf-8")
 
 
 @lru_cache(maxsize=4)
