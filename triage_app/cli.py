@@ -15,8 +15,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
 from triage_app.errors import ErreurCas, ErreurChargement, Probleme, TriageError
 from triage_app.loading.yaml_strict import lire_yaml_texte
 
@@ -52,10 +50,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """Evaluate one case, or a JSON Lines batch."""
     from triage_app.engine.evaluation import moteur, resultat_texte
 
-    m = moteur()
+    m = moteur()  # loaded before any worker is forked
     if args.jsonl:
         sys.stdout.flush()
-        code = _evaluer_lot(m, args.jsonl, sys.stdout.buffer, max(1, args.processus))
+        code = _evaluer_lot(args.jsonl, sys.stdout.buffer, max(1, args.processus))
         sys.stdout.buffer.flush()
         return code
     if not args.cas:
@@ -78,73 +76,17 @@ def _lignes(chemin: str) -> Iterator[bytes]:
         yield from fichier
 
 
-def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
-    """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
-    from triage_app.engine.evaluation import moteur, resultat_octets
+def _evaluer_lot(chemin: str, sortie: IO[bytes], processus: int = 1) -> int:
+    """Evaluate one case per line, in order (see :func:`triage_app.engine.lot.evaluer_lot`)."""
+    from triage_app.engine.lot import evaluer_lot
 
-    if not ligne.strip():
-        return None, False
-    try:
-        return resultat_octets(moteur().evaluer(orjson.loads(ligne))), False
-    except orjson.JSONDecodeError as exc:
-        return orjson.dumps({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
-    except ErreurCas as exc:
-        return orjson.dumps({"erreur": exc.resume(), "ligne": numero}), True
-
-
-def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
-    """A chunk of lines (first line number, lines) → the joined output lines, whether any was invalid.
-
-    Chunks travel between processes as a few large byte strings, not one object per case.
-    """
-    premier, lignes = paquet
-    sorties = []
-    invalide = False
-    for i, ligne in enumerate(lignes):
-        texte, ko = _evaluer_ligne(premier + i, ligne)
-        invalide |= ko
-        if texte is not None:
-            sorties.append(texte)
-            sorties.append(b"\n")
-    return b"".join(sorties), invalide
-
-
-def _paquets(lignes: Iterator[bytes], taille: int) -> Iterator[tuple[int, list[bytes]]]:
-    paquet: list[bytes] = []
-    premier = 1
-    for numero, ligne in enumerate(lignes, start=1):
-        if not paquet:
-            premier = numero
-        paquet.append(ligne)
-        if len(paquet) == taille:
-            yield premier, paquet
-            paquet = []
-    if paquet:
-        yield premier, paquet
-
-
-def _evaluer_lot(m: Any, chemin: str, sortie: IO[bytes], processus: int = 1) -> int:
-    """Evaluate one case per line, in order; with ``processus`` > 1, in forked worker processes."""
     invalide = False
     try:
-        if processus > 1:
-            import gc
-            import multiprocessing
-
-            # Loaded rules are shared with the forked workers; frozen objects are left alone by the
-            # collector, so the workers do not copy every page of them (copy-on-write).
-            gc.freeze()
-            with multiprocessing.get_context("fork").Pool(processus) as pool:
-                for texte, ko in pool.imap(_evaluer_paquet, _paquets(_lignes(chemin), 400)):
-                    invalide |= ko
-                    sortie.write(texte)
-        else:
-            for paquet in _paquets(_lignes(chemin), 1):
-                texte, ko = _evaluer_paquet(paquet)
-                invalide |= ko
-                sortie.write(texte)
-                if chemin == "-":
-                    sortie.flush()
+        for texte, ko in evaluer_lot(_lignes(chemin), processus, taille=400 if processus > 1 else 1):
+            invalide |= ko
+            sortie.write(texte)
+            if chemin == "-":
+                sortie.flush()
     except OSError as exc:
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE
@@ -206,6 +148,51 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 1 if perimes else 0
 
 
+def _depot(args: argparse.Namespace) -> Any:
+    from triage_app.storage.service import Depot
+
+    return Depot(args.base)
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check the audit chain; exit 1 naming the first broken link."""
+    rapport = _depot(args).verifier_audit()
+    if rapport.intact:
+        print(f"Journal d'audit intact : {rapport.evenements} événement(s) vérifié(s).")
+        return 0
+    _erreur(f"Journal d'audit rompu : {rapport.premier_defaut}")
+    return 1
+
+
+def cmd_reevaluate(args: argparse.Namespace) -> int:
+    """Replay stored final triages with the rules in force now; list orientation or billing changes."""
+    changements = _depot(args).reevaluer(processus=max(1, args.processus))
+    if args.json:
+        print(json.dumps([{"triage": c.triage_id, "avant": c.avant, "apres": c.apres} for c in changements],
+                         ensure_ascii=False, indent=2))
+    else:
+        for c in changements:
+            print(f"{c.triage_id} : {c.avant} → {c.apres}")
+        print(f"{len(changements)} triage(s) changerai(en)t avec les règles en vigueur.")
+    return 0
+
+
+def cmd_patient(args: argparse.Namespace) -> int:
+    """RGPD: export everything about a patient, or erase them."""
+    depot = _depot(args)
+    if args.action == "export":
+        donnees = depot.exporter_patient(args.patient, acteur=args.acteur)
+        texte = json.dumps(donnees, ensure_ascii=False, indent=2)
+        if args.output:
+            Path(args.output).write_text(texte + "\n", encoding="utf-8")
+        else:
+            print(texte)
+        return 0
+    depot.effacer_patient(args.patient, acteur=args.acteur)
+    print("Patient effacé ; le journal d'audit garde un événement sans donnée personnelle.")
+    return 0
+
+
 def construire_parseur() -> argparse.ArgumentParser:
     """The argument parser (French help)."""
     parseur = argparse.ArgumentParser(
@@ -226,6 +213,25 @@ def construire_parseur() -> argparse.ArgumentParser:
     dg = sous.add_parser("diagram", help="machine à états d'un protocole en texte Mermaid")
     dg.add_argument("protocole", help="identifiant du protocole (voir « triage-app protocols »)")
     dg.set_defaults(fonction=cmd_diagram)
+    base = argparse.ArgumentParser(add_help=False)
+    base.add_argument("--base", metavar="URL", help="base de données (par défaut : TRIAGE_DATABASE_URL, sinon "
+                                                    "le fichier SQLite de data/)")
+    au = sous.add_parser("audit", help="journal d'audit")
+    au_sous = au.add_subparsers(dest="action", metavar="ACTION", required=True)
+    au_sous.add_parser("verify", parents=[base], help="vérifier la chaîne d'empreintes (code 1 si rompue)")
+    au.set_defaults(fonction=cmd_audit_verify)
+    re_ = sous.add_parser("reevaluate", parents=[base],
+                          help="rejouer les triages finalisés avec les règles en vigueur et lister les changements")
+    re_.add_argument("--json", action="store_true")
+    re_.add_argument("--processus", type=int, default=os.cpu_count() or 1, metavar="N")
+    re_.set_defaults(fonction=cmd_reevaluate)
+    pa = sous.add_parser("patient", help="RGPD : exporter ou effacer les données d'un patient")
+    pa.add_argument("action", choices=["export", "erase"])
+    pa.add_argument("patient", help="identifiant du patient")
+    pa.add_argument("--acteur", required=True, help="qui fait la demande (journalisé)")
+    pa.add_argument("--output", metavar="FICHIER", help="export : fichier de sortie (défaut : sortie standard)")
+    pa.add_argument("--base", metavar="URL", help="base de données")
+    pa.set_defaults(fonction=cmd_patient)
     sc = sous.add_parser("schemas", help="vérifier (ou --ecrire) les schémas JSON de protocols/schema/")
     sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
     sc.set_defaults(fonction=cmd_schemas)

@@ -1,0 +1,76 @@
+"""Batch evaluation of JSON Lines: the same evaluation, in order, optionally over forked worker processes."""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from collections.abc import Iterable, Iterator
+
+import orjson
+
+from triage_app.errors import ErreurCas
+
+
+def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
+    """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
+    from triage_app.engine.evaluation import moteur, resultat_octets
+
+    if not ligne.strip():
+        return None, False
+    try:
+        return resultat_octets(moteur().evaluer(orjson.loads(ligne))), False
+    except orjson.JSONDecodeError as exc:
+        return orjson.dumps({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
+    except ErreurCas as exc:
+        return orjson.dumps({"erreur": exc.resume(), "ligne": numero}), True
+
+
+def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
+    """A chunk of lines (first line number, lines) → the joined output lines, whether any was invalid.
+
+    Chunks travel between processes as a few large byte strings, not one object per case.
+    """
+    premier, lignes = paquet
+    sorties = []
+    invalide = False
+    for i, ligne in enumerate(lignes):
+        texte, ko = _evaluer_ligne(premier + i, ligne)
+        invalide |= ko
+        if texte is not None:
+            sorties.append(texte)
+            sorties.append(b"\n")
+    return b"".join(sorties), invalide
+
+
+def _paquets(lignes: Iterable[bytes], taille: int) -> Iterator[tuple[int, list[bytes]]]:
+    paquet: list[bytes] = []
+    premier = 1
+    for numero, ligne in enumerate(lignes, start=1):
+        if not paquet:
+            premier = numero
+        paquet.append(ligne)
+        if len(paquet) == taille:
+            yield premier, paquet
+            paquet = []
+    if paquet:
+        yield premier, paquet
+
+
+def evaluer_lot(lignes: Iterable[bytes], processus: int = 1, taille: int = 400) -> Iterator[tuple[bytes, bool]]:
+    """Evaluate one JSON case per line; yields, in input order, chunks of output lines and whether any was invalid.
+
+    An invalid line gives ``{"erreur": …, "ligne": N}`` and the batch goes on. With ``processus`` > 1 the
+    chunks are evaluated in forked workers that share the already-loaded rules.
+    """
+    from triage_app.engine.evaluation import moteur
+
+    moteur()
+    if processus <= 1:
+        for paquet in _paquets(lignes, taille):
+            yield _evaluer_paquet(paquet)
+        return
+    # Frozen objects are left alone by the collector, so the workers do not copy every page of the
+    # shared rules (copy-on-write).
+    gc.freeze()
+    with multiprocessing.get_context("fork").Pool(processus) as pool:
+        yield from pool.imap(_evaluer_paquet, _paquets(lignes, taille))

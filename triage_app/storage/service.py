@@ -1,0 +1,435 @@
+"""The service layer: the only code that talks to the database.
+
+Every write is one transaction that first takes the audit chain's lock, changes what it must and
+appends its audit event(s). Evaluations go through the engine's one evaluation
+(:meth:`triage_app.engine.evaluation.Moteur.evaluer`), with the session counts taken from the
+records, never asked of the kiné.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from triage_app.config import Reglages
+from triage_app.domain.dates import ajouter_mois
+from triage_app.engine.evaluation import Moteur, moteur
+from triage_app.engine.lot import evaluer_lot
+from triage_app.errors import ErreurCas, Probleme, TriageError
+from triage_app.models.result import Resultat
+from triage_app.storage import audit
+from triage_app.storage.db import creer_moteur_bd, migrer
+from triage_app.storage.tables import Episode, Patient, Seance, Structure, Triage
+
+BROUILLON, FINAL, REMPLACE = "brouillon", "final", "remplace"
+
+
+class ErreurStockage(TriageError):
+    """A request the records cannot satisfy (unknown id, finalised triage changed…), in French."""
+
+
+def nouvel_id() -> str:
+    """An opaque, unguessable identifier (128 random bits, hex)."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class LigneTriage:
+    """A row of the triage list (no answers, no result)."""
+
+    id: str
+    date_consultation: date
+    protocole: str
+    orientation: str | None
+    statut: str
+    version: int
+    patient: str
+    cree_le: datetime
+
+
+@dataclass(frozen=True)
+class Changement:
+    """A stored final triage whose orientation or billing would change under the rules in force now."""
+
+    triage_id: str
+    avant: dict[str, Any]
+    apres: dict[str, Any]
+
+
+class Depot:
+    """Records of one structure: settings, patients, episodes, triages, sessions and the audit trail."""
+
+    def __init__(self, url: str | None = None, reglages: Reglages | None = None, moteur_regles: Moteur | None = None,
+                 horloge: Callable[[], datetime] | None = None, migrer_schema: bool = True) -> None:
+        reglages = reglages or Reglages()
+        self.url = url or reglages.url_base
+        self.bd: Engine = creer_moteur_bd(self.url, reglages)
+        if migrer_schema:
+            migrer(self.bd)
+        self.sessions = sessionmaker(self.bd, expire_on_commit=False)
+        self.moteur = moteur_regles or moteur()
+        self.horloge = horloge or (lambda: datetime.now(UTC))
+
+    def fermer(self) -> None:
+        """Release the connections."""
+        self.bd.dispose()
+
+    @contextmanager
+    def _ecriture(self) -> Iterator[tuple[Session, audit.Chaine]]:
+        with self.sessions.begin() as s:
+            yield s, audit.Chaine(s, self.horloge().isoformat())
+
+    # -- structure ---------------------------------------------------------------------------------
+    def structure(self) -> Structure | None:
+        """The structure's settings, if described."""
+        with self.sessions() as s:
+            return s.get(Structure, 1)
+
+    def enregistrer_structure(self, *, nom: str, type: str, departement: str | None,
+                              protocoles_appliques: list[str], inscrit_experimentation_cpts: bool = False,
+                              acteur: str) -> None:
+        """Describe the structure once (replaces the previous description)."""
+        inconnus = [p for p in protocoles_appliques if p not in self.moteur.protocoles]
+        if inconnus:
+            raise ErreurStockage(f"protocole(s) inconnu(s) : {', '.join(inconnus)}")
+        with self._ecriture() as (s, chaine):
+            st = s.get(Structure, 1) or Structure(id=1)
+            st.nom, st.type, st.departement = nom, type, (departement or None)
+            st.protocoles_appliques = sorted(protocoles_appliques)
+            st.inscrit_experimentation_cpts = inscrit_experimentation_cpts
+            st.modifie_le = self.horloge()
+            s.add(st)
+            chaine.ajouter("structure", acteur)
+
+    # -- patients and episodes ---------------------------------------------------------------------
+    def creer_patient(self, *, nom: str, prenom: str, date_naissance: date, sexe: str | None = None,
+                      acteur: str) -> str:
+        """Record a patient; returns its opaque id."""
+        pid = nouvel_id()
+        with self._ecriture() as (s, chaine):
+            s.add(Patient(id=pid, nom=nom, prenom=prenom, date_naissance=date_naissance, sexe=sexe,
+                          cree_le=self.horloge()))
+            chaine.ajouter("creation_patient", acteur, details={"patient": pid})
+        return pid
+
+    def creer_episode(self, *, patient_id: str, protocole: str, date_debut: date, prescription_medicale: bool = False,
+                      diagnostic_medical_prealable: bool = False, antecedent_lombalgie: bool = False,
+                      episodes_anterieurs_12_mois: int = 0, acteur: str) -> str:
+        """Open an episode of care for a protocol; returns its id."""
+        if protocole not in self.moteur.protocoles:
+            raise ErreurStockage(f"protocole « {protocole} » inconnu")
+        eid = nouvel_id()
+        with self._ecriture() as (s, chaine):
+            if s.get(Patient, patient_id) is None:
+                raise ErreurStockage("patient introuvable")
+            s.add(Episode(id=eid, patient_id=patient_id, protocole=protocole, date_debut=date_debut,
+                          prescription_medicale=prescription_medicale,
+                          diagnostic_medical_prealable=diagnostic_medical_prealable,
+                          antecedent_lombalgie=antecedent_lombalgie,
+                          episodes_anterieurs_12_mois=episodes_anterieurs_12_mois, cree_le=self.horloge()))
+            chaine.ajouter("creation_episode", acteur, details={"episode": eid, "patient": patient_id})
+        return eid
+
+    # -- triages -----------------------------------------------------------------------------------
+    def creer_triage(self, *, episode_id: str, date_consultation: date, acteur: str) -> str:
+        """Start a draft triage for an episode, prefilled from the structure, the patient and the episode."""
+        tid = nouvel_id()
+        maintenant = self.horloge()
+        with self._ecriture() as (s, chaine):
+            ep = s.get(Episode, episode_id)
+            if ep is None:
+                raise ErreurStockage("épisode introuvable")
+            st = s.get(Structure, 1)
+            cas = {
+                "protocole": ep.protocole,
+                "date_consultation": date_consultation.isoformat(),
+                "patient": {"date_naissance": ep.patient.date_naissance.isoformat(), "sexe": ep.patient.sexe},
+                "cadre": self._cadre(st, ep.protocole),
+                "consentement": {"protocole": False, "partage_dmp": False},
+                "episode": self._episode(ep),
+                "reponses": {},
+            }
+            s.add(Triage(id=tid, episode_id=ep.id, version=1, statut=BROUILLON, date_consultation=date_consultation,
+                         cas=cas, auteur=acteur, cree_le=maintenant, modifie_le=maintenant))
+            chaine.ajouter("creation", acteur, tid)
+        return tid
+
+    @staticmethod
+    def _cadre(st: Structure | None, protocole: str) -> dict[str, Any]:
+        if st is None:
+            return {"structure": "cabinet"}
+        return {"structure": st.type, "protocole_autorise": protocole in st.protocoles_appliques,
+                "departement": st.departement, "inscrit_experimentation_cpts": st.inscrit_experimentation_cpts,
+                "medecin_delegant_est_medecin_traitant": False, "medecin_joignable": False}
+
+    @staticmethod
+    def _episode(ep: Episode) -> dict[str, Any]:
+        return {"date_debut": ep.date_debut.isoformat(), "prescription_medicale": ep.prescription_medicale,
+                "diagnostic_medical_prealable": ep.diagnostic_medical_prealable,
+                "antecedent_lombalgie": ep.antecedent_lombalgie,
+                "episodes_anterieurs_12_mois": ep.episodes_anterieurs_12_mois,
+                "seances_realisees_episode": 0, "seances_12_mois": 0}
+
+    def _brouillon(self, s: Session, triage_id: str) -> Triage:
+        t = s.get(Triage, triage_id)
+        if t is None:
+            raise ErreurStockage("triage introuvable")
+        if t.statut != BROUILLON:
+            raise ErreurStockage("ce triage est finalisé : le modifier crée une nouvelle version (amender)")
+        return t
+
+    def enregistrer_reponse(self, triage_id: str, question: str, valeur: Any, *, acteur: str,
+                            etape: str | None = None) -> None:
+        """Save one answer to a draft (one short transaction). ``None`` removes the answer."""
+        pc = None
+        with self._ecriture() as (s, chaine):
+            t = self._brouillon(s, triage_id)
+            pc = self.moteur.protocoles[t.cas["protocole"]]
+            if question not in pc.questions:
+                raise ErreurCas([Probleme(f"reponses.{question}", f"question « {question} » inconnue pour le "
+                                          f"protocole {pc.modele.id}")])
+            cas = copy.deepcopy(t.cas)
+            if valeur is None:
+                cas["reponses"].pop(question, None)
+            else:
+                cas["reponses"][question] = valeur
+            t.cas = cas
+            t.modifie_le = self.horloge()
+            if etape is not None:
+                t.etape = etape
+            chaine.ajouter("reponse", acteur, triage_id, {"question": question})
+
+    def modifier_brouillon(self, triage_id: str, champs: dict[str, Any], *, acteur: str,
+                           etape: str | None = None, note: str | None = None) -> None:
+        """Set case fields by dotted path (``cadre.medecin_joignable``, ``consentement.protocole``…)."""
+        with self._ecriture() as (s, chaine):
+            t = self._brouillon(s, triage_id)
+            cas = copy.deepcopy(t.cas)
+            for chemin, valeur in champs.items():
+                *parents, feuille = chemin.split(".")
+                cible = cas
+                for p in parents:
+                    cible = cible.setdefault(p, {})
+                cible[feuille] = valeur
+            t.cas = cas
+            if "date_consultation" in champs:
+                t.date_consultation = date.fromisoformat(str(champs["date_consultation"]))
+            if etape is not None:
+                t.etape = etape
+            if note is not None:
+                t.note = note
+            t.modifie_le = self.horloge()
+            chaine.ajouter("modification", acteur, triage_id, {"champs": sorted(champs)})
+
+    def charger(self, triage_id: str) -> Triage:
+        """A triage by its opaque id (detached copy)."""
+        with self.sessions() as s:
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            return t
+
+    def compter_seances(self, episode_id: str, jour: date) -> tuple[int, int]:
+        """Sessions before ``jour`` on the episode, and on the patient's episodes of the same protocol in 12 months."""
+        with self.sessions() as s:
+            return self._compter(s, episode_id, jour)
+
+    @staticmethod
+    def _compter(s: Session, episode_id: str, jour: date) -> tuple[int, int]:
+        ep = s.get(Episode, episode_id)
+        if ep is None:
+            raise ErreurStockage("épisode introuvable")
+        sur_episode = s.scalar(select(func.count()).select_from(Seance).where(
+            Seance.episode_id == episode_id, Seance.date < jour)) or 0
+        episodes = select(Episode.id).where(Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole)
+        sur_12_mois = s.scalar(select(func.count()).select_from(Seance).where(
+            Seance.episode_id.in_(episodes), Seance.date < jour, Seance.date >= ajouter_mois(jour, -12))) or 0
+        return int(sur_episode), int(sur_12_mois)
+
+    def cas_effectif(self, triage_id: str) -> dict[str, Any]:
+        """The draft's case with the session counts taken from the records."""
+        with self.sessions() as s:
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            return self._cas_effectif(s, t)
+
+    def _cas_effectif(self, s: Session, t: Triage) -> dict[str, Any]:
+        cas = copy.deepcopy(t.cas)
+        jour = date.fromisoformat(cas["date_consultation"])
+        realisees, sur_12_mois = self._compter(s, t.episode_id, jour)
+        cas["episode"]["seances_realisees_episode"] = realisees
+        cas["episode"]["seances_12_mois"] = sur_12_mois
+        return cas
+
+    def evaluer(self, triage_id: str) -> Resultat:
+        """Evaluate a triage as it stands (nothing is written)."""
+        return self.moteur.evaluer(self.cas_effectif(triage_id))
+
+    def finaliser(self, triage_id: str, *, acteur: str, note: str | None = None) -> Resultat:
+        """Evaluate and freeze a draft with its result, rule version and fingerprint; an amended one replaces."""
+        with self._ecriture() as (s, chaine):
+            t = self._brouillon(s, triage_id)
+            cas = self._cas_effectif(s, t)
+            resultat = self.moteur.evaluer(cas)
+            t.cas, t.resultat = cas, dict(resultat)
+            t.orientation = resultat["orientation"]
+            t.version_protocole, t.empreinte_regles = resultat["version_protocole"], resultat["empreinte_regles"]
+            if note is not None:
+                t.note = note
+            t.statut, t.finalise_le = FINAL, self.horloge()
+            if t.remplace_id:
+                s.execute(update(Triage).where(Triage.id == t.remplace_id).values(statut=REMPLACE))
+            chaine.ajouter("finalisation", acteur, triage_id, {
+                "contenu": audit.empreinte_contenu(t.cas, t.resultat), "version": t.version,
+                "remplace": t.remplace_id, "empreinte_regles": resultat["empreinte_regles"]})
+        return resultat
+
+    def amender(self, triage_id: str, *, acteur: str) -> str:
+        """Start a new version (draft) of a final triage; the old one stays readable, unchanged."""
+        nid = nouvel_id()
+        maintenant = self.horloge()
+        with self._ecriture() as (s, chaine):
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            if t.statut != FINAL:
+                raise ErreurStockage("seul un triage finalisé (version en cours) s'amende")
+            s.add(Triage(id=nid, episode_id=t.episode_id, version=t.version + 1, remplace_id=t.id,
+                         statut=BROUILLON, date_consultation=t.date_consultation, cas=copy.deepcopy(t.cas),
+                         etape=t.etape, note=t.note, auteur=acteur, cree_le=maintenant, modifie_le=maintenant))
+            chaine.ajouter("amendement", acteur, nid, {"remplace": t.id})
+        return nid
+
+    def versions(self, triage_id: str) -> list[Triage]:
+        """Every version of a triage, oldest first."""
+        with self.sessions() as s:
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            chaine = [t]
+            while chaine[0].remplace_id:
+                precedent = s.get(Triage, chaine[0].remplace_id)
+                if precedent is None:
+                    break
+                chaine.insert(0, precedent)
+            suivant = s.scalar(select(Triage).where(Triage.remplace_id == chaine[-1].id))
+            while suivant is not None:
+                chaine.append(suivant)
+                suivant = s.scalar(select(Triage).where(Triage.remplace_id == suivant.id))
+            return chaine
+
+    def lister(self, limite: int = 50, decalage: int = 0, statut: str | None = None) -> list[LigneTriage]:
+        """This structure's triages, newest first (replaced versions hidden)."""
+        requete = (select(Triage.id, Triage.date_consultation, Episode.protocole, Triage.orientation, Triage.statut,
+                          Triage.version, Patient.nom, Patient.prenom, Triage.cree_le)
+                   .join(Episode, Episode.id == Triage.episode_id).join(Patient, Patient.id == Episode.patient_id)
+                   .where(Triage.statut != REMPLACE)
+                   .order_by(Triage.cree_le.desc(), Triage.id).limit(limite).offset(decalage))
+        if statut:
+            requete = requete.where(Triage.statut == statut)
+        with self.sessions() as s:
+            return [LigneTriage(r.id, r.date_consultation, r.protocole, r.orientation, r.statut, r.version,
+                                f"{r.nom} {r.prenom}", r.cree_le) for r in s.execute(requete)]
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def enregistrer_seance(self, *, episode_id: str, jour: date, voie: str, acteur: str) -> int:
+        """Record a treatment session; it feeds the counts of the next evaluations."""
+        with self._ecriture() as (s, chaine):
+            if s.get(Episode, episode_id) is None:
+                raise ErreurStockage("épisode introuvable")
+            seance = Seance(episode_id=episode_id, date=jour, voie=voie, cree_le=self.horloge())
+            s.add(seance)
+            s.flush()
+            chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id})
+            return seance.id
+
+    # -- audit -------------------------------------------------------------------------------------
+    def verifier_audit(self) -> audit.RapportAudit:
+        """Check the whole audit chain and the finalised triages' content."""
+        with self.sessions() as s:
+            return audit.verifier(s)
+
+    def journaliser(self, type_: str, *, acteur: str, triage_id: str | None = None,
+                    details: dict[str, Any] | None = None) -> None:
+        """Record an event with no other change (export of a summary, for instance)."""
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter(type_, acteur, triage_id, details)
+
+    # -- RGPD --------------------------------------------------------------------------------------
+    def exporter_patient(self, patient_id: str, *, acteur: str) -> dict[str, Any]:
+        """Everything stored about one patient, as JSON-ready data (the export itself is audited)."""
+        with self._ecriture() as (s, chaine):
+            p = s.get(Patient, patient_id)
+            if p is None:
+                raise ErreurStockage("patient introuvable")
+            episodes = []
+            for ep in p.episodes:
+                triages = s.scalars(select(Triage).where(Triage.episode_id == ep.id).order_by(Triage.cree_le)).all()
+                seances = s.scalars(select(Seance).where(Seance.episode_id == ep.id).order_by(Seance.date)).all()
+                episodes.append({
+                    "id": ep.id, "protocole": ep.protocole, "date_debut": ep.date_debut.isoformat(),
+                    "prescription_medicale": ep.prescription_medicale,
+                    "diagnostic_medical_prealable": ep.diagnostic_medical_prealable,
+                    "antecedent_lombalgie": ep.antecedent_lombalgie,
+                    "episodes_anterieurs_12_mois": ep.episodes_anterieurs_12_mois,
+                    "triages": [{"id": t.id, "version": t.version, "statut": t.statut, "remplace": t.remplace_id,
+                                 "date_consultation": t.date_consultation.isoformat(), "cas": t.cas,
+                                 "resultat": t.resultat, "note": t.note, "auteur": t.auteur,
+                                 "cree_le": t.cree_le.isoformat(),
+                                 "finalise_le": t.finalise_le.isoformat() if t.finalise_le else None}
+                                for t in triages],
+                    "seances": [{"date": se.date.isoformat(), "voie": se.voie} for se in seances],
+                })
+            donnees = {"patient": {"id": p.id, "nom": p.nom, "prenom": p.prenom,
+                                   "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe},
+                       "episodes": episodes}
+            chaine.ajouter("export_rgpd", acteur, details={"patient": patient_id})
+        return donnees
+
+    def effacer_patient(self, patient_id: str, *, acteur: str) -> None:
+        """Erase a patient and everything about them; the audit keeps an event with ids only."""
+        with self._ecriture() as (s, chaine):
+            if s.get(Patient, patient_id) is None:
+                raise ErreurStockage("patient introuvable")
+            episodes = select(Episode.id).where(Episode.patient_id == patient_id)
+            triages = list(s.scalars(select(Triage.id).where(Triage.episode_id.in_(episodes))))
+            s.execute(delete(Seance).where(Seance.episode_id.in_(episodes)))
+            s.execute(update(Triage).where(Triage.id.in_(triages)).values(remplace_id=None))
+            s.execute(delete(Triage).where(Triage.id.in_(triages)))
+            s.execute(delete(Episode).where(Episode.patient_id == patient_id))
+            s.execute(delete(Patient).where(Patient.id == patient_id))
+            chaine.ajouter("effacement", acteur, details={"patient": patient_id, "triages": sorted(triages)})
+
+    # -- re-evaluation -----------------------------------------------------------------------------
+    def reevaluer(self, processus: int = 1) -> list[Changement]:
+        """Replay every current final triage with the rules in force now; list orientation or billing changes."""
+        with self.sessions() as s:
+            stockes = [(t.id, t.cas, t.resultat or {}) for t in
+                       s.scalars(select(Triage).where(Triage.statut == FINAL).order_by(Triage.cree_le))]
+        lignes = [orjson.dumps(cas) for _, cas, _ in stockes]
+        sorties = b"".join(texte for texte, _ in evaluer_lot(lignes, processus)).splitlines()
+        changements = []
+        for (tid, _, avant), sortie in zip(stockes, sorties, strict=True):
+            apres = orjson.loads(sortie)
+            a, b = _resume(avant), _resume(apres)
+            if a != b:
+                changements.append(Changement(tid, a, b))
+        return changements
+
+
+def _resume(resultat: dict[str, Any]) -> dict[str, Any]:
+    if "erreur" in resultat:
+        return {"erreur": resultat["erreur"]}
+    fac = resultat.get("facturation") or {}
+    return {"orientation": resultat.get("orientation"), "voie": fac.get("voie"),
+            "lignes": [(ligne["code"], ligne["montant_eur"]) for ligne in fac.get("lignes", [])]}

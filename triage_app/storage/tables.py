@@ -1,0 +1,131 @@
+"""Tables (SQLAlchemy 2 ORM). Only :mod:`triage_app.storage.service` uses them.
+
+The schema itself is created and changed by the Alembic migrations in ``migrations/``; these
+classes describe it for the ORM and must stay in step (a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the project's tables."""
+
+
+class Structure(Base):
+    """The structure's settings, described once (a single row, id 1)."""
+
+    __tablename__ = "structure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40))
+    departement: Mapped[str | None] = mapped_column(String(3))
+    protocoles_appliques: Mapped[list[str]] = mapped_column(Json)
+    inscrit_experimentation_cpts: Mapped[bool] = mapped_column(default=False)
+    modifie_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Patient(Base):
+    """Only what the summary for the médecin needs."""
+
+    __tablename__ = "patients"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    prenom: Mapped[str] = mapped_column(String(200))
+    date_naissance: Mapped[date] = mapped_column(Date)
+    sexe: Mapped[str | None] = mapped_column(String(1))
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    episodes: Mapped[list[Episode]] = relationship(back_populates="patient", cascade="all, delete-orphan",
+                                                   passive_deletes=True)
+
+
+class Episode(Base):
+    """An episode of care for one protocol: start date, prescription or prior diagnosis."""
+
+    __tablename__ = "episodes"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    protocole: Mapped[str] = mapped_column(String(60))
+    date_debut: Mapped[date] = mapped_column(Date)
+    prescription_medicale: Mapped[bool] = mapped_column(default=False)
+    diagnostic_medical_prealable: Mapped[bool] = mapped_column(default=False)
+    antecedent_lombalgie: Mapped[bool] = mapped_column(default=False)
+    episodes_anterieurs_12_mois: Mapped[int] = mapped_column(default=0)
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    patient: Mapped[Patient] = relationship(back_populates="episodes")
+
+
+class Triage(Base):
+    """One triage: the case, its result, the rules that produced it; drafts are saved answer by answer."""
+
+    __tablename__ = "triages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    remplace_id: Mapped[str | None] = mapped_column(ForeignKey("triages.id", ondelete="CASCADE"))
+    statut: Mapped[str] = mapped_column(String(12))
+    date_consultation: Mapped[date] = mapped_column(Date)
+    cas: Mapped[dict[str, Any]] = mapped_column(Json)
+    resultat: Mapped[dict[str, Any] | None] = mapped_column(Json)
+    orientation: Mapped[str | None] = mapped_column(String(30))
+    version_protocole: Mapped[str | None] = mapped_column(String(60))
+    empreinte_regles: Mapped[str | None] = mapped_column(String(80))
+    etape: Mapped[str | None] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    auteur: Mapped[str] = mapped_column(String(120))
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    modifie_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finalise_le: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_triages_cree_le", "cree_le"),)
+
+
+class Seance(Base):
+    """A treatment session recorded on an episode."""
+
+    __tablename__ = "seances"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date] = mapped_column(Date)
+    voie: Mapped[str] = mapped_column(String(30))
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvenementAudit(Base):
+    """An append-only, hash-chained audit event (no personal data: ids, types, hashes only)."""
+
+    __tablename__ = "evenements_audit"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    horodatage: Mapped[str] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(30))
+    triage_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    acteur: Mapped[str] = mapped_column(String(120))
+    details: Mapped[dict[str, Any]] = mapped_column(Json)
+    precedent: Mapped[str] = mapped_column(String(64))
+    empreinte: Mapped[str] = mapped_column(String(64))
+
+
+class TeteAudit(Base):
+    """The chain's head (one row): last sequence number and hash; updating it serialises appends."""
+
+    __tablename__ = "tete_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    empreinte: Mapped[str] = mapped_column(String(64))
