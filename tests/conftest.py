@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.pg import serveur_pg, url_base  # noqa: F401  (fixtures partagées SQLite / PostgreSQL)
 from triage_app.engine.evaluation import Moteur, moteur
 
 RACINE = Path(__file__).resolve().parents[1]
