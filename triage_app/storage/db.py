@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from triage_app.config import Reglages
@@ -41,10 +45,39 @@ def creer_moteur_bd(url: str, reglages: Reglages | None = None) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def migrer(moteur: Engine) -> None:
-    """Bring the schema up to date (Alembic ``upgrade head``); a no-op when it already is."""
+# Alembic's ``context`` is process-global: two threads must not run it at once.
+_VERROU_MIGRATION = threading.Lock()
+# Any constant key: PostgreSQL serialises concurrent migrations from several processes or replicas.
+_CLE_VERROU_PG = 0x7472696167
+
+
+def _configuration() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with moteur.begin() as connexion:
+    return cfg
+
+
+@cache
+def _tetes() -> frozenset[str]:
+    return frozenset(ScriptDirectory.from_config(_configuration()).get_heads())
+
+
+def a_jour(moteur: Engine) -> bool:
+    """Whether the database is already at the latest migration (a single read)."""
+    with moteur.connect() as connexion:
+        return frozenset(MigrationContext.configure(connexion).get_current_heads()) == _tetes()
+
+
+def migrer(moteur: Engine) -> None:
+    """Bring the schema up to date (Alembic ``upgrade head``); a cheap read when it already is.
+
+    Safe from several threads (a process lock) and, on PostgreSQL, from several processes (an advisory lock).
+    """
+    if a_jour(moteur):
+        return
+    cfg = _configuration()
+    with _VERROU_MIGRATION, moteur.begin() as connexion:
+        if moteur.dialect.name == "postgresql":
+            connexion.execute(text("SELECT pg_advisory_xact_lock(:cle)"), {"cle": _CLE_VERROU_PG})
         cfg.attributes["connexion"] = connexion
         command.upgrade(cfg, "head")
