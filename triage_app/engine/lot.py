@@ -5,10 +5,17 @@ from __future__ import annotations
 import gc
 import multiprocessing
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import orjson
 
 from triage_app.errors import ErreurCas
+
+if TYPE_CHECKING:
+    from triage_app.engine.evaluation import Moteur
+
+# The rules of the batch being evaluated: set before the workers fork, so they inherit it.
+_regles: Moteur | None = None
 
 
 def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
@@ -18,7 +25,7 @@ def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
     if not ligne.strip():
         return None, False
     try:
-        return resultat_octets(moteur().evaluer(orjson.loads(ligne))), False
+        return resultat_octets((_regles or moteur()).evaluer(orjson.loads(ligne))), False
     except orjson.JSONDecodeError as exc:
         return orjson.dumps({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
     except ErreurCas as exc:
@@ -56,15 +63,18 @@ def _paquets(lignes: Iterable[bytes], taille: int) -> Iterator[tuple[int, list[b
         yield premier, paquet
 
 
-def evaluer_lot(lignes: Iterable[bytes], processus: int = 1, taille: int = 400) -> Iterator[tuple[bytes, bool]]:
+def evaluer_lot(lignes: Iterable[bytes], processus: int = 1, taille: int = 400,
+                regles: Moteur | None = None) -> Iterator[tuple[bytes, bool]]:
     """Evaluate one JSON case per line; yields, in input order, chunks of output lines and whether any was invalid.
 
-    An invalid line gives ``{"erreur": …, "ligne": N}`` and the batch goes on. With ``processus`` > 1 the
-    chunks are evaluated in forked workers that share the already-loaded rules.
+    An invalid line gives ``{"erreur": …, "ligne": N}`` and the batch goes on. ``regles`` defaults to the
+    project's rules. With ``processus`` > 1 the chunks are evaluated in forked workers that share the
+    already-loaded rules.
     """
+    global _regles
     from triage_app.engine.evaluation import moteur
 
-    moteur()
+    _regles = regles or moteur()
     if processus <= 1:
         for paquet in _paquets(lignes, taille):
             yield _evaluer_paquet(paquet)

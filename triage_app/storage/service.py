@@ -417,7 +417,7 @@ class Depot:
             stockes = [(t.id, t.cas, t.resultat or {}) for t in
                        s.scalars(select(Triage).where(Triage.statut == FINAL).order_by(Triage.cree_le))]
         lignes = [orjson.dumps(cas) for _, cas, _ in stockes]
-        sorties = b"".join(texte for texte, _ in evaluer_lot(lignes, processus)).splitlines()
+        sorties = b"".join(texte for texte, _ in evaluer_lot(lignes, processus, regles=self.moteur)).splitlines()
         changements = []
         for (tid, _, avant), sortie in zip(stockes, sorties, strict=True):
             apres = orjson.loads(sortie)
