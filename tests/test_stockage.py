@@ -1,0 +1,367 @@
+"""Storage, drafts, versions, sessions, audit and RGPD — the same tests on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from tests.conftest import RACINE
+from triage_app.engine.evaluation import Moteur
+from triage_app.errors import ErreurCas
+from triage_app.loading.registry import charger_registre
+from triage_app.storage.service import Depot, ErreurStockage
+from triage_app.storage.tables import Base
+
+ACTEUR = "kine.test"
+
+
+def _depot(url, **kwargs) -> Depot:
+    return Depot(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC), **kwargs)
+
+
+def _remplir(depot: Depot, structure: str = "msp", protocole: str = "lombalgie_aigue", **episode) -> tuple[str, str]:
+    depot.enregistrer_structure(nom="MSP des Tilleuls", type=structure, departement="38",
+                                protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
+    pid = depot.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F", acteur=ACTEUR)
+    eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=date(2026, 3, 1),
+                              antecedent_lombalgie=True, acteur=ACTEUR, **episode)
+    return pid, eid
+
+
+def _triage_complet(depot: Depot, eid: str, jour: date = date(2026, 3, 10)) -> str:
+    tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                   "consentement.partage_dmp": True}, acteur=ACTEUR, etape="patient")
+    protocole = depot.charger(tid).cas["protocole"]
+    for q in depot.moteur.protocoles[protocole].modele.questions:
+        if q.requis == "toujours":
+            depot.enregistrer_reponse(tid, q.id, q.id == "mecanisme_torsion", acteur=ACTEUR, etape="drapeaux")
+    if protocole == "entorse_cheville":
+        for qid in ("ottawa_douleur_malleolaire", "ottawa_douleur_medio_pied"):
+            depot.enregistrer_reponse(tid, qid, False, acteur=ACTEUR)
+    return tid
+
+
+def test_base_neuve_et_audit_intact(url_base):
+    depot = _depot(url_base)
+    assert depot.verifier_audit().intact
+    assert depot.lister() == []
+    # Migrating again is a no-op.
+    _depot(url_base)
+
+
+def test_les_tables_orm_suivent_les_migrations(url_base):
+    depot = _depot(url_base)
+    inspecteur = inspect(depot.bd)
+    for table in Base.metadata.sorted_tables:
+        colonnes = {c["name"] for c in inspecteur.get_columns(table.name)}
+        assert colonnes == {c.name for c in table.columns}, table.name
+
+
+def test_brouillon_repris_par_son_identifiant(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR, etape="drapeaux.generaux")
+    depot.enregistrer_reponse(tid, "rf_perte_poids", True, acteur=ACTEUR)
+    depot.enregistrer_reponse(tid, "rf_perte_poids", None, acteur=ACTEUR)
+    repris = _depot(url_base).charger(tid)
+    assert repris.statut == "brouillon" and repris.etape == "drapeaux.generaux"
+    assert repris.cas["reponses"] == {"rf_fievre": False}
+    assert len(tid) == 32 and tid.isalnum()
+    with pytest.raises(ErreurCas):
+        depot.enregistrer_reponse(tid, "rf_inconnue", True, acteur=ACTEUR)
+    with pytest.raises(ErreurStockage):
+        depot.charger("0" * 32)
+
+
+def test_finaliser_puis_amender_garde_l_ancienne_version(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    tid = _triage_complet(depot, eid)
+    r = depot.finaliser(tid, acteur=ACTEUR, note="Lombalgie après déménagement.")
+    assert r["orientation"] == "protocole"
+    t = depot.charger(tid)
+    assert t.statut == "final" and t.resultat == r and t.version_protocole == r["version_protocole"]
+    assert t.empreinte_regles.startswith("sha256:") and t.note.startswith("Lombalgie")
+    with pytest.raises(ErreurStockage, match="finalisé"):
+        depot.enregistrer_reponse(tid, "rf_fievre", True, acteur=ACTEUR)
+    nid = depot.amender(tid, acteur=ACTEUR)
+    depot.enregistrer_reponse(nid, "rf_fievre", True, acteur=ACTEUR)
+    assert depot.charger(tid).statut == "final"
+    r2 = depot.finaliser(nid, acteur=ACTEUR)
+    assert r2["orientation"] == "medecin_jour"
+    ancien = depot.charger(tid)
+    assert ancien.statut == "remplace" and ancien.resultat == r and ancien.cas["reponses"]["rf_fievre"] is False
+    assert [v.version for v in depot.versions(tid)] == [1, 2] == [v.version for v in depot.versions(nid)]
+    assert [(lt.id, lt.version) for lt in depot.lister()] == [(nid, 2)]
+    assert depot.verifier_audit().intact
+
+
+def test_les_seances_enregistrees_alimentent_l_evaluation(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot, structure="esp")
+    tid = _triage_complet(depot, eid, jour=date(2026, 4, 20))
+    assert depot.evaluer(tid)["seances"]["realisees"] == 0
+    for i in range(7):
+        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11 + i), voie="ngap_acces_direct", acteur=ACTEUR)
+    r = depot.evaluer(tid)
+    assert r["orientation"] == "acces_direct" and r["seances"]["realisees"] == 7 and r["seances"]["restantes"] == 1
+    assert any("8e" in x for x in r["facturation"]["remarques"]), "avertissement avant la 8e séance"
+    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 20), voie="ngap_acces_direct", acteur=ACTEUR)
+    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 4, 25), voie="ngap_acces_direct", acteur=ACTEUR)
+    r = depot.evaluer(tid)
+    assert r["orientation"] == "medecin_programme" and [m["id"] for m in r["motifs"]] == ["plafond_acces_direct"]
+    assert depot.compter_seances(eid, date(2026, 4, 20)) == (8, 8)
+    assert depot.compter_seances(eid, date(2027, 4, 1)) == (9, 1)
+    assert depot.compter_seances(eid, date(2027, 4, 26)) == (9, 0)
+
+
+def test_seuil_dap_depuis_les_seances(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot, prescription_medicale=True)
+    tid = _triage_complet(depot, eid, jour=date(2026, 6, 1))
+    for i in range(15):
+        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="ngap_prescription", acteur=ACTEUR)
+    r = depot.evaluer(tid)
+    assert r["orientation"] == "sur_prescription" and r["seances"]["realisees"] == 15
+    assert any("DAP" in x for x in r["facturation"]["remarques"])
+
+
+def test_le_journal_refuse_modification_et_suppression(url_base):
+    depot = _depot(url_base)
+    _remplir(depot)
+    for ordre in ("UPDATE evenements_audit SET acteur = 'intrus' WHERE seq = 1", "DELETE FROM evenements_audit"):
+        with pytest.raises(Exception, match="ajout seul"), depot.bd.begin() as c:
+            c.execute(text(ordre))
+    assert depot.verifier_audit().intact
+
+
+def _contourner_triggers(depot: Depot) -> None:
+    with depot.bd.begin() as c:
+        if depot.bd.dialect.name == "postgresql":
+            c.execute(text("ALTER TABLE evenements_audit DISABLE TRIGGER USER"))
+        else:
+            c.execute(text("DROP TRIGGER audit_ajout_seul_update"))
+            c.execute(text("DROP TRIGGER audit_ajout_seul_delete"))
+
+
+@pytest.mark.parametrize(("alteration", "attendu"), [
+    ("UPDATE evenements_audit SET acteur = 'intrus' WHERE seq = 3", "maillon n° 3"),
+    ("DELETE FROM evenements_audit WHERE seq = 2", "maillon n° 2 : absent"),
+    ("DELETE FROM evenements_audit WHERE seq = (SELECT max(seq) FROM evenements_audit)", "tête de chaîne"),
+])
+def test_audit_verify_nomme_le_premier_maillon_rompu(url_base, alteration, attendu):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    _triage_complet(depot, eid)
+    _contourner_triggers(depot)
+    with depot.bd.begin() as c:
+        c.execute(text(alteration))
+    rapport = depot.verifier_audit()
+    assert not rapport.intact and attendu in rapport.premier_defaut
+    sortie = subprocess.run([sys.executable, "-m", "triage_app.cli", "audit", "verify", "--base", url_base],
+                            capture_output=True, text=True, check=False)
+    assert sortie.returncode == 1 and attendu in sortie.stderr
+
+
+def test_un_triage_finalise_modifie_en_base_est_detecte(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    tid = _triage_complet(depot, eid)
+    depot.finaliser(tid, acteur=ACTEUR)
+    assert depot.verifier_audit().intact
+    with depot.bd.begin() as c:
+        c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
+    assert depot.verifier_audit().intact  # listing columns are not the record
+    t = depot.charger(tid)
+    resultat = dict(t.resultat)
+    resultat["orientation"] = "acces_direct"
+    from sqlalchemy import update
+
+    from triage_app.storage.tables import Triage
+    with depot.sessions.begin() as s:
+        s.execute(update(Triage).where(Triage.id == tid).values(resultat=resultat))
+    rapport = depot.verifier_audit()
+    assert not rapport.intact and tid in rapport.premier_defaut
+
+
+def test_audit_verify_en_ligne_de_commande_base_neuve(url_base):
+    _depot(url_base)
+    sortie = subprocess.run([sys.executable, "-m", "triage_app.cli", "audit", "verify", "--base", url_base],
+                            capture_output=True, text=True, check=False)
+    assert sortie.returncode == 0, sortie.stderr
+    assert "intact" in sortie.stdout
+
+
+def test_commandes_de_stockage_sur_une_base_remplie(url_base, tmp_path, capsys):
+    from triage_app.cli import main
+
+    depot = _depot(url_base)
+    pid, eid = _remplir(depot)
+    depot.finaliser(_triage_complet(depot, eid), acteur=ACTEUR)
+    _triage_complet(depot, eid)
+    assert main(["audit", "verify", "--base", url_base]) == 0
+    assert "intact" in capsys.readouterr().out
+    assert main(["reevaluate", "--json", "--processus", "1", "--base", url_base]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    fichier = tmp_path / "export.json"
+    assert main(["patient", "export", pid, "--acteur", "coord", "--output", str(fichier), "--base", url_base]) == 0
+    assert json.loads(fichier.read_text(encoding="utf-8"))["patient"]["nom"] == "Dupont"
+    assert main(["patient", "erase", pid, "--acteur", "coord", "--base", url_base]) == 0
+    capsys.readouterr()
+    assert main(["patient", "export", pid, "--acteur", "coord", "--base", url_base]) == 2
+    assert "introuvable" in capsys.readouterr().err
+    assert main(["audit", "verify", "--base", url_base]) == 0
+
+
+def test_export_et_effacement_rgpd(url_base):
+    depot = _depot(url_base)
+    pid, eid = _remplir(depot)
+    tid = _triage_complet(depot, eid)
+    depot.finaliser(tid, acteur=ACTEUR)
+    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 12), voie="forfait_protocole", acteur=ACTEUR)
+    export = depot.exporter_patient(pid, acteur="coord")
+    assert export["patient"]["nom"] == "Dupont" and export["patient"]["date_naissance"] == "1979-09-09"
+    assert export["episodes"][0]["triages"][0]["resultat"]["orientation"] == "protocole"
+    assert export["episodes"][0]["seances"] == [{"date": "2026-03-12", "voie": "forfait_protocole"}]
+    autre_pid, autre_eid = pid, None
+    autre_pid = depot.creer_patient(nom="Autre", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+    autre_eid = depot.creer_episode(patient_id=autre_pid, protocole="entorse_cheville", date_debut=date(2026, 3, 9),
+                                    acteur=ACTEUR)
+    _triage_complet(depot, autre_eid)
+    depot.effacer_patient(pid, acteur="coord")
+    with pytest.raises(ErreurStockage):
+        depot.exporter_patient(pid, acteur="coord")
+    assert [lt.patient for lt in depot.lister()] == ["Autre Paul"]
+    assert depot.verifier_audit().intact
+    with depot.bd.connect() as c:
+        journal = " ".join(str(tuple(r)) for r in c.execute(text("SELECT * FROM evenements_audit")))
+    assert "Dupont" not in journal and "1979-09-09" not in journal and "Jeanne" not in journal
+    assert "effacement" in journal
+
+
+def test_reevaluation_liste_les_changements_de_regles(url_base, tmp_path):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    tid = _triage_complet(depot, eid)
+    depot.finaliser(tid, acteur=ACTEUR)
+    assert depot.reevaluer() == []
+    regles = tmp_path / "protocols"
+    shutil.copytree(RACINE / "protocols", regles)
+    forfait = regles / "parameters" / "protocoles" / "forfait_lombalgie_consultation_1.yaml"
+    forfait.write_text(forfait.read_text(encoding="utf-8").replace("valeur: 25", "valeur: 30"), encoding="utf-8")
+    nouveau = _depot(url_base, moteur_regles=Moteur(charger_registre(regles)))
+    changements = nouveau.reevaluer()
+    assert [c.triage_id for c in changements] == [tid]
+    assert changements[0].avant["lignes"][0] == ("PC_CONSULTATION_1", 25.0)
+    assert changements[0].apres["lignes"][0] == ("PC_CONSULTATION_1", 30.0)
+
+
+def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    triages = [depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+               for _ in range(20)]
+    questions = [q.id for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions if q.requis == "toujours"]
+    avant = depot.verifier_audit().evenements
+    erreurs: list[BaseException] = []
+    depart = threading.Barrier(20, timeout=60)
+
+    def ecrire(tid: str, n: int) -> None:
+        try:
+            local = _depot(url_base)
+            depart.wait()
+            for q in questions:
+                local.enregistrer_reponse(tid, q, (n + len(q)) % 2 == 0, acteur=f"kine{n}")
+            local.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), voie="forfait_protocole",
+                                     acteur=f"kine{n}")
+            local.fermer()
+        except BaseException as exc:
+            erreurs.append(exc)
+
+    fils = [threading.Thread(target=ecrire, args=(tid, n), daemon=True) for n, tid in enumerate(triages)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join(timeout=120)
+    assert not any(f.is_alive() for f in fils), "un écrivain est resté bloqué"
+    assert erreurs == []
+    for n, tid in enumerate(triages):
+        assert depot.charger(tid).cas["reponses"] == {q: (n + len(q)) % 2 == 0 for q in questions}
+    rapport = depot.verifier_audit()
+    assert rapport.intact
+    assert rapport.evenements == avant + 20 * (len(questions) + 1)
+    assert depot.compter_seances(eid, date(2026, 3, 12)) == (20, 20)
+
+
+SCRIPT_INTERROMPU = """
+import sys
+from datetime import date
+from triage_app.storage.service import Depot
+depot = Depot(sys.argv[1])
+pid = depot.creer_patient(nom="Kill", prenom="Test", date_naissance=date(1980, 1, 1), acteur="k")
+eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1), acteur="k")
+tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="k")
+print("triage", tid, flush=True)
+questions = [q.id for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions]
+i = 0
+while True:
+    q = questions[i % len(questions)]
+    valeur = "legerement" if q == "sbt_9" else (i % 3 == 0)
+    depot.enregistrer_reponse(tid, q, valeur, acteur="k")
+    print("ok", q, valeur, flush=True)
+    i += 1
+"""
+
+
+def test_un_processus_tue_en_plein_triage_ne_perd_aucune_reponse_acquittee(url_base, tmp_path):
+    script = tmp_path / "interrompu.py"
+    script.write_text(SCRIPT_INTERROMPU, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script), url_base], stdout=subprocess.PIPE, text=True,
+                            cwd=RACINE, env={**os.environ, "PYTHONPATH": str(RACINE)})
+    assert proc.stdout is not None
+    tid = proc.stdout.readline().split()[1]
+    acquittees: dict[str, object] = {}
+    while len(acquittees) < 15:
+        _, q, v = proc.stdout.readline().split()
+        acquittees[q] = "legerement" if v == "legerement" else v == "True"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    reponses = _depot(url_base).charger(tid).cas["reponses"]
+    assert set(acquittees) <= set(reponses)
+    assert all(reponses[q] == v for q, v in acquittees.items() if list(acquittees).count(q) == 1)
+    assert _depot(url_base).verifier_audit().intact
+
+
+def test_reglages_par_environnement_et_fichier(tmp_path, monkeypatch):
+    from triage_app.config import Reglages
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TRIAGE_DATABASE_URL", raising=False)
+    assert Reglages().url_base == "sqlite:///data/triage.sqlite"
+    (tmp_path / "triage.toml").write_text('data_dir = "donnees"\nsqlite_busy_timeout_ms = 100\n', encoding="utf-8")
+    assert Reglages().url_base == "sqlite:///donnees/triage.sqlite"
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/b")
+    assert Reglages().url_base == "postgresql+psycopg://u@127.0.0.1/b"
+
+
+def test_sqlite_cree_son_dossier_et_regle_ses_pragmas(tmp_path):
+    url = f"sqlite:///{tmp_path}/neuf/sous/triage.sqlite"
+    depot = _depot(url)
+    assert (tmp_path / "neuf" / "sous" / "triage.sqlite").is_file()
+    with depot.bd.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert c.execute(text("PRAGMA busy_timeout")).scalar() == 5000
+    create_engine(url).dispose()
