@@ -85,6 +85,21 @@ def test_brouillon_repris_par_son_identifiant(url_base):
         depot.charger("0" * 32)
 
 
+def test_un_triage_sans_orientation_ne_se_finalise_pas(url_base):
+    depot = _depot(url_base)
+    pid, eid = _remplir(depot)
+    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR)
+    with pytest.raises(ErreurStockage, match=r"incomplet.*rf_"):
+        depot.finaliser(tid, acteur=ACTEUR)
+    assert depot.charger(tid).statut == "brouillon"
+    # An urgent sign is enough to decide (and to record) the referral, even with questions left.
+    depot.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
+    assert depot.finaliser(tid, acteur=ACTEUR)["orientation"] == "urgences"
+    entete = depot.entete(tid)
+    assert entete["patient"] == "Dupont Jeanne" and entete["patient_id"] == pid and entete["episode_id"] == eid
+
+
 def test_finaliser_puis_amender_garde_l_ancienne_version(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot)

@@ -271,6 +271,20 @@ class Depot:
         cas["episode"]["seances_12_mois"] = sur_12_mois
         return cas
 
+    def entete(self, triage_id: str) -> dict[str, Any]:
+        """Who and what a triage is about, for the page's header (patient name, birth date, episode)."""
+        with self.sessions() as s:
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            ep = s.get(Episode, t.episode_id)
+            pa = s.get(Patient, ep.patient_id) if ep else None
+            if ep is None or pa is None:
+                raise ErreurStockage("épisode introuvable")
+            return {"patient": f"{pa.nom} {pa.prenom}", "date_naissance": pa.date_naissance,
+                    "protocole": ep.protocole, "date_debut": ep.date_debut, "episode_id": ep.id,
+                    "patient_id": ep.patient_id, "version": t.version, "statut": t.statut}
+
     def evaluer(self, triage_id: str) -> Resultat:
         """Evaluate a triage as it stands (nothing is written)."""
         return self.moteur.evaluer(self.cas_effectif(triage_id))
@@ -281,6 +295,9 @@ class Depot:
             t = self._brouillon(s, triage_id)
             cas = self._cas_effectif(s, t)
             resultat = self.moteur.evaluer(cas)
+            if resultat["orientation"] is None:
+                manquantes = ", ".join(resultat["questions_manquantes"])
+                raise ErreurStockage(f"triage incomplet : pas d'orientation sans réponse à {manquantes}")
             t.cas, t.resultat = cas, dict(resultat)
             t.orientation = resultat["orientation"]
             t.version_protocole, t.empreinte_regles = resultat["version_protocole"], resultat["empreinte_regles"]
