@@ -127,9 +127,25 @@ def test_diagram(capsys):
     assert "inconnu" in capsys.readouterr().err
 
 
-def test_sans_argument_affiche_l_aide(capsys):
-    assert main([]) == 0
-    assert "evaluate" in capsys.readouterr().out
+@pytest.mark.parametrize(("argv", "port"), [([], "8501"), (["serve", "--port", "8765"], "8765")])
+def test_sans_argument_sert_la_page(argv, port, monkeypatch, tmp_path, capsys):
+    """« triage-app » alone serves the page on 8501 (README's first command), after migrating the database."""
+    lance: list[list[str]] = []
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", f"sqlite:///{tmp_path}/triage.sqlite")
+    monkeypatch.setattr("os.execv", lambda chemin, args: lance.append(list(args)))
+    assert main(argv) == 0
+    (commande,) = lance
+    assert commande[1:4] == ["-m", "streamlit", "run"] and commande[4].endswith("app.py")
+    assert commande[commande.index("--server.port") + 1] == port
+    assert (tmp_path / "triage.sqlite").is_file()
+    assert f"localhost:{port}" in capsys.readouterr().out
+
+
+def test_l_aide_liste_les_commandes(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    sortie = capsys.readouterr().out
+    assert all(c in sortie for c in ("evaluate", "serve", "audit", "reevaluate", "patient"))
 
 
 def test_schemas_a_jour(capsys):

@@ -193,6 +193,31 @@ def cmd_patient(args: argparse.Namespace) -> int:
     return 0
 
 
+APPLICATION = Path(__file__).resolve().parent / "ui" / "app.py"
+
+
+def commande_serveur(port: int, adresse: str | None = None) -> list[str]:
+    """The ``streamlit run`` command line of the page (settings in ``.streamlit/config.toml``)."""
+    argv = [sys.executable, "-m", "streamlit", "run", str(APPLICATION), "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    if adresse:
+        argv += ["--server.address", adresse]
+    return argv
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the page (replaces this process with Streamlit's server)."""
+    from triage_app.config import Reglages
+    from triage_app.storage.service import Depot
+
+    # Create and migrate the database before the first visitor, so a bad setting fails here, in French.
+    Depot(Reglages().url_base).fermer()
+    print(f"triage_app : http://localhost:{args.port} (Ctrl-C pour arrêter)", flush=True)
+    argv = commande_serveur(args.port, args.adresse)
+    os.execv(argv[0], argv)
+    return 0  # pragma: no cover - execv does not return
+
+
 def construire_parseur() -> argparse.ArgumentParser:
     """The argument parser (French help)."""
     parseur = argparse.ArgumentParser(
@@ -232,6 +257,10 @@ def construire_parseur() -> argparse.ArgumentParser:
     pa.add_argument("--output", metavar="FICHIER", help="export : fichier de sortie (défaut : sortie standard)")
     pa.add_argument("--base", metavar="URL", help="base de données")
     pa.set_defaults(fonction=cmd_patient)
+    se = sous.add_parser("serve", help="servir la page (c'est aussi ce que fait « triage-app » sans argument)")
+    se.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
+    se.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : toutes ; 127.0.0.1 pour local)")
+    se.set_defaults(fonction=cmd_serve)
     sc = sous.add_parser("schemas", help="vérifier (ou --ecrire) les schémas JSON de protocols/schema/")
     sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
     sc.set_defaults(fonction=cmd_schemas)
@@ -243,8 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parseur = construire_parseur()
     args = parseur.parse_args(argv)
     if not getattr(args, "fonction", None):
-        parseur.print_help()
-        return 0
+        args = parseur.parse_args(["serve"])
     try:
         return int(args.fonction(args))
     except ErreurChargement as exc:

@@ -297,6 +297,17 @@ class RegleVoie(Trace):
     condition: Ident | None = None
 
 
+class Libelles(Modele):
+    """How the codes of the case and of the result are shown to people (page, summaries)."""
+
+    structures: dict[str, str] = Field(description="Type de structure (cadre.structure) → libellé")
+    classe_duree: dict[str, str]
+    risque_chronicite: dict[str, str] = Field(description="Niveau STarT Back → libellé et conduite à tenir")
+    radiographie: dict[str, str]
+    verification: dict[str, str] = Field(description="Niveau de vérification d'une source → badge affiché")
+    reponses: dict[str, str] = Field(description="Libellés des réponses oui / non")
+
+
 class Commun(Modele):
     """``protocols/commun.yaml``: vocabulary and rules shared by every protocol."""
 
@@ -310,3 +321,4 @@ class Commun(Modele):
     acces_direct: AccesDirect
     facturation: FacturationCommune
     remarques: dict[Ident, str]
+    libelles: Libelles

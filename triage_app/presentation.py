@@ -1,0 +1,276 @@
+"""What the page shows, computed without Streamlit: the walk's groups, the orientation card, the rules' views.
+
+Pure functions over the loaded rules and a result; the page (``triage_app/ui``) only lays them out, so the
+logic is tested without a browser and the summary exports can reuse it. Every label comes from
+``protocols/`` (``commun.yaml`` → ``libelles``, the protocols' questions, motifs and prescriptions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from triage_app.engine.evaluation import Moteur
+from triage_app.models.protocol import Groupe, Protocole, Question
+from triage_app.models.result import Resultat
+
+# Questions for which « Aucun de ces signes » makes sense: red flags and examination findings, never an
+# eligibility fact (a « non » there would be a statement, not the absence of a sign).
+_NIVEAUX_SIGNES = frozenset({"urgences", "medecin_jour", "ottawa", "gravite"})
+
+
+@dataclass(frozen=True)
+class VueQuestion:
+    """A question as the page shows it, with its current answer (``None`` = not answered)."""
+
+    id: str
+    libelle: str
+    aide: str
+    type: str
+    choix: list[tuple[str, str]]
+    reponse: Any
+    manquante: bool
+
+
+@dataclass(frozen=True)
+class VueGroupe:
+    """A theme of questions, in the protocol's order."""
+
+    id: str
+    libelle: str
+    questions: list[VueQuestion]
+    facultatif: bool
+    tout_non: bool
+
+    @property
+    def complet(self) -> bool:
+        """Every shown question of the group has an answer."""
+        return all(q.reponse is not None for q in self.questions)
+
+    @property
+    def repondues(self) -> int:
+        """How many shown questions are answered."""
+        return sum(q.reponse is not None for q in self.questions)
+
+
+def _visible(q: Question, reponses: dict[str, Any], manquantes: set[str]) -> bool:
+    if q.requis == "conditionnel":
+        return q.id in manquantes or q.id in reponses
+    return True
+
+
+def groupes(protocole: Protocole, reponses: dict[str, Any], resultat: Resultat | None) -> list[VueGroupe]:
+    """The protocol's groups with the questions to show now (conditional ones only once the rules ask)."""
+    manquantes = set(resultat["questions_manquantes"]) if resultat else set()
+    par_groupe: dict[str, list[Question]] = {g.id: [] for g in protocole.groupes}
+    for q in protocole.questions:
+        if _visible(q, reponses, manquantes):
+            par_groupe[q.groupe].append(q)
+    vues = []
+    for g in protocole.groupes:
+        qs = par_groupe[g.id]
+        if not qs:
+            continue
+        vues.append(_vue_groupe(g, qs, reponses, manquantes))
+    return vues
+
+
+def _vue_groupe(g: Groupe, qs: list[Question], reponses: dict[str, Any], manquantes: set[str]) -> VueGroupe:
+    return VueGroupe(
+        id=g.id, libelle=g.libelle,
+        questions=[VueQuestion(q.id, q.libelle, q.aide, q.type, [(c.valeur, c.libelle) for c in q.choix],
+                               reponses.get(q.id), q.id in manquantes) for q in qs],
+        facultatif=all(q.requis == "facultatif" for q in qs),
+        tout_non=all(q.type == "booleen" and q.niveau in _NIVEAUX_SIGNES for q in qs),
+    )
+
+
+def groupe_courant(vues: list[VueGroupe]) -> str | None:
+    """The first required group with a question still unanswered (``None`` when all are answered)."""
+    for g in vues:
+        if not g.facultatif and not g.complet:
+            return g.id
+    return None
+
+
+def reponses_aucun_signe(groupe: VueGroupe) -> dict[str, bool]:
+    """« Aucun de ces signes »: « non » for every unanswered question of the group.
+
+    An answer already given is never overwritten: a « oui » stays a « oui » (the result can only get
+    more cautious, never more permissive, by this shortcut).
+    """
+    if not groupe.tout_non:
+        return {}
+    return {q.id: False for q in groupe.questions if q.reponse is None}
+
+
+@dataclass(frozen=True)
+class VueMotif:
+    """Why the orientation was chosen: a criterion, its source and whether the source was read first-hand."""
+
+    libelle: str
+    source_id: str
+    source_titre: str
+    source_url: str | None
+    verification: str
+    badge: str
+    a_verifier: bool
+
+
+@dataclass(frozen=True)
+class VueLigne:
+    """A billing line with its amount at the consultation date."""
+
+    code: str
+    libelle: str
+    montant: str
+    part_remboursee: str | None
+
+
+@dataclass(frozen=True)
+class Carte:
+    """The orientation card: everything the kiné needs to act, in display form."""
+
+    complet: bool
+    orientation: str | None
+    orientation_libelle: str | None
+    consigne: str | None
+    urgence: bool
+    rang: int | None
+    motifs: list[VueMotif]
+    manquantes: int
+    duree: str | None
+    risque_chronicite: str | None
+    radiographie: str | None
+    avis_medical: bool
+    seances: dict[str, int] | None
+    voie: str | None
+    lignes: list[VueLigne]
+    remarques: list[str]
+    prescriptions: list[str]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def euros(montant: float | None) -> str:
+    """French money format: ``25,00 €``; « non fixé » when the value is not set at that date."""
+    if montant is None:
+        return "non fixé"
+    entier, decimales = f"{montant:,.2f}".split(".")
+    return entier.replace(",", "\u202f") + "," + decimales + "\u00a0€"
+
+
+def date_fr(jour: date | str) -> str:
+    """``10/03/2026``."""
+    if isinstance(jour, str):
+        jour = date.fromisoformat(jour)
+    return jour.strftime("%d/%m/%Y")
+
+
+def carte(m: Moteur, resultat: Resultat) -> Carte:
+    """The orientation card of a result (complete or not)."""
+    commun = m.registre.commun
+    libelles = commun.libelles
+    orientations = {o.id: o for o in commun.orientations}
+    voies = {v.id: v.libelle for v in commun.voies}
+    sources = m.registre.sources
+    protocole = m.protocoles[resultat["protocole"]].modele
+    prescriptions = {p.id: p.libelle for p in protocole.prescriptions}
+    o = orientations.get(resultat["orientation"]) if resultat["orientation"] else None
+    motifs = []
+    for mo in resultat["motifs"]:
+        src = sources.get(mo["source"])
+        motifs.append(VueMotif(
+            libelle=mo["libelle"], source_id=mo["source"], source_titre=src.titre if src else mo["source"],
+            source_url=src.url if src else None, verification=mo["verification"],
+            badge=libelles.verification.get(mo["verification"], mo["verification"]),
+            a_verifier=mo["verification"] != "primaire"))
+    fac = resultat["facturation"]
+    classe = resultat["classe_duree"]
+    return Carte(
+        complet=resultat["statut"] == "complet",
+        orientation=resultat["orientation"],
+        orientation_libelle=o.libelle if o else None,
+        consigne=o.consigne if o else None,
+        urgence=o is not None and o.rang == 0,
+        rang=o.rang if o else None,
+        motifs=motifs,
+        manquantes=len(resultat["questions_manquantes"]),
+        duree=(f"{libelles.classe_duree.get(classe, classe)} ({resultat['duree_jours']} jours)" if classe else None),
+        risque_chronicite=(libelles.risque_chronicite.get(resultat["risque_chronicite"])
+                           if resultat["risque_chronicite"] else None),
+        radiographie=libelles.radiographie.get(resultat["radiographie"]) if resultat["radiographie"] else None,
+        avis_medical=resultat["avis_medical_recommande"],
+        seances=dict(resultat["seances"]) if resultat["seances"] else None,
+        voie=voies.get(fac["voie"]) if fac["voie"] else None,
+        lignes=[VueLigne(li["code"], li["libelle"], euros(li["montant_eur"]),
+                         euros(li["part_remboursee_eur"]) if li["part_remboursee_eur"] is not None else None)
+                for li in fac["lignes"]],
+        remarques=list(fac["remarques"]),
+        prescriptions=[prescriptions.get(p, p) for p in resultat["prescriptions_autorisees"]],
+    )
+
+
+@dataclass(frozen=True)
+class VueParametre:
+    """A dated parameter in force at a date, with its reference."""
+
+    id: str
+    description: str
+    valeur: str
+    depuis: str
+    reference: str
+    reference_url: str | None
+    badge: str
+    annonces: list[str]
+
+
+def _valeur_texte(valeur: Any, unite: str | None) -> str:
+    if valeur is None:
+        return "non fixé"
+    if isinstance(valeur, list):
+        return ", ".join(str(v) for v in valeur)
+    if unite == "EUR" and isinstance(valeur, int | float):
+        return euros(float(valeur))
+    return str(valeur)
+
+
+def parametres_au(m: Moteur, jour: date) -> list[VueParametre]:
+    """Every dated parameter in force at ``jour`` (those not yet in force are left out)."""
+    from triage_app.errors import ParametreIntrouvable
+
+    vues = []
+    libelles = m.registre.commun.libelles.verification
+    for pid, p in sorted(m.registre.parametres.items()):
+        try:
+            entree = p.entree_au(jour)
+        except ParametreIntrouvable:
+            continue
+        depuis = max(d for d, v in zip(p.dates, p.valeurs, strict=True) if v is entree)
+        src = m.registre.sources.get(entree.reference)
+        vues.append(VueParametre(
+            id=pid, description=p.modele.description, valeur=_valeur_texte(entree.valeur, p.modele.unite),
+            depuis=date_fr(depuis), reference=src.titre if src else entree.reference,
+            reference_url=src.url if src else None, badge=libelles.get(entree.verification, entree.verification),
+            annonces=[f"{_valeur_texte(v.valeur, p.modele.unite)} annoncé au {date_fr(d)}"
+                      for d, v in p.annonces_apres(jour)]))
+    return vues
+
+
+def _dot(texte: str) -> str:
+    return texte.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def diagramme_dot(m: Moteur, protocole: str) -> str:
+    """The protocol's state machine in Graphviz DOT (states, ordered transitions, final outcomes)."""
+    pc = m.protocoles[protocole].modele
+    lignes = ["digraph {", '  rankdir=TB; node [shape=box, style="rounded,filled", fillcolor="#eef3f8", '
+              'fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
+    for e in pc.etats:
+        forme = ', shape=doubleoctagon, fillcolor="#fde2e1"' if e.final and e.orientation == "urgences" else (
+            ', shape=octagon, fillcolor="#e3f4e6"' if e.final else "")
+        lignes.append(f'  "{e.id}" [label="{_dot(e.libelle)}"{forme}];')
+    for i, t in enumerate(pc.transitions, start=1):
+        lignes.append(f'  "{t.depuis}" -> "{t.vers}" [label="{i}. {_dot(t.libelle)}"];')
+    lignes.append("}")
+    return "\n".join(lignes)

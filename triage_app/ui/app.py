@@ -1,0 +1,12 @@
+"""Entry point of the page (``streamlit run``): the router and the frame, nothing else."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from triage_app.ui.composants import style
+from triage_app.ui.navigation import pages
+
+st.set_page_config(page_title="Triage kiné", page_icon="🩺", layout="wide", initial_sidebar_state="collapsed")
+style()
+st.navigation(list(pages().values()), position="top").run()

@@ -1,0 +1,92 @@
+"""Pieces shared by the pages: the tablet stylesheet and the orientation card."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from triage_app.presentation import Carte
+
+# Touch targets of at least 44 px, no horizontal scrolling, wrapped labels (tablet at 820 and 1024 px).
+_STYLE = """
+<style>
+.stApp button, .stApp [role="radio"], .stApp [data-baseweb="select"] > div, .stApp input {
+  min-height: 44px;
+}
+.stApp button { min-width: 44px; }
+.stApp [data-testid="stButtonGroup"] button { min-width: 64px; }
+.stApp p, .stApp label, .stApp li { overflow-wrap: anywhere; }
+.main .block-container, [data-testid="stMainBlockContainer"] {
+  max-width: 100%; padding-left: 1rem; padding-right: 1rem; padding-top: 3.5rem;
+}
+html, body, .stApp { overflow-x: hidden; }
+.badge { display: inline-block; padding: 0 .45em; border-radius: .6em; font-size: .8em; font-weight: 600;
+  background: #fff3cd; color: #5c4400; border: 1px solid #c9a227; white-space: nowrap; }
+.badge.primaire { background: #e3f4e6; color: #14532d; border-color: #3a8a55; }
+.orientation { border-radius: .5rem; padding: .6rem .9rem; margin-bottom: .5rem; color: #fff;
+  background: #0b5394; }
+.orientation.rang-0 { background: #b00020; }
+.orientation.rang-1 { background: #8a4b00; }
+.orientation.aucune { background: #eef3f8; color: #1a1a1a; border: 1px dashed #6b7785; }
+.orientation .titre { font-size: 1.35em; font-weight: 700; }
+</style>
+"""
+
+
+def style() -> None:
+    """Inject the tablet stylesheet (once per run)."""
+    st.html(_STYLE)
+
+
+def badge(texte: str, primaire: bool = False) -> str:
+    """A small verification badge (HTML)."""
+    classe = "badge primaire" if primaire else "badge"
+    return f'<span class="{classe}">{html.escape(texte)}</span>'
+
+
+def carte_orientation(c: Carte) -> None:
+    """The orientation card: decision, reasons with sources, duration, X-ray, sessions, billing, prescriptions."""
+    with st.container(border=True, key="carte_orientation"):
+        if c.orientation_libelle:
+            classe = f"orientation rang-{c.rang}"
+            titre = html.escape(c.orientation_libelle)
+            consigne = html.escape(c.consigne or "")
+            st.html(f'<div class="{classe}" data-orientation="{c.orientation}"><div class="titre">{titre}</div>'
+                    f'<div>{consigne}</div></div>')
+        else:
+            st.html(f'<div class="orientation aucune" data-orientation=""><div class="titre">Pas encore '
+                    f'd’orientation</div><div>{c.manquantes} réponse(s) manquante(s).</div></div>')
+        if c.motifs:
+            st.markdown("**Pourquoi**")
+            for mo in c.motifs:
+                lien = (f'<a href="{html.escape(mo.source_url)}" target="_blank" rel="noopener">'
+                        f"{html.escape(mo.source_titre)}</a>" if mo.source_url else html.escape(mo.source_titre))
+                st.html(f"<div>• {html.escape(mo.libelle)} — <small>{lien}</small> "
+                        f"{badge(mo.badge, not mo.a_verifier)}</div>")
+        elif c.complet and c.orientation:
+            st.caption("Aucun signe d’alerte retenu.")
+        details = []
+        if c.duree:
+            details.append(f"**Durée** : {c.duree}")
+        if c.radiographie:
+            details.append(f"**Imagerie** : {c.radiographie}")
+        if c.risque_chronicite:
+            details.append(f"**STarT Back** : {c.risque_chronicite}")
+        if c.avis_medical:
+            details.append("**Avis médical recommandé**")
+        if c.seances:
+            s = c.seances
+            details.append(f"**Séances** : {s['autorisees']} permises, {s['realisees']} réalisée(s), "
+                           f"**{s['restantes']} restante(s)**")
+        for ligne in details:
+            st.markdown(ligne)
+        if c.voie:
+            st.markdown(f"**Facturation** : {c.voie}")
+            for li in c.lignes:
+                rembourse = f" (remboursé : {li.part_remboursee})" if li.part_remboursee else ""
+                st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{rembourse}")
+            for r in c.remarques:
+                st.caption(r)
+        if c.prescriptions:
+            st.markdown("**Le kinésithérapeute peut prescrire** : " + " ; ".join(c.prescriptions))

@@ -1,0 +1,264 @@
+"""« Nouveau triage »: patient and episode, then the questions group by group, the card updating as answers come."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from triage_app import presentation as pr
+from triage_app.errors import TriageError
+from triage_app.storage.service import Depot
+from triage_app.ui import etat
+from triage_app.ui.composants import carte_orientation
+
+OUI, NON = "oui", "non"
+_GROUPE_OUVERT = "groupe_ouvert"
+_TRIAGE_AFFICHE = "triage_affiche"
+
+
+def page() -> None:
+    """The page: the patient form without a triage in the URL, the walk with one."""
+    depot = etat.depot()
+    tid = etat.triage_dans_url()
+    if st.session_state.get(_TRIAGE_AFFICHE) != tid:
+        # Another triage: forget the previous one's widget states.
+        for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT))]:
+            del st.session_state[cle]
+        st.session_state[_TRIAGE_AFFICHE] = tid
+    if tid is None:
+        formulaire_patient(depot)
+        return
+    try:
+        triage = depot.charger(tid)
+        entete = depot.entete(tid)
+    except TriageError:
+        st.error("Ce triage est introuvable (lien ancien ou triage effacé).")
+        if st.button("Commencer un nouveau triage", key="recommencer"):
+            etat.ouvrir_triage(None)
+            st.rerun()
+        return
+    protocole = etat.moteur().protocoles[triage.cas["protocole"]].modele
+    st.markdown(f"#### {entete['patient']} · {protocole.titre}")
+    st.caption(f"Né(e) le {pr.date_fr(entete['date_naissance'])} · début le {pr.date_fr(entete['date_debut'])} · "
+               f"consultation du {pr.date_fr(triage.cas['date_consultation'])} · version {triage.version} · "
+               f"{'brouillon enregistré' if triage.statut == 'brouillon' else 'finalisé'}")
+    if triage.statut == "brouillon":
+        marche(depot, tid, triage.cas, triage.etape)
+    else:
+        resultat_final(depot, tid)
+
+
+# -- patient and episode ----------------------------------------------------------------------------
+def formulaire_patient(depot: Depot) -> None:
+    """Patient, episode, setting and consent: one form, one write, then the walk."""
+    m = depot.moteur
+    structure = depot.structure()
+    st.markdown("### Nouveau triage")
+    if structure is None:
+        st.warning("La structure n’est pas encore décrite (page « Structure ») : le cadre retenu est le cabinet "
+                   "libéral, sans protocole de coopération.")
+    protocoles = sorted(m.protocoles)
+    aujourd_hui = date.today()
+    with st.form("form_patient", border=True):
+        protocole = st.segmented_control("Motif de consultation", protocoles, key="protocole",
+                                         format_func=lambda p: m.protocoles[p].modele.titre)
+        c1, c2 = st.columns(2)
+        nom = c1.text_input("Nom", key="patient_nom", max_chars=120)
+        prenom = c2.text_input("Prénom", key="patient_prenom", max_chars=120)
+        naissance = c1.date_input("Date de naissance", value=None, min_value=date(1900, 1, 1),
+                                  max_value=aujourd_hui, format="DD/MM/YYYY", key="patient_naissance")
+        sexe = c2.segmented_control("Sexe (facultatif)", ["F", "M"], key="patient_sexe",
+                                    format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
+        debut = c1.date_input("Début de la douleur ou date du traumatisme", value=None, max_value=aujourd_hui,
+                              format="DD/MM/YYYY", key="date_debut")
+        consultation = c2.date_input("Date de consultation", value=aujourd_hui, format="DD/MM/YYYY",
+                                     key="date_consultation")
+        st.markdown("**Parcours**")
+        prescription = st.toggle("Le patient a une prescription médicale pour cet épisode", key="prescription")
+        diagnostic = st.toggle("Diagnostic médical préalable (accès direct au-delà du plafond)", key="diagnostic")
+        antecedent = st.toggle("Antécédent de lombalgie (lombalgie seulement)", key="antecedent_lombalgie")
+        anterieurs = st.number_input("Épisodes du même motif dans les 12 derniers mois", min_value=0, max_value=50,
+                                     step=1, key="episodes_anterieurs")
+        st.markdown("**Protocole de coopération et consentement**")
+        delegant = st.toggle("Le médecin délégant est le médecin traitant", key="medecin_delegant")
+        joignable = st.toggle("Le médecin délégant est joignable", key="medecin_joignable")
+        consentement = st.toggle("Le patient consent à la prise en charge dans le protocole", key="consentement")
+        dmp = st.toggle("Le patient accepte le partage dans le DMP", key="partage_dmp")
+        envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
+                                       use_container_width=True)
+    if not envoye:
+        return
+    manquants = [nomc for nomc, v in (("motif de consultation", protocole), ("nom", nom.strip()),
+                                      ("prénom", prenom.strip()), ("date de naissance", naissance),
+                                      ("début de la douleur ou date du traumatisme", debut),
+                                      ("date de consultation", consultation)) if not v]
+    if manquants:
+        st.error("À renseigner : " + ", ".join(manquants) + ".")
+        return
+    if debut > consultation:
+        st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
+        return
+    qui = etat.acteur()
+    try:
+        pid = depot.creer_patient(nom=nom.strip(), prenom=prenom.strip(), date_naissance=naissance, sexe=sexe,
+                                  acteur=qui)
+        eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut,
+                                  prescription_medicale=prescription, diagnostic_medical_prealable=diagnostic,
+                                  antecedent_lombalgie=antecedent, episodes_anterieurs_12_mois=int(anterieurs),
+                                  acteur=qui)
+        tid = depot.creer_triage(episode_id=eid, date_consultation=consultation, acteur=qui)
+        depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": delegant,
+                                       "cadre.medecin_joignable": joignable, "consentement.protocole": consentement,
+                                       "consentement.partage_dmp": dmp}, acteur=qui)
+    except TriageError as exc:
+        st.error(str(exc))
+        return
+    etat.ouvrir_triage(tid)
+    st.rerun()
+
+
+# -- the walk ---------------------------------------------------------------------------------------
+def _vers_widget(q: pr.VueQuestion) -> Any:
+    if q.reponse is None:
+        return None
+    if q.type == "booleen":
+        return OUI if q.reponse else NON
+    return q.reponse
+
+
+def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
+    valeur = st.session_state.get(f"q_{qid}")
+    if type_ == "booleen" and valeur is not None:
+        valeur = valeur == OUI
+    etat.depot().enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe)
+
+
+def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
+    depot = etat.depot()
+    for qid, valeur in pr.reponses_aucun_signe(groupe).items():
+        depot.enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe.id)
+        st.session_state[f"q_{qid}"] = NON if valeur is False else valeur
+    st.session_state.pop(_GROUPE_OUVERT, None)
+
+
+def _ouvrir(groupe: str | None) -> None:
+    if groupe is None:
+        st.session_state.pop(_GROUPE_OUVERT, None)
+    else:
+        st.session_state[_GROUPE_OUVERT] = groupe
+
+
+def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> None:
+    """The questions group by group (current one open), the card beside them."""
+    m = depot.moteur
+    resultat = depot.evaluer(tid)
+    protocole = m.protocoles[cas["protocole"]].modele
+    vues = pr.groupes(protocole, cas["reponses"], resultat)
+    carte = pr.carte(m, resultat)
+    if carte.urgence:
+        st.error(f"**{carte.orientation_libelle.upper() if carte.orientation_libelle else ''}** — "
+                 f"{carte.consigne}", icon="🚑")
+    par_id = {g.id: g for g in vues}
+    suivant = pr.groupe_courant(vues)
+    ouvert = st.session_state.get(_GROUPE_OUVERT)
+    if ouvert in par_id:
+        courant: str | None = ouvert
+    elif etape in par_id and not par_id[etape].complet and not par_id[etape].facultatif:
+        courant = etape
+    else:
+        courant = suivant
+    gauche, droite = st.columns([3, 2], gap="medium")
+    with gauche:
+        requis = [g for g in vues if not g.facultatif]
+        faits = sum(g.complet for g in requis)
+        st.progress(faits / max(1, len(requis)), text=f"{faits} groupe(s) sur {len(requis)} complet(s)")
+        for g in vues:
+            if g.id == courant:
+                _groupe_ouvert(tid, g, ouvert == g.id)
+            else:
+                _groupe_ferme(g)
+        if suivant is None and courant is None:
+            _finaliser(depot, tid, carte)
+    with droite:
+        carte_orientation(carte)
+
+
+def _groupe_ferme(g: pr.VueGroupe) -> None:
+    etat_g = "✅" if g.complet else ("➖" if g.facultatif else "⬜")
+    suffixe = " (facultatif)" if g.facultatif else ""
+    texte = f"{etat_g} {g.libelle}{suffixe} — {g.repondues}/{len(g.questions)}"
+    st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), use_container_width=True)
+
+
+def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool) -> None:
+    with st.container(border=True, key=f"groupe_{g.id}"):
+        st.markdown(f"**{g.libelle}**" + (" *(facultatif)*" if g.facultatif else ""))
+        if g.tout_non and not g.complet:
+            st.button("Aucun de ces signes", key=f"aucun_{g.id}", on_click=_aucun_signe, args=(tid, g),
+                      type="primary", use_container_width=True)
+        for q in g.questions:
+            cle = f"q_{q.id}"
+            if cle not in st.session_state:
+                st.session_state[cle] = _vers_widget(q)
+            if q.type == "booleen":
+                options, libelles = [NON, OUI], {NON: "Non", OUI: "Oui"}
+            else:
+                options, libelles = [v for v, _ in q.choix], dict(q.choix)
+            st.segmented_control(q.libelle, options, key=cle, format_func=libelles.__getitem__, help=q.aide,
+                                 on_change=_enregistrer, args=(tid, q.id, q.type, g.id))
+        if rouvert or g.complet or g.facultatif:
+            st.button("Continuer", key=f"continuer_{g.id}", on_click=_ouvrir, args=(None,),
+                      use_container_width=True)
+
+
+def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
+    with st.container(border=True, key="finalisation"):
+        st.markdown("**Toutes les questions obligatoires ont une réponse.**")
+        note = st.text_area("Note pour le médecin (facultatif)", key="note", max_chars=2000)
+        if st.button("Finaliser le triage", key="finaliser", type="primary", use_container_width=True,
+                     disabled=carte.orientation is None):
+            try:
+                depot.finaliser(tid, acteur=etat.acteur(), note=note or None)
+            except TriageError as exc:
+                st.error(str(exc))
+                return
+            st.rerun()
+
+
+def resultat_final(depot: Depot, tid: str) -> None:
+    """A final triage: its stored result (never re-evaluated), the answers, and the way to amend it."""
+    t = depot.charger(tid)
+    m = depot.moteur
+    if t.resultat is None:
+        st.error("Résultat absent.")
+        return
+    carte = pr.carte(m, t.resultat)  # type: ignore[arg-type]
+    if carte.urgence:
+        st.error(f"**{carte.orientation_libelle}** — {carte.consigne}", icon="🚑")
+    gauche, droite = st.columns([3, 2], gap="medium")
+    with droite:
+        carte_orientation(carte)
+        st.caption(f"Règles : version {t.version_protocole} · {t.empreinte_regles}")
+    with gauche:
+        if t.statut == "remplace":
+            st.info("Cette version a été remplacée par une version plus récente (consultable dans « Triages »).")
+        protocole = m.protocoles[t.cas["protocole"]].modele
+        for g in pr.groupes(protocole, t.cas["reponses"], t.resultat):  # type: ignore[arg-type]
+            with st.expander(f"{g.libelle} — {g.repondues}/{len(g.questions)}"):
+                for q in g.questions:
+                    rep = {True: "Oui", False: "Non", None: "—"}.get(q.reponse, str(q.reponse)) \
+                        if isinstance(q.reponse, bool | None) else str(q.reponse)
+                    st.markdown(f"- {q.libelle} **{rep}**")
+        if t.note:
+            st.markdown(f"**Note** : {t.note}")
+        c1, c2 = st.columns(2)
+        if t.statut == "final" and c1.button("Modifier (nouvelle version)", key="amender",
+                                             use_container_width=True):
+            nid = depot.amender(tid, acteur=etat.acteur())
+            etat.ouvrir_triage(nid)
+            st.rerun()
+        if c2.button("Nouveau triage", key="nouveau", use_container_width=True):
+            etat.ouvrir_triage(None)
+            st.rerun()

@@ -1,0 +1,88 @@
+"""« Triages »: this structure's triages, newest first; open, resume, finalise, record a session."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from triage_app import presentation as pr
+from triage_app.errors import TriageError
+from triage_app.ui import etat
+from triage_app.ui.navigation import pages
+
+_PAR_PAGE = 50
+_STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplacé"}
+
+
+def page() -> None:
+    """The list and the actions on the selected triage."""
+    depot = etat.depot()
+    m = depot.moteur
+    orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
+    st.markdown("### Triages")
+    filtre = st.segmented_control("Statut", ["brouillon", "final"], key="filtre_statut",
+                                  format_func=_STATUTS.__getitem__)
+    numero = int(st.session_state.get("page_triages", 0))
+    lignes = depot.lister(limite=_PAR_PAGE, decalage=numero * _PAR_PAGE, statut=filtre)
+    if not lignes:
+        st.info("Aucun triage enregistré." if numero == 0 else "Fin de la liste.")
+    titres = {pid: pc.modele.titre for pid, pc in m.protocoles.items()}
+    tableau = [{"Consultation": pr.date_fr(lt.date_consultation), "Patient": lt.patient,
+                "Protocole": titres.get(lt.protocole, lt.protocole),
+                "Orientation": orientations.get(lt.orientation or "", "—"),
+                "Statut": _STATUTS.get(lt.statut, lt.statut), "Version": lt.version} for lt in lignes]
+    choix = st.dataframe(tableau, key="table_triages", on_select="rerun", selection_mode="single-row",
+                         hide_index=True, use_container_width=True)
+    c1, c2 = st.columns(2)
+    if numero > 0 and c1.button("← Plus récents", key="precedents"):
+        st.session_state["page_triages"] = numero - 1
+        st.rerun()
+    if len(lignes) == _PAR_PAGE and c2.button("Plus anciens →", key="suivants"):
+        st.session_state["page_triages"] = numero + 1
+        st.rerun()
+    rangs = choix.selection.rows if choix and choix.selection else []
+    if not rangs:
+        st.caption("Touchez une ligne pour l’ouvrir, la reprendre, la finaliser ou enregistrer une séance.")
+        return
+    lt = lignes[rangs[0]]
+    with st.container(border=True, key="actions_triage"):
+        st.markdown(f"**{lt.patient}** — {pr.date_fr(lt.date_consultation)} — {_STATUTS.get(lt.statut, lt.statut)}")
+        a, b = st.columns(2)
+        if a.button("Reprendre" if lt.statut == "brouillon" else "Ouvrir", key="ouvrir", type="primary",
+                    use_container_width=True):
+            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
+        if lt.statut == "brouillon":
+            resultat = depot.evaluer(lt.id)
+            if b.button("Finaliser", key="finaliser_liste", use_container_width=True,
+                        disabled=resultat["orientation"] is None,
+                        help=None if resultat["orientation"] else "Réponses manquantes : pas encore d’orientation."):
+                try:
+                    depot.finaliser(lt.id, acteur=etat.acteur())
+                except TriageError as exc:
+                    st.error(str(exc))
+                else:
+                    st.rerun()
+        entete = depot.entete(lt.id)
+        with st.form("form_seance", border=False):
+            st.markdown("**Enregistrer une séance sur cet épisode**")
+            voies = {v.id: v.libelle for v in m.registre.commun.voies if v.id != "aucune"}
+            jour = st.date_input("Date de la séance", value=date.today(), format="DD/MM/YYYY", key="seance_jour")
+            voie = st.selectbox("Voie", list(voies), format_func=voies.__getitem__, key="seance_voie",
+                                index=_voie_par_defaut(lt.orientation, list(voies)))
+            if st.form_submit_button("Enregistrer la séance", key="enregistrer_seance", use_container_width=True):
+                try:
+                    depot.enregistrer_seance(episode_id=entete["episode_id"], jour=jour, voie=voie,
+                                             acteur=etat.acteur())
+                except TriageError as exc:
+                    st.error(str(exc))
+                else:
+                    fait, _ = depot.compter_seances(entete["episode_id"], date.max)
+                    st.success(f"Séance enregistrée ({fait} sur cet épisode).")
+
+
+def _voie_par_defaut(orientation: str | None, voies: list[str]) -> int:
+    par_orientation = {"protocole": "forfait_protocole", "acces_direct": "ngap_acces_direct",
+                       "sur_prescription": "ngap_prescription"}
+    voie = par_orientation.get(orientation or "")
+    return voies.index(voie) if voie in voies else 0
