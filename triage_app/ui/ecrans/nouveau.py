@@ -179,7 +179,7 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
                 _groupe_ouvert(tid, g, ouvert == g.id)
             else:
                 _groupe_ferme(g)
-        if suivant is None and courant is None:
+        if (suivant is None and courant is None) or carte.urgence:
             _finaliser(depot, tid, carte)
     with droite:
         carte_orientation(carte)
@@ -215,7 +215,10 @@ def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool) -> None:
 
 def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
     with st.container(border=True, key="finalisation"):
-        st.markdown("**Toutes les questions obligatoires ont une réponse.**")
+        if carte.urgence and carte.manquantes:
+            st.markdown("**Urgence : le triage peut être finalisé sans les autres questions.**")
+        else:
+            st.markdown("**Toutes les questions obligatoires ont une réponse.**")
         note = st.text_area("Note pour le médecin (facultatif)", key="note", max_chars=2000)
         if st.button("Finaliser le triage", key="finaliser", type="primary", use_container_width=True,
                      disabled=carte.orientation is None):
