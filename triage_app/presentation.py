@@ -167,6 +167,10 @@ def date_fr(jour: date | str) -> str:
     return jour.strftime("%d/%m/%Y")
 
 
+def _jours(n: int) -> str:
+    return f"{n} jour" if n in (0, 1) else f"{n} jours"
+
+
 def carte(m: Moteur, resultat: Resultat) -> Carte:
     """The orientation card of a result (complete or not)."""
     commun = m.registre.commun
@@ -184,7 +188,7 @@ def carte(m: Moteur, resultat: Resultat) -> Carte:
             libelle=mo["libelle"], source_id=mo["source"], source_titre=src.titre if src else mo["source"],
             source_url=src.url if src else None, verification=mo["verification"],
             badge=libelles.verification.get(mo["verification"], mo["verification"]),
-            a_verifier=mo["verification"] != "primaire"))
+            a_verifier=mo["verification"] == "secondaire"))
     fac = resultat["facturation"]
     classe = resultat["classe_duree"]
     return Carte(
@@ -196,7 +200,7 @@ def carte(m: Moteur, resultat: Resultat) -> Carte:
         rang=o.rang if o else None,
         motifs=motifs,
         manquantes=len(resultat["questions_manquantes"]),
-        duree=(f"{libelles.classe_duree.get(classe, classe)} ({resultat['duree_jours']} jours)" if classe else None),
+        duree=(f"{libelles.classe_duree.get(classe, classe)} ({_jours(resultat['duree_jours'])})" if classe else None),
         risque_chronicite=(libelles.risque_chronicite.get(resultat["risque_chronicite"])
                            if resultat["risque_chronicite"] else None),
         radiographie=libelles.radiographie.get(resultat["radiographie"]) if resultat["radiographie"] else None,
@@ -225,13 +229,23 @@ class VueParametre:
     annonces: list[str]
 
 
+def nombre(valeur: float) -> str:
+    """French decimal comma: ``8,4``; integers unchanged."""
+    return f"{valeur:g}".replace(".", ",") if isinstance(valeur, float) else str(valeur)
+
+
 def _valeur_texte(valeur: Any, unite: str | None) -> str:
     if valeur is None:
         return "non fixé"
+    if isinstance(valeur, bool):
+        return "Oui" if valeur else "Non"
     if isinstance(valeur, list):
-        return ", ".join(str(v) for v in valeur)
+        return ", ".join(_valeur_texte(v, None) for v in valeur)
     if unite == "EUR" and isinstance(valeur, int | float):
         return euros(float(valeur))
+    if isinstance(valeur, int | float):
+        texte = nombre(valeur)
+        return f"{texte}\u00a0%" if unite == "pourcentage" else texte
     return str(valeur)
 
 
@@ -253,7 +267,8 @@ def parametres_au(m: Moteur, jour: date) -> list[VueParametre]:
             depuis=date_fr(depuis), reference=src.titre if src else entree.reference,
             reference_url=src.url if src else None, badge=libelles.get(entree.verification, entree.verification),
             annonces=[f"{_valeur_texte(v.valeur, p.modele.unite)} annoncé au {date_fr(d)}"
-                      for d, v in p.annonces_apres(jour)]))
+                      + (" (date passée, toujours non appliqué : à vérifier)" if d <= jour else "")
+                      for d, v in p.annonces]))
     return vues
 
 
@@ -266,9 +281,13 @@ def diagramme_dot(m: Moteur, protocole: str) -> str:
     pc = m.protocoles[protocole].modele
     lignes = ["digraph {", '  rankdir=TB; node [shape=box, style="rounded,filled", fillcolor="#eef3f8", '
               'fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];']
+    rangs = {o.id: o.rang for o in m.registre.commun.orientations}
     for e in pc.etats:
-        forme = ', shape=doubleoctagon, fillcolor="#fde2e1"' if e.final and e.orientation == "urgences" else (
-            ', shape=octagon, fillcolor="#e3f4e6"' if e.final else "")
+        forme = ""
+        if e.final:
+            rang = rangs.get(e.orientation) if e.orientation else None
+            couleur = {None: "#e6e6e6", 0: "#fde2e1", 1: "#fdebd0"}.get(rang, "#e3f4e6")
+            forme = f', shape={"doubleoctagon" if rang == 0 else "octagon"}, fillcolor="{couleur}"'
         lignes.append(f'  "{e.id}" [label="{_dot(e.libelle)}"{forme}];')
     for i, t in enumerate(pc.transitions, start=1):
         lignes.append(f'  "{t.depuis}" -> "{t.vers}" [label="{i}. {_dot(t.libelle)}"];')

@@ -208,6 +208,34 @@ class Depot:
                 t.etape = etape
             chaine.ajouter("reponse", acteur, triage_id, {"question": question})
 
+    def completer_reponses(self, triage_id: str, valeurs: dict[str, Any], *, acteur: str,
+                           etape: str | None = None) -> list[str]:
+        """Set only the answers still missing (one transaction); an answer already given is never replaced.
+
+        Used by « Aucun de ces signes »: read and write happen under the same write lock, so a « oui » saved
+        meanwhile (another tab, another tablet) is kept. Returns the question ids actually written.
+        """
+        with self._ecriture() as (s, chaine):
+            t = self._brouillon(s, triage_id)
+            pc = self.moteur.protocoles[t.cas["protocole"]]
+            inconnues = [q for q in valeurs if q not in pc.questions]
+            if inconnues:
+                raise ErreurCas([Probleme(f"reponses.{q}", f"question « {q} » inconnue pour le protocole "
+                                          f"{pc.modele.id}") for q in inconnues])
+            cas = copy.deepcopy(t.cas)
+            ecrites = [q for q, v in valeurs.items() if v is not None and q not in cas["reponses"]]
+            if not ecrites:
+                return []
+            for q in ecrites:
+                cas["reponses"][q] = valeurs[q]
+            t.cas = cas
+            t.modifie_le = self.horloge()
+            if etape is not None:
+                t.etape = etape
+            for q in ecrites:
+                chaine.ajouter("reponse", acteur, triage_id, {"question": q})
+        return ecrites
+
     def modifier_brouillon(self, triage_id: str, champs: dict[str, Any], *, acteur: str,
                            etape: str | None = None, note: str | None = None) -> None:
         """Set case fields by dotted path (``cadre.medecin_joignable``, ``consentement.protocole``…)."""

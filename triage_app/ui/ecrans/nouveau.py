@@ -14,7 +14,8 @@ from triage_app.ui import etat
 from triage_app.ui.composants import carte_orientation
 
 OUI, NON = "oui", "non"
-_GROUPE_OUVERT = "groupe_ouvert"
+_GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
+_GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomplete
 _TRIAGE_AFFICHE = "triage_affiche"
 
 
@@ -22,9 +23,12 @@ def page() -> None:
     """The page: the patient form without a triage in the URL, the walk with one."""
     depot = etat.depot()
     tid = etat.triage_dans_url()
+    if tid is None and st.query_params.get(etat.PARAM_TRIAGE):
+        st.error("Lien de triage invalide.")
+        etat.ouvrir_triage(None)
     if st.session_state.get(_TRIAGE_AFFICHE) != tid:
         # Another triage: forget the previous one's widget states.
-        for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT))]:
+        for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE))]:
             del st.session_state[cle]
         st.session_state[_TRIAGE_AFFICHE] = tid
     if tid is None:
@@ -73,8 +77,8 @@ def formulaire_patient(depot: Depot) -> None:
                                     format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
         debut = c1.date_input("Début de la douleur ou date du traumatisme", value=None, max_value=aujourd_hui,
                               format="DD/MM/YYYY", key="date_debut")
-        consultation = c2.date_input("Date de consultation", value=aujourd_hui, format="DD/MM/YYYY",
-                                     key="date_consultation")
+        consultation = c2.date_input("Date de consultation", value=aujourd_hui, max_value=aujourd_hui,
+                                     format="DD/MM/YYYY", key="date_consultation")
         st.markdown("**Parcours**")
         prescription = st.toggle("Le patient a une prescription médicale pour cet épisode", key="prescription")
         diagnostic = st.toggle("Diagnostic médical préalable (accès direct au-delà du plafond)", key="diagnostic")
@@ -87,7 +91,7 @@ def formulaire_patient(depot: Depot) -> None:
         consentement = st.toggle("Le patient consent à la prise en charge dans le protocole", key="consentement")
         dmp = st.toggle("Le patient accepte le partage dans le DMP", key="partage_dmp")
         envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
-                                       use_container_width=True)
+                                       width="stretch")
     if not envoye:
         return
     manquants = [nomc for nomc, v in (("motif de consultation", protocole), ("nom", nom.strip()),
@@ -99,6 +103,9 @@ def formulaire_patient(depot: Depot) -> None:
         return
     if debut > consultation:
         st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
+        return
+    if naissance > consultation or naissance > debut:
+        st.error("La date de naissance est postérieure au début de la douleur ou à la date de consultation.")
         return
     qui = etat.acteur()
     try:
@@ -120,12 +127,13 @@ def formulaire_patient(depot: Depot) -> None:
 
 
 # -- the walk ---------------------------------------------------------------------------------------
-def _vers_widget(q: pr.VueQuestion) -> Any:
-    if q.reponse is None:
+def _vers_widget(q: pr.VueQuestion, reponse: Any = None) -> Any:
+    valeur = q.reponse if reponse is None else reponse
+    if valeur is None:
         return None
     if q.type == "booleen":
-        return OUI if q.reponse else NON
-    return q.reponse
+        return OUI if valeur else NON
+    return valeur
 
 
 def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
@@ -136,24 +144,44 @@ def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
 
 
 def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
+    # Written by the service only where no answer exists *in the database* at write time: a « oui » given
+    # since the page was drawn (another tab or tablet) is never replaced. A control already set on this
+    # page (a tap whose own callback may run after this one) is left alone too.
     depot = etat.depot()
-    for qid, valeur in pr.reponses_aucun_signe(groupe).items():
-        depot.enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe.id)
-        st.session_state[f"q_{qid}"] = NON if valeur is False else valeur
+    a_remplir = {q: v for q, v in pr.reponses_aucun_signe(groupe).items()
+                 if st.session_state.get(f"q_{q}") is None}
+    depot.completer_reponses(tid, a_remplir, acteur=etat.acteur(), etape=groupe.id)
+    reponses = depot.charger(tid).cas["reponses"]
+    for q in groupe.questions:
+        if q.id in reponses and st.session_state.get(f"q_{q.id}") is None:
+            st.session_state[f"q_{q.id}"] = _vers_widget(q, reponses[q.id])
     st.session_state.pop(_GROUPE_OUVERT, None)
 
 
 def _ouvrir(groupe: str | None) -> None:
+    st.session_state.pop(_GROUPE_CIBLE, None)
     if groupe is None:
         st.session_state.pop(_GROUPE_OUVERT, None)
     else:
         st.session_state[_GROUPE_OUVERT] = groupe
 
 
+def _continuer(groupe: str | None) -> None:
+    st.session_state.pop(_GROUPE_OUVERT, None)
+    if groupe is None:
+        st.session_state.pop(_GROUPE_CIBLE, None)
+    else:
+        st.session_state[_GROUPE_CIBLE] = groupe
+
+
 def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> None:
     """The questions group by group (current one open), the card beside them."""
     m = depot.moteur
-    resultat = depot.evaluer(tid)
+    try:
+        resultat = depot.evaluer(tid)
+    except TriageError as exc:
+        st.error(f"Ce triage ne peut pas être évalué : {exc}")
+        return
     protocole = m.protocoles[cas["protocole"]].modele
     vues = pr.groupes(protocole, cas["reponses"], resultat)
     carte = pr.carte(m, resultat)
@@ -163,8 +191,11 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
     par_id = {g.id: g for g in vues}
     suivant = pr.groupe_courant(vues)
     ouvert = st.session_state.get(_GROUPE_OUVERT)
+    cible = st.session_state.get(_GROUPE_CIBLE)
     if ouvert in par_id:
         courant: str | None = ouvert
+    elif cible in par_id and not par_id[cible].complet:
+        courant = cible
     elif etape in par_id and not par_id[etape].complet and not par_id[etape].facultatif:
         courant = etape
     else:
@@ -176,10 +207,11 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
         st.progress(faits / max(1, len(requis)), text=f"{faits} groupe(s) sur {len(requis)} complet(s)")
         for g in vues:
             if g.id == courant:
-                _groupe_ouvert(tid, g, ouvert == g.id)
+                apres = next((h.id for h in requis if not h.complet and h.id != g.id), None)
+                _groupe_ouvert(tid, g, ouvert == g.id, apres)
             else:
                 _groupe_ferme(g)
-        if (suivant is None and courant is None) or carte.urgence:
+        if (suivant is None and courant is None) or (carte.orientation is not None and carte.manquantes):
             _finaliser(depot, tid, carte)
     with droite:
         carte_orientation(carte)
@@ -189,15 +221,15 @@ def _groupe_ferme(g: pr.VueGroupe) -> None:
     etat_g = "✅" if g.complet else ("➖" if g.facultatif else "⬜")
     suffixe = " (facultatif)" if g.facultatif else ""
     texte = f"{etat_g} {g.libelle}{suffixe} — {g.repondues}/{len(g.questions)}"
-    st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), use_container_width=True)
+    st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), width="stretch")
 
 
-def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool) -> None:
+def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) -> None:
     with st.container(border=True, key=f"groupe_{g.id}"):
         st.markdown(f"**{g.libelle}**" + (" *(facultatif)*" if g.facultatif else ""))
         if g.tout_non and not g.complet:
             st.button("Aucun de ces signes", key=f"aucun_{g.id}", on_click=_aucun_signe, args=(tid, g),
-                      type="primary", use_container_width=True)
+                      type="primary", width="stretch")
         for q in g.questions:
             cle = f"q_{q.id}"
             if cle not in st.session_state:
@@ -209,18 +241,18 @@ def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool) -> None:
             st.segmented_control(q.libelle, options, key=cle, format_func=libelles.__getitem__, help=q.aide,
                                  on_change=_enregistrer, args=(tid, q.id, q.type, g.id))
         if rouvert or g.complet or g.facultatif:
-            st.button("Continuer", key=f"continuer_{g.id}", on_click=_ouvrir, args=(None,),
-                      use_container_width=True)
+            st.button("Continuer", key=f"continuer_{g.id}", on_click=_continuer, args=(apres,),
+                      width="stretch")
 
 
 def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
     with st.container(border=True, key="finalisation"):
-        if carte.urgence and carte.manquantes:
-            st.markdown("**Urgence : le triage peut être finalisé sans les autres questions.**")
+        if carte.manquantes:
+            st.markdown(f"**{carte.orientation_libelle} : le triage peut être finalisé sans les autres questions.**")
         else:
             st.markdown("**Toutes les questions obligatoires ont une réponse.**")
         note = st.text_area("Note pour le médecin (facultatif)", key="note", max_chars=2000)
-        if st.button("Finaliser le triage", key="finaliser", type="primary", use_container_width=True,
+        if st.button("Finaliser le triage", key="finaliser", type="primary", width="stretch",
                      disabled=carte.orientation is None):
             try:
                 depot.finaliser(tid, acteur=etat.acteur(), note=note or None)
@@ -228,6 +260,14 @@ def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
                 st.error(str(exc))
                 return
             st.rerun()
+
+
+def _reponse_texte(q: pr.VueQuestion) -> str:
+    if q.reponse is None:
+        return "—"
+    if isinstance(q.reponse, bool):
+        return "Oui" if q.reponse else "Non"
+    return dict(q.choix).get(q.reponse, str(q.reponse))
 
 
 def resultat_final(depot: Depot, tid: str) -> None:
@@ -251,17 +291,15 @@ def resultat_final(depot: Depot, tid: str) -> None:
         for g in pr.groupes(protocole, t.cas["reponses"], t.resultat):  # type: ignore[arg-type]
             with st.expander(f"{g.libelle} — {g.repondues}/{len(g.questions)}"):
                 for q in g.questions:
-                    rep = {True: "Oui", False: "Non", None: "—"}.get(q.reponse, str(q.reponse)) \
-                        if isinstance(q.reponse, bool | None) else str(q.reponse)
-                    st.markdown(f"- {q.libelle} **{rep}**")
+                    st.markdown(f"- {q.libelle} **{_reponse_texte(q)}**")
         if t.note:
             st.markdown(f"**Note** : {t.note}")
         c1, c2 = st.columns(2)
         if t.statut == "final" and c1.button("Modifier (nouvelle version)", key="amender",
-                                             use_container_width=True):
+                                             width="stretch"):
             nid = depot.amender(tid, acteur=etat.acteur())
             etat.ouvrir_triage(nid)
             st.rerun()
-        if c2.button("Nouveau triage", key="nouveau", use_container_width=True):
+        if c2.button("Nouveau triage", key="nouveau", width="stretch"):
             etat.ouvrir_triage(None)
             st.rerun()

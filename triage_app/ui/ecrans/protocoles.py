@@ -25,7 +25,7 @@ def page() -> None:
             st.caption(f"Version {p.version} · en vigueur depuis le {pr.date_fr(p.en_vigueur_du)} · "
                        f"empreinte {pc.empreinte[:19]}…")
             st.markdown(p.description)
-            st.graphviz_chart(pr.diagramme_dot(m, pid), use_container_width=True)
+            st.graphviz_chart(pr.diagramme_dot(m, pid), width="stretch")
             groupes = {g.id: g.libelle for g in p.groupes}
             for gid, libelle in groupes.items():
                 with st.expander(libelle):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 
 import streamlit as st
@@ -12,6 +13,7 @@ from triage_app.ui import etat
 from triage_app.ui.navigation import pages
 
 _PAR_PAGE = 50
+CLE_TABLE = "table_triages"
 _STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplacé"}
 
 
@@ -32,8 +34,11 @@ def page() -> None:
                 "Protocole": titres.get(lt.protocole, lt.protocole),
                 "Orientation": orientations.get(lt.orientation or "", "—"),
                 "Statut": _STATUTS.get(lt.statut, lt.statut), "Version": lt.version} for lt in lignes]
-    choix = st.dataframe(tableau, key="table_triages", on_select="rerun", selection_mode="single-row",
-                         hide_index=True, use_container_width=True)
+    # The key follows the rows shown: when the list changes (a colleague's new triage, another filter or
+    # page) the selection is dropped rather than pointing at whoever now sits on the same row number.
+    empreinte = hashlib.sha256("".join(lt.id for lt in lignes).encode()).hexdigest()[:12]
+    choix = st.dataframe(tableau, key=f"{CLE_TABLE}_{empreinte}", on_select="rerun", selection_mode="single-row",
+                         hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     if numero > 0 and c1.button("← Plus récents", key="precedents"):
         st.session_state["page_triages"] = numero - 1
@@ -41,7 +46,7 @@ def page() -> None:
     if len(lignes) == _PAR_PAGE and c2.button("Plus anciens →", key="suivants"):
         st.session_state["page_triages"] = numero + 1
         st.rerun()
-    rangs = choix.selection.rows if choix and choix.selection else []
+    rangs = [r for r in (choix.selection.rows if choix and choix.selection else []) if 0 <= r < len(lignes)]
     if not rangs:
         st.caption("Touchez une ligne pour l’ouvrir, la reprendre, la finaliser ou enregistrer une séance.")
         return
@@ -50,11 +55,11 @@ def page() -> None:
         st.markdown(f"**{lt.patient}** — {pr.date_fr(lt.date_consultation)} — {_STATUTS.get(lt.statut, lt.statut)}")
         a, b = st.columns(2)
         if a.button("Reprendre" if lt.statut == "brouillon" else "Ouvrir", key="ouvrir", type="primary",
-                    use_container_width=True):
+                    width="stretch"):
             st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
         if lt.statut == "brouillon":
             resultat = depot.evaluer(lt.id)
-            if b.button("Finaliser", key="finaliser_liste", use_container_width=True,
+            if b.button("Finaliser", key="finaliser_liste", width="stretch",
                         disabled=resultat["orientation"] is None,
                         help=None if resultat["orientation"] else "Réponses manquantes : pas encore d’orientation."):
                 try:
@@ -70,7 +75,7 @@ def page() -> None:
             jour = st.date_input("Date de la séance", value=date.today(), format="DD/MM/YYYY", key="seance_jour")
             voie = st.selectbox("Voie", list(voies), format_func=voies.__getitem__, key="seance_voie",
                                 index=_voie_par_defaut(lt.orientation, list(voies)))
-            if st.form_submit_button("Enregistrer la séance", key="enregistrer_seance", use_container_width=True):
+            if st.form_submit_button("Enregistrer la séance", key="enregistrer_seance", width="stretch"):
                 try:
                     depot.enregistrer_seance(episode_id=entete["episode_id"], jour=jour, voie=voie,
                                              acteur=etat.acteur())

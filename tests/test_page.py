@@ -1,0 +1,526 @@
+"""The Streamlit page, driven headless with Streamlit's AppTest (no browser).
+
+Each test gets its own SQLite file (``TRIAGE_DATABASE_URL`` set before the AppTest is built: the page caches
+one ``Depot`` per URL) and checks what the kiné sees (keys of the widgets, the orientation card's
+``data-orientation``) against what is stored (``Depot``). Setup that is not under test (structure, patients,
+complete answers) goes straight through ``Depot``; the page is used for what each test is about.
+
+AppTest only switches to file pages; the pages here are functions (``st.Page(page, url_path=…)``), so
+:func:`aller` selects them by their URL path in the registry AppTest keeps (a private attribute).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
+
+from tests.conftest import RACINE, cas_base
+from triage_app.storage.service import Depot
+from triage_app.ui.ecrans.triages import CLE_TABLE
+
+APP = str(RACINE / "triage_app" / "ui" / "app.py")
+LOMBALGIE, CHEVILLE = "lombalgie_aigue", "entorse_cheville"
+PROTOCOLES = (LOMBALGIE, CHEVILLE)
+ACTEUR = "test_page"
+ID_OPAQUE = re.compile(r"[0-9a-f]{32}")
+ORIENTATION = re.compile(r'data-orientation="([a-z_]*)"')
+COOPERATION = ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp")
+
+# The page reads the real clock (date.today()): the patient's dates follow it so that every case stays
+# eligible (40 years old, pain or trauma 2 days ago).
+AUJOURD_HUI = date.today()
+NAISSANCE = date(AUJOURD_HUI.year - 40, 1, 15)
+DEBUT = AUJOURD_HUI - timedelta(days=2)
+
+
+# -- fixtures and helpers ---------------------------------------------------------------------------
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    adresse = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", adresse)
+    return adresse
+
+
+@pytest.fixture
+def depot(url):
+    d = Depot(url)
+    yield d
+    d.fermer()
+
+
+@pytest.fixture
+def msp(depot):
+    """A MSP that applies both protocols (described once, as on the « Structure » page)."""
+    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                protocoles_appliques=list(PROTOCOLES), acteur=ACTEUR)
+    return depot
+
+
+def url_opaque(at: AppTest) -> None:
+    """The query string holds the opaque triage id and nothing else (no name, no date, no answer)."""
+    params = dict(at.query_params)
+    assert set(params) <= {"triage"}, params
+    if "triage" in params:
+        assert ID_OPAQUE.fullmatch(params["triage"]), params
+
+
+def executer(cible: Any) -> AppTest:
+    """Run the app (``cible``: the AppTest, or a widget just set or clicked) and check the run."""
+    at: AppTest = cible.run()
+    assert not at.exception, [e.value for e in at.exception]
+    url_opaque(at)
+    return at
+
+
+def lancer(triage: str | None = None) -> AppTest:
+    """A new browser session, optionally opened on ``?triage=<id>``."""
+    at = AppTest.from_file(APP, default_timeout=30)
+    if triage is not None:
+        at.query_params["triage"] = triage
+    return executer(at)
+
+
+def aller(at: AppTest, url_path: str) -> AppTest:
+    """Go to a page of the navigation by its URL path ("" for « Nouveau triage »)."""
+    pages = [h for h, info in at._registered_pages.items() if info.get("url_pathname") == url_path]
+    assert len(pages) == 1, (url_path, at._registered_pages)
+    at._page_hash = pages[0]
+    executer(at)
+    at._page_hash = ""  # later runs stay on the page the last run finished on (st.switch_page included)
+    return at
+
+
+def orientation(at: AppTest) -> str | None:
+    """The card's orientation: its id, "" for « Pas encore d'orientation », None when no card is shown."""
+    trouvees = [m.group(1) for h in at.get("html") if (m := ORIENTATION.search(h.value))]
+    assert len(trouvees) <= 1, trouvees
+    return trouvees[0] if trouvees else None
+
+
+def carte(at: AppTest) -> str:
+    """The card's text (HTML pieces and markdown of the right column)."""
+    return "\n".join([h.value for h in at.get("html") if "<style>" not in h.value] + [m.value for m in at.markdown])
+
+
+def boutons(at: AppTest) -> list[str]:
+    return [b.key for b in at.button if b.key]
+
+
+def questions(at: AppTest) -> dict[str, Any]:
+    """The questions on screen (open group) and their selected value."""
+    return {s.key.removeprefix("q_"): s.value for s in at.segmented_control if s.key and s.key.startswith("q_")}
+
+
+def remplir_patient(at: AppTest, *, protocole: str | None = LOMBALGIE, nom: str = "Dupont", prenom: str = "Jeanne",
+                    naissance: date | None = NAISSANCE, debut: date | None = DEBUT,
+                    consultation: date | None = None) -> AppTest:
+    if protocole:
+        at.segmented_control(key="protocole").set_value(protocole)
+    at.text_input(key="patient_nom").input(nom)
+    at.text_input(key="patient_prenom").input(prenom)
+    if naissance:
+        at.date_input(key="patient_naissance").set_value(naissance)
+    if debut:
+        at.date_input(key="date_debut").set_value(debut)
+    if consultation:
+        at.date_input(key="date_consultation").set_value(consultation)
+    for cle in COOPERATION:
+        at.toggle(key=cle).set_value(True)
+    return executer(at.button(key="commencer").click())
+
+
+def creer_triage(depot: Depot, protocole: str = LOMBALGIE, nom: str = "Martin") -> tuple[str, str]:
+    """A draft triage of an eligible patient, created as the form does; (triage id, episode id)."""
+    pid = depot.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+    eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=DEBUT, antecedent_lombalgie=True,
+                              acteur=ACTEUR)
+    tid = depot.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
+    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                   "consentement.partage_dmp": True}, acteur=ACTEUR)
+    return tid, eid
+
+
+def repondre_tout(depot: Depot, tid: str, protocole: str, **autres: Any) -> None:
+    """Every safety question « non » (torsion « oui »), as ``cas_base``; then ``autres``."""
+    for qid, valeur in (cas_base(protocole)["reponses"] | autres).items():
+        depot.enregistrer_reponse(tid, qid, valeur, acteur=ACTEUR)
+
+
+def choisir_ligne(at: AppTest, rang: int) -> AppTest:
+    """Touch a row of the « Triages » table (AppTest: the dataframe's selection state)."""
+    (cle,) = [d.key for d in at.dataframe if d.key and d.key.startswith(CLE_TABLE)]
+    at.session_state[cle] = {"selection": {"rows": [rang], "columns": [], "cells": []}}
+    return executer(at)
+
+
+# -- the walk -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("protocole", "groupes"), [
+    (LOMBALGIE, ["neurologique", "douleur", "signes_generaux", "terrain", "rachis"]),
+    (CHEVILLE, ["gravite", "mecanisme", "traumatisme", "terrain", "fiabilite", "ottawa"]),
+])
+def test_sans_drapeau_aucun_de_ces_signes_jusqu_au_protocole_puis_finalise(msp, protocole, groupes):
+    at = lancer()
+    assert not at.warning  # the structure is described
+    at = remplir_patient(at, protocole=protocole)
+    [ligne] = msp.lister()
+    assert dict(at.query_params) == {"triage": ligne.id}
+    tid = ligne.id
+    for i, g in enumerate(groupes):
+        assert orientation(at) == ""
+        assert "finaliser" not in boutons(at)
+        if g == "mecanisme":  # a fact, not a sign: no « Aucun de ces signes »
+            assert "aucun_mecanisme" not in boutons(at)
+            assert questions(at) == {"mecanisme_torsion": None}
+            executer(at.segmented_control(key="q_mecanisme_torsion").set_value("oui"))
+        else:
+            assert f"aucun_{g}" in boutons(at), (g, boutons(at))
+            assert set(questions(at)) and all(v is None for v in questions(at).values())
+            executer(at.button(key=f"aucun_{g}").click())
+        assert all(f"ouvrir_{fait}" in boutons(at) for fait in groupes[:i + 1])
+    assert orientation(at) == "protocole"
+    texte = carte(at)
+    assert "Protocole de coopération" in texte and "PC_CONSULTATION_1" in texte and "25,00\u00a0€" in texte
+    assert "Paracétamol (ordonnance-type)" in texte
+    executer(at.button(key="finaliser").click())
+
+    [ligne] = msp.lister()
+    assert (ligne.id, ligne.statut, ligne.orientation, ligne.version) == (tid, "final", "protocole", 1)
+    t = msp.charger(tid)
+    assert t.resultat is not None and t.resultat["orientation"] == "protocole"
+    assert t.resultat["facturation"]["voie"] == "forfait_protocole"
+    assert t.cas["reponses"] == cas_base(protocole)["reponses"]
+    assert t.empreinte_regles and t.finalise_le is not None
+    # The stored result is shown, the walk is gone.
+    assert orientation(at) == "protocole"
+    assert "finaliser" not in boutons(at) and "amender" in boutons(at)
+    assert not questions(at)
+    assert msp.verifier_audit().intact
+
+
+@pytest.mark.parametrize(("protocole", "qid"), [(LOMBALGIE, "rf_troubles_sphincteriens"),
+                                                (CHEVILLE, "rf_deformation")])
+def test_un_drapeau_rouge_donne_urgences_des_le_premier_tap(msp, protocole, qid):
+    tid, _ = creer_triage(msp, protocole)
+    at = lancer(tid)
+    assert orientation(at) == "" and not at.error
+    executer(at.segmented_control(key=f"q_{qid}").set_value("oui"))
+    assert orientation(at) == "urgences"
+    [bandeau] = at.error
+    assert "URGENCES" in bandeau.value and "15" in bandeau.value
+    assert 'class="orientation rang-0"' in carte(at)
+    motif = next(c.libelle for c in msp.moteur.protocoles[protocole].modele.criteres if c.id == qid)
+    assert html.escape(motif) in carte(at)
+    # Nothing else was answered: the referral does not wait for the rest.
+    assert msp.charger(tid).cas["reponses"] == {qid: True}
+    autres = {q: v for q, v in questions(at).items() if q != qid}
+    assert autres and all(v is None for v in autres.values())
+    assert questions(at)[qid] == "oui"
+    manquantes = msp.evaluer(tid)["questions_manquantes"]
+    assert manquantes
+    # An emergency is finalised at once, the other questions left unanswered.
+    assert not at.button(key="finaliser").disabled
+    executer(at.button(key="finaliser").click())
+    t = msp.charger(tid)
+    assert t.statut == "final" and t.resultat is not None
+    assert t.resultat["orientation"] == "urgences" and t.resultat["questions_manquantes"] == manquantes
+
+
+def test_un_signe_medecin_jour_dans_un_groupe_ouvert_a_la_main(msp):
+    tid, _ = creer_triage(msp)
+    at = lancer(tid)
+    executer(at.button(key="ouvrir_signes_generaux").click())
+    assert set(questions(at)) == {"rf_perte_poids", "rf_fievre", "rf_alteration_etat_general"}
+    executer(at.segmented_control(key="q_rf_fievre").set_value("oui"))
+    assert orientation(at) == "medecin_jour"
+    assert not at.error  # no emergency banner for a same-day referral
+    t = msp.charger(tid)
+    assert t.cas["reponses"] == {"rf_fievre": True} and t.etape == "signes_generaux"
+    # The engine has decided (same-day referral): it can be recorded now, the other answers are not needed.
+    assert "finaliser" in boutons(at)
+    assert "sans les autres questions" in " ".join(m.value for m in at.markdown)
+
+
+def test_reponses_manquantes_pas_d_orientation_ni_finalisation(msp):
+    tid, _ = creer_triage(msp)
+    at = lancer(tid)
+    executer(at.button(key="aucun_neurologique").click())
+    executer(at.button(key="aucun_douleur").click())
+    assert orientation(at) == ""
+    manquantes = len(msp.evaluer(tid)["questions_manquantes"])
+    assert manquantes > 0
+    assert f"{manquantes} réponse(s) manquante(s)" in carte(at)
+    assert "finaliser" not in boutons(at)
+    # From the list, « Finaliser » is there but disabled.
+    aller(at, "triages")
+    choisir_ligne(at, 0)
+    assert at.button(key="finaliser_liste").disabled
+    assert msp.charger(tid).statut == "brouillon"
+
+
+# -- resuming --------------------------------------------------------------------------------------------
+def test_reprise_dans_une_nouvelle_session_au_meme_groupe(msp):
+    tid, _ = creer_triage(msp)
+    at = lancer(tid)
+    executer(at.button(key="aucun_neurologique").click())
+    executer(at.button(key="ouvrir_terrain").click())  # the kiné goes ahead to « Antécédents et terrain »
+    executer(at.segmented_control(key="q_rf_drogue_iv").set_value("non"))
+    executer(at.segmented_control(key="q_rf_antecedent_cancer").set_value("oui"))
+    assert orientation(at) == "medecin_jour"
+
+    reprise = lancer(tid)  # another tablet, or the same one after a reload
+    assert dict(reprise.query_params) == {"triage": tid}
+    assert questions(reprise) == {"rf_antecedent_cancer": "oui", "rf_drogue_iv": "non",
+                                  "rf_corticotherapie_prolongee": None, "rf_immunodepression": None}
+    assert orientation(reprise) == "medecin_jour"
+    assert "Martin Paul" in reprise.markdown[0].value
+    executer(reprise.button(key="ouvrir_neurologique").click())
+    assert questions(reprise) == dict.fromkeys(
+        ("rf_troubles_sphincteriens", "rf_anesthesie_en_selle", "rf_deficit_moteur", "rf_deficit_sensitif"), "non")
+
+
+def test_triage_inconnu_message_francais_sans_plantage(depot):
+    at = lancer("0" * 32)
+    [erreur] = at.error
+    assert "introuvable" in erreur.value
+    assert orientation(at) is None and not questions(at)
+    executer(at.button(key="recommencer").click())
+    assert dict(at.query_params) == {}
+    assert "commencer" in boutons(at)  # the patient form
+
+
+@pytest.mark.parametrize("valeur", ["../../etc/passwd", "a b", "x" * 65])
+def test_identifiant_mal_forme_signale_puis_formulaire(depot, valeur):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["triage"] = valeur
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Lien de triage invalide."]
+    assert "commencer" in boutons(at)
+    assert dict(at.query_params) == {}
+
+
+def test_identifiant_vide_ignore(depot):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.query_params["triage"] = ""
+    at.run()
+    assert not at.exception and not at.error
+    assert "commencer" in boutons(at)
+
+
+# -- patient form ----------------------------------------------------------------------------------------
+def _manquants(at: AppTest) -> list[str]:
+    [erreur] = at.error
+    assert erreur.value.startswith("À renseigner : ") and erreur.value.endswith(".")
+    return erreur.value.removeprefix("À renseigner : ").removesuffix(".").split(", ")
+
+
+def test_formulaire_vide_nomme_chaque_champ_manquant(depot):
+    at = lancer()
+    executer(at.button(key="commencer").click())
+    assert _manquants(at) == ["motif de consultation", "nom", "prénom", "date de naissance",
+                              "début de la douleur ou date du traumatisme"]
+    assert depot.lister() == [] and dict(at.query_params) == {}
+
+
+def test_formulaire_partiel_nomme_seulement_ce_qui_manque(depot):
+    at = remplir_patient(lancer(), prenom="   ", naissance=None)
+    assert _manquants(at) == ["prénom", "date de naissance"]
+    assert depot.lister() == [] and dict(at.query_params) == {}
+
+
+def test_debut_apres_la_consultation_refuse(depot):
+    at = remplir_patient(lancer(), debut=AUJOURD_HUI, consultation=AUJOURD_HUI - timedelta(days=3))
+    [erreur] = at.error
+    assert "postérieur à la date de consultation" in erreur.value
+    assert depot.lister() == [] and dict(at.query_params) == {}
+
+
+def test_naissance_apres_la_consultation_refusee_sans_plantage(depot):
+    at = remplir_patient(lancer(), naissance=AUJOURD_HUI - timedelta(days=1),
+                         debut=AUJOURD_HUI - timedelta(days=6), consultation=AUJOURD_HUI - timedelta(days=5))
+    assert at.error
+    assert depot.lister() == []
+
+
+def test_formulaire_cree_le_triage_avec_le_cadre_et_le_consentement(msp):
+    at = remplir_patient(lancer(), protocole=CHEVILLE, nom="  Durand ", prenom="Léa")
+    [ligne] = msp.lister()
+    assert ligne.patient == "Durand Léa" and ligne.protocole == CHEVILLE and ligne.statut == "brouillon"
+    cas = msp.charger(ligne.id).cas
+    assert cas["cadre"]["structure"] == "msp" and cas["cadre"]["protocole_autorise"] is True
+    assert cas["cadre"]["medecin_delegant_est_medecin_traitant"] is True and cas["consentement"]["protocole"]
+    assert cas["episode"]["date_debut"] == DEBUT.isoformat()
+    assert cas["date_consultation"] == AUJOURD_HUI.isoformat()
+    assert dict(at.query_params) == {"triage": ligne.id}
+    assert "Durand" not in str(at.query_params) and NAISSANCE.isoformat() not in str(at.query_params)
+
+
+# -- « Triages » -----------------------------------------------------------------------------------------
+def test_triages_du_plus_recent_et_seance_enregistree(msp):
+    ancien, ep_ancien = creer_triage(msp, nom="Ancien")
+    _, ep_recent = creer_triage(msp, nom="Récent")
+    at = aller(lancer(), "triages")
+    tableau = at.dataframe[0].value
+    assert list(tableau["Patient"]) == ["Récent Paul", "Ancien Paul"]
+    assert list(tableau["Statut"]) == ["Brouillon", "Brouillon"]
+    assert not any(b in boutons(at) for b in ("ouvrir", "enregistrer_seance"))  # nothing selected yet
+
+    choisir_ligne(at, 1)
+    assert any(m.value.startswith("**Ancien Paul**") for m in at.markdown)
+    executer(at.button(key="enregistrer_seance").click())
+    [ok] = at.success
+    assert "Séance enregistrée (1 sur cet épisode)" in ok.value
+    demain = AUJOURD_HUI + timedelta(days=1)
+    assert msp.compter_seances(ep_ancien, demain) == (1, 1)
+    assert msp.compter_seances(ep_recent, demain) == (0, 0)
+
+    executer(at.button(key="ouvrir").click())  # « Reprendre »: the walk of that triage
+    assert dict(at.query_params) == {"triage": ancien}
+    assert at.markdown[0].value.startswith("#### Ancien Paul")
+    assert "aucun_neurologique" in boutons(at)
+
+
+def test_triages_filtre_par_statut(msp):
+    creer_triage(msp, nom="Brouillon")
+    fini, _ = creer_triage(msp, nom="Fini")
+    repondre_tout(msp, fini, LOMBALGIE)
+    msp.finaliser(fini, acteur=ACTEUR)
+    at = aller(lancer(), "triages")
+    assert list(at.dataframe[0].value["Orientation"]) == ["Protocole de coopération", "—"]
+    executer(at.segmented_control(key="filtre_statut").set_value("final"))
+    assert list(at.dataframe[0].value["Patient"]) == ["Fini Paul"]
+    executer(at.segmented_control(key="filtre_statut").set_value("brouillon"))
+    assert list(at.dataframe[0].value["Patient"]) == ["Brouillon Paul"]
+
+
+def test_la_seance_va_au_patient_affiche_meme_si_la_liste_a_change(msp):
+    _, ep_a = creer_triage(msp, nom="Affiché")
+    at = aller(lancer(), "triages")
+    choisir_ligne(at, 0)
+    assert any(m.value.startswith("**Affiché Paul**") for m in at.markdown)
+    _, ep_autre = creer_triage(msp, nom="Autre")  # a colleague starts a triage meanwhile
+    executer(at.button(key="enregistrer_seance").click())
+    demain = AUJOURD_HUI + timedelta(days=1)
+    # The rows moved: the selection is dropped (nothing recorded) rather than applied to whoever is now row 0.
+    assert msp.compter_seances(ep_autre, demain) == (0, 0)
+    assert msp.compter_seances(ep_a, demain) == (0, 0)
+    assert "enregistrer_seance" not in boutons(at)
+    choisir_ligne(at, 1)
+    assert any(m.value.startswith("**Affiché Paul**") for m in at.markdown)
+    executer(at.button(key="enregistrer_seance").click())
+    assert msp.compter_seances(ep_a, demain) == (1, 1) and msp.compter_seances(ep_autre, demain) == (0, 0)
+
+
+def test_changer_de_filtre_apres_une_selection_ne_plante_pas(msp):
+    creer_triage(msp, nom="Un")
+    creer_triage(msp, nom="Deux")
+    at = aller(lancer(), "triages")
+    choisir_ligne(at, 1)
+    executer(at.segmented_control(key="filtre_statut").set_value("final"))
+    assert at.info  # « Aucun triage enregistré. »
+
+
+# -- « Aucun de ces signes » never overwrites a « oui » -------------------------------------------------------
+def test_aucun_de_ces_signes_n_ecrase_pas_un_oui_enregistre_ailleurs(msp):
+    tid, _ = creer_triage(msp)
+    vieux = lancer(tid)  # a tab left open
+    msp.enregistrer_reponse(tid, "rf_deficit_moteur", True, acteur="autre_poste")
+    executer(vieux.button(key="aucun_neurologique").click())
+    assert msp.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
+    assert orientation(vieux) == "urgences"
+
+
+def test_un_oui_tape_juste_avant_aucun_de_ces_signes_reste_oui(msp):
+    tid, _ = creer_triage(msp)
+    at = lancer(tid)
+    at.segmented_control(key="q_rf_deficit_moteur").set_value("oui")
+    executer(at.button(key="aucun_neurologique").click())
+    assert msp.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
+    assert orientation(at) == "urgences"
+
+
+# -- final triage, amendment ---------------------------------------------------------------------------------
+def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
+    tid, _ = creer_triage(msp, CHEVILLE)
+    repondre_tout(msp, tid, CHEVILLE)
+    msp.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
+    at = lancer(tid)
+    assert orientation(at) == "protocole"
+    assert any(m.value == "**Note** : Revoir à J5" for m in at.markdown)
+    assert [e.label for e in at.expander][:2] == ["Signes de gravité immédiate — 4/4", "Mécanisme du traumatisme — 1/1"]
+    assert any("**Oui**" in m.value for m in at.markdown) and any("**Non**" in m.value for m in at.markdown)
+    executer(at.button(key="amender").click())
+    nouveau = at.query_params["triage"]
+    assert nouveau != tid
+    t = msp.charger(nouveau)
+    assert (t.version, t.statut, t.remplace_id) == (2, "brouillon", tid)
+    assert orientation(at) == "protocole"  # the answers came along
+    assert "finaliser" in boutons(at)
+
+
+def test_le_resume_final_affiche_le_libelle_des_choix(msp):
+    tid, _ = creer_triage(msp, CHEVILLE)
+    repondre_tout(msp, tid, CHEVILLE, stade_gravite=2)
+    msp.finaliser(tid, acteur=ACTEUR)
+    at = lancer(tid)
+    assert any("Stade 2, entorse moyenne" in m.value for m in at.markdown)
+
+
+# -- every page renders ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("chemin", "titre"), [("", "### Nouveau triage"), ("triages", "### Triages"),
+                                               ("protocoles", "### Protocoles"), ("structure", "### Structure")])
+def test_chaque_page_s_affiche_sans_exception(msp, chemin, titre):
+    tid, _ = creer_triage(msp)
+    repondre_tout(msp, tid, LOMBALGIE)
+    msp.finaliser(tid, acteur=ACTEUR)
+    creer_triage(msp, CHEVILLE)
+    at = aller(lancer(), chemin)
+    assert at.markdown[0].value == titre
+    assert not at.error
+
+
+def test_page_protocoles_diagrammes_questions_et_parametres(depot):
+    at = aller(lancer(), "protocoles")
+    titres = sorted(pc.modele.titre for pc in depot.moteur.protocoles.values())
+    assert sorted(t.label for t in at.tabs[:-1]) == titres and at.tabs[-1].label == "Paramètres en vigueur"
+    graphes = at.get("graphviz_chart")
+    assert len(graphes) == len(titres)
+    textes = "\n".join(h.value for h in at.get("html"))
+    assert "Déficit moteur d’un membre inférieur ?" in textes and "Règles d’Ottawa" in "".join(
+        e.label for e in at.expander)
+    assert "Valeur de la lettre-clé kiné" in textes and "2,21\u00a0€" in textes
+    assert "8.4 annoncé" in textes or "8,4 annoncé" in textes
+
+
+def test_page_structure_enregistre_le_cadre_des_nouveaux_triages(depot):
+    at = lancer()
+    [avertissement] = at.warning  # no structure yet: cabinet, no cooperation protocol
+    assert "Structure" in avertissement.value
+    aller(at, "structure")
+    executer(at.button(key="structure_enregistrer").click())
+    [erreur] = at.error
+    assert erreur.value == "À renseigner : nom de la structure."
+    assert depot.structure() is None
+
+    at.text_input(key="structure_nom").input("MSP du Parc")
+    at.selectbox(key="structure_type").set_value("msp")
+    at.text_input(key="structure_departement").input("2b")
+    at.multiselect(key="structure_protocoles").set_value([CHEVILLE])
+    executer(at.button(key="structure_enregistrer").click())
+    assert at.success and not at.error
+    s = depot.structure()
+    assert s is not None
+    assert (s.nom, s.type, s.departement, s.protocoles_appliques) == ("MSP du Parc", "msp", "2B", [CHEVILLE])
+
+    aller(at, "")
+    assert not at.warning
+    remplir_patient(at, protocole=CHEVILLE)
+    [ligne] = depot.lister()
+    cadre = depot.charger(ligne.id).cas["cadre"]
+    assert (cadre["structure"], cadre["departement"], cadre["protocole_autorise"]) == ("msp", "2B", True)
