@@ -13,9 +13,9 @@ def pages() -> dict[str, st.Page]:
 
     if not _PAGES:
         _PAGES.update({
-            "nouveau": st.Page(nouveau.page, title="Nouveau triage", icon="🩺", url_path="nouveau", default=True),
-            "triages": st.Page(triages.page, title="Triages", icon="📋", url_path="triages"),
-            "protocoles": st.Page(protocoles.page, title="Protocoles", icon="📚", url_path="protocoles"),
-            "structure": st.Page(structure.page, title="Structure", icon="🏥", url_path="structure"),
+            "nouveau": st.Page(nouveau.page, title="Nouveau triage", icon=":material/add_circle:", url_path="nouveau", default=True),
+            "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages"),
+            "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:", url_path="protocoles"),
+            "structure": st.Page(structure.page, title="Structure", icon=":material/home_health:", url_path="structure"),
         })
     return _PAGES

@@ -187,7 +187,7 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
     carte = pr.carte(m, resultat)
     if carte.urgence:
         st.error(f"**{carte.orientation_libelle.upper() if carte.orientation_libelle else ''}** — "
-                 f"{carte.consigne}", icon="🚑")
+                 f"{carte.consigne}", icon=":material/emergency:")
     par_id = {g.id: g for g in vues}
     suivant = pr.groupe_courant(vues)
     ouvert = st.session_state.get(_GROUPE_OUVERT)
@@ -218,10 +218,12 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
 
 
 def _groupe_ferme(g: pr.VueGroupe) -> None:
-    etat_g = "✅" if g.complet else ("➖" if g.facultatif else "⬜")
+    # Material icons ship with Streamlit: no dependency on the tablet's emoji font.
+    icone = ":material/check_circle:" if g.complet else (
+        ":material/more_horiz:" if g.facultatif else ":material/radio_button_unchecked:")
     suffixe = " (facultatif)" if g.facultatif else ""
-    texte = f"{etat_g} {g.libelle}{suffixe} — {g.repondues}/{len(g.questions)}"
-    st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), width="stretch")
+    texte = f"{g.libelle}{suffixe} — {g.repondues}/{len(g.questions)}"
+    st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), icon=icone, width="stretch")
 
 
 def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) -> None:
@@ -279,7 +281,7 @@ def resultat_final(depot: Depot, tid: str) -> None:
         return
     carte = pr.carte(m, t.resultat)  # type: ignore[arg-type]
     if carte.urgence:
-        st.error(f"**{carte.orientation_libelle}** — {carte.consigne}", icon="🚑")
+        st.error(f"**{carte.orientation_libelle}** — {carte.consigne}", icon=":material/emergency:")
     gauche, droite = st.columns([3, 2], gap="medium")
     with droite:
         carte_orientation(carte)
