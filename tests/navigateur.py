@@ -1,0 +1,453 @@
+"""Browser helpers for the page tests and the page benchmark: the real server, headless Chromium, the walk.
+
+- :class:`ServeurPage` starts ``python -m triage_app.cli serve`` on 127.0.0.1 and a free port, in its own
+  process group, with its own SQLite database; ``arreter()`` kills the whole group. It never outlives the
+  test process: stopped at teardown, at interpreter exit (``atexit``) and otherwise by a watchdog process that
+  kills the group as soon as the test process disappears (SIGKILL, OOM, CI timeout), as ``tests/pg.py`` does.
+- :func:`lancer_chromium` launches Debian's ``/usr/bin/chromium`` through Playwright — never a downloaded
+  browser (``playwright install`` is not used) — with the flags that keep it quiet on a closed network.
+- :func:`exiger_navigateur` skips a test when Chromium or Playwright is missing, and fails it in CI.
+- The page helpers never sleep: they wait until the server has answered the tap on the app's WebSocket
+  (messages counted by an init script), Streamlit says the script is not running (``data-test-script-state``
+  of ``stApp``), nothing moved for ``CALME_MS`` and no element is stale or still loading.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.pg import en_ci
+
+RACINE = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CAPTURES = RACINE / "artefacts" / "captures"
+HOTE = "127.0.0.1"
+# Without the background-networking flags Chromium waits on network services it cannot reach here.
+ARGS_CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CIBLE_TACTILE_PX = 44
+ID_TRIAGE = re.compile(r"[0-9a-f]{32}")
+
+# The page's walk, as a kiné taps it. Titles come from protocols/*.yaml (``titre``).
+TITRES = {"lombalgie_aigue": "Lombalgie aiguë commune", "entorse_cheville": "Traumatisme en torsion de la cheville"}
+GROUPES_AUCUN = {"lombalgie_aigue": ["neurologique", "douleur", "signes_generaux", "terrain", "rachis"],
+                 "entorse_cheville": ["gravite", "traumatisme", "terrain", "fiabilite", "ottawa"]}
+
+# Counts the messages the server sends on the app's WebSocket and notes when the last one came (or the script
+# state last changed). A tap's run is over once at least one message came after the tap, the script is not
+# running and nothing came for CALME_MS — the state attribute alone is not enough: a short run may flip it
+# to « running » and back within one React commit, leaving no trace in the DOM.
+_SCRIPT_INIT = """
+(() => {
+  window.__triage_messages = 0;
+  window.__triage_calme_depuis = performance.now();
+  const calme = () => { window.__triage_calme_depuis = performance.now(); };
+  const Origine = window.WebSocket;
+  window.WebSocket = class extends Origine {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', () => { window.__triage_messages += 1; calme(); });
+    }
+  };
+  new MutationObserver(calme).observe(document, {subtree: true, attributes: true,
+                                                 attributeFilter: ['data-test-script-state']});
+})();
+"""
+# How long the page must have stayed quiet before a helper trusts it: a run ended by ``st.rerun()`` is
+# followed by the next one within a few tens of ms (measured: 12-67 ms on a busy 2-core machine).
+CALME_MS = 200
+
+# Watchdog: blocks until its stdin reaches EOF — i.e. until the test process has gone, however it went —
+# then kills the server's process group (argv[1]).
+_VEILLEUR = """\
+import os, signal, sys
+sys.stdin.buffer.read()
+try:
+    os.killpg(int(sys.argv[1]), signal.SIGKILL)
+except OSError:
+    pass
+"""
+
+
+# -- availability ---------------------------------------------------------------------------------
+
+def raison_indisponible() -> str | None:
+    """None when the browser tests can run here, otherwise the reason (in French)."""
+    if not os.access(CHROMIUM, os.X_OK):
+        return (f"{CHROMIUM} introuvable (en root : bash scripts/dependances-test.sh, sinon : "
+                "sudo apt-get install chromium chromium-driver)")
+    if importlib.util.find_spec("playwright") is None:
+        return "le paquet Python playwright n'est pas installé (extra test : source scripts/env.sh test)"
+    return None
+
+
+def exiger_navigateur() -> None:
+    """Skip the current test when the browser is unusable — or fail it in CI, which must never skip it."""
+    raison = raison_indisponible()
+    if raison is None:
+        return
+    if en_ci():
+        pytest.fail(f"Chromium et Playwright sont obligatoires en CI (CI={os.environ.get('CI')}) : {raison}",
+                    pytrace=False)
+    pytest.skip(f"navigateur indisponible : {raison}")
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+def _port_libre() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOTE, 0))
+        return s.getsockname()[1]
+
+
+_actifs: set[ServeurPage] = set()
+_verrou = threading.Lock()
+
+
+def _arreter_tous() -> None:
+    for s in list(_actifs):
+        s.arreter()
+
+
+atexit.register(_arreter_tous)
+
+
+class ErreurServeur(RuntimeError):
+    """The page server did not start."""
+
+
+class ServeurPage:
+    """``triage-app serve`` on 127.0.0.1 and a free port, on the database ``url_base``."""
+
+    def __init__(self, url_base: str, delai_s: float = 60) -> None:
+        self.url_base = url_base
+        self.delai_s = delai_s
+        self.port: int | None = None
+        self._processus: subprocess.Popen[bytes] | None = None
+        self._veilleur: subprocess.Popen[bytes] | None = None
+        self._journal: Any = None
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise ErreurServeur("serveur non démarré")
+        return f"http://{HOTE}:{self.port}"
+
+    def demarrer(self) -> ServeurPage:
+        with _verrou:
+            _actifs.add(self)
+        try:
+            self._demarrer()
+        except BaseException:  # including KeyboardInterrupt: never leave a half-started server
+            self.arreter()
+            raise
+        return self
+
+    def _demarrer(self) -> None:
+        env = {**os.environ, "TRIAGE_DATABASE_URL": self.url_base, "PYTHONUNBUFFERED": "1"}
+        env.pop("TRIAGE_CONFIG", None)
+        self.port = _port_libre()
+        self._journal = tempfile.TemporaryFile()  # noqa: SIM115  (closed by arreter(), after the server)
+        self._processus = subprocess.Popen(
+            [sys.executable, "-m", "triage_app.cli", "serve", "--port", str(self.port), "--adresse", HOTE],
+            cwd=RACINE, env=env, stdin=subprocess.DEVNULL, stdout=self._journal, stderr=subprocess.STDOUT,
+            start_new_session=True)  # its own process group: killed as a whole, out of reach of Ctrl-C
+        self._veilleur = subprocess.Popen(
+            [sys.executable, "-c", _VEILLEUR, str(self._processus.pid)], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/", start_new_session=True)
+        limite = time.monotonic() + self.delai_s
+        while time.monotonic() < limite:
+            if self._processus.poll() is not None:
+                raise ErreurServeur(f"le serveur s'est arrêté (code {self._processus.returncode}) :\n{self.journal()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read().decode().strip() == "ok":
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            time.sleep(0.1)
+        raise ErreurServeur(f"le serveur ne répond pas « ok » sur /_stcore/health après {self.delai_s:.0f} s :\n"
+                            f"{self.journal()}")
+
+    def journal(self, caracteres: int = 4000) -> str:
+        """The end of the server's output (for failure messages)."""
+        if self._journal is None:
+            return ""
+        with contextlib.suppress(OSError, ValueError):
+            self._journal.seek(0)
+            return self._journal.read().decode(errors="replace")[-caracteres:]
+        return ""
+
+    def arreter(self) -> None:
+        """Kill the server's process group (SIGTERM, then SIGKILL). Idempotent."""
+        with _verrou:
+            _actifs.discard(self)
+        veilleur, self._veilleur = self._veilleur, None
+        if veilleur is not None:
+            veilleur.kill()
+            veilleur.wait()
+            if veilleur.stdin is not None:
+                veilleur.stdin.close()
+        processus, self._processus = self._processus, None
+        if processus is not None:
+            for sig, delai in ((signal.SIGTERM, 5), (signal.SIGKILL, 10)):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(processus.pid, sig)
+                try:
+                    processus.wait(timeout=delai)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            # Anything left in the group (a process the server started) goes too.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(processus.pid, signal.SIGKILL)
+        self.port = None
+        if self._journal is not None:
+            with contextlib.suppress(OSError):
+                self._journal.close()
+            self._journal = None
+
+    def __enter__(self) -> ServeurPage:
+        return self.demarrer()
+
+    def __exit__(self, *exc: object) -> None:
+        self.arreter()
+
+
+def preparer_base(url_base: str) -> None:
+    """Describe an MSP applying both protocols, so the protocol orientation is reachable."""
+    from triage_app.storage.service import Depot
+
+    depot = Depot(url_base)
+    try:
+        depot.enregistrer_structure(nom="MSP des tests navigateur", type="msp", departement="38",
+                                    protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
+    finally:
+        depot.fermer()
+
+
+# -- the browser ----------------------------------------------------------------------------------
+
+def lancer_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, through Playwright (``playwright.chromium.launch``)."""
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS_CHROMIUM, timeout=30_000)
+
+
+def nouveau_contexte(navigateur: Any, largeur: int, hauteur: int) -> Any:
+    """A tablet-like context (touch events) that counts Streamlit's script runs."""
+    contexte = navigateur.new_context(viewport={"width": largeur, "height": hauteur}, has_touch=True,
+                                      locale="fr-FR", timezone_id="Europe/Paris")
+    contexte.set_default_timeout(15_000)
+    contexte.add_init_script(_SCRIPT_INIT)
+    return contexte
+
+
+# -- the page -------------------------------------------------------------------------------------
+
+SEL_ORIENTATION = ".st-key-carte_orientation div.orientation[data-orientation]"
+
+
+def messages_recus(page: Any) -> int:
+    """How many WebSocket messages the page has received from the server (a mark to wait from)."""
+    return int(page.evaluate("window.__triage_messages || 0"))
+
+
+def attendre_fin(page: Any, depuis: int, delai_ms: float = 15_000) -> None:
+    """Wait until the server answered after the mark ``depuis`` (:func:`messages_recus`), the script is not
+    running, the page stayed quiet for ``CALME_MS`` and its elements are drawn (no stale element, no placeholder
+    of a widget still loading)."""
+    page.wait_for_function(
+        """([n, calme]) => { const app = document.querySelector('[data-testid="stApp"]');
+                  return window.__triage_messages > n && app
+                         && app.getAttribute('data-test-script-state') === 'notRunning'
+                         && performance.now() - window.__triage_calme_depuis >= calme
+                         && !document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]'); }""",
+        arg=[depuis, CALME_MS], timeout=delai_ms)
+
+
+def ouvrir(page: Any, url: str) -> None:
+    """Load ``url`` and wait for the first run of the script to end."""
+    page.goto(url)
+    attendre_fin(page, 0, 30_000)
+
+
+def taper(page: Any, selecteur: str, texte: str | None = None, attendu: str | None = None) -> None:
+    """Tap an element (a touch, as on a tablet), wait for the run it starts and, if given, for ``attendu``."""
+    cible = page.locator(selecteur)
+    if texte is not None:
+        cible = cible.filter(has_text=re.compile(rf"^\s*{re.escape(texte)}\s*$"))
+    cible.wait_for(state="visible")
+    avant = messages_recus(page)
+    cible.tap()
+    attendre_fin(page, avant)
+    if attendu is not None:
+        page.locator(attendu).first.wait_for(state="visible")
+
+
+def repondre(page: Any, question: str, reponse: str) -> None:
+    """Tap « Oui » or « Non » for a question (segmented control ``q_<question>``)."""
+    taper(page, f".st-key-q_{question} button", reponse)
+
+
+def reponse_affichee(page: Any, question: str) -> str | None:
+    """The selected option of a question, or None."""
+    choisi = page.locator(f".st-key-q_{question} button[aria-checked='true']")
+    return choisi.inner_text().strip() if choisi.count() else None
+
+
+def orientation(page: Any) -> str:
+    """The orientation shown on the card (``data-orientation``; empty while there is none)."""
+    return page.locator(SEL_ORIENTATION).get_attribute("data-orientation") or ""
+
+
+def _saisir_date(page: Any, cle: str, jour: date) -> None:
+    """Type a date in a DD/MM/YYYY field (its calendar pop-over, which may cover the next field, is closed)."""
+    page.locator(f".st-key-{cle} [data-type='day']").focus()
+    page.keyboard.type(jour.strftime("%d%m%Y"))
+    page.keyboard.press("Escape")
+    attendu = jour.strftime("%d/%m/%Y")
+    champ = page.locator(f".st-key-{cle} [role='group']")
+    obtenu = re.sub(r"\s+", "", champ.inner_text())
+    if obtenu != attendu:
+        raise AssertionError(f"date saisie dans {cle} : {obtenu!r}, attendu {attendu!r}")
+
+
+@dataclass(frozen=True)
+class Patient:
+    nom: str
+    prenom: str
+    naissance: date
+    debut: date
+
+
+def remplir_patient(page: Any, protocole: str, patient: Patient, *, lombalgie_anterieure: bool = True) -> str:
+    """Fill « Nouveau triage » for a patient in the cooperation protocol, tap « Commencer »; returns the id."""
+    page.locator(".st-key-commencer button").wait_for()
+    page.locator(".st-key-protocole button", has_text=TITRES[protocole]).tap()
+    page.locator(".st-key-patient_nom input").fill(patient.nom)
+    page.locator(".st-key-patient_prenom input").fill(patient.prenom)
+    _saisir_date(page, "patient_naissance", patient.naissance)
+    _saisir_date(page, "date_debut", patient.debut)
+    bascules = ["medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"]
+    if lombalgie_anterieure and protocole == "lombalgie_aigue":
+        bascules.append("antecedent_lombalgie")
+    for cle in bascules:
+        page.locator(f".st-key-{cle} label").tap()
+    avant = messages_recus(page)
+    page.locator(".st-key-commencer button").tap()
+    page.wait_for_url(re.compile(r"[?&]triage=[0-9a-f]{32}"))
+    page.locator(SEL_ORIENTATION).wait_for()
+    attendre_fin(page, avant)
+    return triage_de_url(page.url)
+
+
+def triage_de_url(url: str) -> str:
+    trouve = re.search(r"[?&]triage=([0-9a-f]+)", url)
+    if not trouve:
+        raise AssertionError(f"pas d'identifiant de triage dans l'URL {url}")
+    return trouve.group(1)
+
+
+def groupe_courant(page: Any) -> str | None:
+    """The id of the open group (container ``groupe_<id>``), or None."""
+    classes = page.evaluate("""() => { const g = document.querySelector('[class*="st-key-groupe_"]');
+                                       return g ? g.className : null; }""")
+    if not classes:
+        return None
+    trouve = re.search(r"st-key-groupe_(\w+)", classes)
+    return trouve.group(1) if trouve else None
+
+
+# -- layout checks and screenshots -----------------------------------------------------------------
+
+_MESURES_JS = r"""
+min => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const trop_larges = [];
+  for (const el of document.querySelectorAll('[data-testid="stMain"] *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const s = getComputedStyle(el);
+    if (s.visibility === 'hidden' || s.position === 'fixed') continue;
+    if (r.right > window.innerWidth + 1 && el.children.length === 0)
+      trop_larges.push({balise: el.tagName, texte: (el.innerText || '').slice(0, 60), droite: Math.round(r.right)});
+  }
+  // Touch targets: buttons (segmented controls are buttons), toggles (their label is what a finger hits: the
+  // switch input itself is clipped to nothing), expanders, links of the top navigation.
+  const cibles = document.querySelectorAll('button, label:has(input[role="switch"]), summary, '
+                                           + '[data-testid="stTopNavLink"]');
+  const boutons = [];
+  for (const b of cibles) {
+    const r = b.getBoundingClientRect();
+    if (r.width < 2 || r.height < 2) continue;
+    let cle = null;
+    for (let e = b; e && !cle; e = e.parentElement) {
+      const k = [...(e.classList || [])].find(c => c.startsWith('st-key-'));
+      if (k) cle = k.slice(7);
+    }
+    const genre = b.tagName === 'LABEL' ? 'bascule' : b.tagName === 'SUMMARY' ? 'dépliant'
+                : b.tagName === 'A' ? 'lien' : 'bouton';
+    const libelle = b.querySelector('[data-testid="stMarkdownContainer"]');  // not the icons' ligature names
+    const texte = (libelle ? libelle.innerText : b.innerText) || b.getAttribute('aria-label') || '';
+    boutons.push({cle, genre, texte: texte.replace(/\s+/g, ' ').trim().slice(0, 60),
+                  testid: b.getAttribute('data-testid'), hauteur: Math.round(r.height * 10) / 10,
+                  largeur: Math.round(r.width * 10) / 10, petit: r.height < min});
+  }
+  return {largeur_document: document.documentElement.scrollWidth, largeur_fenetre: window.innerWidth,
+          largeur_main: main ? main.scrollWidth : 0, largeur_main_visible: main ? main.clientWidth : 0,
+          trop_larges, boutons};
+}
+"""
+
+
+def mesurer_mise_en_page(page: Any) -> dict[str, Any]:
+    """Widths (document, main scroller, window), elements past the right edge, and every visible button."""
+    return page.evaluate(_MESURES_JS, CIBLE_TACTILE_PX)
+
+
+def capturer(page: Any, nom: str) -> Path:
+    """Full-page screenshot in artefacts/captures/<nom>.png (the page scrolls inside ``stMain``: the viewport
+    is stretched to the content for the shot, then restored)."""
+    CAPTURES.mkdir(parents=True, exist_ok=True)
+    chemin = CAPTURES / f"{nom}.png"
+    taille = page.viewport_size
+    hauteur = page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+                                       return Math.ceil(Math.max(m ? m.scrollHeight : 0,
+                                                                 document.documentElement.scrollHeight)); }""")
+    etire = taille is not None and hauteur > taille["height"]
+    if etire:
+        page.set_viewport_size({"width": taille["width"], "height": min(int(hauteur), 12_000)})
+    try:
+        page.screenshot(path=str(chemin), full_page=True)
+    finally:
+        if etire:
+            page.set_viewport_size(taille)
+    return chemin
+
+
+def ecrire_rapport(nom: str, donnees: Any) -> Path:
+    """A JSON report next to the screenshots (e.g. the buttons under 44 px)."""
+    CAPTURES.mkdir(parents=True, exist_ok=True)
+    chemin = CAPTURES / f"{nom}.json"
+    chemin.write_text(json.dumps(donnees, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return chemin
