@@ -7,6 +7,7 @@ import streamlit as st
 from triage_app.ui.composants import style
 from triage_app.ui.navigation import pages
 
-st.set_page_config(page_title="Triage kiné", page_icon=":material/medical_services:", layout="wide", initial_sidebar_state="collapsed")
+st.set_page_config(page_title="Triage kiné", page_icon=":material/medical_services:", layout="wide",
+                   initial_sidebar_state="collapsed")
 style()
 st.navigation(list(pages().values()), position="top").run()

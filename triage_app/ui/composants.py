@@ -15,6 +15,9 @@ _STYLE = """
   min-height: 44px;
 }
 .stApp button { min-width: 44px; }
+.stApp [data-testid="stCheckbox"] label, .stApp summary, .stApp [data-testid="stTopNavLink"] {
+  min-height: 44px; display: flex; align-items: center;
+}
 .stApp [data-testid="stButtonGroup"] button { min-width: 64px; }
 .stApp p, .stApp label, .stApp li { overflow-wrap: anywhere; }
 .main .block-container, [data-testid="stMainBlockContainer"] {
@@ -43,6 +46,12 @@ def badge(texte: str, primaire: bool = False) -> str:
     """A small verification badge (HTML)."""
     classe = "badge primaire" if primaire else "badge"
     return f'<span class="{classe}">{html.escape(texte)}</span>'
+
+
+def bandeau_urgence(c: Carte) -> None:
+    """« URGENCES — appeler le 15 » in red, when the orientation is the most urgent one."""
+    if c.urgence:
+        st.error(f"**{(c.orientation_libelle or '').upper()}** — {c.consigne}", icon=":material/emergency:")
 
 
 def carte_orientation(c: Carte) -> None:

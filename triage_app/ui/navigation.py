@@ -13,9 +13,12 @@ def pages() -> dict[str, st.Page]:
 
     if not _PAGES:
         _PAGES.update({
-            "nouveau": st.Page(nouveau.page, title="Nouveau triage", icon=":material/add_circle:", url_path="nouveau", default=True),
+            "nouveau": st.Page(nouveau.page, title="Nouveau triage", icon=":material/add_circle:", url_path="nouveau",
+                               default=True),
             "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages"),
-            "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:", url_path="protocoles"),
-            "structure": st.Page(structure.page, title="Structure", icon=":material/home_health:", url_path="structure"),
+            "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",
+                                  url_path="protocoles"),
+            "structure": st.Page(structure.page, title="Structure", icon=":material/home_health:",
+                                 url_path="structure"),
         })
     return _PAGES

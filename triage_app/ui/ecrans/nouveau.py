@@ -11,7 +11,7 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.storage.service import Depot
 from triage_app.ui import etat
-from triage_app.ui.composants import carte_orientation
+from triage_app.ui.composants import bandeau_urgence, carte_orientation
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
@@ -185,9 +185,6 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
     protocole = m.protocoles[cas["protocole"]].modele
     vues = pr.groupes(protocole, cas["reponses"], resultat)
     carte = pr.carte(m, resultat)
-    if carte.urgence:
-        st.error(f"**{carte.orientation_libelle.upper() if carte.orientation_libelle else ''}** — "
-                 f"{carte.consigne}", icon=":material/emergency:")
     par_id = {g.id: g for g in vues}
     suivant = pr.groupe_courant(vues)
     ouvert = st.session_state.get(_GROUPE_OUVERT)
@@ -214,6 +211,8 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
         if (suivant is None and courant is None) or (carte.orientation is not None and carte.manquantes):
             _finaliser(depot, tid, carte)
     with droite:
+        # The banner sits above the card, in the right column: the questions under the finger never move.
+        bandeau_urgence(carte)
         carte_orientation(carte)
 
 
@@ -280,10 +279,9 @@ def resultat_final(depot: Depot, tid: str) -> None:
         st.error("Résultat absent.")
         return
     carte = pr.carte(m, t.resultat)  # type: ignore[arg-type]
-    if carte.urgence:
-        st.error(f"**{carte.orientation_libelle}** — {carte.consigne}", icon=":material/emergency:")
     gauche, droite = st.columns([3, 2], gap="medium")
     with droite:
+        bandeau_urgence(carte)
         carte_orientation(carte)
         st.caption(f"Règles : version {t.version_protocole} · {t.empreinte_regles}")
     with gauche:
