@@ -254,6 +254,9 @@ def _controler_protocole(p: Protocole, ctl: _Controle, sources: dict[str, Source
         if q.niveau in ("urgences", "medecin_jour") and q.id not in criteres_par_question:
             ctl.erreur(f"questions[{i}].niveau", f"la question « {q.id} » est de niveau « {q.niveau} » mais "
                        "aucun critère ne la cite")
+    for section in ("conseils", "revenir_si"):
+        for i, c in enumerate(getattr(p.conseils_patient, section)):
+            source(c.source, f"conseils_patient.{section}[{i}].source")
     for section in ("eligibilite", "avis_medical"):
         for i, r in enumerate(getattr(p, section)):
             predicat(r.condition, f"{section}[{i}].condition")

@@ -209,6 +209,19 @@ class Transition(Trace):
     libelle: str
 
 
+class Conseil(Trace):
+    """A sentence of the patient handout, in plain French, with its source."""
+
+    texte: str
+
+
+class ConseilsPatient(Modele):
+    """The patient handout's advice for a protocol: what to do, and when to come back or call the 15."""
+
+    conseils: list[Conseil] = Field(min_length=1)
+    revenir_si: list[Conseil] = Field(min_length=1)
+
+
 class Protocole(Modele):
     """A protocol: questions, decision tables, stages and outcomes, all traced to sources."""
 
@@ -230,6 +243,7 @@ class Protocole(Modele):
     avis_medical: list[Regle]
     prescriptions: list[Prescription]
     facturation: FacturationProtocole
+    conseils_patient: ConseilsPatient
     etat_initial: Ident
     etats: list[Etat]
     transitions: list[Transition]
@@ -241,6 +255,7 @@ class LibelleOrientation(Modele):
     id: Orientation
     libelle: str
     consigne: str
+    patient: str = Field(description="Ce que l'orientation veut dire, pour le patient, en français simple")
     rang: int = Field(description="0 = la plus urgente")
 
 

@@ -1,0 +1,162 @@
+"""The summary for the médecin, as data: built once from a stored triage (or a case file), rendered many ways.
+
+Every renderer (PDF, plain text, FHIR, patient handout) reads a :class:`Resume`; none goes back to the
+database or the engine, so the same triage gives the same facts in every format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from triage_app import presentation as pr
+from triage_app.engine.evaluation import Moteur
+from triage_app.models.result import Resultat
+
+if TYPE_CHECKING:
+    from triage_app.storage.service import Depot
+
+STATUTS = {"brouillon": "brouillon (non finalisé)", "final": "finalisé", "remplace": "remplacé par une version "
+           "plus récente", "cas": "évaluation d’un fichier de cas (non enregistrée)"}
+
+
+@dataclass(frozen=True)
+class ReponseResume:
+    """A question asked, with its answer in words."""
+
+    id: str
+    libelle: str
+    reponse: str
+    valeur: Any
+    alerte: bool
+
+
+@dataclass(frozen=True)
+class GroupeResume:
+    """The answers of one theme."""
+
+    id: str
+    libelle: str
+    reponses: list[ReponseResume]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Everything the médecin's summary says, in display form (French)."""
+
+    triage_id: str | None
+    version: int | None
+    statut: str
+    patient: str | None
+    date_naissance: str
+    age: int
+    sexe: str | None
+    date_consultation: str
+    date_debut: str
+    protocole_id: str
+    protocole: str
+    version_protocole: str
+    empreinte_regles: str
+    structure: str
+    departement: str | None
+    prescription_medicale: bool
+    carte: pr.Carte
+    groupes: list[GroupeResume]
+    ottawa: str | None
+    startback: str | None
+    note: str | None
+    auteur: str | None
+    finalise_le: str | None
+    genere_le: str
+    resultat: Resultat
+    cas: dict[str, Any] = field(repr=False)
+
+    def en_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data (for the PDF template)."""
+        donnees = asdict(self)
+        donnees.pop("cas")
+        donnees.pop("resultat")
+        return donnees
+
+
+def _texte_reponse(q: pr.VueQuestion) -> str:
+    if q.reponse is None:
+        return "non renseigné"
+    if isinstance(q.reponse, bool):
+        return "Oui" if q.reponse else "Non"
+    return dict(q.choix).get(q.reponse, str(q.reponse))
+
+
+def _ottawa(m: Moteur, resultat: Resultat, groupes: list[pr.VueGroupe]) -> str | None:
+    if resultat["radiographie"]:
+        return m.registre.commun.libelles.radiographie.get(resultat["radiographie"], resultat["radiographie"])
+    protocole = m.protocoles[resultat["protocole"]].modele
+    if protocole.ottawa is None:
+        return None
+    ottawa = {z.douleur for z in protocole.ottawa.zones} | {s for z in protocole.ottawa.zones for s in z.signes}
+    poses = [q for g in groupes for q in g.questions if q.id in ottawa and q.reponse is not None]
+    if not poses:
+        return "Non appliquées (hors des conditions de la règle, ou réponses manquantes)"
+    return "Négatives : pas d’indication de radiographie"
+
+
+def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id: str | None = None,
+               version: int | None = None, statut: str = "cas", patient: str | None = None,
+               structure_nom: str | None = None, note: str | None = None, auteur: str | None = None,
+               finalise_le: datetime | None = None, genere_le: datetime) -> Resume:
+    """The summary of a case and its result (``genere_le`` is passed in: nothing here reads the clock)."""
+    commun = m.registre.commun
+    protocole = m.protocoles[cas["protocole"]].modele
+    vues = pr.groupes(protocole, cas.get("reponses", {}), resultat)
+    groupes = [GroupeResume(g.id, g.libelle, [
+        ReponseResume(q.id, q.libelle, _texte_reponse(q), q.reponse, q.reponse is True and g.tout_non)
+        for q in g.questions if q.reponse is not None or not g.facultatif])
+        for g in vues]
+    groupes = [g for g in groupes if g.reponses]
+    cadre = cas.get("cadre", {})
+    type_structure = commun.libelles.structures.get(cadre.get("structure", ""), cadre.get("structure", ""))
+    episode = cas.get("episode", {})
+    return Resume(
+        triage_id=triage_id, version=version, statut=STATUTS.get(statut, statut), patient=patient,
+        date_naissance=pr.date_fr(cas["patient"]["date_naissance"]), age=resultat["age"],
+        sexe={"F": "femme", "M": "homme"}.get(cas["patient"].get("sexe") or ""),
+        date_consultation=pr.date_fr(cas["date_consultation"]), date_debut=pr.date_fr(episode["date_debut"]),
+        protocole_id=protocole.id, protocole=protocole.titre, version_protocole=resultat["version_protocole"],
+        empreinte_regles=resultat["empreinte_regles"],
+        structure=f"{structure_nom} — {type_structure}" if structure_nom else type_structure,
+        departement=cadre.get("departement"), prescription_medicale=bool(episode.get("prescription_medicale")),
+        carte=pr.carte(m, resultat), groupes=groupes, ottawa=_ottawa(m, resultat, vues),
+        startback=(commun.libelles.risque_chronicite.get(resultat["risque_chronicite"])
+                   if resultat["risque_chronicite"] else None),
+        note=note, auteur=auteur,
+        finalise_le=finalise_le.strftime("%d/%m/%Y à %H:%M") if finalise_le else None,
+        genere_le=genere_le.strftime("%d/%m/%Y à %H:%M"), resultat=resultat, cas=cas)
+
+
+def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
+    """The summary of a stored triage: a final one from its stored result (never re-evaluated)."""
+    t = depot.charger(triage_id)
+    entete = depot.entete(triage_id)
+    structure = depot.structure()
+    if t.resultat is not None:
+        cas, resultat = t.cas, t.resultat
+    else:
+        cas = depot.cas_effectif(triage_id)
+        resultat = depot.moteur.evaluer(cas)
+    return construire(depot.moteur, cas, resultat, triage_id=t.id, version=t.version,  # type: ignore[arg-type]
+                      statut=t.statut, patient=entete["patient"], structure_nom=structure.nom if structure else None,
+                      note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
+
+
+def depuis_cas(m: Moteur, cas: dict[str, Any], genere_le: datetime) -> Resume:
+    """The summary of a case file (no identity: the case format carries only the birth date)."""
+    resultat = m.evaluer(cas)
+    return construire(m, m.valider(cas).model_dump(mode="json"), resultat, genere_le=genere_le)
+
+
+def nom_fichier(resume: Resume, extension: str) -> str:
+    """A safe file name: protocol, consultation date, opaque id — never the patient's name."""
+    jour = date.fromisoformat(resume.resultat["date_consultation"]).isoformat()
+    ident = (resume.triage_id or "cas")[:12]
+    return f"triage_{resume.protocole_id}_{jour}_{ident}.{extension}"

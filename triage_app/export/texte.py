@@ -1,0 +1,51 @@
+"""The summary as plain text, for pasting into a secure message (MSSanté)."""
+
+from __future__ import annotations
+
+from triage_app.export.resume import Resume
+
+
+def texte(r: Resume) -> str:
+    """A plain-text summary: short lines, no markup, every motif with its source."""
+    c = r.carte
+    lignes = [f"Compte rendu de triage kinésithérapique — {r.protocole}", ""]
+    if r.patient:
+        lignes.append(f"Patient : {r.patient}, né(e) le {r.date_naissance} ({r.age} ans)")
+    else:
+        lignes.append(f"Patient : né(e) le {r.date_naissance} ({r.age} ans)")
+    lignes += [f"Consultation du {r.date_consultation} ; début des symptômes le {r.date_debut}",
+               f"Cadre : {r.structure}" + (f" (département {r.departement})" if r.departement else ""),
+               f"Protocole : {r.protocole} (règles {r.version_protocole})", ""]
+    lignes.append(f"ORIENTATION : {c.orientation_libelle or 'aucune (réponses manquantes)'}")
+    if c.consigne:
+        lignes.append(c.consigne)
+    if c.motifs:
+        lignes.append("Motifs :")
+        lignes += [f"  - {mo.libelle} (source : {mo.source_titre} ; {mo.badge})" for mo in c.motifs]
+    if c.duree:
+        lignes.append(f"Durée : {c.duree}")
+    if r.ottawa:
+        lignes.append(f"Règles d’Ottawa : {r.ottawa}")
+    if r.startback:
+        lignes.append(f"STarT Back : {r.startback}")
+    if c.avis_medical:
+        lignes.append("Avis médical recommandé.")
+    if c.seances:
+        lignes.append(f"Séances : {c.seances['autorisees']} permises, {c.seances['realisees']} réalisée(s), "
+                      f"{c.seances['restantes']} restante(s)")
+    if c.voie:
+        lignes.append(f"Facturation : {c.voie}")
+    if c.prescriptions:
+        lignes.append("Prescriptions possibles dans le protocole : " + " ; ".join(c.prescriptions))
+    lignes += ["", "Questions posées :"]
+    for g in r.groupes:
+        lignes.append(f"  {g.libelle}")
+        lignes += [f"    - {q.libelle} {q.reponse}" for q in g.reponses]
+    if r.note:
+        lignes += ["", f"Note du kinésithérapeute : {r.note}"]
+    lignes += ["", f"Triage {r.triage_id or '—'} (version {r.version or '—'}, {r.statut})"
+               + (f", finalisé le {r.finalise_le}" if r.finalise_le else "")
+               + (f" par {r.auteur}" if r.auteur else ""),
+               f"Empreinte des règles : {r.empreinte_regles}",
+               "Aide à la décision : ne remplace pas le jugement clinique."]
+    return "\n".join(lignes) + "\n"
