@@ -37,7 +37,7 @@ def test_streamlit_seulement_dans_ui():
 
 def test_la_decision_ne_lit_jamais_l_horloge():
     horloge = re.compile(r"\b(date\.today|datetime\.now|datetime\.today|datetime\.utcnow|time\.time)\s*\(")
-    for sous in ("domain", "engine", "models", "loading"):
+    for sous in ("domain", "engine", "models", "loading", "export"):
         for p in (PAQUET / sous).rglob("*.py"):
             assert not horloge.search(p.read_text(encoding="utf-8")), p
 

@@ -71,6 +71,8 @@ class Resume:
     genere_le: str
     resultat: Resultat
     cas: dict[str, Any] = field(repr=False)
+    patient_nom: str | None = None
+    patient_prenom: str | None = None
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""
@@ -103,6 +105,7 @@ def _ottawa(m: Moteur, resultat: Resultat, groupes: list[pr.VueGroupe]) -> str |
 
 def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id: str | None = None,
                version: int | None = None, statut: str = "cas", patient: str | None = None,
+               patient_nom: str | None = None, patient_prenom: str | None = None,
                structure_nom: str | None = None, note: str | None = None, auteur: str | None = None,
                finalise_le: datetime | None = None, genere_le: datetime) -> Resume:
     """The summary of a case and its result (``genere_le`` is passed in: nothing here reads the clock)."""
@@ -131,7 +134,8 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
                    if resultat["risque_chronicite"] else None),
         note=note, auteur=auteur,
         finalise_le=finalise_le.strftime("%d/%m/%Y à %H:%M") if finalise_le else None,
-        genere_le=genere_le.strftime("%d/%m/%Y à %H:%M"), resultat=resultat, cas=cas)
+        genere_le=genere_le.strftime("%d/%m/%Y à %H:%M"), resultat=resultat, cas=cas,
+        patient_nom=patient_nom, patient_prenom=patient_prenom)
 
 
 def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
@@ -145,7 +149,8 @@ def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
         cas = depot.cas_effectif(triage_id)
         resultat = depot.moteur.evaluer(cas)
     return construire(depot.moteur, cas, resultat, triage_id=t.id, version=t.version,  # type: ignore[arg-type]
-                      statut=t.statut, patient=entete["patient"], structure_nom=structure.nom if structure else None,
+                      statut=t.statut, patient=entete["patient"], patient_nom=entete["nom"],
+                      patient_prenom=entete["prenom"], structure_nom=structure.nom if structure else None,
                       note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
 
 

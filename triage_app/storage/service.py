@@ -309,7 +309,8 @@ class Depot:
             pa = s.get(Patient, ep.patient_id) if ep else None
             if ep is None or pa is None:
                 raise ErreurStockage("épisode introuvable")
-            return {"patient": f"{pa.nom} {pa.prenom}", "date_naissance": pa.date_naissance,
+            return {"patient": f"{pa.nom} {pa.prenom}", "nom": pa.nom, "prenom": pa.prenom,
+                    "date_naissance": pa.date_naissance,
                     "protocole": ep.protocole, "date_debut": ep.date_debut, "episode_id": ep.id,
                     "patient_id": ep.patient_id, "version": t.version, "statut": t.statut}
 
