@@ -193,6 +193,57 @@ def cmd_patient(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ecrire_sortie(octets: bytes, sortie: str | None) -> None:
+    if sortie and sortie != "-":
+        Path(sortie).write_bytes(octets)
+    else:
+        sys.stdout.buffer.write(octets)
+        sys.stdout.buffer.flush()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export a stored triage (summary PDF, FHIR bundle, text, patient handout); the export is audited."""
+    from datetime import datetime
+
+    from triage_app.export.formats import exporter
+    from triage_app.export.resume import depuis_triage
+
+    depot = _depot(args)
+    resume = depuis_triage(depot, args.triage, genere_le=datetime.now().astimezone())
+    octets = exporter(resume, depot.moteur, args.format)
+    depot.journaliser("export", acteur=args.acteur, triage_id=args.triage, details={"format": args.format})
+    _ecrire_sortie(octets, args.output)
+    return 0
+
+
+def cmd_export_case(args: argparse.Namespace) -> int:
+    """Export the summary of a case file (no database, no identity)."""
+    from datetime import datetime
+
+    from triage_app.engine.evaluation import moteur
+    from triage_app.export.formats import exporter
+    from triage_app.export.resume import depuis_cas
+
+    donnees = lire_cas(_lire_texte(args.cas), args.cas)
+    m = moteur()
+    resume = depuis_cas(m, donnees, genere_le=datetime.now().astimezone())
+    _ecrire_sortie(exporter(resume, m, args.format), args.output)
+    return 0
+
+
+def cmd_questionnaire(args: argparse.Namespace) -> int:
+    """A protocol as a FHIR Questionnaire (JSON), generated from protocols/."""
+    from triage_app.engine.evaluation import moteur
+    from triage_app.export.fhir import questionnaire
+
+    m = moteur()
+    if args.protocole not in m.protocoles:
+        _erreur(f"protocole « {args.protocole} » inconnu (attendu : {', '.join(sorted(m.protocoles))})")
+        return EXIT_INVALIDE
+    _ecrire_sortie(questionnaire(m, args.protocole).model_dump_json(indent=2).encode("utf-8") + b"\n", args.output)
+    return 0
+
+
 APPLICATION = Path(__file__).resolve().parent / "ui" / "app.py"
 
 
@@ -257,6 +308,23 @@ def construire_parseur() -> argparse.ArgumentParser:
     pa.add_argument("--output", metavar="FICHIER", help="export : fichier de sortie (défaut : sortie standard)")
     pa.add_argument("--base", metavar="URL", help="base de données")
     pa.set_defaults(fonction=cmd_patient)
+    formats = ["pdf", "fhir", "txt", "handout"]
+    ex = sous.add_parser("export", parents=[base], help="exporter un triage enregistré (compte rendu, FHIR, texte, "
+                                                        "fiche patient)")
+    ex.add_argument("triage", help="identifiant du triage")
+    ex.add_argument("--format", choices=formats, default="pdf")
+    ex.add_argument("--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
+    ex.add_argument("--acteur", default="ligne_de_commande", help="qui exporte (journalisé)")
+    ex.set_defaults(fonction=cmd_export)
+    ec = sous.add_parser("export-case", help="exporter le compte rendu d'un fichier de cas (JSON ou YAML)")
+    ec.add_argument("cas", help="fichier de cas, ou « - » pour l'entrée standard")
+    ec.add_argument("--format", choices=formats, default="pdf")
+    ec.add_argument("--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
+    ec.set_defaults(fonction=cmd_export_case)
+    qu = sous.add_parser("questionnaire", help="un protocole en Questionnaire FHIR (JSON)")
+    qu.add_argument("protocole")
+    qu.add_argument("--output", metavar="FICHIER")
+    qu.set_defaults(fonction=cmd_questionnaire)
     se = sous.add_parser("serve", help="servir la page (c'est aussi ce que fait « triage-app » sans argument)")
     se.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
     se.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : toutes ; 127.0.0.1 pour local)")

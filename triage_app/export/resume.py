@@ -7,7 +7,7 @@ database or the engine, so the same triage gives the same facts in every format.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from triage_app import presentation as pr
@@ -73,6 +73,7 @@ class Resume:
     cas: dict[str, Any] = field(repr=False)
     patient_nom: str | None = None
     patient_prenom: str | None = None
+    genere_le_utc: str | None = None
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""
@@ -135,7 +136,8 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
         note=note, auteur=auteur,
         finalise_le=finalise_le.strftime("%d/%m/%Y à %H:%M") if finalise_le else None,
         genere_le=genere_le.strftime("%d/%m/%Y à %H:%M"), resultat=resultat, cas=cas,
-        patient_nom=patient_nom, patient_prenom=patient_prenom)
+        patient_nom=patient_nom, patient_prenom=patient_prenom,
+        genere_le_utc=genere_le.astimezone(UTC).isoformat(timespec="seconds") if genere_le.tzinfo else None)
 
 
 def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
+from triage_app.export.formats import FORMATS, exporter, nom_export
+from triage_app.export.resume import depuis_triage
 from triage_app.storage.service import Depot
 from triage_app.ui import etat
 from triage_app.ui.composants import bandeau_urgence, carte_orientation
@@ -263,6 +266,29 @@ def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
             st.rerun()
 
 
+def _export(depot: Depot, tid: str, format_: str) -> Callable[[], bytes]:
+    def produire() -> bytes:
+        resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
+        octets = exporter(resume, depot.moteur, format_)
+        depot.journaliser("export", acteur=etat.acteur(), triage_id=tid, details={"format": format_})
+        return octets
+
+    return produire
+
+
+def telechargements(depot: Depot, tid: str) -> None:
+    """Download buttons: médecin's summary (PDF, FHIR, text) and the patient handout; each export is audited."""
+    resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
+    with st.container(border=True, key="exports"):
+        st.markdown("**Comptes rendus**")
+        colonnes = st.columns(2)
+        for i, f in enumerate(FORMATS.values()):
+            colonnes[i % 2].download_button(f.libelle, data=_export(depot, tid, f.id),
+                                            file_name=nom_export(resume, f.id), mime=f.mime,
+                                            key=f"telecharger_{f.id}", on_click="ignore", width="stretch",
+                                            icon=":material/download:")
+
+
 def _reponse_texte(q: pr.VueQuestion) -> str:
     if q.reponse is None:
         return "—"
@@ -294,6 +320,7 @@ def resultat_final(depot: Depot, tid: str) -> None:
                     st.markdown(f"- {q.libelle} **{_reponse_texte(q)}**")
         if t.note:
             st.markdown(f"**Note** : {t.note}")
+        telechargements(depot, tid)
         c1, c2 = st.columns(2)
         if t.statut == "final" and c1.button("Modifier (nouvelle version)", key="amender",
                                              width="stretch"):

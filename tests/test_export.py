@@ -1,0 +1,121 @@
+"""Export commands and the page's download buttons: the same export function behind both."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
+
+from tests.conftest import CAS_REFERENCE, RACINE
+from triage_app.cli import main
+from triage_app.export.formats import FORMATS
+from triage_app.storage.service import Depot
+
+CAS = sorted(CAS_REFERENCE.glob("*.case.json"))
+ACTEUR = "kine.test"
+
+
+@pytest.fixture
+def base(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path}/triage.sqlite"
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", url)
+    depot = Depot(url)
+    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
+    pid = depot.creer_patient(nom="Dupont-Lefèvre", prenom="Zoé", date_naissance=date(1979, 9, 9), sexe="F",
+                              acteur=ACTEUR)
+    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                              acteur=ACTEUR)
+    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                   "consentement.partage_dmp": True}, acteur=ACTEUR)
+    for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions:
+        if q.requis == "toujours":
+            depot.enregistrer_reponse(tid, q.id, q.id == "rf_fievre", acteur=ACTEUR)
+    depot.finaliser(tid, acteur=ACTEUR, note="Revoir à J2 « si fièvre ≥ 38 » — l’avis du médecin.")
+    return url, depot, tid
+
+
+@pytest.mark.parametrize("cas", CAS, ids=lambda p: p.name.removesuffix(".case.json"))
+def test_export_case_texte_de_chaque_exemple(cas, capsysbinary):
+    from triage_app.engine.evaluation import moteur
+
+    attendu = json.loads(cas.with_name(cas.name.replace(".case.", ".expected.")).read_text(encoding="utf-8"))
+    assert main(["export-case", str(cas), "--format", "txt"]) == 0
+    sortie = capsysbinary.readouterr().out.decode("utf-8")
+    libelles = {o.id: o.libelle for o in moteur().registre.commun.orientations}
+    assert f"ORIENTATION : {libelles[attendu['orientation']]}" in sortie
+    for motif in moteur().evaluer(json.loads(cas.read_text(encoding="utf-8")))["motifs"]:
+        assert motif["libelle"] in sortie
+
+
+def test_export_d_un_triage_dans_chaque_format_est_journalise(base, tmp_path):
+    url, depot, tid = base
+    avant = depot.verifier_audit().evenements
+    fichiers = {}
+    for f in FORMATS:
+        fichiers[f] = tmp_path / f"sortie_{f}"
+        assert main(["export", tid, "--format", f, "--output", str(fichiers[f]), "--base", url,
+                     "--acteur", "medecin.test"]) == 0
+    assert fichiers["pdf"].read_bytes().startswith(b"%PDF") and fichiers["handout"].read_bytes().startswith(b"%PDF")
+    paquet = json.loads(fichiers["fhir"].read_text(encoding="utf-8"))
+    assert paquet["resourceType"] == "Bundle"
+    (patient,) = [e["resource"] for e in paquet["entry"] if e["resource"]["resourceType"] == "Patient"]
+    assert patient["name"][0]["family"] == "Dupont-Lefèvre" and patient["name"][0]["given"] == ["Zoé"]
+    texte = fichiers["txt"].read_text(encoding="utf-8")
+    assert "Dupont-Lefèvre Zoé" in texte and "Médecin dans la journée" in texte and "≥ 38" in texte
+    rapport = depot.verifier_audit()
+    assert rapport.intact and rapport.evenements == avant + len(FORMATS)
+    with depot.bd.connect() as c:
+        lignes = c.execute(text("SELECT type, acteur, details FROM evenements_audit ORDER BY seq DESC LIMIT 4"))
+        journal = [tuple(r) for r in lignes]
+    assert {r[0] for r in journal} == {"export"} and {r[1] for r in journal} == {"medecin.test"}
+    assert "Dupont" not in str(journal)
+
+
+def test_export_vers_la_sortie_standard_et_triage_inconnu(base, capsysbinary):
+    url, _, tid = base
+    assert main(["export", tid, "--format", "txt", "--base", url]) == 0
+    assert "Dupont-Lefèvre Zoé" in capsysbinary.readouterr().out.decode("utf-8")
+    assert main(["export", "0" * 32, "--format", "pdf", "--base", url]) == 2
+    assert "introuvable" in capsysbinary.readouterr().err.decode("utf-8")
+
+
+def test_cas_invalide_en_export_case(tmp_path, capsysbinary):
+    cas = json.loads(CAS[0].read_text(encoding="utf-8"))
+    cas["reponses"]["rf_inconnue"] = True
+    fichier = tmp_path / "cas.json"
+    fichier.write_text(json.dumps(cas), encoding="utf-8")
+    assert main(["export-case", str(fichier), "--format", "pdf"]) == 2
+    assert "rf_inconnue" in capsysbinary.readouterr().err.decode("utf-8")
+
+
+def test_questionnaire_fhir_en_ligne_de_commande(capsysbinary):
+    assert main(["questionnaire", "entorse_cheville"]) == 0
+    q = json.loads(capsysbinary.readouterr().out)
+    assert q["resourceType"] == "Questionnaire" and q["version"]
+    assert main(["questionnaire", "genou"]) == 2
+
+
+def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
+    _, depot, tid = base
+    at = AppTest.from_file(str(RACINE / "triage_app" / "ui" / "app.py"), default_timeout=30)
+    at.query_params["triage"] = tid
+    at.run()
+    assert not at.exception
+    boutons = at.get("download_button")
+    assert len(boutons) == len(FORMATS)
+    assert sorted(b.proto.label for b in boutons) == sorted(f.libelle for f in FORMATS.values())
+    # File names carry the protocol, date and opaque id, never the patient's name.
+    from triage_app.export.formats import nom_export
+    from triage_app.export.resume import depuis_triage
+
+    resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 9, tzinfo=UTC))
+    for f in FORMATS:
+        nom = nom_export(resume, f)
+        assert tid[:12] in nom and "Dupont" not in nom and "Zo" not in nom
+        assert nom.startswith("triage_lombalgie_aigue_2026-03-10_")
