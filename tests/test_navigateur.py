@@ -259,3 +259,31 @@ def test_signe_urgent_affiche_urgences_des_le_tap(nouvelle_page, protocole, ques
     nv.repondre(page, question, "Non")
     assert nv.orientation(page) == ""
     assert bandeau_urgence(page).count() == 0
+
+
+def test_un_triage_fait_dans_la_page_se_telecharge_en_pdf(nouvelle_page, tmp_path):
+    """Issue #5: a triage made in the page downloads as a PDF holding its orientation, motifs and sources."""
+    import io
+
+    from pypdf import PdfReader
+
+    page = nouvelle_page(1024, 768)
+    nv.remplir_patient(page, "lombalgie_aigue", patient("Export"))
+    nv.taper(page, ".st-key-ouvrir_signes_generaux button", attendu=".st-key-q_rf_fievre")
+    nv.repondre(page, "rf_fievre", "Oui")
+    assert nv.orientation(page) == "medecin_jour"
+    nv.taper(page, ".st-key-finaliser button", attendu=".st-key-telecharger_pdf")
+    with page.expect_download() as telechargement:
+        page.locator(".st-key-telecharger_pdf button, .st-key-telecharger_pdf a").first.click()
+    fichier = tmp_path / telechargement.value.suggested_filename
+    telechargement.value.save_as(fichier)
+    assert "Export" not in fichier.name and fichier.name.startswith("triage_lombalgie_aigue_")
+    lecteur = PdfReader(io.BytesIO(fichier.read_bytes()))
+    texte = " ".join(" ".join(p.extract_text() for p in lecteur.pages).split())
+    m = moteur()
+    orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
+    assert orientations["medecin_jour"] in texte
+    (critere,) = [c for c in m.protocoles["lombalgie_aigue"].modele.criteres if c.question == "rf_fievre"]
+    assert critere.libelle in texte
+    assert " ".join(m.registre.sources[critere.source].titre.split()) in texte
+    assert "Export" in texte  # the patient's name is in the document, not in its file name
