@@ -119,3 +119,19 @@ def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
         nom = nom_export(resume, f)
         assert tid[:12] in nom and "Dupont" not in nom and "Zo" not in nom
         assert nom.startswith("triage_lombalgie_aigue_2026-03-10_")
+
+
+@pytest.mark.parametrize("cas", CAS, ids=lambda p: p.name.removesuffix(".case.json"))
+def test_export_case_pdf_et_fhir_valides_pour_chaque_exemple(cas, tmp_path):
+    """Issue #5, « Must show »: each reference example gives a valid PDF and a FHIR bundle that validates."""
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    pdf, fhir = tmp_path / "resume.pdf", tmp_path / "paquet.json"
+    assert main(["export-case", str(cas), "--format", "pdf", "--output", str(pdf)]) == 0
+    assert main(["export-case", str(cas), "--format", "fhir", "--output", str(fhir)]) == 0
+    lecteur = PdfReader(pdf)
+    assert len(lecteur.pages) == 1 and "Compte rendu" in lecteur.pages[0].extract_text()
+    paquet = Bundle.model_validate_json(fhir.read_text(encoding="utf-8"))
+    assert sorted(e.resource.get_resource_type() for e in paquet.entry) == [
+        "ClinicalImpression", "Patient", "QuestionnaireResponse"]
