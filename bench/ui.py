@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.commun import RACINE, ecrire_section, etalon_ms, machine
+from tests.connexion import connecte
 
 APPLICATION = RACINE / "triage_app" / "ui" / "app.py"
 PROTOCOLES = ["lombalgie_aigue", "entorse_cheville"]
@@ -51,7 +52,7 @@ def _quantile(valeurs: list[float], q: float) -> float:
 def _nouvelle_session() -> Any:
     from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
-    at = AppTest.from_file(str(APPLICATION), default_timeout=60)
+    at = connecte(AppTest.from_file(str(APPLICATION), default_timeout=60))
     at.run()
     _sans_exception(at)
     return at

@@ -10,6 +10,7 @@ from sqlalchemy import text
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
 from tests.conftest import CAS_REFERENCE, RACINE
+from tests.connexion import connecte
 from triage_app.cli import main
 from triage_app.export.formats import FORMATS
 from triage_app.storage.service import Depot
@@ -103,7 +104,7 @@ def test_questionnaire_fhir_en_ligne_de_commande(capsysbinary):
 
 def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
     _, depot, tid = base
-    at = AppTest.from_file(str(RACINE / "triage_app" / "ui" / "app.py"), default_timeout=30)
+    at = connecte(AppTest.from_file(str(RACINE / "triage_app" / "ui" / "app.py"), default_timeout=30))
     at.query_params["triage"] = tid
     at.run()
     assert not at.exception

@@ -20,6 +20,8 @@ import pytest
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
 from tests.conftest import RACINE, cas_base
+from tests.connexion import COORDINATEUR, KINE, connecte
+from triage_app.comptes import Utilisateur
 from triage_app.storage.service import Depot
 from triage_app.ui.ecrans.triages import CLE_TABLE
 
@@ -77,9 +79,9 @@ def executer(cible: Any) -> AppTest:
     return at
 
 
-def lancer(triage: str | None = None) -> AppTest:
-    """A new browser session, optionally opened on ``?triage=<id>``."""
-    at = AppTest.from_file(APP, default_timeout=30)
+def lancer(triage: str | None = None, utilisateur: Utilisateur = KINE) -> AppTest:
+    """A new browser session (``utilisateur`` logged in), optionally opened on ``?triage=<id>``."""
+    at = connecte(AppTest.from_file(APP, default_timeout=30), utilisateur)
     if triage is not None:
         at.query_params["triage"] = triage
     return executer(at)
@@ -296,7 +298,7 @@ def test_triage_inconnu_message_francais_sans_plantage(depot):
 
 @pytest.mark.parametrize("valeur", ["../../etc/passwd", "a b", "x" * 65])
 def test_identifiant_mal_forme_signale_puis_formulaire(depot, valeur):
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = connecte(AppTest.from_file(APP, default_timeout=30))
     at.query_params["triage"] = valeur
     at.run()
     assert not at.exception
@@ -306,7 +308,7 @@ def test_identifiant_mal_forme_signale_puis_formulaire(depot, valeur):
 
 
 def test_identifiant_vide_ignore(depot):
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = connecte(AppTest.from_file(APP, default_timeout=30))
     at.query_params["triage"] = ""
     at.run()
     assert not at.exception and not at.error
@@ -480,7 +482,7 @@ def test_chaque_page_s_affiche_sans_exception(msp, chemin, titre):
     repondre_tout(msp, tid, LOMBALGIE)
     msp.finaliser(tid, acteur=ACTEUR)
     creer_triage(msp, CHEVILLE)
-    at = aller(lancer(), chemin)
+    at = aller(lancer(utilisateur=COORDINATEUR), chemin)
     assert at.markdown[0].value == titre
     assert not at.error
 
@@ -499,7 +501,7 @@ def test_page_protocoles_diagrammes_questions_et_parametres(depot):
 
 
 def test_page_structure_enregistre_le_cadre_des_nouveaux_triages(depot):
-    at = lancer()
+    at = lancer(utilisateur=COORDINATEUR)
     [avertissement] = at.warning  # no structure yet: cabinet, no cooperation protocol
     assert "Structure" in avertissement.value
     aller(at, "structure")

@@ -244,6 +244,27 @@ def cmd_questionnaire(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create an account from the command line (the first coordinator, typically): no default password."""
+    import getpass
+
+    from triage_app.errors import ErreurSaisie
+
+    depot = _depot(args)
+    mot_de_passe = None
+    if args.source == "local":
+        if args.mot_de_passe_stdin or not sys.stdin.isatty():
+            mot_de_passe = sys.stdin.readline().rstrip("\n")
+        else:
+            mot_de_passe = getpass.getpass("Mot de passe (12 caractères au moins) : ")
+            if getpass.getpass("Confirmer : ") != mot_de_passe:
+                raise ErreurSaisie([Probleme("mot_de_passe", "les deux saisies diffèrent")])
+    u = depot.creer_utilisateur(identifiant=args.identifiant, nom=args.nom or args.identifiant, role=args.role,
+                                mot_de_passe=mot_de_passe, source=args.source, acteur="ligne_de_commande")
+    print(f"Compte créé : {u.identifiant} ({u.role}).")
+    return 0
+
+
 APPLICATION = Path(__file__).resolve().parent / "ui" / "app.py"
 
 
@@ -325,6 +346,15 @@ def construire_parseur() -> argparse.ArgumentParser:
     qu.add_argument("protocole")
     qu.add_argument("--output", metavar="FICHIER")
     qu.set_defaults(fonction=cmd_questionnaire)
+    cu = sous.add_parser("create-user", parents=[base], help="créer un compte (le premier coordinateur, par exemple)")
+    cu.add_argument("identifiant")
+    cu.add_argument("--role", choices=["coordinateur", "kine", "medecin"], default="coordinateur")
+    cu.add_argument("--nom", help="nom affiché (défaut : l'identifiant)")
+    cu.add_argument("--source", choices=["local", "oidc"], default="local",
+                    help="local : mot de passe ; oidc : fournisseur d'identité (identifiant = courriel)")
+    cu.add_argument("--mot-de-passe-stdin", action="store_true",
+                    help="lire le mot de passe sur l'entrée standard (une ligne), sans invite")
+    cu.set_defaults(fonction=cmd_create_user)
     se = sous.add_parser("serve", help="servir la page (c'est aussi ce que fait « triage-app » sans argument)")
     se.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
     se.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : toutes ; 127.0.0.1 pour local)")

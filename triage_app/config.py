@@ -22,6 +22,7 @@ class Reglages(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Dossier des données (base SQLite, exports)")
     database_url: str | None = Field(None, description="URL SQLAlchemy ; par défaut SQLite dans data_dir")
     sqlite_busy_timeout_ms: int = Field(5000, ge=0, description="Attente maximale d'un verrou SQLite")
+    inactivite_minutes: float = Field(15, gt=0, description="Verrouillage de la session après inactivité (min)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

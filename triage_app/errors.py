@@ -37,9 +37,11 @@ class ErreurChargement(TriageError):
 class ErreurCas(TriageError):
     """A case is invalid; each problem names the field path."""
 
+    titre = "Cas invalide"
+
     def __init__(self, problemes: list[Probleme]) -> None:
         self.problemes = problemes
-        super().__init__("Cas invalide :\n" + "\n".join(f"  - {p}" for p in problemes))
+        super().__init__(f"{self.titre} :\n" + "\n".join(f"  - {p}" for p in problemes))
 
     def resume(self) -> str:
         """One-line French summary (for the JSONL batch mode)."""
@@ -53,3 +55,9 @@ class ParametreIntrouvable(TriageError):
         self.parametre = parametre
         self.date_iso = date_iso
         super().__init__(f"Le paramètre « {parametre} » n'a pas de valeur au {date_iso}.")
+
+
+class ErreurSaisie(ErreurCas):
+    """A form or command input (an account, a password) is invalid; each problem names the field."""
+
+    titre = "Saisie invalide"

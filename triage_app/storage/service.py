@@ -9,6 +9,7 @@ records, never asked of the kiné.
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,15 +21,17 @@ import orjson
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from triage_app import comptes
 from triage_app.config import Reglages
 from triage_app.domain.dates import ajouter_mois
 from triage_app.engine.evaluation import Moteur, moteur
 from triage_app.engine.lot import evaluer_lot
-from triage_app.errors import ErreurCas, Probleme, TriageError
+from triage_app.errors import ErreurCas, ErreurSaisie, Probleme, TriageError
 from triage_app.models.result import Resultat
 from triage_app.storage import audit
 from triage_app.storage.db import creer_moteur_bd, migrer
 from triage_app.storage.tables import Episode, Patient, Seance, Structure, Triage
+from triage_app.storage.tables import Utilisateur as CompteTable
 
 BROUILLON, FINAL, REMPLACE = "brouillon", "final", "remplace"
 
@@ -411,6 +414,112 @@ class Depot:
         with self._ecriture() as (_, chaine):
             chaine.ajouter(type_, acteur, triage_id, details)
 
+    # -- accounts ----------------------------------------------------------------------------------
+    def compter_utilisateurs(self) -> int:
+        """How many accounts exist (none: the page asks for the first coordinator)."""
+        with self.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(CompteTable)) or 0)
+
+    def creer_utilisateur(self, *, identifiant: str, nom: str, role: str, mot_de_passe: str | None,
+                          source: str = "local", acteur: str) -> comptes.Utilisateur:
+        """Create an account (local: argon2 hash of a password of at least 12 characters; oidc: no password)."""
+        identifiant = identifiant.strip().lower()
+        problemes = []
+        if not _IDENTIFIANT.fullmatch(identifiant):
+            problemes.append(Probleme("identifiant", "2 à 200 caractères parmi a-z, 0-9, « . _ @ - »"))
+        if role not in comptes.ROLES:
+            problemes.append(Probleme("role", f"attendu : {', '.join(comptes.ROLES)}"))
+        if not nom.strip():
+            problemes.append(Probleme("nom", "à renseigner"))
+        if source not in ("local", "oidc"):
+            problemes.append(Probleme("source", "attendu : local ou oidc"))
+        if problemes:
+            raise ErreurSaisie(problemes)
+        empreinte = None
+        if source == "local":
+            comptes.verifier_mot_de_passe_nouveau(mot_de_passe or "", identifiant)
+            empreinte = _HACHEUR.hash(mot_de_passe or "")
+        with self._ecriture() as (s, chaine):
+            if s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant)) is not None:
+                raise ErreurSaisie([Probleme("identifiant", f"« {identifiant} » existe déjà")])
+            s.add(CompteTable(id=nouvel_id(), identifiant=identifiant, nom=nom.strip(), role=role, source=source,
+                              empreinte_mot_de_passe=empreinte, actif=True, echecs=0, cree_le=self.horloge()))
+            chaine.ajouter("creation_compte", acteur, details={"compte": identifiant, "role": role})
+        return comptes.Utilisateur(identifiant, nom.strip(), role, source)
+
+    def lister_utilisateurs(self) -> list[CompteTable]:
+        """Every account (detached rows), by identifier."""
+        with self.sessions() as s:
+            return list(s.scalars(select(CompteTable).order_by(CompteTable.identifiant)))
+
+    def desactiver_utilisateur(self, identifiant: str, *, acteur: str) -> None:
+        """Disable an account (kept for the audit trail; it can no longer log in)."""
+        with self._ecriture() as (s, chaine):
+            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant))
+            if compte is None:
+                raise ErreurStockage("compte introuvable")
+            compte.actif = False
+            chaine.ajouter("desactivation_compte", acteur, details={"compte": identifiant})
+
+    def connecter(self, identifiant: str, mot_de_passe: str) -> comptes.Utilisateur:
+        """Check a local login; failures are counted and the account held back after several in a row.
+
+        The message never says whether the identifier exists. Every attempt is in the audit log.
+        """
+        identifiant = identifiant.strip().lower()
+        maintenant = self.horloge()
+        erreur: str | None = None
+        with self._ecriture() as (s, chaine):
+            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant))
+            if compte is None or compte.source != "local" or not compte.actif:
+                _verifier_empreinte(_EMPREINTE_FICTIVE, mot_de_passe)  # same cost: no timing oracle
+                erreur = _REFUS
+            elif compte.bloque_jusqu_a is not None and _utc(compte.bloque_jusqu_a) > maintenant:
+                attente = int((_utc(compte.bloque_jusqu_a) - maintenant).total_seconds()) + 1
+                erreur = f"trop d'essais : réessayer dans {attente} s"
+            elif not _verifier_empreinte(compte.empreinte_mot_de_passe or _EMPREINTE_FICTIVE, mot_de_passe):
+                compte.echecs += 1
+                compte.bloque_jusqu_a = comptes.fin_blocage(compte.echecs, maintenant)
+                erreur = _REFUS
+            if erreur is not None:
+                chaine.ajouter("connexion_echec", identifiant[:200], details={"motif": "refus"})
+            else:
+                assert compte is not None
+                compte.echecs, compte.bloque_jusqu_a, compte.derniere_connexion = 0, None, maintenant
+                if _HACHEUR.check_needs_rehash(compte.empreinte_mot_de_passe or ""):
+                    compte.empreinte_mot_de_passe = _HACHEUR.hash(mot_de_passe)
+                chaine.ajouter("connexion", identifiant)
+                utilisateur = comptes.Utilisateur(compte.identifiant, compte.nom, compte.role, compte.source)
+        if erreur is not None:
+            raise comptes.ErreurConnexion(erreur)
+        return utilisateur
+
+    def connecter_oidc(self, identifiant: str) -> comptes.Utilisateur:
+        """A login confirmed by the identity provider: the account must exist (source oidc) and be active."""
+        identifiant = identifiant.strip().lower()
+        with self._ecriture() as (s, chaine):
+            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant))
+            if compte is None or compte.source != "oidc" or not compte.actif:
+                chaine.ajouter("connexion_echec", identifiant[:200], details={"motif": "oidc_inconnu"})
+                utilisateur = None
+            else:
+                compte.derniere_connexion = self.horloge()
+                chaine.ajouter("connexion", identifiant, details={"source": "oidc"})
+                utilisateur = comptes.Utilisateur(compte.identifiant, compte.nom, compte.role, compte.source)
+        if utilisateur is None:
+            raise comptes.ErreurConnexion("compte non autorisé : demander au coordinateur de créer ce compte")
+        return utilisateur
+
+    def changer_mot_de_passe(self, identifiant: str, ancien: str, nouveau: str) -> None:
+        """Change one's own password (the old one is checked like a login)."""
+        self.connecter(identifiant, ancien)
+        comptes.verifier_mot_de_passe_nouveau(nouveau, identifiant)
+        with self._ecriture() as (s, chaine):
+            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant.strip().lower()))
+            assert compte is not None
+            compte.empreinte_mot_de_passe = _HACHEUR.hash(nouveau)
+            chaine.ajouter("changement_mot_de_passe", compte.identifiant)
+
     # -- RGPD --------------------------------------------------------------------------------------
     def exporter_patient(self, patient_id: str, *, acteur: str) -> dict[str, Any]:
         """Everything stored about one patient, as JSON-ready data (the export itself is audited)."""
@@ -471,6 +580,34 @@ class Depot:
             if a != b:
                 changements.append(Changement(tid, a, b))
         return changements
+
+
+_IDENTIFIANT = re.compile(r"[a-z0-9._@-]{2,200}")
+_REFUS = "identifiant ou mot de passe incorrect"
+
+
+def _hacheur() -> Any:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+_HACHEUR = _hacheur()
+_EMPREINTE_FICTIVE = _HACHEUR.hash("compte-inexistant-valeur-fictive")
+
+
+def _verifier_empreinte(empreinte: str, mot_de_passe: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    try:
+        return bool(_HACHEUR.verify(empreinte, mot_de_passe))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes: they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _resume(resultat: dict[str, Any]) -> dict[str, Any]:

@@ -129,3 +129,21 @@ class TeteAudit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     empreinte: Mapped[str] = mapped_column(String(64))
+
+
+class Utilisateur(Base):
+    """An account: local (argon2 hash) or from the structure's identity provider (OIDC, no password here)."""
+
+    __tablename__ = "utilisateurs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    identifiant: Mapped[str] = mapped_column(String(200), unique=True)
+    nom: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(10))
+    empreinte_mot_de_passe: Mapped[str | None] = mapped_column(String(200))
+    actif: Mapped[bool] = mapped_column(default=True)
+    echecs: Mapped[int] = mapped_column(default=0)
+    bloque_jusqu_a: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    derniere_connexion: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))

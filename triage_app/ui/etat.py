@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from triage_app.comptes import ErreurDroits, Utilisateur
 from triage_app.config import Reglages
 from triage_app.engine.evaluation import Moteur
+from triage_app.storage.autorisation import ServiceAutorise
 from triage_app.storage.service import Depot
 
 PARAM_TRIAGE = "triage"
+CLE_UTILISATEUR = "utilisateur"
 
 
 @st.cache_resource(show_spinner=False)
@@ -16,19 +19,32 @@ def _depot(url: str) -> Depot:
     return Depot(url)
 
 
-def depot() -> Depot:
-    """The storage service for the configured database (created and migrated on first use)."""
+def depot_brut() -> Depot:
+    """The unrestricted storage service: for the login gate only."""
     return _depot(Reglages().url_base)
+
+
+def utilisateur() -> Utilisateur:
+    """The logged-in user (the gate in ``app.py`` guarantees one on every page)."""
+    u = st.session_state.get(CLE_UTILISATEUR)
+    if u is None:
+        raise ErreurDroits("connexion requise")
+    return u
+
+
+def depot() -> ServiceAutorise:
+    """The storage service as the logged-in user may use it (every call checked against the role)."""
+    return ServiceAutorise(depot_brut(), utilisateur())
 
 
 def moteur() -> Moteur:
     """The rules the service evaluates with."""
-    return depot().moteur
+    return depot_brut().moteur
 
 
 def acteur() -> str:
-    """Who acts (recorded in the audit log). Until accounts exist, the workstation."""
-    return str(st.session_state.get("acteur", "poste_local"))
+    """Who acts (recorded in the audit log): the logged-in user's identifier."""
+    return utilisateur().identifiant
 
 
 def triage_dans_url() -> str | None:

@@ -1,24 +1,31 @@
-"""The pages of the navigation, built once per run and reachable from any page (``st.switch_page``)."""
+"""The pages of the navigation for the logged-in user's role, reachable from any page (``st.switch_page``)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-_PAGES: dict[str, st.Page] = {}
+from triage_app.comptes import Utilisateur
+from triage_app.ui import etat
 
 
 def pages() -> dict[str, st.Page]:
-    """The app's pages by short name, in menu order."""
-    from triage_app.ui.ecrans import nouveau, protocoles, structure, triages
+    """The pages this user may open, by short name, in menu order (built on each run: roles differ)."""
+    from triage_app.ui.ecrans import compte, nouveau, protocoles, structure, triages
 
-    if not _PAGES:
-        _PAGES.update({
-            "nouveau": st.Page(nouveau.page, title="Nouveau triage", icon=":material/add_circle:", url_path="nouveau",
-                               default=True),
-            "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages"),
-            "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",
-                                  url_path="protocoles"),
-            "structure": st.Page(structure.page, title="Structure", icon=":material/home_health:",
-                                 url_path="structure"),
-        })
-    return _PAGES
+    u: Utilisateur = etat.utilisateur()
+    ecrit = u.peut("triage.ecrire")
+    menu = {
+        "nouveau": st.Page(nouveau.page, title="Nouveau triage" if ecrit else "Triage", icon=":material/add_circle:",
+                           url_path="nouveau", default=ecrit, visibility="visible" if ecrit else "hidden"),
+        "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages",
+                           default=not ecrit),
+        "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",
+                              url_path="protocoles"),
+    }
+    if u.peut("structure.ecrire"):
+        menu["structure"] = st.Page(structure.page, title="Structure", icon=":material/home_health:",
+                                    url_path="structure")
+    if u.peut("comptes.gerer"):
+        menu["comptes"] = st.Page(compte.page_comptes, title="Comptes", icon=":material/group:", url_path="comptes")
+    menu["compte"] = st.Page(compte.page, title=u.nom[:24], icon=":material/person:", url_path="compte")
+    return menu

@@ -12,7 +12,7 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.export.formats import FORMATS, exporter, nom_export
 from triage_app.export.resume import depuis_triage
-from triage_app.storage.service import Depot
+from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
 from triage_app.ui.composants import bandeau_urgence, carte_orientation
 
@@ -34,8 +34,12 @@ def page() -> None:
         for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE))]:
             del st.session_state[cle]
         st.session_state[_TRIAGE_AFFICHE] = tid
+    ecrit = depot.peut("creer_triage")
     if tid is None:
-        formulaire_patient(depot)
+        if ecrit:
+            formulaire_patient(depot)
+        else:
+            st.info("Ouvrez un triage depuis la page « Triages ».")
         return
     try:
         triage = depot.charger(tid)
@@ -51,7 +55,7 @@ def page() -> None:
     st.caption(f"Né(e) le {pr.date_fr(entete['date_naissance'])} · début le {pr.date_fr(entete['date_debut'])} · "
                f"consultation du {pr.date_fr(triage.cas['date_consultation'])} · version {triage.version} · "
                f"{'brouillon enregistré' if triage.statut == 'brouillon' else 'finalisé'}")
-    if triage.statut == "brouillon":
+    if triage.statut == "brouillon" and ecrit:
         marche(depot, tid, triage.cas, triage.etape)
     else:
         resultat_final(depot, tid)
@@ -301,10 +305,10 @@ def resultat_final(depot: Depot, tid: str) -> None:
     """A final triage: its stored result (never re-evaluated), the answers, and the way to amend it."""
     t = depot.charger(tid)
     m = depot.moteur
+    resultat = t.resultat if t.resultat is not None else depot.evaluer(tid)
     if t.resultat is None:
-        st.error("Résultat absent.")
-        return
-    carte = pr.carte(m, t.resultat)  # type: ignore[arg-type]
+        st.info("Triage en cours de saisie : lecture seule, résultat provisoire.")
+    carte = pr.carte(m, resultat)  # type: ignore[arg-type]
     gauche, droite = st.columns([3, 2], gap="medium")
     with droite:
         bandeau_urgence(carte)
@@ -314,19 +318,20 @@ def resultat_final(depot: Depot, tid: str) -> None:
         if t.statut == "remplace":
             st.info("Cette version a été remplacée par une version plus récente (consultable dans « Triages »).")
         protocole = m.protocoles[t.cas["protocole"]].modele
-        for g in pr.groupes(protocole, t.cas["reponses"], t.resultat):  # type: ignore[arg-type]
+        for g in pr.groupes(protocole, t.cas["reponses"], resultat):  # type: ignore[arg-type]
             with st.expander(f"{g.libelle} — {g.repondues}/{len(g.questions)}"):
                 for q in g.questions:
                     st.markdown(f"- {q.libelle} **{_reponse_texte(q)}**")
         if t.note:
             st.markdown(f"**Note** : {t.note}")
-        telechargements(depot, tid)
+        if t.resultat is not None:
+            telechargements(depot, tid)
         c1, c2 = st.columns(2)
-        if t.statut == "final" and c1.button("Modifier (nouvelle version)", key="amender",
+        if t.statut == "final" and depot.peut("amender") and c1.button("Modifier (nouvelle version)", key="amender",
                                              width="stretch"):
             nid = depot.amender(tid, acteur=etat.acteur())
             etat.ouvrir_triage(nid)
             st.rerun()
-        if c2.button("Nouveau triage", key="nouveau", width="stretch"):
+        if depot.peut("creer_triage") and c2.button("Nouveau triage", key="nouveau", width="stretch"):
             etat.ouvrir_triage(None)
             st.rerun()

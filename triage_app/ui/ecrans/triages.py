@@ -57,7 +57,7 @@ def page() -> None:
         if a.button("Reprendre" if lt.statut == "brouillon" else "Ouvrir", key="ouvrir", type="primary",
                     width="stretch"):
             st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
-        if lt.statut == "brouillon":
+        if lt.statut == "brouillon" and depot.peut("finaliser"):
             resultat = depot.evaluer(lt.id)
             if b.button("Finaliser", key="finaliser_liste", width="stretch",
                         disabled=resultat["orientation"] is None,
@@ -69,6 +69,8 @@ def page() -> None:
                 else:
                     st.rerun()
         entete = depot.entete(lt.id)
+        if not depot.peut("enregistrer_seance"):
+            return
         with st.form("form_seance", border=False):
             st.markdown("**Enregistrer une séance sur cet épisode**")
             voies = {v.id: v.libelle for v in m.registre.commun.voies if v.id != "aucune"}

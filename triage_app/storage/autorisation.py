@@ -1,0 +1,83 @@
+"""The storage service as one logged-in user sees it: every call checked against the user's role.
+
+The page only ever holds a :class:`ServiceAutorise`, never the raw :class:`Depot`: hiding a button is a
+convenience, this is the rule. The acting user is filled in as ``acteur`` (the audit log's author), and a
+refused call is itself recorded (``refus``) before :class:`ErreurDroits` is raised.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from triage_app.comptes import ErreurDroits, Utilisateur, exiger
+from triage_app.storage.service import Depot
+
+# Depot method → permission it needs. A method absent from this table cannot be called through the service.
+ACTIONS: dict[str, str] = {
+    # reading
+    "structure": "structure.lire",
+    "lister": "triage.lire",
+    "charger": "triage.lire",
+    "entete": "triage.lire",
+    "evaluer": "triage.lire",
+    "cas_effectif": "triage.lire",
+    "versions": "triage.lire",
+    "compter_seances": "triage.lire",
+    # triage writing
+    "creer_patient": "triage.ecrire",
+    "creer_episode": "triage.ecrire",
+    "creer_triage": "triage.ecrire",
+    "enregistrer_reponse": "triage.ecrire",
+    "completer_reponses": "triage.ecrire",
+    "modifier_brouillon": "triage.ecrire",
+    "finaliser": "triage.ecrire",
+    "amender": "triage.ecrire",
+    "enregistrer_seance": "seance.ecrire",
+    # exports (audited by the caller through « journaliser »)
+    "journaliser": "export",
+    # coordination
+    "enregistrer_structure": "structure.ecrire",
+    "creer_utilisateur": "comptes.gerer",
+    "lister_utilisateurs": "comptes.gerer",
+    "desactiver_utilisateur": "comptes.gerer",
+    "exporter_patient": "rgpd",
+    "effacer_patient": "rgpd",
+    "verifier_audit": "audit",
+    "reevaluer": "audit",
+}
+
+
+class ServiceAutorise:
+    """A :class:`Depot` restricted to what ``utilisateur`` may do."""
+
+    def __init__(self, depot: Depot, utilisateur: Utilisateur) -> None:
+        self._depot = depot
+        self.utilisateur = utilisateur
+
+    @property
+    def moteur(self) -> Any:
+        """The rules (read-only for everyone)."""
+        return self._depot.moteur
+
+    def peut(self, action: str) -> bool:
+        """Whether the user may call ``action`` (for the page to show or hide a control)."""
+        permission = ACTIONS.get(action)
+        return permission is not None and self.utilisateur.peut(permission)
+
+    def __getattr__(self, nom: str) -> Callable[..., Any]:
+        permission = ACTIONS.get(nom)
+        if permission is None:
+            raise ErreurDroits(f"action « {nom} » non disponible par le service")
+        methode = getattr(self._depot, nom)
+        if not self.utilisateur.peut(permission):
+            self._depot.journaliser("refus", acteur=self.utilisateur.identifiant, details={"action": nom})
+            exiger(self.utilisateur, permission)
+        if "acteur" in inspect.signature(methode).parameters:
+            def appel(*args: Any, **kwargs: Any) -> Any:
+                kwargs["acteur"] = self.utilisateur.identifiant
+                return methode(*args, **kwargs)
+
+            return appel
+        return methode

@@ -1,0 +1,151 @@
+"""The gate before any page: first coordinator account, login (local or OIDC), idle lock, logout."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from triage_app.comptes import ErreurConnexion, Utilisateur
+from triage_app.config import Reglages
+from triage_app.errors import TriageError
+from triage_app.ui import etat, identite
+
+_ACTIVITE = "derniere_activite"
+_VERROU = "session_verrouillee"
+
+
+def delai_inactivite_s() -> float:
+    """Idle time before the session locks (settings: ``TRIAGE_INACTIVITE_MINUTES``, default 15)."""
+    return Reglages().inactivite_minutes * 60.0
+
+
+def garde() -> Utilisateur | None:
+    """The logged-in user, or ``None`` after drawing the login, first-account or lock screen."""
+    utilisateur: Utilisateur | None = st.session_state.get(etat.CLE_UTILISATEUR)
+    if utilisateur is None:
+        utilisateur = _depuis_oidc()
+    if utilisateur is None:
+        if etat.depot_brut().compter_utilisateurs() == 0:
+            premier_compte()
+        else:
+            formulaire_connexion()
+        return None
+    maintenant = time.monotonic()
+    derniere = st.session_state.get(_ACTIVITE, maintenant)
+    if st.session_state.get(_VERROU) or maintenant - derniere > delai_inactivite_s():
+        st.session_state[_VERROU] = True
+        ecran_verrou(utilisateur)
+        return None
+    st.session_state[_ACTIVITE] = maintenant
+    return utilisateur
+
+
+def _ouvrir_session(utilisateur: Utilisateur) -> None:
+    st.session_state[etat.CLE_UTILISATEUR] = utilisateur
+    st.session_state[_ACTIVITE] = time.monotonic()
+    st.session_state.pop(_VERROU, None)
+
+
+def _depuis_oidc() -> Utilisateur | None:
+    info = identite.identite_oidc()
+    if info is None:
+        return None
+    try:
+        utilisateur = etat.depot_brut().connecter_oidc(info.identifiant)
+    except ErreurConnexion as exc:
+        st.error(str(exc))
+        return None
+    _ouvrir_session(utilisateur)
+    return utilisateur
+
+
+def premier_compte() -> None:
+    """No account yet: create the first coordinator (no default password exists)."""
+    st.markdown("### Premier démarrage")
+    st.info("Aucun compte n’existe encore. Créez le compte du coordinateur de la structure : il créera ensuite "
+            "les comptes des kinésithérapeutes et des médecins.")
+    with st.form("form_premier_compte"):
+        identifiant = st.text_input("Identifiant (ex. prenom.nom)", key="premier_identifiant")
+        nom = st.text_input("Nom affiché", key="premier_nom")
+        mot_de_passe = st.text_input("Mot de passe (12 caractères au moins)", type="password", key="premier_mdp")
+        confirmation = st.text_input("Confirmer le mot de passe", type="password", key="premier_mdp2")
+        envoye = st.form_submit_button("Créer le compte coordinateur", type="primary", key="creer_premier")
+    if not envoye:
+        return
+    if mot_de_passe != confirmation:
+        st.error("mot_de_passe : les deux saisies diffèrent.")
+        return
+    depot = etat.depot_brut()
+    if depot.compter_utilisateurs() != 0:  # another tab was quicker
+        st.error("Un compte existe déjà : connectez-vous.")
+        return
+    try:
+        utilisateur = depot.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur",
+                                              mot_de_passe=mot_de_passe, acteur="premier_demarrage")
+    except TriageError as exc:
+        st.error(str(exc))
+        return
+    _ouvrir_session(utilisateur)
+    st.rerun()
+
+
+def formulaire_connexion() -> None:
+    """Local login form (and the identity provider's button when configured)."""
+    st.markdown("### Connexion")
+    if identite.oidc_configure():
+        st.button("Se connecter avec le fournisseur d’identité de la structure", key="connexion_oidc",
+                  on_click=identite.demarrer_oidc, type="primary", width="stretch")
+        st.caption("ou avec un compte local :")
+    with st.form("form_connexion"):
+        identifiant = st.text_input("Identifiant", key="connexion_identifiant", autocomplete="username")
+        mot_de_passe = st.text_input("Mot de passe", type="password", key="connexion_mdp",
+                                     autocomplete="current-password")
+        envoye = st.form_submit_button("Se connecter", type="primary", key="se_connecter", width="stretch")
+    if envoye:
+        try:
+            utilisateur = etat.depot_brut().connecter(identifiant, mot_de_passe)
+        except ErreurConnexion as exc:
+            st.error(f"Connexion refusée : {exc}.")
+            return
+        _ouvrir_session(utilisateur)
+        st.rerun()
+
+
+def ecran_verrou(utilisateur: Utilisateur) -> None:
+    """Idle lock: the work in progress is saved; the same user unlocks, or someone else logs in."""
+    st.markdown("### Session verrouillée")
+    st.info(f"Session de {utilisateur.nom} verrouillée après inactivité. Le triage en cours est enregistré et "
+            "reprendra à la même étape.")
+    if utilisateur.source == "local":
+        with st.form("form_deverrouiller"):
+            mot_de_passe = st.text_input("Mot de passe", type="password", key="verrou_mdp")
+            envoye = st.form_submit_button("Déverrouiller", type="primary", key="deverrouiller", width="stretch")
+        if envoye:
+            try:
+                _ouvrir_session(etat.depot_brut().connecter(utilisateur.identifiant, mot_de_passe))
+            except ErreurConnexion as exc:
+                st.error(f"Déverrouillage refusé : {exc}.")
+                return
+            st.rerun()
+    st.button("Changer d’utilisateur", key="changer_utilisateur", on_click=deconnecter, width="stretch")
+
+
+def deconnecter() -> None:
+    """Log out: audit event, session forgotten (the drafts stay in the database)."""
+    utilisateur: Utilisateur | None = st.session_state.get(etat.CLE_UTILISATEUR)
+    if utilisateur is not None:
+        etat.depot_brut().journaliser("deconnexion", acteur=utilisateur.identifiant)
+    for cle in list(st.session_state.keys()):
+        del st.session_state[cle]
+    if utilisateur is not None and utilisateur.source == "oidc":
+        identite.terminer_oidc()
+
+
+@st.fragment(run_every=30)
+def veille() -> None:
+    """Every 30 s, lock the page if the user has been idle too long (a full rerun draws the lock screen)."""
+    derniere = st.session_state.get(_ACTIVITE)
+    if derniere is not None and time.monotonic() - derniere > delai_inactivite_s():
+        st.session_state[_VERROU] = True
+        st.rerun(scope="app")

@@ -1,0 +1,73 @@
+"""« Compte »: who is logged in, logout, password change; « Comptes » (coordinator): the structure's accounts."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from triage_app.comptes import LIBELLES_ROLES, ROLES
+from triage_app.errors import TriageError
+from triage_app.ui import etat
+from triage_app.ui.connexion import deconnecter
+
+
+def page() -> None:
+    """The logged-in user's account."""
+    u = etat.utilisateur()
+    st.markdown("### Mon compte")
+    st.markdown(f"**{u.nom}** — {LIBELLES_ROLES.get(u.role, u.role)} · identifiant `{u.identifiant}`")
+    st.button("Se déconnecter", key="deconnexion", on_click=deconnecter, type="primary", width="stretch")
+    if u.source != "local":
+        return
+    with st.form("form_mot_de_passe"):
+        st.markdown("**Changer de mot de passe**")
+        ancien = st.text_input("Mot de passe actuel", type="password", key="mdp_ancien")
+        nouveau = st.text_input("Nouveau mot de passe (12 caractères au moins)", type="password", key="mdp_nouveau")
+        confirmation = st.text_input("Confirmer", type="password", key="mdp_confirmation")
+        if st.form_submit_button("Changer", key="changer_mdp"):
+            if nouveau != confirmation:
+                st.error("mot_de_passe : les deux saisies diffèrent.")
+                return
+            try:
+                etat.depot_brut().changer_mot_de_passe(u.identifiant, ancien, nouveau)
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Mot de passe changé.")
+
+
+def page_comptes() -> None:
+    """Coordinator: list, create and disable accounts (local or from the identity provider)."""
+    depot = etat.depot()
+    st.markdown("### Comptes de la structure")
+    comptes = depot.lister_utilisateurs()
+    st.dataframe([{"Identifiant": c.identifiant, "Nom": c.nom, "Rôle": LIBELLES_ROLES.get(c.role, c.role),
+                   "Connexion": "fournisseur d’identité" if c.source == "oidc" else "locale",
+                   "Actif": "oui" if c.actif else "non"} for c in comptes], hide_index=True, width="stretch")
+    with st.form("form_nouveau_compte"):
+        st.markdown("**Nouveau compte**")
+        identifiant = st.text_input("Identifiant (ou adresse électronique pour le fournisseur d’identité)",
+                                    key="compte_identifiant")
+        nom = st.text_input("Nom affiché", key="compte_nom")
+        role = st.selectbox("Rôle", ROLES, format_func=LIBELLES_ROLES.__getitem__, key="compte_role")
+        source = st.segmented_control("Connexion", ["local", "oidc"], default="local", key="compte_source",
+                                      format_func={"local": "mot de passe local",
+                                                   "oidc": "fournisseur d’identité"}.__getitem__)
+        mot_de_passe = st.text_input("Mot de passe initial (compte local, 12 caractères au moins)", type="password",
+                                     key="compte_mdp")
+        if st.form_submit_button("Créer le compte", type="primary", key="creer_compte"):
+            try:
+                depot.creer_utilisateur(identifiant=identifiant, nom=nom, role=role,
+                                        mot_de_passe=mot_de_passe if source == "local" else None,
+                                        source=source or "local")
+            except TriageError as exc:
+                st.error(str(exc))
+            else:
+                st.success("Compte créé.")
+                st.rerun()
+    actifs = [c.identifiant for c in comptes if c.actif and c.identifiant != etat.acteur()]
+    if actifs:
+        with st.form("form_desactiver"):
+            cible = st.selectbox("Désactiver un compte", actifs, key="compte_a_desactiver")
+            if st.form_submit_button("Désactiver", key="desactiver_compte"):
+                depot.desactiver_utilisateur(cible)
+                st.rerun()
