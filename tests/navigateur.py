@@ -234,16 +234,33 @@ class ServeurPage:
         self.arreter()
 
 
+IDENTIFIANT = "kine.navigateur"
+MOT_DE_PASSE = "mot de passe des tests navigateur"
+
+
 def preparer_base(url_base: str) -> None:
-    """Describe an MSP applying both protocols, so the protocol orientation is reachable."""
+    """Describe an MSP applying both protocols (so the protocol orientation is reachable) and a kiné account."""
     from triage_app.storage.service import Depot
 
     depot = Depot(url_base)
     try:
         depot.enregistrer_structure(nom="MSP des tests navigateur", type="msp", departement="38",
                                     protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
+        depot.creer_utilisateur(identifiant=IDENTIFIANT, nom="Kiné Navigateur", role="kine",
+                                mot_de_passe=MOT_DE_PASSE, acteur="test")
     finally:
         depot.fermer()
+
+
+def connecter_si_besoin(page: Any) -> None:
+    """Log in through the form when the gate shows it (a new browser session, or after a reload)."""
+    if page.locator(".st-key-se_connecter").count() == 0:
+        return
+    page.locator(".st-key-connexion_identifiant input").fill(IDENTIFIANT)
+    page.locator(".st-key-connexion_mdp input").fill(MOT_DE_PASSE)
+    avant = messages_recus(page)
+    page.locator(".st-key-se_connecter button").tap()
+    attendre_fin(page, avant, 30_000)
 
 
 # -- the browser ----------------------------------------------------------------------------------
@@ -286,9 +303,10 @@ def attendre_fin(page: Any, depuis: int, delai_ms: float = 15_000) -> None:
 
 
 def ouvrir(page: Any, url: str) -> None:
-    """Load ``url`` and wait for the first run of the script to end."""
+    """Load ``url``, wait for the first run of the script to end, and log in if asked."""
     page.goto(url)
     attendre_fin(page, 0, 30_000)
+    connecter_si_besoin(page)
 
 
 def taper(page: Any, selecteur: str, texte: str | None = None, attendu: str | None = None) -> None:

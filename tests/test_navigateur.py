@@ -122,6 +122,11 @@ def verifier_mise_en_page(page, nom: str) -> None:
     assert not trop_petits, f"{nom} : boutons de moins de {nv.CIBLE_TACTILE_PX} px : {trop_petits}"
 
 
+def patient_nom_absent(page) -> bool:
+    texte = page.locator("body").inner_text()
+    return "Camille" not in texte
+
+
 def bandeau_urgence(page):
     return page.locator('[data-testid="stAlertContentError"]')
 
@@ -203,6 +208,10 @@ def test_rechargement_reprend_les_reponses(nouvelle_page):
 
     page.reload()
     nv.attendre_fin(page, 0, 30_000)
+    # A reload is a new session: the gate asks who is there (nothing of the patient shows), then resumes.
+    assert page.locator(".st-key-se_connecter").count() == 1
+    assert patient_nom_absent(page)
+    nv.connecter_si_besoin(page)
     assert page.url == url
     assert nv.groupe_courant(page) == "signes_generaux"
     assert nv.reponse_affichee(page, premiere) == "Oui"

@@ -274,7 +274,7 @@ def _export(depot: Depot, tid: str, format_: str) -> Callable[[], bytes]:
     def produire() -> bytes:
         resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
         octets = exporter(resume, depot.moteur, format_)
-        depot.journaliser("export", acteur=etat.acteur(), triage_id=tid, details={"format": format_})
+        depot.journaliser("export", triage_id=tid, details={"format": format_})  # signed by the service
         return octets
 
     return produire

@@ -20,6 +20,9 @@ _STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplac
 def page() -> None:
     """The list and the actions on the selected triage."""
     depot = etat.depot()
+    tid = etat.triage_dans_url()
+    if tid is not None and not depot.peut("creer_triage"):  # a link opened by a read-only role (start page)
+        st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: tid})
     m = depot.moteur
     orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
     st.markdown("### Triages")

@@ -1,0 +1,178 @@
+"""The login gate of the page: first account, login, roles, idle lock, logout, identity provider (AppTest)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
+
+from tests.test_page import APP, aller, boutons, creer_triage, executer, questions
+from triage_app.ui import identite
+from triage_app.ui.etat import CLE_UTILISATEUR
+
+MDP = "correct horse battery"
+PATIENT = ("Martin", "Paul", "1984-06-14", "14/06/1984")
+
+
+@pytest.fixture
+def url(tmp_path, monkeypatch):
+    adresse = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", adresse)
+    return adresse
+
+
+@pytest.fixture
+def depot(url):
+    from triage_app.storage.service import Depot
+
+    d = Depot(url)
+    d.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                            protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
+    for ident, role in (("coord", "coordinateur"), ("kine", "kine"), ("medecin", "medecin")):
+        d.creer_utilisateur(identifiant=ident, nom=ident.capitalize(), role=role, mot_de_passe=MDP, acteur="test")
+    yield d
+    d.fermer()
+
+
+def groupe_ouvert(at: AppTest) -> str | None:
+    """The open group of the walk (its questions are on screen)."""
+    cles = [c.key for c in at.get("flex_container") if getattr(c, "key", None)] if False else []
+    ouverts = {q for q in questions(at)}
+    return ",".join(sorted(ouverts)) if ouverts else (cles[0] if cles else None)
+
+
+def tout_le_texte(at: AppTest) -> str:
+    """Everything the page shows as text (markdown, HTML, captions, alerts, labels, tables)."""
+    morceaux = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.warning, *at.success)]
+    morceaux += [h.value for h in at.get("html")]
+    morceaux += [str(getattr(w, "label", "")) for w in (*at.button, *at.text_input, *at.segmented_control)]
+    morceaux += [d.value.to_csv() for d in at.dataframe]
+    return "\n".join(str(m) for m in morceaux)
+
+
+def se_connecter(at: AppTest, identifiant: str, mdp: str = MDP) -> AppTest:
+    at.text_input(key="connexion_identifiant").input(identifiant)
+    at.text_input(key="connexion_mdp").input(mdp)
+    return executer(at.button(key="se_connecter").click())
+
+
+def nouvelle_session(triage: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=30)
+    if triage:
+        at.query_params["triage"] = triage
+    return executer(at)
+
+
+def test_premier_demarrage_cree_le_coordinateur_sans_mot_de_passe_par_defaut(url):
+    from triage_app.storage.service import Depot
+
+    at = nouvelle_session()
+    assert at.markdown[0].value == "### Premier démarrage" and "se_connecter" not in boutons(at)
+    at.text_input(key="premier_identifiant").input("marie.curie")
+    at.text_input(key="premier_nom").input("Marie")
+    at.text_input(key="premier_mdp").input("court")
+    at.text_input(key="premier_mdp2").input("court")
+    executer(at.button(key="creer_premier").click())
+    assert "mot_de_passe" in at.error[0].value and Depot(url).compter_utilisateurs() == 0
+    at.text_input(key="premier_mdp").input(MDP)
+    at.text_input(key="premier_mdp2").input(MDP)
+    executer(at.button(key="creer_premier").click())
+    assert at.session_state[CLE_UTILISATEUR].role == "coordinateur"
+    assert Depot(url).connecter("marie.curie", MDP).role == "coordinateur"
+    aller(at, "comptes")
+    assert at.markdown[0].value == "### Comptes de la structure"
+
+
+def test_sans_connexion_aucune_donnee_patient(depot):
+    tid, _ = creer_triage(depot, nom=PATIENT[0])
+    for at in (nouvelle_session(), nouvelle_session(tid)):
+        assert "se_connecter" in boutons(at)
+        texte = tout_le_texte(at)
+        assert all(x not in texte for x in PATIENT), texte
+        assert not at.segmented_control and not at.dataframe
+    # Pages cannot be reached around the gate either.
+    at = nouvelle_session()
+    for chemin in ("triages", "structure", "comptes"):
+        assert not [h for h, info in at._registered_pages.items() if info.get("url_pathname") == chemin]
+
+
+def test_mauvais_mot_de_passe_refuse_puis_connexion(depot):
+    at = se_connecter(nouvelle_session(), "kine", "pas le bon mot de passe")
+    assert at.error[0].value == "Connexion refusée : identifiant ou mot de passe incorrect."
+    assert CLE_UTILISATEUR not in at.session_state
+    at = se_connecter(at, "kine")
+    assert at.session_state[CLE_UTILISATEUR].identifiant == "kine"
+    assert "commencer" in boutons(at)  # the patient form of « Nouveau triage »
+    with depot.bd.connect() as c:
+        types = [r[0] for r in c.execute(text("SELECT type FROM evenements_audit ORDER BY seq"))]
+    assert types[-2:] == ["connexion_echec", "connexion"]
+
+
+def test_le_verrou_d_inactivite_garde_le_triage_en_cours(depot):
+    tid, _ = creer_triage(depot, nom=PATIENT[0])
+    at = se_connecter(nouvelle_session(tid), "kine")
+    executer(at.button(key="aucun_neurologique").click())
+    groupe = groupe_ouvert(at)
+    at.session_state["derniere_activite"] = time.monotonic() - 16 * 60  # 15 min by default
+    executer(at)
+    assert at.markdown[0].value == "### Session verrouillée"
+    assert all(x not in tout_le_texte(at) for x in PATIENT) and not questions(at)
+    at.text_input(key="verrou_mdp").input("faux mot de passe!")
+    executer(at.button(key="deverrouiller").click())
+    assert at.markdown[0].value == "### Session verrouillée" and at.error
+    at.text_input(key="verrou_mdp").input(MDP)
+    executer(at.button(key="deverrouiller").click())
+    assert at.query_params["triage"] == tid and groupe_ouvert(at) == groupe
+    assert depot.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
+
+
+def test_deconnexion(depot):
+    at = se_connecter(nouvelle_session(), "kine")
+    aller(at, "compte")
+    executer(at.button(key="deconnexion").click())
+    assert "se_connecter" in boutons(at) and CLE_UTILISATEUR not in at.session_state
+    with depot.bd.connect() as c:
+        dernier = c.execute(text("SELECT type, acteur FROM evenements_audit ORDER BY seq DESC LIMIT 1")).one()
+    assert tuple(dernier) == ("deconnexion", "kine")
+
+
+def _menu(at: AppTest) -> set[str]:
+    return {info.get("url_pathname") for info in at._registered_pages.values()}
+
+
+def test_chaque_role_voit_son_menu(depot):
+    assert _menu(se_connecter(nouvelle_session(), "coord")) >= {"", "triages", "protocoles", "structure", "comptes"}
+    kine = _menu(se_connecter(nouvelle_session(), "kine"))
+    assert "structure" not in kine and "comptes" not in kine and "triages" in kine
+    medecin = _menu(se_connecter(nouvelle_session(), "medecin"))
+    assert "structure" not in medecin and "comptes" not in medecin
+
+
+def test_le_medecin_lit_sans_pouvoir_ecrire(depot):
+    tid, _ = creer_triage(depot, nom=PATIENT[0])
+    at = se_connecter(nouvelle_session(tid), "medecin")
+    assert not questions(at) and "finaliser" not in boutons(at) and "aucun_neurologique" not in boutons(at)
+    assert any("lecture seule" in i.value for i in at.info)
+    assert "amender" not in boutons(at) and "nouveau" not in boutons(at)
+
+
+def test_fournisseur_d_identite(depot, monkeypatch):
+    depot.creer_utilisateur(identifiant="docteur@exemple.fr", nom="Dr X", role="medecin", mot_de_passe=None,
+                            source="oidc", acteur="test")
+    monkeypatch.setattr(identite, "oidc_configure", lambda: True)
+    monkeypatch.setattr(identite, "identite_oidc", lambda: None)
+    at = nouvelle_session()
+    assert "connexion_oidc" in boutons(at) and "se_connecter" in boutons(at)
+    monkeypatch.setattr(identite, "identite_oidc", lambda: identite.IdentiteOidc("docteur@exemple.fr", "Dr X"))
+    at = nouvelle_session()
+    assert at.session_state[CLE_UTILISATEUR].role == "medecin"
+    monkeypatch.setattr(identite, "identite_oidc", lambda: identite.IdentiteOidc("intrus@exemple.fr", "Intrus"))
+    at = nouvelle_session()
+    assert CLE_UTILISATEUR not in at.session_state and "coordinateur" in at.error[0].value
+
+
+def test_sans_secrets_pas_de_fournisseur(depot):
+    at = nouvelle_session()
+    assert "connexion_oidc" not in boutons(at)
