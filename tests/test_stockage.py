@@ -380,3 +380,19 @@ def test_sqlite_cree_son_dossier_et_regle_ses_pragmas(tmp_path):
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert c.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     create_engine(url).dispose()
+
+
+@pytest.mark.parametrize("piege", ["'; DROP TABLE patients; --", "%", "_", "\\", "' OR '1'='1", "Dup%nt"])
+def test_recherche_litterale_sans_injection(url_base, piege):
+    depot = _depot(url_base)
+    _, eid = _remplir(depot)
+    depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    pid = depot.creer_patient(nom="Taux_100%", prenom="Zoé", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+    e2 = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1), acteur=ACTEUR)
+    depot.creer_triage(episode_id=e2, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    trouves = {lt.patient for lt in depot.lister(recherche=piege)}
+    attendu = {"Taux_100% Zoé"} if piege in ("%", "_") else set()
+    assert trouves == attendu
+    assert {lt.patient for lt in depot.lister(recherche="dupont")} == {"Dupont Jeanne"}
+    assert {lt.patient for lt in depot.lister(recherche="zoé taux")} == {"Taux_100% Zoé"}
+    assert len(depot.lister()) == 2  # nothing dropped

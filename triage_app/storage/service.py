@@ -377,8 +377,13 @@ class Depot:
                 suivant = s.scalar(select(Triage).where(Triage.remplace_id == suivant.id))
             return chaine
 
-    def lister(self, limite: int = 50, decalage: int = 0, statut: str | None = None) -> list[LigneTriage]:
-        """This structure's triages, newest first (replaced versions hidden)."""
+    def lister(self, limite: int = 50, decalage: int = 0, statut: str | None = None,
+               recherche: str | None = None) -> list[LigneTriage]:
+        """This structure's triages, newest first (replaced versions hidden).
+
+        ``recherche`` matches the patient's name or first name, case-insensitively, as literal text (``%``
+        and ``_`` are not wildcards; the value is a bound parameter, never spliced into SQL).
+        """
         requete = (select(Triage.id, Triage.date_consultation, Episode.protocole, Triage.orientation, Triage.statut,
                           Triage.version, Patient.nom, Patient.prenom, Triage.cree_le)
                    .join(Episode, Episode.id == Triage.episode_id).join(Patient, Patient.id == Episode.patient_id)
@@ -386,6 +391,10 @@ class Depot:
                    .order_by(Triage.cree_le.desc(), Triage.id).limit(limite).offset(decalage))
         if statut:
             requete = requete.where(Triage.statut == statut)
+        if recherche and recherche.strip():
+            motif = "%" + _echapper_like(recherche.strip()[:200].lower()) + "%"
+            requete = requete.where(func.lower(Patient.nom + " " + Patient.prenom).like(motif, escape="\\")
+                                    | func.lower(Patient.prenom + " " + Patient.nom).like(motif, escape="\\"))
         with self.sessions() as s:
             return [LigneTriage(r.id, r.date_consultation, r.protocole, r.orientation, r.statut, r.version,
                                 f"{r.nom} {r.prenom}", r.cree_le) for r in s.execute(requete)]
@@ -603,6 +612,11 @@ def _verifier_empreinte(empreinte: str, mot_de_passe: str) -> bool:
         return bool(_HACHEUR.verify(empreinte, mot_de_passe))
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _echapper_like(texte: str) -> str:
+    """Make ``%``, ``_`` and the escape character literal in a LIKE pattern."""
+    return texte.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _utc(moment: datetime) -> datetime:

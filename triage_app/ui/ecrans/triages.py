@@ -28,8 +28,9 @@ def page() -> None:
     st.markdown("### Triages")
     filtre = st.segmented_control("Statut", ["brouillon", "final"], key="filtre_statut",
                                   format_func=_STATUTS.__getitem__)
+    recherche = st.text_input("Rechercher un patient (nom ou prénom)", key="recherche_patient", max_chars=100)
     numero = int(st.session_state.get("page_triages", 0))
-    lignes = depot.lister(limite=_PAR_PAGE, decalage=numero * _PAR_PAGE, statut=filtre)
+    lignes = depot.lister(limite=_PAR_PAGE, decalage=numero * _PAR_PAGE, statut=filtre, recherche=recherche)
     if not lignes:
         st.info("Aucun triage enregistré." if numero == 0 else "Fin de la liste.")
     titres = {pid: pc.modele.titre for pid, pc in m.protocoles.items()}
