@@ -51,4 +51,4 @@ def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
 def nom_export(resume: Resume, format_: str) -> str:
     """The download file name: protocol, date, opaque id and format — never the patient's name."""
     f = FORMATS[format_]
-    return nom_fichier(resume, f.extension).replace(f".{f.extension}", f"{f.suffixe}.{f.extension}")
+    return nom_fichier(resume, f.extension, f.suffixe)

@@ -6,6 +6,7 @@ database or the engine, so the same triage gives the same facts in every format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -162,8 +163,17 @@ def depuis_cas(m: Moteur, cas: dict[str, Any], genere_le: datetime) -> Resume:
     return construire(m, m.valider(cas).model_dump(mode="json"), resultat, genere_le=genere_le)
 
 
-def nom_fichier(resume: Resume, extension: str) -> str:
-    """A safe file name: protocol, consultation date, opaque id — never the patient's name."""
+_SUR = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def _partie_sure(texte: str, longueur: int) -> str:
+    """Only letters, digits, ``_`` and ``-``: no separator, no dot, no control character can get through."""
+    return _SUR.sub("", texte)[:longueur] or "x"
+
+
+def nom_fichier(resume: Resume, extension: str, suffixe: str = "") -> str:
+    """A safe file name: protocol, consultation date, opaque id — never the patient's name, never a path."""
     jour = date.fromisoformat(resume.resultat["date_consultation"]).isoformat()
-    ident = (resume.triage_id or "cas")[:12]
-    return f"triage_{resume.protocole_id}_{jour}_{ident}.{extension}"
+    ident = _partie_sure(resume.triage_id or "cas", 12)
+    fin = _partie_sure(suffixe, 30) if suffixe else ""
+    return f"triage_{_partie_sure(resume.protocole_id, 60)}_{jour}_{ident}{fin}.{_partie_sure(extension, 8)}"

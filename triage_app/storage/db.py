@@ -38,11 +38,13 @@ def creer_moteur_bd(url: str, reglages: Reglages | None = None) -> Engine:
     if adresse.get_backend_name() == "sqlite":
         if adresse.database and adresse.database != ":memory:":
             Path(adresse.database).parent.mkdir(parents=True, exist_ok=True)
+        # hide_parameters: SQL logs and database errors never carry the values (patients' names, dates…).
         moteur = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=5,
+                               hide_parameters=True,
                                max_overflow=20, pool_pre_ping=False)
         event.listen(moteur, "connect", _pragmas_sqlite(reglages.sqlite_busy_timeout_ms))
         return moteur
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 # Alembic's ``context`` is process-global: two threads must not run it at once.

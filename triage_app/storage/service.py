@@ -101,6 +101,7 @@ class Depot:
                               protocoles_appliques: list[str], inscrit_experimentation_cpts: bool = False,
                               acteur: str) -> None:
         """Describe the structure once (replaces the previous description)."""
+        nom = _texte("nom", nom, 200)
         inconnus = [p for p in protocoles_appliques if p not in self.moteur.protocoles]
         if inconnus:
             raise ErreurStockage(f"protocole(s) inconnu(s) : {', '.join(inconnus)}")
@@ -117,6 +118,7 @@ class Depot:
     def creer_patient(self, *, nom: str, prenom: str, date_naissance: date, sexe: str | None = None,
                       acteur: str) -> str:
         """Record a patient; returns its opaque id."""
+        nom, prenom = _texte("nom", nom, 200), _texte("prenom", prenom, 200)
         pid = nouvel_id()
         with self._ecriture() as (s, chaine):
             s.add(Patient(id=pid, nom=nom, prenom=prenom, date_naissance=date_naissance, sexe=sexe,
@@ -257,7 +259,7 @@ class Depot:
             if etape is not None:
                 t.etape = etape
             if note is not None:
-                t.note = note
+                t.note = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True)
             t.modifie_le = self.horloge()
             chaine.ajouter("modification", acteur, triage_id, {"champs": sorted(champs)})
 
@@ -334,7 +336,7 @@ class Depot:
             t.orientation = resultat["orientation"]
             t.version_protocole, t.empreinte_regles = resultat["version_protocole"], resultat["empreinte_regles"]
             if note is not None:
-                t.note = note
+                t.note = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True)
             t.statut, t.finalise_le = FINAL, self.horloge()
             if t.remplace_id:
                 s.execute(update(Triage).where(Triage.id == t.remplace_id).values(statut=REMPLACE))
@@ -391,8 +393,11 @@ class Depot:
                    .order_by(Triage.cree_le.desc(), Triage.id).limit(limite).offset(decalage))
         if statut:
             requete = requete.where(Triage.statut == statut)
-        if recherche and recherche.strip():
-            motif = "%" + _echapper_like(recherche.strip()[:200].lower()) + "%"
+        if recherche and _CONTROLE.search(recherche):
+            return []  # no name holds a control character: such a search matches nobody (never « everybody »)
+        recherche = (recherche or "").strip()
+        if recherche:
+            motif = "%" + _echapper_like(recherche[:200].lower()) + "%"
             requete = requete.where(func.lower(Patient.nom + " " + Patient.prenom).like(motif, escape="\\")
                                     | func.lower(Patient.prenom + " " + Patient.nom).like(motif, escape="\\"))
         with self.sessions() as s:
@@ -612,6 +617,23 @@ def _verifier_empreinte(empreinte: str, mot_de_passe: str) -> bool:
         return bool(_HACHEUR.verify(empreinte, mot_de_passe))
     except (VerificationError, InvalidHashError):
         return False
+
+
+LONGUEUR_NOTE = 4000
+_CONTROLE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROLE_SAUF_LIGNES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes: bool = False) -> str:
+    """A text field as stored: no control character, within the column's length; French error naming it."""
+    motif = _CONTROLE_SAUF_LIGNES if lignes else _CONTROLE
+    if not isinstance(valeur, str) or motif.search(valeur):
+        raise ErreurSaisie([Probleme(champ, "caractère de contrôle interdit")])
+    if not valeur.strip() and not vide:
+        raise ErreurSaisie([Probleme(champ, "à renseigner")])
+    if len(valeur) > longueur:
+        raise ErreurSaisie([Probleme(champ, f"{longueur} caractères au plus")])
+    return valeur
 
 
 def _echapper_like(texte: str) -> str:
