@@ -18,6 +18,7 @@ from triage_app.engine.etapes import ETAPES
 from triage_app.engine.machine import construire, parcourir
 from triage_app.engine.predicats import FONCTIONS
 from triage_app.errors import ErreurCas, Probleme
+from triage_app.loading.apercu import apercu
 from triage_app.loading.registry import Registre, charger_registre
 from triage_app.loading.yaml_strict import problemes_pydantic
 from triage_app.models.case import Cas
@@ -88,10 +89,10 @@ class Moteur:
             elif q.type == "booleen":
                 if not isinstance(valeur, bool):
                     problemes.append(Probleme(chemin, "réponse oui/non attendue (true, false ou null), "
-                                              f"reçu « {valeur!r} »"))
+                                              f"reçu « {apercu(valeur)} »"))
             elif not any(type(valeur) is type(c.valeur) and valeur == c.valeur for c in q.choix):
                 permis = ", ".join(repr(c.valeur) for c in q.choix)
-                problemes.append(Probleme(chemin, f"valeur « {valeur!r} » inconnue ; valeurs permises : "
+                problemes.append(Probleme(chemin, f"valeur « {apercu(valeur)} » inconnue ; valeurs permises : "
                                           f"{permis} (ou null)"))
         return problemes
 

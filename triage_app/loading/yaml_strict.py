@@ -14,6 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from triage_app.errors import ErreurChargement, Probleme
+from triage_app.loading.apercu import apercu
 
 
 class _Resolver(yaml.resolver.BaseResolver):
@@ -231,8 +232,7 @@ _TYPES_UNION = {"str", "int", "float", "bool", "list", "dict", "none", "date", "
 
 
 def _apercu(valeur: Any) -> str:
-    texte = repr(valeur)
-    return texte if len(texte) <= 60 else texte[:57] + "…"
+    return apercu(valeur)
 
 
 def message_francais(err: dict[str, Any]) -> str:

@@ -11,16 +11,30 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+ANNEE_MIN, ANNEE_MAX = 1900, 2100  # dates outside are typing errors (and month arithmetic stays in range)
+
+
+def _dans_les_bornes(jour: date) -> date:
+    if not ANNEE_MIN <= jour.year <= ANNEE_MAX:
+        raise ValueError(f"date hors limites « {jour.isoformat()} » : attendu une année entre {ANNEE_MIN} et "
+                         f"{ANNEE_MAX}")
+    return jour
+
+
 def _date_iso(valeur: object) -> date:
     if isinstance(valeur, date) and not hasattr(valeur, "hour"):
-        return valeur
+        return _dans_les_bornes(valeur)
     if isinstance(valeur, str) and _DATE.match(valeur):
         try:
-            return date.fromisoformat(valeur)
+            jour = date.fromisoformat(valeur)
         except ValueError:
-            pass
+            jour = None
+        if jour is not None:
+            return _dans_les_bornes(jour)
         raise ValueError(f"date inexistante « {valeur} » : attendu une date réelle au format AAAA-MM-JJ")
-    raise ValueError(f"date attendue au format AAAA-MM-JJ, reçu « {valeur!r} »")
+    from triage_app.loading.apercu import apercu
+
+    raise ValueError(f"date attendue au format AAAA-MM-JJ, reçu « {apercu(valeur)} »")
 
 
 DateISO = Annotated[date, BeforeValidator(_date_iso)]

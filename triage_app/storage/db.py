@@ -43,8 +43,19 @@ def creer_moteur_bd(url: str, reglages: Reglages | None = None) -> Engine:
                                hide_parameters=True,
                                max_overflow=20, pool_pre_ping=False)
         event.listen(moteur, "connect", _pragmas_sqlite(reglages.sqlite_busy_timeout_ms))
-        return moteur
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
+        return _sans_lignes_au_journal(moteur)
+    return _sans_lignes_au_journal(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                                                 hide_parameters=True))
+
+
+def _sans_lignes_au_journal(moteur: Engine) -> Engine:
+    """Never log result rows (SQLAlchemy does at DEBUG): they would carry patients' data.
+
+    Parameters are hidden by ``hide_parameters``; statements themselves hold no values. This engine answers
+    « no » to SQLAlchemy's « log rows at DEBUG? » whatever the logging configuration of the host.
+    """
+    moteur._should_log_debug = lambda: False  # type: ignore[method-assign]
+    return moteur
 
 
 # Alembic's ``context`` is process-global: two threads must not run it at once.
