@@ -94,8 +94,28 @@ class DocumentYaml:
 _CONTENEURS = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 
+def _scalaire(noeud: yaml.Node, loader: Any, loc: tuple[Any, ...], problemes: list[Probleme]) -> Any:
+    """Build a scalar; an impossible value (« !!int abc », a 5000-digit number) is a French problem."""
+    try:
+        return loader.construct_object(noeud)
+    except (ValueError, KeyError, TypeError, OverflowError, yaml.YAMLError):
+        etiquette = noeud.tag.rsplit(":", 1)[-1]
+        problemes.append(Probleme(chemin_texte(loc), f"valeur « {apercu(noeud.value, 40)} » illisible comme "
+                                  f"{etiquette} (nombre trop long ou étiquette YAML incompatible)",
+                                  noeud.start_mark.line + 1))
+        return None
+
+
 def _convertir(noeud: yaml.Node, loader: Any, loc: tuple[Any, ...], lignes: dict[str, int],
-               problemes: list[Probleme]) -> Any:
+               problemes: list[Probleme], vus: set[int] | None = None) -> Any:
+    # An alias (*nom) reuses its anchor's node: refused, so no self-reference and no exponential expansion
+    # (« billion laughs ») can get through; data files never need them.
+    vus = set() if vus is None else vus
+    if id(noeud) in vus:
+        problemes.append(Probleme(chemin_texte(loc), "alias YAML (*nom) non autorisé : recopier la valeur attendue",
+                                  noeud.start_mark.line + 1))
+        return None
+    vus.add(id(noeud))
     # A key's own line wins over the line where its (block) value starts.
     lignes.setdefault(chemin_texte(loc), noeud.start_mark.line + 1)
     attendu = _CONTENEURS.get(type(noeud))
@@ -114,7 +134,9 @@ def _convertir(noeud: yaml.Node, loader: Any, loc: tuple[Any, ...], lignes: dict
                 problemes.append(Probleme(chemin_texte(loc), "clé non scalaire : attendu un nom simple",
                                           cle_noeud.start_mark.line + 1))
                 continue
-            cle = loader.construct_object(cle_noeud)
+            cle = _scalaire(cle_noeud, loader, loc, problemes)
+            if cle is None:
+                continue
             if cle in resultat:
                 problemes.append(Probleme(chemin_texte((*loc, cle)),
                                           f"clé « {cle} » en double (la première est ligne "
@@ -122,16 +144,16 @@ def _convertir(noeud: yaml.Node, loader: Any, loc: tuple[Any, ...], lignes: dict
                                           "apparaître qu'une fois", cle_noeud.start_mark.line + 1))
                 continue
             lignes.setdefault(chemin_texte((*loc, cle)), cle_noeud.start_mark.line + 1)
-            resultat[cle] = _convertir(valeur_noeud, loader, (*loc, cle), lignes, problemes)
+            resultat[cle] = _convertir(valeur_noeud, loader, (*loc, cle), lignes, problemes, vus)
         return resultat
     if isinstance(noeud, yaml.SequenceNode):
-        return [_convertir(v, loader, (*loc, i), lignes, problemes) for i, v in enumerate(noeud.value)]
+        return [_convertir(v, loader, (*loc, i), lignes, problemes, vus) for i, v in enumerate(noeud.value)]
     if noeud.tag not in _SCALAIRES:
         problemes.append(Probleme(chemin_texte(loc), f"étiquette YAML « {noeud.tag} » non autorisée : "
                                   "attendu une valeur simple (texte, nombre, booléen, null)",
                                   noeud.start_mark.line + 1))
         return None
-    return loader.construct_object(noeud)
+    return _scalaire(noeud, loader, loc, problemes)
 
 
 _SYNTAXE = [
