@@ -457,11 +457,6 @@ def test_cas_illisible_message_entierement_francais(tmp_path, texte):
     _verifier_francais(erreur.split(" : ", 1)[1])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "triage_app/loading/yaml_strict.py problemes_pydantic retire du chemin tout élément qui porte le nom d'un "
-    "type d'union pydantic (_TYPES_UNION : « date », « str », « none »…) ou finit par « ] » : un champ inconnu "
-    "« patient.date » est signalé « patient : champ inconnu » sans son nom ; correctif : ne filtrer ces noms "
-    "que pour les erreurs venues d'une union (err['loc'] après un membre d'union), pas pour extra_forbidden"))
 @pytest.mark.parametrize("cle", ["date", "str", "x[0]"])
 def test_champ_inconnu_nomme_par_son_nom(cle):
     cas = cas_base()

@@ -291,8 +291,12 @@ def problemes_pydantic(exc: ValidationError, doc: DocumentYaml | None = None,
     """
     par_chemin: dict[str, list[str]] = {}
     for err in exc.errors():
-        loc = tuple(p for p in (*prefixe, *err["loc"])
-                    if not (isinstance(p, str) and (p in _TYPES_UNION or ("[" in p and p.endswith("]")))))
+        brut = (*prefixe, *err["loc"])
+        # Union members (« str », « date »…) are pydantic's, not the file's — except the unknown key itself.
+        dernier = brut[-1:] if err.get("type") == "extra_forbidden" else ()
+        corps = brut[:-1] if dernier else brut
+        loc = tuple(p for p in corps
+                    if not (isinstance(p, str) and (p in _TYPES_UNION or ("[" in p and p.endswith("]"))))) + dernier
         messages = par_chemin.setdefault(chemin_texte(loc), [])
         message = message_francais(dict(err))
         if message not in messages:
