@@ -11,7 +11,7 @@
 - Stored text (names, notes) goes through SQL untouched: quotes, ``%``, ``_``, ``\\``, injections, unicode, 10 kB.
 - No patient name, first name or birth date in any log line or console output, engine, storage, page or server.
 
-Each defect found is pinned by a strict ``xfail`` naming the file and the fix (see the reasons).
+Each defect these tests found was first pinned by a strict ``xfail``, then fixed (see CHANGELOG.md).
 Property tests are derandomized (reproducible in CI) with modest example counts.
 """
 
@@ -382,7 +382,7 @@ def test_syntaxe_propre_a_yaml_en_ligne_de_commande(tmp_path, monkeypatch, nom, 
 
 
 def _verifier_sortie_cli_sans_anglais_json(code: int, sortie: str, erreur: str) -> None:
-    """As :func:`_verifier_sortie_cli`, tolerating the json module's English after « JSON illisible » (xfail below)."""
+    """As :func:`_verifier_sortie_cli`, tolerating the json module's English after « JSON illisible »."""
     _verifier_sortie_cli(code, sortie, re.sub(r"(JSON illisible \(ligne \d+, colonne \d+\) : ).*", r"\1illisible",
                                               erreur))
 
