@@ -86,6 +86,15 @@ def _vue_groupe(g: Groupe, qs: list[Question], reponses: dict[str, Any], manquan
     )
 
 
+def reponse_texte(q: VueQuestion, sans_reponse: str = "—") -> str:
+    """An answer in words: « Oui », « Non », the choice's label, or ``sans_reponse``."""
+    if q.reponse is None:
+        return sans_reponse
+    if isinstance(q.reponse, bool):
+        return "Oui" if q.reponse else "Non"
+    return dict(q.choix).get(q.reponse, str(q.reponse))
+
+
 def groupe_courant(vues: list[VueGroupe]) -> str | None:
     """The first required group with a question still unanswered (``None`` when all are answered)."""
     for g in vues:

@@ -84,14 +84,6 @@ class Resume:
         return donnees
 
 
-def _texte_reponse(q: pr.VueQuestion) -> str:
-    if q.reponse is None:
-        return "non renseigné"
-    if isinstance(q.reponse, bool):
-        return "Oui" if q.reponse else "Non"
-    return dict(q.choix).get(q.reponse, str(q.reponse))
-
-
 def _ottawa(m: Moteur, resultat: Resultat, groupes: list[pr.VueGroupe]) -> str | None:
     if resultat["radiographie"]:
         return m.registre.commun.libelles.radiographie.get(resultat["radiographie"], resultat["radiographie"])
@@ -115,7 +107,8 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
     protocole = m.protocoles[cas["protocole"]].modele
     vues = pr.groupes(protocole, cas.get("reponses", {}), resultat)
     groupes = [GroupeResume(g.id, g.libelle, [
-        ReponseResume(q.id, q.libelle, _texte_reponse(q), q.reponse, q.reponse is True and g.tout_non)
+        ReponseResume(q.id, q.libelle, pr.reponse_texte(q, "non renseigné"), q.reponse,
+                      q.reponse is True and g.tout_non)
         for q in g.questions if q.reponse is not None or not g.facultatif])
         for g in vues]
     groupes = [g for g in groupes if g.reponses]

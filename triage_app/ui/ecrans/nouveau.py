@@ -293,14 +293,6 @@ def telechargements(depot: Depot, tid: str) -> None:
                                             icon=":material/download:")
 
 
-def _reponse_texte(q: pr.VueQuestion) -> str:
-    if q.reponse is None:
-        return "—"
-    if isinstance(q.reponse, bool):
-        return "Oui" if q.reponse else "Non"
-    return dict(q.choix).get(q.reponse, str(q.reponse))
-
-
 def resultat_final(depot: Depot, tid: str) -> None:
     """A final triage: its stored result (never re-evaluated), the answers, and the way to amend it."""
     t = depot.charger(tid)
@@ -321,7 +313,7 @@ def resultat_final(depot: Depot, tid: str) -> None:
         for g in pr.groupes(protocole, t.cas["reponses"], resultat):  # type: ignore[arg-type]
             with st.expander(f"{g.libelle} — {g.repondues}/{len(g.questions)}"):
                 for q in g.questions:
-                    st.markdown(f"- {q.libelle} **{_reponse_texte(q)}**")
+                    st.markdown(f"- {q.libelle} **{pr.reponse_texte(q)}**")
         if t.note:
             st.markdown(f"**Note** : {t.note}")
         if t.resultat is not None:
