@@ -37,10 +37,8 @@ def depot(url):
 
 
 def groupe_ouvert(at: AppTest) -> str | None:
-    """The open group of the walk (its questions are on screen)."""
-    cles = [c.key for c in at.get("flex_container") if getattr(c, "key", None)] if False else []
-    ouverts = {q for q in questions(at)}
-    return ",".join(sorted(ouverts)) if ouverts else (cles[0] if cles else None)
+    """The open group of the walk, identified by the questions on screen (``None`` when none is open)."""
+    return ",".join(sorted(questions(at))) or None
 
 
 def tout_le_texte(at: AppTest) -> str:
