@@ -166,7 +166,14 @@ def _partie_sure(texte: str, longueur: int) -> str:
 
 def nom_fichier(resume: Resume, extension: str, suffixe: str = "") -> str:
     """A safe file name: protocol, consultation date, opaque id — never the patient's name, never a path."""
-    jour = date.fromisoformat(resume.resultat["date_consultation"]).isoformat()
-    ident = _partie_sure(resume.triage_id or "cas", 12)
+    return nom_fichier_de(resume.protocole_id, resume.resultat["date_consultation"], resume.triage_id, extension,
+                          suffixe)
+
+
+def nom_fichier_de(protocole_id: str, date_consultation: str, triage_id: str | None, extension: str,
+                   suffixe: str = "") -> str:
+    """:func:`nom_fichier` from its parts (no summary needed: the page names its downloads on every run)."""
+    jour = date.fromisoformat(date_consultation).isoformat()
+    ident = _partie_sure(triage_id or "cas", 12)
     fin = _partie_sure(suffixe, 30) if suffixe else ""
-    return f"triage_{_partie_sure(resume.protocole_id, 60)}_{jour}_{ident}{fin}.{_partie_sure(extension, 8)}"
+    return f"triage_{_partie_sure(protocole_id, 60)}_{jour}_{ident}{fin}.{_partie_sure(extension, 8)}"

@@ -195,23 +195,7 @@ class Depot:
     def enregistrer_reponse(self, triage_id: str, question: str, valeur: Any, *, acteur: str,
                             etape: str | None = None) -> None:
         """Save one answer to a draft (one short transaction). ``None`` removes the answer."""
-        pc = None
-        with self._ecriture() as (s, chaine):
-            t = self._brouillon(s, triage_id)
-            pc = self.moteur.protocoles[t.cas["protocole"]]
-            if question not in pc.questions:
-                raise ErreurCas([Probleme(f"reponses.{question}", f"question « {question} » inconnue pour le "
-                                          f"protocole {pc.modele.id}")])
-            cas = copy.deepcopy(t.cas)
-            if valeur is None:
-                cas["reponses"].pop(question, None)
-            else:
-                cas["reponses"][question] = valeur
-            t.cas = cas
-            t.modifie_le = self.horloge()
-            if etape is not None:
-                t.etape = etape
-            chaine.ajouter("reponse", acteur, triage_id, {"question": question})
+        self._ecrire_reponses(triage_id, {question: valeur}, acteur=acteur, etape=etape, remplacer=True)
 
     def completer_reponses(self, triage_id: str, valeurs: dict[str, Any], *, acteur: str,
                            etape: str | None = None) -> list[str]:
@@ -219,6 +203,15 @@ class Depot:
 
         Used by « Aucun de ces signes »: read and write happen under the same write lock, so a « oui » saved
         meanwhile (another tab, another tablet) is kept. Returns the question ids actually written.
+        """
+        return self._ecrire_reponses(triage_id, valeurs, acteur=acteur, etape=etape, remplacer=False)
+
+    def _ecrire_reponses(self, triage_id: str, valeurs: dict[str, Any], *, acteur: str, etape: str | None,
+                         remplacer: bool) -> list[str]:
+        """Write answers to a draft under the write lock; one audit event per question written.
+
+        ``remplacer``: an answer replaces the stored one and ``None`` removes it; otherwise only missing
+        answers are set and ``None`` is ignored.
         """
         with self._ecriture() as (s, chaine):
             t = self._brouillon(s, triage_id)
@@ -228,17 +221,20 @@ class Depot:
                 raise ErreurCas([Probleme(f"reponses.{q}", f"question « {q} » inconnue pour le protocole "
                                           f"{pc.modele.id}") for q in inconnues])
             cas = copy.deepcopy(t.cas)
-            ecrites = [q for q, v in valeurs.items() if v is not None and q not in cas["reponses"]]
+            ecrites = list(valeurs) if remplacer else [q for q, v in valeurs.items()
+                                                       if v is not None and q not in cas["reponses"]]
             if not ecrites:
                 return []
             for q in ecrites:
-                cas["reponses"][q] = valeurs[q]
+                if valeurs[q] is None:
+                    cas["reponses"].pop(q, None)
+                else:
+                    cas["reponses"][q] = valeurs[q]
+                chaine.ajouter("reponse", acteur, triage_id, {"question": q})
             t.cas = cas
             t.modifie_le = self.horloge()
             if etape is not None:
                 t.etape = etape
-            for q in ecrites:
-                chaine.ajouter("reponse", acteur, triage_id, {"question": q})
         return ecrites
 
     def modifier_brouillon(self, triage_id: str, champs: dict[str, Any], *, acteur: str,

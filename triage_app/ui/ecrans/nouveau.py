@@ -10,9 +10,10 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
-from triage_app.export.formats import FORMATS, exporter, nom_export
-from triage_app.export.resume import depuis_triage
+from triage_app.export.formats import FORMATS, exporter
+from triage_app.export.resume import depuis_triage, nom_fichier_de
 from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.storage.tables import Triage
 from triage_app.ui import etat
 from triage_app.ui.composants import bandeau_urgence, carte_orientation
 
@@ -58,7 +59,7 @@ def page() -> None:
     if triage.statut == "brouillon" and ecrit:
         marche(depot, tid, triage.cas, triage.etape)
     else:
-        resultat_final(depot, tid)
+        resultat_final(depot, triage)
 
 
 # -- patient and episode ----------------------------------------------------------------------------
@@ -280,22 +281,26 @@ def _export(depot: Depot, tid: str, format_: str) -> Callable[[], bytes]:
     return produire
 
 
-def telechargements(depot: Depot, tid: str) -> None:
-    """Download buttons: médecin's summary (PDF, FHIR, text) and the patient handout; each export is audited."""
-    resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
+def telechargements(depot: Depot, t: Triage) -> None:
+    """Download buttons: médecin's summary (PDF, FHIR, text) and the patient handout; each export is audited.
+
+    Documents are produced on click only; a rerun just names the files (protocol, date, opaque id).
+    """
+    tid = t.id
     with st.container(border=True, key="exports"):
         st.markdown("**Comptes rendus**")
         colonnes = st.columns(2)
         for i, f in enumerate(FORMATS.values()):
             colonnes[i % 2].download_button(f.libelle, data=_export(depot, tid, f.id),
-                                            file_name=nom_export(resume, f.id), mime=f.mime,
+                                            file_name=nom_fichier_de(t.cas["protocole"], t.cas["date_consultation"],
+                                                                     tid, f.extension, f.suffixe), mime=f.mime,
                                             key=f"telecharger_{f.id}", on_click="ignore", width="stretch",
                                             icon=":material/download:")
 
 
-def resultat_final(depot: Depot, tid: str) -> None:
+def resultat_final(depot: Depot, t: Triage) -> None:
     """A final triage: its stored result (never re-evaluated), the answers, and the way to amend it."""
-    t = depot.charger(tid)
+    tid = t.id
     m = depot.moteur
     resultat = t.resultat if t.resultat is not None else depot.evaluer(tid)
     if t.resultat is None:
@@ -317,7 +322,7 @@ def resultat_final(depot: Depot, tid: str) -> None:
         if t.note:
             st.markdown(f"**Note** : {t.note}")
         if t.resultat is not None:
-            telechargements(depot, tid)
+            telechargements(depot, t)
         c1, c2 = st.columns(2)
         if t.statut == "final" and depot.peut("amender") and c1.button("Modifier (nouvelle version)", key="amender",
                                              width="stretch"):
