@@ -206,11 +206,7 @@ def cmd_patient(args: argparse.Namespace) -> int:
     depot = _depot(args)
     if args.action == "export":
         donnees = depot.exporter_patient(args.patient, acteur=args.acteur)
-        texte = json.dumps(donnees, ensure_ascii=False, indent=2)
-        if args.output:
-            Path(args.output).write_text(texte + "\n", encoding="utf-8")
-        else:
-            print(texte)
+        _ecrire_sortie((json.dumps(donnees, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
         return 0
     depot.effacer_patient(args.patient, acteur=args.acteur)
     print("Patient effacé ; le journal d'audit garde un événement sans donnée personnelle.")
