@@ -13,8 +13,10 @@ from tests.pg import serveur_pg, url_base  # noqa: F401  (fixtures partagées SQ
 from triage_app.engine.evaluation import Moteur, moteur
 
 RACINE = Path(__file__).resolve().parents[1]
-REFERENCE = RACINE.parent / "shared" / "reference"
-CAS_REFERENCE = REFERENCE / "cases"
+# The project's own copy of the worked examples (the specification's, plus the project's own): the tests never
+# read anything outside the repository (tests/test_reference_cases.py compares the copy with the upstream
+# specification only when one happens to lie beside the clone).
+CAS_REFERENCE = RACINE / "docs" / "exemples"
 
 
 @pytest.fixture(scope="session")

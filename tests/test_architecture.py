@@ -59,3 +59,34 @@ def test_schemas_json_a_jour():
         chemin = dossier / nom
         assert chemin.is_file(), f"schéma manquant : {nom} (triage-app schemas --ecrire)"
         assert chemin.read_text(encoding="utf-8") == texte, f"schéma périmé : {nom} (triage-app schemas --ecrire)"
+
+
+# The one place allowed to look beside the clone (and only when the folder exists): the comparison of the
+# examples with the upstream specification.
+_COMPARAISON_AMONT = {"tests/test_reference_cases.py"}
+# Names of documents that are not in the repository, as a pointer to follow (docs/specification.md names the
+# upstream documents on purpose, to say what citations of them mean).
+_HORS_DEPOT = re.compile(r"\.\./shared|\"shared\"\s*/|DEVELOPERS\.md|case-format\.md")
+
+
+def _fichiers_du_projet() -> list[Path]:
+    exclus = {".git", ".venv", "data", "artefacts", "artifacts", "__pycache__", ".pytest_cache", ".ruff_cache",
+              ".hypothesis", "build", "dist"}
+    suffixes = {".py", ".sh", ".md", ".toml", ".yaml", ".yml", ".json", ".typ", ".cfg", ".txt", ""}
+    return sorted(p for p in RACINE.rglob("*") if p.is_file() and p.suffix in suffixes
+                  and not exclus.intersection(p.relative_to(RACINE).parts)
+                  and not p.name.endswith(".egg-info") and ".egg-info" not in str(p))
+
+
+def test_aucun_fichier_ne_renvoie_hors_du_depot():
+    """No test, script or doc reads or points to a folder or document outside the repository."""
+    moi = Path(__file__).resolve().relative_to(RACINE).as_posix()
+    fautes = []
+    for p in _fichiers_du_projet():
+        nom = p.relative_to(RACINE).as_posix()
+        if nom in _COMPARAISON_AMONT | {moi, "docs/specification.md"}:
+            continue
+        texte = p.read_text(encoding="utf-8", errors="replace")
+        fautes += [f"{nom} : {m.group(0)}" for m in _HORS_DEPOT.finditer(texte)]
+    assert len(_fichiers_du_projet()) > 50
+    assert fautes == []

@@ -1,21 +1,57 @@
-"""Every worked example of the specification (shared/reference/cases) through the same evaluation."""
+"""Every worked example (the project's copy in docs/exemples/) through the same evaluation."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import CAS_REFERENCE, cas_reference, sous_ensemble
+from tests.conftest import CAS_REFERENCE, RACINE, cas_reference, sous_ensemble
 
 CAS = cas_reference()
+# Files copied from the upstream specification, with their SHA-256 when copied (``sha256sum`` format).
+MANIFESTE = CAS_REFERENCE / "specification.sha256"
+
+
+def _manifeste() -> dict[str, str]:
+    lignes = MANIFESTE.read_text(encoding="utf-8").splitlines()
+    return {nom.strip(): empreinte for empreinte, nom in (ligne.split(maxsplit=1) for ligne in lignes if ligne)}
+
+
+def _sha256(fichier: Path) -> str:
+    return hashlib.sha256(fichier.read_bytes()).hexdigest()
 
 
 def test_les_cas_de_reference_sont_presents():
-    assert CAS_REFERENCE.is_dir(), f"spécification introuvable : {CAS_REFERENCE}"
+    assert CAS_REFERENCE.is_dir(), f"exemples introuvables : {CAS_REFERENCE}"
     assert len(CAS) >= 6
+    noms = {f.name for f in CAS_REFERENCE.glob("*.json")}
+    for nom in noms:  # every case has its expected result and the other way round
+        autre = nom.replace(".case.", ".expected.") if ".case." in nom else nom.replace(".expected.", ".case.")
+        assert autre in noms, f"{nom} sans {autre}"
+
+
+def test_copie_de_la_specification_conforme():
+    """The copied examples are unchanged since their copy; if the upstream specification lies beside the clone
+    (``TRIAGE_SPECIFICATION`` or ``../shared/reference``), they are also identical to it, and none is missing.
+
+    The project's copy is what the tests use: without an upstream folder this test still checks the copy.
+    """
+    manifeste = _manifeste()
+    assert len(manifeste) >= 12
+    for nom, empreinte in manifeste.items():
+        assert _sha256(CAS_REFERENCE / nom) == empreinte, f"{nom} modifié depuis sa copie de la spécification"
+    amont = Path(os.environ.get("TRIAGE_SPECIFICATION", RACINE.parent / "shared" / "reference")) / "cases"
+    if amont.is_dir():
+        fichiers_amont = {f.name: _sha256(f) for f in amont.glob("*.json")}
+        assert fichiers_amont == manifeste, (
+            "la spécification a changé : recopier ses exemples dans docs/exemples/ et mettre à jour "
+            "specification.sha256 (sha256sum)")
 
 
 @pytest.mark.parametrize(("nom", "cas", "attendu"), CAS, ids=[c[0] for c in CAS])

@@ -4,7 +4,7 @@ The red-flag questions are read FROM THE PROTOCOL MODEL (questions whose ``nivea
 or ``medecin_jour``); ``test_modele_contient_les_drapeaux_de_la_specification`` checks that the
 model still has every id listed by rules.md §3.2 / §4.2, so deleting or downgrading a red flag
 fails here. The expected result is computed by an independent oracle written from rules.md (§2,
-§3.2, §3.3, §4.2–4.4, §7) and case-format.md; only the question → criterion mapping and the
+§3.2, §3.3, §4.2–4.4, §7) and docs/format-des-cas.md; only the question → criterion mapping and the
 ``requis`` flags are taken from the model.
 
 Orientation rank used by the monotonicity properties (0 = most urgent)::
@@ -13,8 +13,8 @@ Orientation rank used by the monotonicity properties (0 = most urgent)::
     acces_direct, medecin_programme (3)
 
 ``null`` (an unanswered safety question) is placed just after the two referrals: it is not a
-referral, but it is never a permission to treat either (case-format.md: « An unanswered safety
-question is not no »), so going from any managed orientation to ``null`` is « less permissive »
+referral, but it is never a permission to treat either (docs/format-des-cas.md: « Une question de sécurité
+sans réponse ne vaut pas “non” »), so going from any managed orientation to ``null`` is « less permissive »
 and going from ``urgences`` / ``medecin_jour`` to ``null`` is « less urgent ». The four managed
 orientations share one rank: among them the choice depends on the setting, never on red flags.
 
@@ -278,7 +278,7 @@ def controler(m: Moteur, c: dict[str, Any], cadre: str) -> tuple[str | None, lis
     a = attendu(c, cadre)
     o = r["orientation"]
     err: list[str] = []
-    # statut / questions_manquantes (case-format.md)
+    # statut / questions_manquantes (docs/format-des-cas.md)
     if r["statut"] != ("incomplet" if a.manquantes else "complet") or set(r["questions_manquantes"]) != a.manquantes:
         err.append(f"statut {r['statut']} manquantes {r['questions_manquantes']}, attendu {sorted(a.manquantes)}")
     # 1. any urgences criterion → urgences
@@ -356,9 +356,9 @@ def test_modele_contient_les_drapeaux_de_la_specification(m, pid):
         assert cr.question == cid, f"{pid} : le critère {cid} lit la question {cr.question}"
         assert cid in questions, f"{pid} : la question {cid} a disparu"
         assert questions[cid].niveau == niveau and questions[cid].type == "booleen"
-        if cid == "doute_kine":  # case-format.md: defaults to false
+        if cid == "doute_kine":  # docs/format-des-cas.md: defaults to false
             assert questions[cid].requis == "facultatif" and questions[cid].defaut is False
-        else:  # case-format.md: every rf_* / ex_* is a required safety question
+        else:  # docs/format-des-cas.md: every rf_* / ex_* is a required safety question
             assert questions[cid].requis == "toujours", f"{pid} : {cid} doit être requis"
     # every red-flag question of the model fires a criterion of its own level (a « oui » is never lost)
     par_question = {c.question: c for c in modele.criteres if c.question is not None}
@@ -477,7 +477,7 @@ def test_ottawa_positif_hors_protocole_medecin_jour(m, cadre, zone):
 @pytest.mark.parametrize("pid", PROTOCOLES)
 @pytest.mark.parametrize("cadre", CADRES)
 def test_doute_kine_absent_vaut_non(m, pid, cadre):
-    """case-format.md: doute_kine defaults to false (null or absent = no doubt); « oui » → medecin_jour."""
+    """docs/format-des-cas.md: doute_kine defaults to false (null or absent = no doubt); « oui » → medecin_jour."""
     ref = m.evaluer(cas(pid, cadre, {"doute_kine": False}))
     for variante in ({"doute_kine": None}, {"doute_kine": ABSENTE}):
         r = m.evaluer(cas(pid, cadre, variante))
@@ -514,7 +514,8 @@ def _profils_retrait(pid: str) -> dict[str, tuple[dict[str, Any], dict[str, Any]
 
 
 def requises_du_cas(c: dict[str, Any], cadre: str) -> list[str]:
-    """The answers of ``c`` that are required (rules.md §7.3, case-format.md): removing one makes it missing."""
+    """The answers of ``c`` that are required (rules.md §7.3, docs/format-des-cas.md): removing one makes it
+    missing."""
     return sorted(q for q in c["reponses"] if q in attendu(avec_reponses(c, **{q: ABSENTE}), cadre).manquantes)
 
 

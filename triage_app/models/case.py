@@ -1,4 +1,4 @@
-"""The public case format (see the project's case-format reference): one patient, one consultation."""
+"""The public case format (see docs/format-des-cas.md): one patient, one consultation."""
 
 from __future__ import annotations
 
