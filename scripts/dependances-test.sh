@@ -5,6 +5,7 @@
 # Chromium: the browser tests (tests/test_navigateur.py) drive Debian's /usr/bin/chromium through Playwright
 # (never « playwright install », whose downloads are not reachable everywhere); chromium-driver and a font
 # package come with it so that pages render with real glyphs in the screenshots.
+# OpenSSL: the HTTPS test (tests/test_serveur.py) makes a throw-away self-signed certificate with it.
 # Each dependency already present costs nothing (no apt call): the usual case stays instantaneous.
 # Outside CI a failed installation only warns (the tests concerned are then skipped); in CI (CI=true) it fails.
 set -euo pipefail
@@ -21,6 +22,10 @@ postgres_present() {
 
 chromium_present() {
     [ -x "$CHROMIUM" ]
+}
+
+openssl_present() {
+    command -v openssl >/dev/null 2>&1
 }
 
 en_ci() {
@@ -92,4 +97,6 @@ installer "PostgreSQL" postgres_present "les tests PostgreSQL seront ignorés" \
     postgresql || statut=1
 installer "Chromium" chromium_present "les tests navigateur seront ignorés" \
     chromium chromium-driver fonts-dejavu-core || statut=1
+installer "OpenSSL" openssl_present "le test HTTPS échouera (certificat jetable)" \
+    openssl || statut=1
 exit "$statut"

@@ -22,6 +22,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -137,11 +138,20 @@ class ErreurServeur(RuntimeError):
 
 
 class ServeurPage:
-    """``triage-app serve`` on 127.0.0.1 and a free port, on the database ``url_base``."""
+    """``triage-app serve`` on 127.0.0.1 and a free port, on the database ``url_base``.
 
-    def __init__(self, url_base: str, delai_s: float = 60) -> None:
+    ``options`` replace ``--adresse 127.0.0.1`` (``["--reseau", "--certificat", …]``); ``env`` is added to the
+    environment; with ``tls`` (an SSL context trusting the server's certificate) the health check is made over
+    HTTPS on 127.0.0.1.
+    """
+
+    def __init__(self, url_base: str, delai_s: float = 60, options: list[str] | None = None,
+                 env: dict[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.url_base = url_base
         self.delai_s = delai_s
+        self.options = ["--adresse", HOTE] if options is None else options
+        self.env = env or {}
+        self.tls = tls
         self.port: int | None = None
         self._processus: subprocess.Popen[bytes] | None = None
         self._veilleur: subprocess.Popen[bytes] | None = None
@@ -151,7 +161,7 @@ class ServeurPage:
     def url(self) -> str:
         if self.port is None:
             raise ErreurServeur("serveur non démarré")
-        return f"http://{HOTE}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOTE}:{self.port}"
 
     def demarrer(self) -> ServeurPage:
         with _verrou:
@@ -164,12 +174,12 @@ class ServeurPage:
         return self
 
     def _demarrer(self) -> None:
-        env = {**os.environ, "TRIAGE_DATABASE_URL": self.url_base, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "TRIAGE_DATABASE_URL": self.url_base, "PYTHONUNBUFFERED": "1", **self.env}
         env.pop("TRIAGE_CONFIG", None)
         self.port = _port_libre()
         self._journal = tempfile.TemporaryFile()  # noqa: SIM115  (closed by arreter(), after the server)
         self._processus = subprocess.Popen(
-            [sys.executable, "-m", "triage_app.cli", "serve", "--port", str(self.port), "--adresse", HOTE],
+            [sys.executable, "-m", "triage_app.cli", "serve", "--port", str(self.port), *self.options],
             cwd=RACINE, env=env, stdin=subprocess.DEVNULL, stdout=self._journal, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: killed as a whole, out of reach of Ctrl-C
         self._veilleur = subprocess.Popen(
@@ -180,7 +190,7 @@ class ServeurPage:
             if self._processus.poll() is not None:
                 raise ErreurServeur(f"le serveur s'est arrêté (code {self._processus.returncode}) :\n{self.journal()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2, context=self.tls) as r:
                     if r.read().decode().strip() == "ok":
                         return
             except (OSError, urllib.error.URLError):
@@ -253,14 +263,29 @@ def preparer_base(url_base: str) -> None:
 
 
 def connecter_si_besoin(page: Any) -> None:
-    """Log in through the form when the gate shows it (a new browser session, or after a reload)."""
-    if page.locator(".st-key-se_connecter").count() == 0:
+    """Log in through the form when the gate shows it (a new browser session, or after a reload), and wait until
+    the login is done: the form has gone. Filling and tapping are not enough (a tap that lands while the
+    browser is still committing the typed values, or during a run, submits nothing and the form stays up);
+    the submit is tapped again only when the form is still there, filled, with no error shown."""
+    porte = page.locator(".st-key-se_connecter")
+    if porte.count() == 0:
         return
-    page.locator(".st-key-connexion_identifiant input").fill(IDENTIFIANT)
-    page.locator(".st-key-connexion_mdp input").fill(MOT_DE_PASSE)
-    avant = messages_recus(page)
-    page.locator(".st-key-se_connecter button").tap()
-    attendre_fin(page, avant, 30_000)
+    champs = {".st-key-connexion_identifiant input": IDENTIFIANT, ".st-key-connexion_mdp input": MOT_DE_PASSE}
+    for essai in range(3):
+        for selecteur, valeur in champs.items():
+            champ = page.locator(selecteur)
+            if champ.input_value() != valeur:
+                champ.fill(valeur)
+            page.wait_for_function("([s, v]) => document.querySelector(s)?.value === v", arg=[selecteur, valeur])
+        avant = messages_recus(page)
+        page.locator(".st-key-se_connecter button").tap()
+        attendre_fin(page, avant, 30_000)
+        try:
+            porte.wait_for(state="detached", timeout=10_000)
+            return
+        except Exception:  # Playwright's TimeoutError: the form is still up
+            if page.get_by_text("Connexion refusée").count() or essai == 2:
+                raise AssertionError(f"connexion refusée ou non soumise : {page.inner_text('body')[:500]}") from None
 
 
 # -- the browser ----------------------------------------------------------------------------------

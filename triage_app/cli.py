@@ -8,6 +8,7 @@ errors go to stderr with exit status 2.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from triage_app.errors import ErreurCas, ErreurChargement, Probleme, TriageError
+from triage_app.errors import ErreurCas, ErreurChargement, ErreurSaisie, Probleme, TriageError
 from triage_app.loading.yaml_strict import lire_yaml_texte
 
 EXIT_INVALIDE = 2
@@ -268,7 +269,6 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account from the command line (the first coordinator, typically): no default password."""
     import getpass
 
-    from triage_app.errors import ErreurSaisie
 
     depot = _depot(args)
     mot_de_passe = None
@@ -286,15 +286,55 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 APPLICATION = Path(__file__).resolve().parent / "ui" / "app.py"
+LOCALE = "127.0.0.1"
+TOUTES_LES_INTERFACES = "0.0.0.0"  # only with « serve --reseau »
+
+# Server settings passed on the command line, so that they hold whatever the working directory (Streamlit reads
+# .streamlit/config.toml from the current folder only): no telemetry, no outbound look-up at start (Streamlit
+# guesses its « External URL » by calling an outside service and its « Network URL » with a UDP connect unless
+# its welcome message is hidden), no tracebacks shown to users, no file watcher.
+OPTIONS_SERVEUR = {
+    "server.headless": "true",
+    "browser.gatherUsageStats": "false",
+    "logger.hideWelcomeMessage": "true",
+    "client.showErrorDetails": "none",
+    "client.toolbarMode": "viewer",
+    "server.fileWatcherType": "none",
+    "server.runOnSave": "false",
+    "server.enableXsrfProtection": "true",
+}
 
 
-def commande_serveur(port: int, adresse: str | None = None) -> list[str]:
-    """The ``streamlit run`` command line of the page (settings in ``.streamlit/config.toml``)."""
+def _est_locale(adresse: str) -> bool:
+    try:
+        return ipaddress.ip_address(adresse).is_loopback
+    except ValueError:
+        return adresse == "localhost"
+
+
+def commande_serveur(port: int, adresse: str = LOCALE, certificat: Path | None = None,
+                     cle: Path | None = None) -> list[str]:
+    """The ``streamlit run`` command line of the page."""
     argv = [sys.executable, "-m", "streamlit", "run", str(APPLICATION), "--server.port", str(port),
-            "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-    if adresse:
-        argv += ["--server.address", adresse]
+            "--server.address", adresse]
+    for option, valeur in OPTIONS_SERVEUR.items():
+        argv += [f"--{option}", valeur]
+    if certificat is not None and cle is not None:
+        argv += ["--server.sslCertFile", str(certificat), "--server.sslKeyFile", str(cle)]
     return argv
+
+
+def _fichier_lisible(chemin: str | None, champ: str) -> Path | None:
+    if chemin is None:
+        return None
+    p = Path(chemin)
+    if not p.is_file():
+        raise ErreurSaisie([Probleme(champ, f"fichier introuvable : {chemin}")])
+    try:
+        p.read_bytes()
+    except OSError as exc:
+        raise ErreurSaisie([Probleme(champ, f"fichier illisible : {chemin} ({exc.strerror})")]) from None
+    return p
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -302,10 +342,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from triage_app.config import Reglages
     from triage_app.storage.service import Depot
 
+    if (args.certificat is None) != (args.cle is None):
+        raise ErreurSaisie([Probleme("--certificat" if args.certificat is None else "--cle",
+                                     "HTTPS demande à la fois --certificat et --cle")])
+    certificat = _fichier_lisible(args.certificat, "--certificat")
+    cle = _fichier_lisible(args.cle, "--cle")
+    adresse = args.adresse or (TOUTES_LES_INTERFACES if args.reseau else LOCALE)
     # Create and migrate the database before the first visitor, so a bad setting fails here, in French.
     Depot(Reglages().url_base).fermer()
-    print(f"triage_app : http://localhost:{args.port} (Ctrl-C pour arrêter)", flush=True)
-    argv = commande_serveur(args.port, args.adresse)
+    schema = "https" if certificat else "http"
+    hote = "localhost" if _est_locale(adresse) or adresse == TOUTES_LES_INTERFACES else adresse
+    print(f"triage_app : {schema}://{hote}:{args.port} (Ctrl-C pour arrêter)", flush=True)
+    if _est_locale(adresse):
+        print("Page servie sur ce poste seulement (127.0.0.1). Pour les tablettes du réseau : "
+              "triage-app serve --reseau --certificat CERT.pem --cle CLE.pem.", flush=True)
+    elif certificat is None:
+        print(f"ATTENTION : page ouverte au réseau ({adresse}) sans HTTPS. Les tablettes ont besoin de HTTPS "
+              "(données de santé, connexion, WebSocket) : donner le certificat de la structure avec "
+              "--certificat CERT.pem --cle CLE.pem, ou servir sur 127.0.0.1 derrière un proxy inverse TLS "
+              "(voir le README).", file=sys.stderr, flush=True)
+    else:
+        print(f"Page ouverte au réseau ({adresse}) en HTTPS : les tablettes l'ouvrent à "
+              f"https://<nom ou adresse de ce poste>:{args.port} (le nom doit figurer dans le certificat).",
+              flush=True)
+    argv = commande_serveur(args.port, adresse, certificat, cle)
     os.execv(argv[0], argv)
     return 0  # pragma: no cover - execv does not return
 
@@ -377,7 +437,12 @@ def construire_parseur() -> argparse.ArgumentParser:
     cu.set_defaults(fonction=cmd_create_user)
     se = sous.add_parser("serve", help="servir la page (c'est aussi ce que fait « triage-app » sans argument)")
     se.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
-    se.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : toutes ; 127.0.0.1 pour local)")
+    ecoute = se.add_mutually_exclusive_group()
+    ecoute.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : 127.0.0.1, ce poste seulement)")
+    ecoute.add_argument("--reseau", action="store_true",
+                        help="écouter sur toutes les interfaces (tablettes du réseau : HTTPS nécessaire)")
+    se.add_argument("--certificat", metavar="CERT.pem", help="HTTPS : certificat de la structure (PEM)")
+    se.add_argument("--cle", metavar="CLE.pem", help="HTTPS : clé privée du certificat (PEM)")
     se.set_defaults(fonction=cmd_serve)
     sc = sous.add_parser("schemas", help="vérifier (ou --ecrire) les schémas JSON de protocols/schema/")
     sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
