@@ -54,7 +54,11 @@ def fin_du_journal() -> None:
             print(f"    {ligne[:200]}", file=sys.stderr)
 
 
+BANDEAU = "*** DÉPENDANCES NON AUDITÉES : aucune vulnérabilité n'a été cherchée sur ce poste ***"
+
+
 def non_effectue(raison: str) -> None:
+    print(BANDEAU)
     print(f"AVERTISSEMENT : audit des dépendances non effectué : {raison}.", file=sys.stderr)
     fin_du_journal()
     if exigeant:
@@ -109,6 +113,7 @@ print(f"Audit des dépendances : {len(dependances)} paquet(s) : {len(audites)} a
 for raison, nombre in Counter(raison_francaise(str(d.get("skip_reason", ""))) for d in non_audites).most_common():
     print(f"  - {nombre} non audité(s) : {raison}")
 if non_audites and not audites:
+    print(BANDEAU)
     print("  → aucun paquet n'a pu être comparé aux vulnérabilités connues sur ce poste : l'audit ne prouve rien ici "
           "(il échouera quand même sur toute vulnérabilité que le service signalera).")
 

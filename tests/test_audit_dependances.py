@@ -93,6 +93,7 @@ def test_rien_d_auditable_ici_ne_fait_pas_echouer_mais_le_dit(faux):
     assert "3 paquet(s) : 0 audité(s), 3 non audité(s), 0 ignoré(s)" in r.stdout
     assert "3 non audité(s) : inconnus du service PyPI" in r.stdout
     assert "l'audit ne prouve rien ici" in r.stdout
+    assert "DÉPENDANCES NON AUDITÉES" in r.stdout  # in capitals, visible in a CI log
     # …unless every package must be audited.
     exigeant = faux(rapport, AUDIT_EXIGEANT="1")
     assert exigeant.returncode == 1 and "3 paquet(s) non audité(s)" in exigeant.stderr
@@ -102,6 +103,7 @@ def test_sans_vulnerabilite_reussit(faux):
     r = faux({"dependencies": [_dep("pyyaml", "6.0.2"), _dep("orjson", "3.10.0")], "fixes": []})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "2 audité(s), 0 non audité(s)" in r.stdout and "Aucune vulnérabilité connue" in r.stdout
+    assert "NON AUDITÉES" not in r.stdout
 
 
 def test_service_injoignable_avertit_sans_echouer(faux):
@@ -110,6 +112,7 @@ def test_service_injoignable_avertit_sans_echouer(faux):
     r = faux(None, code=1, FAUX_JOURNAL=journal)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "non effectué : service de vulnérabilités injoignable" in r.stderr
+    assert "DÉPENDANCES NON AUDITÉES" in r.stdout
     assert "Traceback" not in r.stdout
 
 
