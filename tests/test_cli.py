@@ -113,7 +113,7 @@ def test_jsonl_en_parallele_garde_l_ordre_et_les_memes_resultats(tmp_path):
 def test_protocols(capsys):
     assert main(["protocols"]) == 0
     texte = capsys.readouterr().out
-    assert "lombalgie_aigue" in texte and "entorse_cheville" in texte and "2020-03-08+r1" in texte
+    assert "lombalgie_aigue" in texte and "entorse_cheville" in texte and "2020-03-08+r2" in texte
     assert main(["protocols", "--json"]) == 0
     donnees = json.loads(capsys.readouterr().out)
     assert {p["id"] for p in donnees} == {"lombalgie_aigue", "entorse_cheville"}

@@ -183,6 +183,13 @@ class Attendu:
     def tous(self) -> frozenset[str]:
         return self.declenches["urgences"] | self.declenches["medecin_jour"]
 
+    @property
+    def motifs(self) -> frozenset[str]:
+        """The criteria listed among the motifs: those that fired and, rules.md §8.3, ``ottawa_positif``
+        whenever an X-ray is indicated and the orientation is not protocole (it decides nothing)."""
+        en_plus = {"ottawa_positif"} if self.radiographie and self.orientation != "protocole" else set()
+        return self.tous | en_plus
+
 
 def _age(naissance: date, jour: date) -> int:
     return jour.year - naissance.year - ((jour.month, jour.day) < (naissance.month, naissance.day))
@@ -287,10 +294,10 @@ def controler(m: Moteur, c: dict[str, Any], cadre: str) -> tuple[str | None, lis
     # 2. any medecin_jour criterion and no urgences → medecin_jour
     if not a.declenches["urgences"] and a.declenches["medecin_jour"] and o != "medecin_jour":
         err.append(f"P2 medecin_jour {sorted(a.declenches['medecin_jour'])} → orientation {o}")
-    # 5. motifs = every criterion that fired, nothing else
+    # 5. motifs = every criterion that fired (and §8.3's Ottawa motif), nothing else
     ids = [mo["id"] for mo in r["motifs"] if mo["niveau"] in NIVEAUX]
-    if len(ids) != len(set(ids)) or set(ids) != a.tous:
-        err.append(f"P5 motifs {ids}, attendu {sorted(a.tous)}")
+    if len(ids) != len(set(ids)) or set(ids) != a.motifs:
+        err.append(f"P5 motifs {ids}, attendu {sorted(a.motifs)}")
     if any(mo["niveau"] != NIVEAU_CRITERE[c["protocole"]].get(mo["id"], mo["niveau"]) for mo in r["motifs"]):
         err.append(f"P5 niveau de motif faux : {r['motifs']}")
     if o in NIVEAUX and any(mo["niveau"] not in NIVEAUX for mo in r["motifs"]):
@@ -523,7 +530,8 @@ def retrait(m, c: dict[str, Any], cadre: str, q: str, mode: str) -> list[str]:
     """Property 4 for removing the answer ``q`` of ``c`` (``mode``: null or delete the key)."""
     avant = m.evaluer(c)
     valeur = c["reponses"][q]
-    apres = m.evaluer(avec_reponses(c, **{q: None if mode == "null" else ABSENTE}))
+    c_apres = avec_reponses(c, **{q: None if mode == "null" else ABSENTE})
+    apres = m.evaluer(c_apres)
     o, err = apres["orientation"], []
     if apres["statut"] != "incomplet" or q not in apres["questions_manquantes"]:
         err.append(f"statut {apres['statut']}, manquantes {apres['questions_manquantes']}")
@@ -537,7 +545,11 @@ def retrait(m, c: dict[str, Any], cadre: str, q: str, mode: str) -> list[str]:
             err.append(f"{avant['orientation']} devenu {o}")
         if RANG[o] > RANG[avant["orientation"]]:
             err.append(f"moins urgent : {avant['orientation']} → {o}")
-        if apres["motifs"] != [mo for mo in avant["motifs"] if mo["niveau"] in NIVEAUX]:
+        # The criteria that fired stay; only §8.3's Ottawa motif may appear, as the orientation leaves protocole.
+        gardes = [mo for mo in avant["motifs"] if mo["niveau"] in NIVEAUX]
+        nouveaux = [mo["id"] for mo in apres["motifs"] if mo not in gardes]
+        if [mo for mo in apres["motifs"] if mo in gardes] != gardes or set(nouveaux) - (
+                attendu(c_apres, cadre).motifs - attendu(c, cadre).motifs):
             err.append(f"motifs {avant['motifs']} → {apres['motifs']}")
     return [f"P4 {decrire(c, cadre)} ; retrait ({mode}) de {q}={valeur} : {e}" for e in err]
 

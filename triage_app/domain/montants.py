@@ -25,6 +25,16 @@ def part(montant: float, pourcentage: float | int) -> float:
     return arrondi_centime(Decimal(str(montant)) * Decimal(str(pourcentage)) / Decimal(100))
 
 
+def reste(montant: float, rembourse: float) -> float:
+    """What is left to pay on ``montant`` once ``rembourse`` is paid, exact to the cent."""
+    return arrondi_centime(Decimal(str(montant)) - Decimal(str(rembourse)))
+
+
+def somme(montants: list[float]) -> float:
+    """Sum of amounts, exact to the cent."""
+    return arrondi_centime(sum((Decimal(str(m)) for m in montants), Decimal(0)))
+
+
 def seance_avec_bdk(realisees: int, premiere: int, puis: int, pas: int) -> bool:
     """Whether the coming session carries a BDK (sessions already done = premiere, puis, puis+pas, …)."""
     return realisees == premiere or (realisees >= puis and (realisees - puis) % pas == 0)

@@ -17,7 +17,7 @@ from triage_app.domain.dates import age_en_annees, classe_duree, jours_entre
 from triage_app.domain.scores import score_chronicite, zones_positives
 from triage_app.errors import ParametreIntrouvable
 from triage_app.models.case import Cas
-from triage_app.models.protocol import Critere, Etat, Protocole, Question, Regle
+from triage_app.models.protocol import Critere, Etat, Protocole, Question, Regle, RegleEligibilite
 
 if TYPE_CHECKING:
     from transitions import Machine
@@ -136,7 +136,7 @@ class Dossier:
         return "_et_".join(zones) or None
 
     @cached_property
-    def eligibilite(self) -> list[tuple[Regle, bool]]:
+    def eligibilite(self) -> list[tuple[RegleEligibilite, bool]]:
         return [(r, self.verifie(r)) for r in self.p.modele.eligibilite]
 
     @cached_property
@@ -149,6 +149,30 @@ class Dossier:
         for niveau, criteres in self.p.criteres.items():
             out[niveau] = [c for c in criteres if self.critere_vrai(c)]
         return out
+
+    @cached_property
+    def motifs_criteres(self) -> list[Critere]:
+        """The criteria listed among the motifs, urgent level first, each in the protocol's order: those that
+        fired, and the « supplementary » ones whose condition holds outside their excluded orientations (rules
+        v2, §8.3: they inform, they decide nothing). Read once the orientation is known."""
+        en_plus = {ms.critere for ms in self.p.modele.motifs_supplementaires
+                   if self.orientation not in ms.sauf_orientations and self.verifie(ms.condition)}
+        declenches = {c.id for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())}
+        return [c for niveau in ("urgences", "medecin_jour") for c in self.p.criteres.get(niveau, ())
+                if c.id in declenches or c.id in en_plus]
+
+    @cached_property
+    def criteres_non_remplis(self) -> list[RegleEligibilite]:
+        """Failed eligibility rows, in the protocol's order, when the structure applies the protocol (rules v2,
+        §8.4); empty otherwise."""
+        if self.eligible or not self.verifie(self.registre.commun.criteres_non_remplis_si):
+            return []
+        return [r for r, ok in self.eligibilite if not ok]
+
+    @cached_property
+    def conseils_kine(self) -> list[Regle]:
+        """Advice to the kiné whose condition holds (changes no decision)."""
+        return [r for r in self.p.modele.conseils_kine if self.verifie(r)]
 
     def critere_vrai(self, c: Critere) -> bool:
         """Whether one criterion fires: a « oui » answer, or its computed condition."""

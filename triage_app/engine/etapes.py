@@ -86,6 +86,14 @@ def issue(d: Dossier, etat: Etat) -> None:
         d.verifie(r) for r in d.p.modele.avis_medical)
     d.noter(None, etat.orientation, "orientation", None)
     d.noter(None, d.voie, "voie_facturation", None)
+    declenches = {c.id for criteres in d.declenches.values() for c in criteres}
+    for c in d.motifs_criteres:
+        if c.id not in declenches:
+            d.noter(None, True, f"motif_supplementaire_{c.id}", c.source)
+    for r in d.criteres_non_remplis:
+        d.noter(None, False, f"critere_non_rempli_{r.id}", r.source)
+    for r in d.conseils_kine:
+        d.noter(None, True, f"conseil_{r.id}", r.source)
 
 
 ETAPES: dict[str, Etape] = {

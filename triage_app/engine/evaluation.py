@@ -22,6 +22,7 @@ from triage_app.loading.apercu import apercu
 from triage_app.loading.registry import Registre, charger_registre
 from triage_app.loading.yaml_strict import problemes_pydantic
 from triage_app.models.case import Cas
+from triage_app.models.protocol import Critere, Motif, Regle
 from triage_app.models.result import MotifResultat, Resultat
 
 
@@ -108,14 +109,10 @@ class Moteur:
     def _resultat(self, d: Dossier) -> Resultat:
         pc = d.p
         etat = pc.etats[d.state]
-        motifs: list[MotifResultat] = [
-            {"id": c.id, "libelle": c.libelle, "source": c.source, "verification": c.verification,
-             "niveau": c.niveau}
-            for niveau in ("urgences", "medecin_jour") for c in d.declenches.get(niveau, ())]
+        motifs: list[MotifResultat] = [_motif(c, c.niveau) for c in d.motifs_criteres]
         if etat.motif is not None:
             m = self._motifs[etat.motif]
-            motifs.append({"id": m.id, "libelle": m.libelle, "source": m.source,
-                           "verification": m.verification, "niveau": None})
+            motifs.append(_motif(m, None))
         manquantes = list(d.manquantes)
         return {
             "protocole": pc.modele.id,
@@ -134,11 +131,19 @@ class Moteur:
             "radiographie": d.radiographie,  # type: ignore[typeddict-item]
             "avis_medical_recommande": d.avis,
             "eligible_protocole": d.eligible,
+            "criteres_non_remplis": [{"id": r.id, "libelle": r.libelle_non_rempli, "source": r.source,
+                                      "verification": r.verification, "niveau": None}
+                                     for r in d.criteres_non_remplis],
             "seances": d.seances,  # type: ignore[typeddict-item]
             "facturation": {"voie": d.voie, "lignes": d.lignes, "remarques": d.remarques},  # type: ignore[typeddict-item]
             "prescriptions_autorisees": d.prescriptions,
+            "conseils_kine": [_motif(r, None) for r in d.conseils_kine],
             "trace": d.trace,  # type: ignore[typeddict-item]
         }
+
+
+def _motif(m: Critere | Motif | Regle, niveau: str | None) -> MotifResultat:
+    return {"id": m.id, "libelle": m.libelle, "source": m.source, "verification": m.verification, "niveau": niveau}
 
 
 def resultat_octets(resultat: Resultat, indent: bool = False) -> bytes:

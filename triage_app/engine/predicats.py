@@ -174,6 +174,11 @@ def stade_gravite_avis(d: Dossier) -> bool:
     return isinstance(stade, int) and stade >= d.seuil("stade_avis_medical")
 
 
+@predicat("Âge auquel les critères de Berne peuvent remplacer les règles d'Ottawa", "age_regles_berne")
+def age_regles_de_berne(d: Dossier) -> bool:
+    return d.age >= d.seuil("age_regles_berne")
+
+
 @predicat("Une radiographie est indiquée par les règles d'Ottawa")
 def radiographie_indiquee(d: Dossier) -> bool:
     return d.radiographie is not None

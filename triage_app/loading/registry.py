@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
 from triage_app.errors import ErreurChargement, ParametreIntrouvable, Probleme
 from triage_app.loading.yaml_strict import DocumentYaml, lire_yaml, problemes_pydantic
+from triage_app.models.base import Couverture
 from triage_app.models.parameters import Parametre, ValeurDatee
 from triage_app.models.protocol import Commun, FichierSources, Protocole, Source
 
@@ -190,12 +191,19 @@ def charger_commun(chemin: Path, sources: dict[str, Source], parametres: dict[st
         "facturation.lettre_cle": commun.facturation.lettre_cle,
         "facturation.lettre_cle_drom": commun.facturation.lettre_cle_drom,
         "facturation.departements_drom": commun.facturation.departements_drom,
-        "facturation.taux_remboursement": commun.facturation.taux_remboursement,
+        **{f"facturation.taux_remboursement.{c}": pid for c, pid in commun.facturation.taux_remboursement.items()},
+        "facturation.franchise.montant": commun.facturation.franchise.montant,
+        "facturation.franchise.plafond_jour": commun.facturation.franchise.plafond_jour,
         "facturation.seuil_devis": commun.facturation.seuil_devis,
         "facturation.bdk.coefficient": commun.facturation.bdk.coefficient,
     }
     for chemin_yaml, pid in refs.items():
         ctl.dans(pid, parametres, chemin_yaml, "paramètre")
+    for couverture in get_args(Couverture):
+        if couverture not in commun.facturation.taux_remboursement:
+            ctl.erreur("facturation.taux_remboursement", f"couverture « {couverture} » sans taux de remboursement")
+    ctl.dans(commun.facturation.franchise.source, sources, "facturation.franchise.source", "source")
+    ctl.dans(commun.criteres_non_remplis_si, PREDICATS, "criteres_non_remplis_si", "condition")
     ctl.lever()
     return commun
 
@@ -257,7 +265,11 @@ def _controler_protocole(p: Protocole, ctl: _Controle, sources: dict[str, Source
     for section in ("conseils", "revenir_si"):
         for i, c in enumerate(getattr(p.conseils_patient, section)):
             source(c.source, f"conseils_patient.{section}[{i}].source")
-    for section in ("eligibilite", "avis_medical"):
+    for i, ms in enumerate(p.motifs_supplementaires):
+        ctl.dans(ms.critere, crit_ids, f"motifs_supplementaires[{i}].critere", "critère")
+        predicat(ms.condition, f"motifs_supplementaires[{i}].condition")
+        source(ms.source, f"motifs_supplementaires[{i}].source")
+    for section in ("eligibilite", "avis_medical", "conseils_kine"):
         for i, r in enumerate(getattr(p, section)):
             predicat(r.condition, f"{section}[{i}].condition")
             source(r.source, f"{section}[{i}].source")

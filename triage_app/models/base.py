@@ -48,6 +48,8 @@ Niveau = Literal["urgences", "medecin_jour"]
 Orientation = Literal["urgences", "medecin_jour", "sur_prescription", "protocole", "acces_direct",
                       "medecin_programme"]
 Voie = Literal["forfait_protocole", "ngap_acces_direct", "ngap_prescription", "aucune"]
+Couverture = Literal["regime_general", "alsace_moselle", "exoneration_100"]
+"""The patient's cover, which sets the reimbursed share (rules v2, §8.5)."""
 Structure = Literal["msp", "centre_de_sante", "esp", "ess", "cpts", "etablissement_de_sante", "esms",
                     "cabinet"]
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from triage_app.models.base import DateISO, Modele, Structure
+from triage_app.models.base import Couverture, DateISO, Modele, Structure
 
 Compteur = Annotated[StrictInt, Field(ge=0)]
 
@@ -16,6 +16,7 @@ class Patient(Modele):
 
     date_naissance: DateISO
     sexe: Literal["F", "M"] | None = None
+    couverture: Couverture = "regime_general"
 
 
 class Cadre(Modele):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from triage_app.models.base import DateISO, Ident, Modele, Niveau, Orientation, Verification, Voie
+from triage_app.models.base import Couverture, DateISO, Ident, Modele, Niveau, Orientation, Verification, Voie
 
 
 class Source(Modele):
@@ -95,6 +95,22 @@ class Regle(Trace):
     condition: Ident
 
 
+class RegleEligibilite(Regle):
+    """A protocol-eligibility row: the condition, and how its failure is said to people."""
+
+    libelle_non_rempli: str = Field(description="Ce qui manque, en français simple, quand la règle échoue "
+                                                "(« partage DMP non accepté »)")
+
+
+class MotifSupplementaire(Trace):
+    """A criterion listed among the motifs whenever its condition holds and the orientation is not one of
+    ``sauf_orientations``, whatever else fired (it informs the médecin; it decides nothing)."""
+
+    critere: Ident = Field(description="Identifiant d'un critère de « criteres »")
+    condition: Ident
+    sauf_orientations: list[Orientation] = []
+
+
 class Seuil(Trace):
     """A clinical or regulatory number of the protocol (not dated)."""
 
@@ -163,6 +179,8 @@ class Forfait(Modele):
     libelle: str
     parametre: str
     remarque: str
+    orientations: list[Orientation] | None = Field(
+        None, description="Orientations pour lesquelles la ligne est due (toutes si absent)")
 
 
 class FacturationProtocole(Modele):
@@ -235,13 +253,16 @@ class Protocole(Modele):
     groupes: list[Groupe]
     questions: list[Question]
     criteres: list[Critere]
-    eligibilite: list[Regle]
+    motifs_supplementaires: list[MotifSupplementaire] = []
+    eligibilite: list[RegleEligibilite]
     duree: ClasseDuree | None = None
     recidive: Recidive | None = None
     ottawa: RegleOttawa | None = None
     score_chronicite: ScoreChronicite | None = None
     avis_medical: list[Regle]
     prescriptions: list[Prescription]
+    conseils_kine: list[Regle] = Field([], description="Conseils au kinésithérapeute, affichés quand leur "
+                                                      "condition est vraie ; ne changent aucune décision")
     facturation: FacturationProtocole
     conseils_patient: ConseilsPatient
     etat_initial: Ident
@@ -284,13 +305,23 @@ class Bdk(Modele):
     pas: int
 
 
+class Franchise(Trace):
+    """The franchise médicale on paramedical acts: shown as a remark, never deducted (ids of dated parameters)."""
+
+    montant: str = Field(description="Paramètre daté : franchise par acte (€)")
+    plafond_jour: str = Field(description="Paramètre daté : plafond journalier (€)")
+    age_exoneration_moins_de: int = Field(description="Pas de franchise avant cet âge (mineurs)")
+
+
 class FacturationCommune(Modele):
     """NGAP parameters shared by every protocol (ids of dated parameters)."""
 
     lettre_cle: str
     lettre_cle_drom: str
     departements_drom: str
-    taux_remboursement: str
+    taux_remboursement: dict[Couverture, str] = Field(
+        description="Paramètre daté du taux remboursé, pour chaque couverture du patient (patient.couverture)")
+    franchise: Franchise
     seuil_devis: str
     bdk: Bdk
 
@@ -316,6 +347,7 @@ class Libelles(Modele):
     """How the codes of the case and of the result are shown to people (page, summaries)."""
 
     structures: dict[str, str] = Field(description="Type de structure (cadre.structure) → libellé")
+    couvertures: dict[str, str] = Field(description="Couverture du patient (patient.couverture) → libellé")
     classe_duree: dict[str, str]
     risque_chronicite: dict[str, str] = Field(description="Niveau STarT Back → libellé et conduite à tenir")
     radiographie: dict[str, str]
@@ -330,6 +362,8 @@ class Commun(Modele):
     voies: list[LibelleVoie]
     motifs: list[Motif]
     structures_protocole: list[str]
+    criteres_non_remplis_si: Ident = Field(description="Condition sous laquelle le résultat dit quels critères "
+                                                       "d'éligibilité manquent (la structure applique le protocole)")
     regles_voie: list[RegleVoie] = Field(min_length=1)
     avis_medical_sauf_orientations: list[Orientation]
     protocole_en_vigueur: str

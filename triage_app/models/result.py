@@ -50,6 +50,7 @@ class Ligne(TypedDict):
     libelle: str
     montant_eur: float | None
     part_remboursee_eur: float | None
+    part_patient_eur: float | None
 
 
 class Facturation(TypedDict):
@@ -95,9 +96,11 @@ class Resultat(TypedDict):
     radiographie: Literal["cheville", "pied", "cheville_et_pied"] | None
     avis_medical_recommande: bool
     eligible_protocole: bool
+    criteres_non_remplis: list[MotifResultat]
     seances: Seances | None
     facturation: Facturation
     prescriptions_autorisees: list[str]
+    conseils_kine: list[MotifResultat]
     trace: list[EtapeTrace]
 
 
