@@ -100,18 +100,17 @@ def main() -> None:
     etalon = etalon_ms()
     with tempfile.TemporaryDirectory() as dossier:
         url = args.base or f"sqlite:///{Path(dossier) / 'bench.sqlite'}"
-        depot = Depot(url)
-        moteur_bd = depot.bd.dialect.name
-        print(f"Remplissage : {args.n} triages ({moteur_bd})…", file=sys.stderr)
-        t = time.perf_counter()
-        brouillons = remplir(depot, args.n)
-        remplissage = time.perf_counter() - t
-        tours = mesurer(depot, brouillons, args.tours, args.reponses)
-        t = time.perf_counter()
-        rapport = depot.verifier_audit()
-        verification = time.perf_counter() - t
-        assert rapport.intact, rapport.premier_defaut
-        depot.fermer()
+        with Depot(url) as depot:  # its connections are closed even when a round fails
+            moteur_bd = depot.bd.dialect.name
+            print(f"Remplissage : {args.n} triages ({moteur_bd})…", file=sys.stderr)
+            t = time.perf_counter()
+            brouillons = remplir(depot, args.n)
+            remplissage = time.perf_counter() - t
+            tours = mesurer(depot, brouillons, args.tours, args.reponses)
+            t = time.perf_counter()
+            rapport = depot.verifier_audit()
+            verification = time.perf_counter() - t
+            assert rapport.intact, rapport.premier_defaut
 
     meilleur_rep = min(r["reponse_med"] for r in tours)
     meilleur_liste = min(r["liste_med"] for r in tours)

@@ -16,6 +16,10 @@ Use from a conftest (or a test module)::
 
     def test_quelque_chose(url_base):   # runs twice: [sqlite] and [postgresql]
         engine = create_engine(url_base)  # a fresh, empty database for this test
+        try:
+            ...
+        finally:
+            engine.dispose()  # a connection left open is a ResourceWarning, an error in this suite
 
 - ``serveur_pg`` (session scope): the :class:`ServeurPostgres`, one per test process, started on first
   use. When PostgreSQL is unusable (:func:`disponible` gives the reason) the tests that need it are

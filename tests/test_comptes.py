@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from tests import ressources
 from triage_app import comptes
 from triage_app.cli import main
 from triage_app.comptes import ErreurConnexion, ErreurDroits, Utilisateur
@@ -16,6 +17,9 @@ from triage_app.storage.autorisation import ACTIONS, ServiceAutorise
 from triage_app.storage.service import Depot
 
 MDP = "correct horse battery"
+
+# Every Depot a test opens (fixture, test, or the command line run in-process) is closed at its end.
+fermer_les_depots = ressources.fermer_les_depots
 
 
 class Horloge:
@@ -39,7 +43,8 @@ def depot(url_base, horloge):
     d.creer_utilisateur(identifiant="kine", nom="Kiné", role="kine", mot_de_passe=MDP, acteur="test")
     d.creer_utilisateur(identifiant="docteur@exemple.fr", nom="Dr X", role="medecin", mot_de_passe=None,
                         source="oidc", acteur="test")
-    return d
+    yield d
+    d.fermer()
 
 
 def _journal(depot: Depot) -> list[tuple[str, str]]:

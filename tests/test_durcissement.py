@@ -47,6 +47,7 @@ from pydantic import BaseModel
 from sqlalchemy import inspect as inspecter_bd
 from sqlalchemy import text
 
+from tests import ressources
 from tests.conftest import RACINE, cas_base
 from triage_app.cli import main
 from triage_app.engine.evaluation import moteur
@@ -59,6 +60,8 @@ from triage_app.models.case import Cas
 from triage_app.storage.service import Depot
 
 PROTOCOLES = ("lombalgie_aigue", "entorse_cheville")
+# For the tests that run the command line or the page in-process: the Depots those open are closed at the end.
+depots_fermes = ressources.depots_fermes
 BASES = {p: cas_base(p) for p in PROTOCOLES}
 REGLAGES = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -918,6 +921,7 @@ def _service_et_moteur(tmp_path: Path) -> None:
         depot.fermer()
 
 
+@pytest.mark.usefixtures("depots_fermes")
 def test_service_et_moteur_sans_donnees_patient_dans_les_journaux(tmp_path, caplog, capfd):
     with journaux_debug(caplog, sqlalchemy_engine=False) as lignes:
         _service_et_moteur(tmp_path)
@@ -928,6 +932,7 @@ def test_service_et_moteur_sans_donnees_patient_dans_les_journaux(tmp_path, capl
         assert not _fuites(texte), (_fuites(texte), texte[:2000])
 
 
+@pytest.mark.usefixtures("depots_fermes")
 def test_journal_sql_sans_donnees_patient(tmp_path, caplog, capfd):
     with journaux_debug(caplog, sqlalchemy_engine=True) as lignes:
         _service_et_moteur(tmp_path)
@@ -936,6 +941,7 @@ def test_journal_sql_sans_donnees_patient(tmp_path, caplog, capfd):
     assert not _fuites("\n".join(lignes)), _fuites("\n".join(lignes))
 
 
+@pytest.mark.usefixtures("depots_fermes")
 def test_page_sans_donnees_patient_dans_les_journaux(tmp_path, monkeypatch, caplog, capfd):
     from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
@@ -997,6 +1003,7 @@ def _get(url: str) -> int:
         return 0
 
 
+@pytest.mark.usefixtures("depots_fermes")
 def test_serveur_reel_sans_donnees_patient_sur_sa_console(tmp_path):
     port = _port_libre()
     url = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"

@@ -8,12 +8,15 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
+from tests import ressources
 from tests.test_page import APP, aller, boutons, creer_triage, executer, questions
 from triage_app.ui import identite
 from triage_app.ui.etat import CLE_UTILISATEUR
 
 MDP = "correct horse battery"
 PATIENT = ("Martin", "Paul", "1984-06-14", "14/06/1984")
+# Every Depot a test opens, the page's own included (one per URL, cached), is closed at its end.
+fermer_les_depots = ressources.fermer_les_depots
 
 
 @pytest.fixture

@@ -14,10 +14,13 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from triage_app.errors import ErreurCas, ErreurChargement, ErreurSaisie, Probleme, TriageError
 from triage_app.loading.yaml_strict import lire_yaml_texte
+
+if TYPE_CHECKING:
+    from triage_app.storage.service import Depot
 
 EXIT_INVALIDE = 2
 
@@ -173,7 +176,8 @@ def cmd_schemas(args: argparse.Namespace) -> int:
     return 1 if perimes else 0
 
 
-def _depot(args: argparse.Namespace) -> Any:
+def _depot(args: argparse.Namespace) -> Depot:
+    """The database of ``--base`` (or the settings'); use as a context manager, so it is closed after use."""
     from triage_app.storage.service import Depot
 
     return Depot(args.base)
@@ -181,7 +185,8 @@ def _depot(args: argparse.Namespace) -> Any:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the audit chain; exit 1 naming the first broken link."""
-    rapport = _depot(args).verifier_audit()
+    with _depot(args) as depot:
+        rapport = depot.verifier_audit()
     if rapport.intact:
         print(f"Journal d'audit intact : {rapport.evenements} événement(s) vérifié(s).")
         return 0
@@ -190,26 +195,31 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_reevaluate(args: argparse.Namespace) -> int:
-    """Replay stored final triages with the rules in force now; list orientation or billing changes."""
-    changements = _depot(args).reevaluer(processus=max(1, args.processus))
+    """Replay stored final triages with the rules in force now; list those whose result changes, and why."""
+    with _depot(args) as depot:
+        changements = depot.reevaluer(processus=max(1, args.processus))
     if args.json:
-        print(json.dumps([{"triage": c.triage_id, "avant": c.avant, "apres": c.apres} for c in changements],
+        print(json.dumps([{"triage": c.triage_id, "version_avant": c.version_avant, "version_apres": c.version_apres,
+                           "pourquoi": list(c.pourquoi), "avant": c.avant, "apres": c.apres} for c in changements],
                          ensure_ascii=False, indent=2))
     else:
         for c in changements:
-            print(f"{c.triage_id} : {c.avant} → {c.apres}")
+            versions = f"règles {c.version_avant or '?'} → {c.version_apres or '?'}"
+            print(f"{c.triage_id} ({versions}) :")
+            for raison in c.pourquoi:
+                print(f"  - {raison}")
         print(f"{len(changements)} triage(s) changerai(en)t avec les règles en vigueur.")
     return 0
 
 
 def cmd_patient(args: argparse.Namespace) -> int:
     """RGPD: export everything about a patient, or erase them."""
-    depot = _depot(args)
-    if args.action == "export":
-        donnees = depot.exporter_patient(args.patient, acteur=args.acteur)
-        _ecrire_sortie((json.dumps(donnees, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
-        return 0
-    depot.effacer_patient(args.patient, acteur=args.acteur)
+    with _depot(args) as depot:
+        if args.action == "export":
+            donnees = depot.exporter_patient(args.patient, acteur=args.acteur)
+            _ecrire_sortie((json.dumps(donnees, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
+            return 0
+        depot.effacer_patient(args.patient, acteur=args.acteur)
     print("Patient effacé ; le journal d'audit garde un événement sans donnée personnelle.")
     return 0
 
@@ -229,10 +239,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     from triage_app.export.formats import exporter
     from triage_app.export.resume import depuis_triage
 
-    depot = _depot(args)
-    resume = depuis_triage(depot, args.triage, genere_le=datetime.now().astimezone())
-    octets = exporter(resume, depot.moteur, args.format)
-    depot.journaliser("export", acteur=args.acteur, triage_id=args.triage, details={"format": args.format})
+    with _depot(args) as depot:
+        resume = depuis_triage(depot, args.triage, genere_le=datetime.now().astimezone())
+        octets = exporter(resume, depot.moteur, args.format)
+        depot.journaliser("export", acteur=args.acteur, triage_id=args.triage, details={"format": args.format})
     _ecrire_sortie(octets, args.output)
     return 0
 
@@ -270,7 +280,6 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     import getpass
 
 
-    depot = _depot(args)
     mot_de_passe = None
     if args.source == "local":
         if args.mot_de_passe_stdin or not sys.stdin.isatty():
@@ -279,8 +288,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
             mot_de_passe = getpass.getpass("Mot de passe (12 caractères au moins) : ")
             if getpass.getpass("Confirmer : ") != mot_de_passe:
                 raise ErreurSaisie([Probleme("mot_de_passe", "les deux saisies diffèrent")])
-    u = depot.creer_utilisateur(identifiant=args.identifiant, nom=args.nom or args.identifiant, role=args.role,
-                                mot_de_passe=mot_de_passe, source=args.source, acteur="ligne_de_commande")
+    with _depot(args) as depot:
+        u = depot.creer_utilisateur(identifiant=args.identifiant, nom=args.nom or args.identifiant, role=args.role,
+                                    mot_de_passe=mot_de_passe, source=args.source, acteur="ligne_de_commande")
     print(f"Compte créé : {u.identifiant} ({u.role}).")
     return 0
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from triage_app.comptes import ErreurDroits, Utilisateur
@@ -14,9 +16,31 @@ PARAM_TRIAGE = "triage"
 CLE_UTILISATEUR = "utilisateur"
 
 
+# Every storage service the page opened (one per database URL), so that fermer_depots() can release them:
+# st.cache_resource forgets its values on clear() but does not close them.
+_ouverts: list[Depot] = []
+_verrou_ouverts = threading.Lock()
+
+
 @st.cache_resource(show_spinner=False)
 def _depot(url: str) -> Depot:
-    return Depot(url)
+    depot = Depot(url)
+    with _verrou_ouverts:
+        _ouverts.append(depot)
+    return depot
+
+
+def fermer_depots() -> None:
+    """Forget the page's storage services and release their database connections; the next run opens a new one.
+
+    For whoever runs the page in-process (the AppTest tests, after each test): a server keeps its service.
+    """
+    _depot.clear()
+    with _verrou_ouverts:
+        ouverts = _ouverts[:]
+        _ouverts.clear()
+    for depot in ouverts:
+        depot.fermer()
 
 
 def depot_brut() -> Depot:

@@ -20,5 +20,9 @@ def _executer(conn: Connection) -> None:
 if connexion is not None:
     _executer(connexion)
 else:
-    with create_engine(config.get_main_option("sqlalchemy.url") or "").connect() as conn:
-        _executer(conn)
+    moteur = create_engine(config.get_main_option("sqlalchemy.url") or "")
+    try:
+        with moteur.connect() as conn:
+            _executer(conn)
+    finally:
+        moteur.dispose()  # the pool would otherwise keep the connection open until garbage collection
