@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
+from tests import ressources
 from tests.conftest import CAS_REFERENCE, RACINE
 from tests.connexion import connecte
 from triage_app.cli import main
@@ -17,6 +18,8 @@ from triage_app.storage.service import Depot
 
 CAS = sorted(CAS_REFERENCE.glob("*.case.json"))
 ACTEUR = "kine.test"
+# Every Depot a test opens (fixture, command line run in-process, page under AppTest) is closed at its end.
+fermer_les_depots = ressources.fermer_les_depots
 
 
 @pytest.fixture
@@ -38,7 +41,8 @@ def base(tmp_path, monkeypatch):
         if q.requis == "toujours":
             depot.enregistrer_reponse(tid, q.id, q.id == "rf_fievre", acteur=ACTEUR)
     depot.finaliser(tid, acteur=ACTEUR, note="Revoir à J2 « si fièvre ≥ 38 » — l’avis du médecin.")
-    return url, depot, tid
+    yield url, depot, tid
+    depot.fermer()
 
 
 @pytest.mark.parametrize("cas", CAS, ids=lambda p: p.name.removesuffix(".case.json"))
@@ -136,3 +140,60 @@ def test_export_case_pdf_et_fhir_valides_pour_chaque_exemple(cas, tmp_path):
     paquet = Bundle.model_validate_json(fhir.read_text(encoding="utf-8"))
     assert sorted(e.resource.get_resource_type() for e in paquet.entry) == [
         "ClinicalImpression", "Patient", "QuestionnaireResponse"]
+
+
+# -- rules v2 in the text summary: why not the protocol, who pays what, advice, the referral first -----------
+def _texte_de(**modifs) -> tuple[str, object]:
+    from tests.conftest import cas_base
+    from triage_app.engine.evaluation import moteur
+    from triage_app.export.resume import depuis_cas
+    from triage_app.export.texte import texte
+
+    protocole = modifs.pop("protocole", "lombalgie_aigue")
+    resume = depuis_cas(moteur(), cas_base(protocole, **modifs), datetime(2026, 3, 10, 9, 45))
+    return texte(resume), resume.carte
+
+
+def test_texte_partage_dmp_refuse_dans_une_msp_qui_applique_le_protocole():
+    sortie, c = _texte_de(consentement__partage_dmp=False)
+    [critere] = c.criteres_non_remplis
+    assert (f"Protocole non applicable : partage DMP non accepté (source : {critere.source_titre} ; à vérifier)"
+            in sortie.splitlines())
+    assert ("  - RAM Séance de rééducation, lombalgie commune : 17,90\u00a0€ (remboursé : 10,74\u00a0€ ; "
+            "reste patient : 7,16\u00a0€)") in sortie.splitlines()
+    assert "  Reste à la charge du patient (ou de sa complémentaire) : 16,62 € sur 41,55 €." in sortie.splitlines()
+    lignes = sortie.splitlines()
+    franchise = next(i for i, x in enumerate(lignes) if x.startswith("  Franchise médicale de 1,00 € par acte"))
+    assert franchise > next(i for i, x in enumerate(lignes) if "Reste à la charge du patient" in x)
+
+
+def test_texte_alsace_moselle_90_pour_cent():
+    sortie, _ = _texte_de(cadre__structure="esp", cadre__protocole_autorise=False, cadre__departement="57",
+                          patient__couverture="alsace_moselle")
+    lignes = sortie.splitlines()
+    assert "  Part remboursée par l'Assurance maladie : 90 % du tarif (Régime local d'Alsace-Moselle)." in lignes
+    assert ("  - BDK Bilan diagnostic kinésithérapique (AMK 10,7) : 23,65\u00a0€ (remboursé : 21,29\u00a0€ ; "
+            "reste patient : 2,36\u00a0€)") in lignes
+    assert "  Reste à la charge du patient (ou de sa complémentaire) : 4,15 € sur 41,55 €." in lignes
+    assert "Protocole non applicable" not in sortie
+
+
+def test_texte_urgence_eligible_le_renvoi_d_abord_la_facturation_apres():
+    sortie, c = _texte_de(protocole="entorse_cheville", reponses__rf_deformation=True)
+    assert c.orientation == "urgences" and c.voie
+    lignes = sortie.splitlines()
+    renvoi = lignes.index("ORIENTATION : Urgences")
+    assert lignes[renvoi + 1] == c.consigne
+    questions = lignes.index("Questions posées :")
+    detail = lignes.index("Facturation (détail) :")
+    assert renvoi < questions < detail
+    # No billing word between the referral and the answers; all of it after them.
+    for mot in (c.voie, "PC_CONSULTATION_1", *c.remarques):
+        assert not any(mot in x for x in lignes[:questions]), mot
+        assert any(mot in x for x in lignes[detail:]), mot
+
+
+def test_texte_conseil_regles_de_berne():
+    sortie, c = _texte_de(protocole="entorse_cheville", patient__date_naissance="1950-01-01")
+    [conseil] = c.conseils_kine
+    assert f"Conseil au kinésithérapeute : {conseil.libelle} (source : {conseil.source_titre} ; à vérifier)" in sortie

@@ -69,9 +69,18 @@ def _incomplet() -> Resume:
     return depuis_cas(moteur(), cas, GENERE_LE)
 
 
+# Rules v2 (spec §8): DMP sharing refused in an MSP applying the protocol; the Alsace-Moselle cover in an ESP;
+# an eligible patient sent to the emergency department; an ankle at 65 (Bernese rules) who refuses the protocol.
+HORS_PROTOCOLE_ALSACE = {"cadre__structure": "esp", "cadre__protocole_autorise": False, "cadre__departement": "67",
+                         "patient__couverture": "alsace_moselle"}
 FABRIQUES = {
     "stocke_lombalgie_fievre": lambda: _stocke("lombalgie_aigue", reponses__rf_fievre=True),
     "stocke_cheville_anticoagulant": lambda: _stocke("entorse_cheville", reponses__rf_anticoagulant=True),
+    "stocke_dmp_refuse": lambda: _stocke("lombalgie_aigue", consentement__partage_dmp=False),
+    "stocke_alsace_moselle": lambda: _stocke("lombalgie_aigue", **HORS_PROTOCOLE_ALSACE),
+    "stocke_urgence_eligible": lambda: _stocke("entorse_cheville", reponses__rf_deformation=True),
+    "stocke_berne_refus": lambda: _stocke("entorse_cheville", patient__date_naissance="1950-01-01",
+                                          consentement__protocole=False, consentement__partage_dmp=False),
     "incomplet": _incomplet,
     **{nom: functools.partial(depuis_cas, moteur(), cas, GENERE_LE) for nom, cas in REFERENCE.items()},
 }
@@ -97,7 +106,9 @@ def _plat(texte: str) -> str:
 
 
 def _texte(nom: str, document: str) -> str:
-    return _plat("\n".join(p.extract_text() for p in _lecteur(nom, document).pages))
+    # A line broken after a word's own hyphen (« Alsace-⏎Moselle », « pluri-⏎professionnelle ») reads whole.
+    texte = "\n".join(p.extract_text() for p in _lecteur(nom, document).pages)
+    return _plat(re.sub(r"(?<=\w)-\n(?=\w)", "-", texte))
 
 
 def _absents(attendus: list[str], texte: str) -> list[str]:
@@ -120,8 +131,9 @@ def test_le_resume_dit_l_orientation_ses_motifs_et_chaque_reponse(nom):
         attendus += [c.orientation_libelle, c.consigne or ""]
     else:
         attendus.append(f"{c.manquantes} question(s) sans réponse")
-    for mo in c.motifs:
+    for mo in (*c.motifs, *c.criteres_non_remplis, *c.conseils_kine):
         attendus += [mo.libelle, mo.source_titre, mo.badge]
+    attendus += c.parts + [x for li in c.lignes for x in (li.part_remboursee, li.part_patient) if x]
     for g in resume.groupes:
         attendus.append(g.libelle)
         attendus += [f"{q.libelle} {q.reponse}" for q in g.reponses]
@@ -236,7 +248,9 @@ def test_la_fiche_patient_parle_simplement(nom):
         assert _absents([x.texte for x in conseils.conseils], texte) == [x.texte for x in conseils.conseils]
     else:
         attendus += [x.texte for x in conseils.conseils]
-    if resume.carte.orientation in ("protocole", "acces_direct") and resume.carte.seances:
+    # No session sentence when none is left (rules v2, §8.1: 30 sessions over 12 months already reimbursed).
+    if resume.carte.orientation in ("protocole", "acces_direct") and resume.carte.seances \
+            and resume.carte.seances["restantes"] > 0:
         attendus.append(f"jusqu’à {resume.carte.seances['restantes']} séance(s)")
     if resume.carte.avis_medical and resume.carte.orientation not in ("urgences", "medecin_jour"):
         attendus.append("prendre l’avis de votre médecin traitant")
@@ -269,3 +283,54 @@ def test_rendu_png_dans_les_artefacts(nom):
         image.save(ARTEFACTS / f"{nom}_{document}.png")
         encre = sum(image.convert("L").histogram()[:128]) / (image.width * image.height)
         assert 0.01 < encre < 0.5, (document, encre)
+
+
+# -- rules v2: why not the protocol, who pays what, advice, the referral first --------------------------------
+def test_pdf_protocole_non_applicable_partage_dmp_refuse_avec_sa_source():
+    resume, _, _ = _export("stocke_dmp_refuse")
+    texte = _texte("stocke_dmp_refuse", "resume")
+    [critere] = resume.carte.criteres_non_remplis
+    assert f"Protocole non applicable : partage DMP non accepté — {_plat(critere.source_titre)} à vérifier" in texte
+    assert "Orientation : Accès direct" in texte
+    # Tariff, reimbursed share and the patient's share, to the cent; then the patient's total and the franchise.
+    assert "RAM Séance de rééducation, lombalgie commune 17,90 € 10,74 € 7,16 €" in texte
+    assert "Reste à la charge du patient (ou de sa complémentaire) : 16,62 € sur 41,55 €." in texte
+    assert texte.index("Franchise médicale de 1,00 € par acte") > texte.index("Reste à la charge du patient")
+    assert "non déduite ci-dessus" in texte
+
+
+def test_pdf_alsace_moselle_90_pour_cent_et_part_du_patient():
+    texte = _texte("stocke_alsace_moselle", "resume")
+    assert "Part remboursée par l'Assurance maladie : 90 % du tarif (Régime local d'Alsace-Moselle)." in texte
+    assert "BDK Bilan diagnostic kinésithérapique (AMK 10,7) 23,65 € 21,29 € 2,36 €" in texte
+    assert "RAM Séance de rééducation, lombalgie commune 17,90 € 16,11 € 1,79 €" in texte
+    assert "Reste à la charge du patient (ou de sa complémentaire) : 4,15 € sur 41,55 €." in texte
+    assert "Franchise médicale de 1,00 € par acte" in texte
+    assert "Protocole non applicable" not in texte  # the structure does not apply the protocol
+
+
+def test_pdf_urgence_eligible_la_facturation_vient_apres_le_renvoi():
+    resume, _, _ = _export("stocke_urgence_eligible")
+    c = resume.carte
+    assert c.orientation == "urgences" and c.renvoi_medical and c.voie
+    texte = _texte("stocke_urgence_eligible", "resume")
+    renvoi = texte.index(f"Orientation : {c.orientation_libelle}")
+    assert renvoi < texte.index(_plat(c.consigne or "")) < texte.index(c.motifs[0].libelle)
+    # Nothing of the billing above or beside the referral: the route, the line and its remarks come after it.
+    facturation = [c.voie, "PC_CONSULTATION_1", *c.remarques]
+    assert _absents(facturation, texte) == []
+    assert min(texte.index(_plat(x)) for x in facturation) > texte.index(c.motifs[0].libelle) > renvoi
+    assert "Prise en charge " + c.voie not in texte  # not among the patient's details at the top
+    assert "PC_CONSULTATION_2" not in texte  # rules v2 §8.2: the patient leaves the protocol
+
+
+def test_pdf_conseil_regles_de_berne_et_plusieurs_criteres_non_remplis():
+    resume, _, _ = _export("stocke_berne_refus")
+    c = resume.carte
+    texte = _texte("stocke_berne_refus", "resume")
+    [conseil] = c.conseils_kine
+    assert f"Conseil au kinésithérapeute : {_plat(conseil.libelle)}" in texte
+    assert len(c.criteres_non_remplis) >= 2
+    assert _absents(["Protocole non applicable :", *(x.libelle for x in c.criteres_non_remplis)], texte) == []
+    positions = [texte.index(x.libelle) for x in c.criteres_non_remplis]
+    assert positions == sorted(positions)  # the protocol's order

@@ -17,8 +17,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
+from tests import ressources
 from tests.conftest import RACINE, cas_base
 from tests.connexion import COORDINATEUR, KINE, connecte
 from triage_app.comptes import Utilisateur
@@ -32,6 +34,11 @@ ACTEUR = "test_page"
 ID_OPAQUE = re.compile(r"[0-9a-f]{32}")
 ORIENTATION = re.compile(r'data-orientation="([a-z_]*)"')
 COOPERATION = ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp")
+# Every Depot a test opens, the page's own included (one per URL, cached), is closed at its end.
+fermer_les_depots = ressources.fermer_les_depots
+# The patient's covers and their French labels (commun.yaml, libelles.couvertures).
+COUVERTURES: dict[str, str] = yaml.safe_load((RACINE / "protocols" / "commun.yaml").read_text(encoding="utf-8"))[
+    "libelles"]["couvertures"]
 
 # The page reads the real clock (date.today()): the patient's dates follow it so that every case stays
 # eligible (40 years old, pain or trauma 2 days ago).
@@ -120,9 +127,13 @@ def questions(at: AppTest) -> dict[str, Any]:
 
 def remplir_patient(at: AppTest, *, protocole: str | None = LOMBALGIE, nom: str = "Dupont", prenom: str = "Jeanne",
                     naissance: date | None = NAISSANCE, debut: date | None = DEBUT,
-                    consultation: date | None = None) -> AppTest:
+                    consultation: date | None = None, couverture: str | None = None) -> AppTest:
     if protocole:
         at.segmented_control(key="protocole").set_value(protocole)
+    if couverture:  # chosen by its French label, as on the tablet
+        choix = at.selectbox(key="patient_couverture")
+        assert couverture in choix.options, choix.options
+        choix.set_value({v: k for k, v in COUVERTURES.items()}[couverture])
     at.text_input(key="patient_nom").input(nom)
     at.text_input(key="patient_prenom").input(prenom)
     if naissance:
@@ -363,6 +374,62 @@ def test_formulaire_cree_le_triage_avec_le_cadre_et_le_consentement(msp):
     assert "Durand" not in str(at.query_params) and NAISSANCE.isoformat() not in str(at.query_params)
 
 
+def test_formulaire_couverture_regime_general_par_defaut(msp):
+    at = lancer()
+    choix = at.selectbox(key="patient_couverture")
+    assert choix.label == "Couverture" and choix.options == list(COUVERTURES.values())
+    assert choix.value == "regime_general" and choix.options[choix.index] == "Régime général"
+    remplir_patient(at)
+    [ligne] = msp.lister()
+    assert msp.charger(ligne.id).cas["patient"]["couverture"] == "regime_general"
+
+
+def test_triage_en_regime_local_d_alsace_moselle_montre_la_part_de_90_pour_cent(depot):
+    depot.enregistrer_structure(nom="ESP du Rhin", type="esp", departement="67", protocoles_appliques=[],
+                                acteur=ACTEUR)
+    at = remplir_patient(lancer(), couverture="Régime local d'Alsace-Moselle")
+    [ligne] = depot.lister()
+    cas = depot.charger(ligne.id).cas
+    assert cas["patient"]["couverture"] == "alsace_moselle"
+    repondre_tout(depot, ligne.id, LOMBALGIE)
+    at = executer(at)
+    assert orientation(at) == "acces_direct"
+    texte = carte(at)
+    assert "Part remboursée par l'Assurance maladie : 90 % du tarif (Régime local d'Alsace-Moselle)." in texte
+    assert "`RAM` Séance de rééducation, lombalgie commune : **17,90\u00a0€** (remboursé : 16,11\u00a0€ ; " \
+           "reste patient : 1,79\u00a0€)" in texte
+    assert "Reste à la charge du patient (ou de sa complémentaire) : 4,15 € sur 41,55 €." in texte
+    assert any(m.value.startswith("Franchise médicale de 1,00 € par acte") for m in at.markdown)
+    assert not at.expander  # not a referral: the billing is on the card itself
+
+
+def test_protocole_non_applicable_sur_la_carte(msp):
+    tid, _ = creer_triage(msp)
+    msp.modifier_brouillon(tid, {"consentement.partage_dmp": False}, acteur=ACTEUR)
+    repondre_tout(msp, tid, LOMBALGIE)
+    at = lancer(tid)
+    assert orientation(at) == "acces_direct"
+    [bloc] = [h.value for h in at.get("html") if 'class="non-applicable"' in h.value]
+    assert "<b>Protocole non applicable :</b> partage DMP non accepté — " in bloc
+    source = msp.moteur.registre.sources["arrete_pc_lombalgie_2020"]
+    assert html.escape(source.titre) in bloc and "à vérifier" in bloc
+
+
+def test_urgence_eligible_le_renvoi_seul_en_haut_la_facturation_repliee_dessous(msp):
+    tid, _ = creer_triage(msp, CHEVILLE)
+    repondre_tout(msp, tid, CHEVILLE, rf_deformation=True)  # eligible: the protocol's first forfait is due
+    at = lancer(tid)
+    assert orientation(at) == "urgences"
+    [detail] = at.expander
+    assert detail.label == "Facturation (détail)" and not detail.proto.expanded
+    dedans = [m.value for m in detail.markdown] + [c.value for c in detail.caption]
+    assert any("PC_CONSULTATION_1" in x for x in dedans) and any("Forfait du protocole" in x for x in dedans)
+    # Nothing of the billing outside the collapsed section; the referral comes first on the card.
+    dehors = [m.value for m in at.markdown if m.value not in dedans] + [c.value for c in at.caption
+                                                                        if c.value not in dedans]
+    assert not any("PC_CONSULTATION" in x or "Facturation" in x or "€" in x for x in dehors), dehors
+
+
 # -- « Triages » -----------------------------------------------------------------------------------------
 def test_triages_du_plus_recent_et_seance_enregistree(msp):
     ancien, ep_ancien = creer_triage(msp, nom="Ancien")
@@ -379,7 +446,7 @@ def test_triages_du_plus_recent_et_seance_enregistree(msp):
     [ok] = at.success
     assert "Séance enregistrée (1 sur cet épisode)" in ok.value
     demain = AUJOURD_HUI + timedelta(days=1)
-    assert msp.compter_seances(ep_ancien, demain) == (1, 1)
+    assert msp.compter_seances(ep_ancien, demain) == (1, 0)
     assert msp.compter_seances(ep_recent, demain) == (0, 0)
 
     executer(at.button(key="ouvrir").click())  # « Reprendre »: the walk of that triage
@@ -416,7 +483,7 @@ def test_la_seance_va_au_patient_affiche_meme_si_la_liste_a_change(msp):
     choisir_ligne(at, 1)
     assert any(m.value.startswith("**Affiché Paul**") for m in at.markdown)
     executer(at.button(key="enregistrer_seance").click())
-    assert msp.compter_seances(ep_a, demain) == (1, 1) and msp.compter_seances(ep_autre, demain) == (0, 0)
+    assert msp.compter_seances(ep_a, demain) == (1, 0) and msp.compter_seances(ep_autre, demain) == (0, 0)
 
 
 def test_changer_de_filtre_apres_une_selection_ne_plante_pas(msp):

@@ -17,6 +17,7 @@ import itertools
 import re
 import typing
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -452,6 +453,160 @@ def test_carte_risque_stratb_back_libelle(m):
                            reponses__sbt_9="pas_du_tout"))
     assert r["risque_chronicite"] == "faible"
     assert pr.carte(m, r).risque_chronicite == COMMUN["libelles"]["risque_chronicite"]["faible"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# carte(): rules v2 — why not the protocol, who pays what, advice to the kiné, referral first
+# ------------------------------------------------------------------------------------------------------
+def _eligibilite_yaml(pid: str) -> dict[str, dict[str, Any]]:
+    return {r["id"]: r for r in PROTOCOLES_YAML[pid]["eligibilite"]}
+
+
+def _remarque(cle: str, **valeurs: Any) -> str:
+    return COMMUN["remarques"][cle].format(**valeurs)
+
+
+def _taux(couverture: str) -> Decimal:
+    """The reimbursed share (percent) of a cover at JOUR, read from the dated parameter behind commun.yaml."""
+    pid = COMMUN["facturation"]["taux_remboursement"][couverture]
+    return Decimal(str(_valeur_au_jour(pid)))
+
+
+def _valeur_au_jour(pid: str) -> Any:
+    """A dated parameter's value at JOUR (the consultation date of ``cas_base``), read from its YAML file."""
+    en_vigueur = _en_vigueur(PARAMETRES[pid], JOUR)
+    assert en_vigueur is not None, pid
+    return en_vigueur[1]["valeur"]
+
+
+def _centimes(x: Decimal) -> Decimal:
+    return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize("pid", PROTOCOLES)
+def test_carte_protocole_non_applicable_partage_dmp_refuse_avec_sa_source(m, pid):
+    r = m.evaluer(cas_base(pid, consentement__partage_dmp=False))
+    c = pr.carte(m, r)
+    assert r["eligible_protocole"] is False and c.orientation == "acces_direct"
+    regle = _eligibilite_yaml(pid)["partage_dmp"]
+    [critere] = c.criteres_non_remplis
+    assert critere.libelle == regle["libelle_non_rempli"] == "partage DMP non accepté"
+    assert critere.source_id == regle["source"] and critere.source_titre == SOURCES[regle["source"]]["titre"]
+    assert critere.source_url == SOURCES[regle["source"]]["url"]
+    assert critere.badge == COMMUN["libelles"]["verification"][regle["verification"]] and critere.a_verifier
+    assert pr.PROTOCOLE_NON_APPLICABLE == "Protocole non applicable"
+
+
+def test_carte_criteres_non_remplis_dans_l_ordre_du_protocole_et_rien_hors_protocole(m):
+    r = m.evaluer(cas_base(LOMBALGIE, consentement__partage_dmp=False, consentement__protocole=False,
+                           cadre__medecin_joignable=False))
+    ordre = [x["id"] for x in PROTOCOLES_YAML[LOMBALGIE]["eligibilite"]]
+    attendus = [i for i in ordre if i in {"partage_dmp", "consentement_protocole", "medecin_joignable"}]
+    libelles = _eligibilite_yaml(LOMBALGIE)
+    assert [x.libelle for x in pr.carte(m, r).criteres_non_remplis] == [
+        libelles[i]["libelle_non_rempli"] for i in attendus]
+    # The structure does not apply the protocol (a cabinet; an MSP that did not adopt it): nothing to explain.
+    for cas in (cas_base(LOMBALGIE, cadre__structure="cabinet", cadre__protocole_autorise=False,
+                         consentement__partage_dmp=False),
+                cas_base(LOMBALGIE, cadre__protocole_autorise=False)):
+        assert pr.carte(m, m.evaluer(cas)).criteres_non_remplis == []
+    # An eligible patient: nothing either.
+    assert pr.carte(m, m.evaluer(cas_base(LOMBALGIE))).criteres_non_remplis == []
+
+
+@pytest.mark.parametrize("couverture", ["regime_general", "alsace_moselle", "exoneration_100"])
+def test_carte_part_remboursee_et_part_du_patient_au_centime(m, couverture):
+    r = m.evaluer(cas_base(LOMBALGIE, cadre__structure="esp", cadre__protocole_autorise=False,
+                           patient__couverture=couverture))
+    c = pr.carte(m, r)
+    assert c.orientation == "acces_direct" and [li.code for li in c.lignes] == ["BDK", "RAM"]
+    taux = _taux(couverture)
+    for li, brute in zip(c.lignes, r["facturation"]["lignes"], strict=True):
+        montant = Decimal(str(brute["montant_eur"]))
+        rembourse = _centimes(montant * taux / 100)
+        assert li.montant == pr.euros(float(montant))
+        assert li.part_remboursee == pr.euros(float(rembourse))
+        assert li.part_patient == pr.euros(float(montant - rembourse))
+        assert re.fullmatch(rf"\d+,\d\d{NBSP}€", li.part_patient)
+    libelle = COMMUN["libelles"]["couvertures"][couverture]
+    assert c.parts[0] == _remarque("part_remboursee", taux=f"{taux:f}", couverture=libelle)
+    # Who pays what is shown with the lines, never among the small print; every engine remark is kept once.
+    assert sorted(c.parts + c.remarques) == sorted(r["facturation"]["remarques"])
+    assert not set(c.parts) & set(c.remarques)
+
+
+def test_carte_alsace_moselle_90_pour_cent(m):
+    c = pr.carte(m, m.evaluer(cas_base(LOMBALGIE, cadre__structure="esp", cadre__protocole_autorise=False,
+                                       patient__couverture="alsace_moselle")))
+    assert _taux("alsace_moselle") == 90
+    ram = next(li for li in c.lignes if li.code == "RAM")
+    assert (ram.montant, ram.part_remboursee, ram.part_patient) == (f"17,90{NBSP}€", f"16,11{NBSP}€", f"1,79{NBSP}€")
+    assert "90 %" in c.parts[0] and "Régime local d'Alsace-Moselle" in c.parts[0]
+
+
+def test_carte_franchise_medicale_affichee_jamais_deduite(m):
+    r = m.evaluer(cas_base(LOMBALGIE, cadre__structure="esp", cadre__protocole_autorise=False))
+    c = pr.carte(m, r)
+    franchise = COMMUN["facturation"]["franchise"]
+    montant, plafond = _valeur_au_jour(franchise["montant"]), _valeur_au_jour(franchise["plafond_jour"])
+    attendu = _remarque("franchise", franchise=f"{montant:.2f}".replace(".", ","),
+                        plafond=f"{plafond:.2f}".replace(".", ","))
+    assert attendu in c.parts and attendu not in c.remarques
+    # The franchise comes after the shares it is not deducted from (« non déduite ci-dessus »).
+    assert c.parts.index(attendu) == len(c.parts) - 1
+    total = sum(Decimal(str(li["part_patient_eur"])) for li in r["facturation"]["lignes"])
+    assert any(f"{total:.2f}".replace(".", ",") in x for x in c.parts)
+    # A minor: no franchise, said as such.
+    mineur = pr.carte(m, m.evaluer(cas_base(LOMBALGIE, cadre__structure="esp", cadre__protocole_autorise=False,
+                                            patient__date_naissance="2012-01-01")))
+    assert _remarque("franchise_mineur") in mineur.parts and attendu not in mineur.parts
+
+
+def test_carte_forfaits_sans_part_patient(m):
+    c = pr.carte(m, m.evaluer(cas_base(CHEVILLE)))
+    assert c.lignes and all(li.part_remboursee is None and li.part_patient is None for li in c.lignes)
+    assert c.parts == []
+
+
+def test_carte_conseil_regles_de_berne_a_65_ans_avec_source(m):
+    conseil = next(x for x in PROTOCOLES_YAML[CHEVILLE]["conseils_kine"] if x["id"] == "regles_de_berne")
+    age = PROTOCOLES_YAML[CHEVILLE]["seuils"]["age_regles_berne"]["valeur"]
+    naissance = date(JOUR.year - age, 1, 1).isoformat()
+    c = pr.carte(m, m.evaluer(cas_base(CHEVILLE, patient__date_naissance=naissance)))
+    [vue] = c.conseils_kine
+    assert vue.libelle == conseil["libelle"] and vue.source_titre == SOURCES[conseil["source"]]["titre"]
+    assert vue.badge == COMMUN["libelles"]["verification"][conseil["verification"]]
+    assert pr.CONSEIL_KINE == "Conseil au kinésithérapeute"
+    veille = date(JOUR.year - age + 1, 1, 1).isoformat()
+    assert pr.carte(m, m.evaluer(cas_base(CHEVILLE, patient__date_naissance=veille))).conseils_kine == []
+    assert pr.carte(m, m.evaluer(cas_base(LOMBALGIE, patient__date_naissance=naissance))).conseils_kine == []
+
+
+@pytest.mark.parametrize(("modifs", "orientation"), [
+    ({"reponses__rf_troubles_sphincteriens": True}, "urgences"),
+    ({"reponses__rf_fievre": True}, "medecin_jour"),
+    ({}, "protocole"),
+    ({"cadre__structure": "esp"}, "acces_direct"),
+    ({"cadre__structure": "cabinet"}, "medecin_programme"),
+    ({"episode__prescription_medicale": True}, "sur_prescription"),
+])
+def test_carte_renvoi_medical_seulement_pour_urgences_et_medecin_du_jour(m, modifs, orientation):
+    c = pr.carte(m, m.evaluer(cas_base(LOMBALGIE, **modifs)))
+    assert c.orientation == orientation
+    assert c.renvoi_medical is (orientation in COMMUN["avis_medical_sauf_orientations"])
+    assert c.renvoi_medical is (orientation in ("urgences", "medecin_jour"))
+
+
+def test_carte_resultat_enregistre_avant_les_regles_v2(m):
+    """A final triage keeps its stored result: one from before rules v2 lacks the new fields, and still shows."""
+    r = copy.deepcopy(m.evaluer(cas_base(LOMBALGIE, cadre__structure="esp", consentement__partage_dmp=False)))
+    for cle in ("criteres_non_remplis", "conseils_kine"):
+        del r[cle]
+    for ligne in r["facturation"]["lignes"]:
+        del ligne["part_patient_eur"]
+    c = pr.carte(m, r)
+    assert c.criteres_non_remplis == [] and c.conseils_kine == []
+    assert c.lignes and all(li.part_patient is None and li.part_remboursee for li in c.lignes)
 
 
 # ======================================================================================================

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from tests import ressources
 from tests.conftest import RACINE
 from triage_app.engine.evaluation import Moteur
 from triage_app.errors import ErreurCas
@@ -22,6 +23,9 @@ from triage_app.storage.service import Depot, ErreurStockage
 from triage_app.storage.tables import Base
 
 ACTEUR = "kine.test"
+
+# Every Depot a test opens (here, in its threads, or through the command line run in-process) is closed at its end.
+fermer_les_depots = ressources.fermer_les_depots
 
 
 def _depot(url, **kwargs) -> Depot:
@@ -123,6 +127,29 @@ def test_finaliser_puis_amender_garde_l_ancienne_version(url_base):
     assert depot.verifier_audit().intact
 
 
+def test_les_12_mois_comptent_les_autres_episodes_du_meme_motif(url_base):
+    """Rules v2 (§8.1): ``seances_12_mois`` = the patient's other episodes of the same protocol, in the 12 months
+    before the consultation; this episode's sessions are counted once, in ``seances_realisees_episode``."""
+    depot = _depot(url_base)
+    pid, eid = _remplir(depot)
+    ancien = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2025, 6, 1),
+                                 acteur=ACTEUR)
+    cheville = depot.creer_episode(patient_id=pid, protocole="entorse_cheville", date_debut=date(2025, 12, 1),
+                                   acteur=ACTEUR)
+    for i in range(15):
+        depot.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
+                                 acteur=ACTEUR)
+    depot.enregistrer_seance(episode_id=cheville, jour=date(2025, 12, 2), voie="ngap_prescription", acteur=ACTEUR)
+    for i in range(5):
+        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="forfait_protocole", acteur=ACTEUR)
+    assert depot.compter_seances(eid, date(2026, 3, 10)) == (5, 15)
+    assert depot.compter_seances(eid, date(2026, 6, 10)) == (5, 7)  # 2025-06-02…06-09 now older than 12 months
+    tid = _triage_complet(depot, eid)
+    r = depot.evaluer(tid)
+    assert r["orientation"] == "protocole"
+    assert r["seances"]["realisees"] == 5 and r["seances"]["restantes"] == 10  # min(15 − 5, 30 − 15 − 5)
+
+
 def test_les_seances_enregistrees_alimentent_l_evaluation(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot, structure="esp")
@@ -137,9 +164,9 @@ def test_les_seances_enregistrees_alimentent_l_evaluation(url_base):
     depot.enregistrer_seance(episode_id=eid, jour=date(2026, 4, 25), voie="ngap_acces_direct", acteur=ACTEUR)
     r = depot.evaluer(tid)
     assert r["orientation"] == "medecin_programme" and [m["id"] for m in r["motifs"]] == ["plafond_acces_direct"]
-    assert depot.compter_seances(eid, date(2026, 4, 20)) == (8, 8)
-    assert depot.compter_seances(eid, date(2027, 4, 1)) == (9, 1)
-    assert depot.compter_seances(eid, date(2027, 4, 26)) == (9, 0)
+    # The 12-month count is of the patient's other episodes (rules v2, §8.1): none here.
+    assert depot.compter_seances(eid, date(2026, 4, 20)) == (8, 0)
+    assert depot.compter_seances(eid, date(2027, 4, 1)) == (9, 0)
 
 
 def test_seuil_dap_depuis_les_seances(url_base):
@@ -317,7 +344,7 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
     rapport = depot.verifier_audit()
     assert rapport.intact
     assert rapport.evenements == avant + 20 * (len(questions) + 1)
-    assert depot.compter_seances(eid, date(2026, 3, 12)) == (20, 20)
+    assert depot.compter_seances(eid, date(2026, 3, 12)) == (20, 0)
 
 
 SCRIPT_INTERROMPU = """
@@ -343,16 +370,19 @@ while True:
 def test_un_processus_tue_en_plein_triage_ne_perd_aucune_reponse_acquittee(url_base, tmp_path):
     script = tmp_path / "interrompu.py"
     script.write_text(SCRIPT_INTERROMPU, encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(script), url_base], stdout=subprocess.PIPE, text=True,
-                            cwd=RACINE, env={**os.environ, "PYTHONPATH": str(RACINE)})
-    assert proc.stdout is not None
-    tid = proc.stdout.readline().split()[1]
     acquittees: dict[str, object] = {}
-    while len(acquittees) < 15:
-        _, q, v = proc.stdout.readline().split()
-        acquittees[q] = "legerement" if v == "legerement" else v == "True"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    # « with »: the pipe is closed on the way out; the child writes forever, so it is killed whatever happens.
+    with subprocess.Popen([sys.executable, str(script), url_base], stdout=subprocess.PIPE, text=True,
+                          cwd=RACINE, env={**os.environ, "PYTHONPATH": str(RACINE)}) as proc:
+        try:
+            assert proc.stdout is not None
+            tid = proc.stdout.readline().split()[1]
+            while len(acquittees) < 15:
+                _, q, v = proc.stdout.readline().split()
+                acquittees[q] = "legerement" if v == "legerement" else v == "True"
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=30)
     reponses = _depot(url_base).charger(tid).cas["reponses"]
     assert set(acquittees) <= set(reponses)
     assert all(reponses[q] == v for q, v in acquittees.items() if list(acquittees).count(q) == 1)
@@ -396,3 +426,101 @@ def test_recherche_litterale_sans_injection(url_base, piege):
     assert {lt.patient for lt in depot.lister(recherche="dupont")} == {"Dupont Jeanne"}
     assert {lt.patient for lt in depot.lister(recherche="zoé taux")} == {"Taux_100% Zoé"}
     assert len(depot.lister()) == 2  # nothing dropped
+
+
+# -- migration 0003: the patient's cover ------------------------------------------------------------------
+def _base_en_0002(url: str) -> None:
+    """A database at revision 0002, filled as the application of that revision did (no ``couverture``)."""
+    from alembic import command
+    from sqlalchemy import MetaData
+    from sqlalchemy.orm import Session
+
+    from tests.conftest import cas_base
+    from triage_app.engine.evaluation import moteur
+    from triage_app.storage import audit
+    from triage_app.storage.db import _configuration, creer_moteur_bd
+
+    bd = creer_moteur_bd(url)
+    cfg = _configuration()
+    with bd.begin() as connexion:
+        cfg.attributes["connexion"] = connexion
+        command.upgrade(cfg, "0002")
+    tables = MetaData()
+    tables.reflect(bd)
+    assert "couverture" not in tables.tables["patients"].c
+    moment = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    cas = cas_base("lombalgie_aigue")
+    cas["patient"] = {"date_naissance": "1979-09-09", "sexe": "F"}  # as revision 0002 wrote it
+    resultat = dict(moteur().evaluer(cas))
+    with Session(bd) as s, s.begin():
+        s.execute(tables.tables["patients"].insert().values(
+            id="p" * 32, nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F", cree_le=moment))
+        s.execute(tables.tables["episodes"].insert().values(
+            id="e" * 32, patient_id="p" * 32, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+            prescription_medicale=False, diagnostic_medical_prealable=False, antecedent_lombalgie=True,
+            episodes_anterieurs_12_mois=0, cree_le=moment))
+        commun = {"episode_id": "e" * 32, "version": 1, "date_consultation": date(2026, 3, 10), "auteur": ACTEUR,
+                  "cree_le": moment, "modifie_le": moment}
+        s.execute(tables.tables["triages"].insert().values(
+            id="f" * 32, statut="final", cas=cas, resultat=resultat, orientation=resultat["orientation"],
+            version_protocole=resultat["version_protocole"], empreinte_regles=resultat["empreinte_regles"],
+            finalise_le=moment, **commun))
+        s.execute(tables.tables["triages"].insert().values(id="b" * 32, statut="brouillon", cas=cas, **commun))
+        chaine = audit.Chaine(s, moment.isoformat())
+        chaine.ajouter("finalisation", ACTEUR, "f" * 32, {"contenu": audit.empreinte_contenu(cas, resultat),
+                                                           "version": 1, "remplace": None,
+                                                           "empreinte_regles": resultat["empreinte_regles"]})
+    bd.dispose()
+
+
+def test_migration_0003_garde_les_patients_et_triages_de_0002_en_regime_general(url_base):
+    _base_en_0002(url_base)
+    depot = _depot(url_base)  # migrates to the head
+    colonnes = {c["name"]: c for c in inspect(depot.bd).get_columns("patients")}
+    assert not colonnes["couverture"]["nullable"] and "regime_general" in str(colonnes["couverture"]["default"])
+    with depot.bd.connect() as c:
+        assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
+        lignes = [tuple(r) for r in c.execute(text("SELECT id, nom, prenom, sexe, couverture FROM patients"))]
+    assert lignes == [("p" * 32, "Dupont", "Jeanne", "F", "regime_general")]
+    # The final triage of 0002 is intact (its stored result, its audited content); the draft still evaluates.
+    final = depot.charger("f" * 32)
+    assert final.statut == "final" and final.resultat is not None and final.resultat["orientation"] == "protocole"
+    assert "couverture" not in final.cas["patient"]
+    assert depot.verifier_audit().intact
+    assert depot.evaluer("b" * 32)["orientation"] == "protocole"
+    assert {lt.id for lt in depot.lister()} == {"f" * 32, "b" * 32}
+    # A new triage of the old patient carries the cover the migration gave.
+    tid = depot.creer_triage(episode_id="e" * 32, date_consultation=date(2026, 3, 11), acteur=ACTEUR)
+    assert depot.charger(tid).cas["patient"]["couverture"] == "regime_general"
+    assert depot.exporter_patient("p" * 32, acteur="coord")["patient"]["couverture"] == "regime_general"
+
+
+def test_couverture_du_patient_dans_le_cas_et_la_part_remboursee(url_base):
+    depot = _depot(url_base)
+    depot.enregistrer_structure(nom="Cabinet", type="esp", departement="67", protocoles_appliques=[],
+                                acteur="coord")
+    pid = depot.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9),
+                              couverture="alsace_moselle", acteur=ACTEUR)
+    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                              antecedent_lombalgie=True, acteur=ACTEUR)
+    tid = _triage_complet(depot, eid)
+    assert depot.charger(tid).cas["patient"]["couverture"] == "alsace_moselle"
+    resultat = depot.finaliser(tid, acteur=ACTEUR)
+    assert resultat["orientation"] == "acces_direct"
+    for ligne in resultat["facturation"]["lignes"]:
+        assert round(ligne["part_remboursee_eur"] + ligne["part_patient_eur"], 2) == ligne["montant_eur"]
+    assert [ligne["part_remboursee_eur"] for ligne in resultat["facturation"]["lignes"]] == [21.29, 16.11]
+
+
+@pytest.mark.parametrize("valeur", ["alsace", "", "REGIME_GENERAL", "exoneration"])
+def test_couverture_inconnue_refusee_en_francais(tmp_path, valeur):
+    from triage_app.errors import ErreurSaisie
+
+    depot = _depot(f"sqlite:///{tmp_path}/triage.sqlite")
+    with pytest.raises(ErreurSaisie) as exc:
+        depot.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9), couverture=valeur,
+                            acteur=ACTEUR)
+    assert "couverture" in str(exc.value) and "valeur inconnue" in str(exc.value)
+    assert "regime_general, alsace_moselle, exoneration_100" in str(exc.value)
+    with depot.bd.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0

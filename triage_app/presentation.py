@@ -7,8 +7,10 @@ logic is tested without a browser and the summary exports can reuse it. Every la
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from triage_app.engine.evaluation import Moteur
@@ -129,12 +131,13 @@ class VueMotif:
 
 @dataclass(frozen=True)
 class VueLigne:
-    """A billing line with its amount at the consultation date."""
+    """A billing line with its amount at the consultation date, and who pays what (NGAP acts only)."""
 
     code: str
     libelle: str
     montant: str
     part_remboursee: str | None
+    part_patient: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,22 @@ class Carte:
     remarques: list[str]
     prescriptions: list[str]
     details: dict[str, Any] = field(default_factory=dict)
+    # Rules v2 (spec §8.4-8.6): why the protocol does not apply, the money remarks shown with the lines (rather
+    # than as small print), advice to the kiné.
+    criteres_non_remplis: list[VueMotif] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+    conseils_kine: list[VueMotif] = field(default_factory=list)
+    # The orientation is a referral to a médecin now (``commun.yaml`` avis_medical_sauf_orientations): the
+    # referral stands alone at the top, the billing details go below it, collapsed.
+    renvoi_medical: bool = False
+
+
+# Headings shared by the card and the summaries (the PDF template receives them with its data).
+PROTOCOLE_NON_APPLICABLE = "Protocole non applicable"
+FACTURATION_DETAIL = "Facturation (détail)"
+CONSEIL_KINE = "Conseil au kinésithérapeute"
+# Remarks of ``commun.yaml`` (``remarques``) on who pays what: shown beside the billing lines, in this order.
+_REMARQUES_PARTS = ("part_remboursee", "part_patient", "franchise", "franchise_mineur")
 
 
 def euros(montant: float | None) -> str:
@@ -180,25 +199,45 @@ def _jours(n: int) -> str:
     return f"{n} jour" if n in (0, 1) else f"{n} jours"
 
 
+@lru_cache(maxsize=64)
+def _gabarit(modele: str) -> re.Pattern[str]:
+    """A regular expression matching the remarks written from ``modele`` (``{champ}`` = any text)."""
+    return re.compile(".+?".join(re.escape(morceau) for morceau in re.split(r"\{[^{}]*\}", modele)))
+
+
+def _separer_parts(m: Moteur, remarques: list[str]) -> tuple[list[str], list[str]]:
+    """(remarks on who pays what, the other remarks), each in the engine's order."""
+    modeles = [m.registre.commun.remarques[k] for k in _REMARQUES_PARTS if k in m.registre.commun.remarques]
+    parts = [r for r in remarques if any(_gabarit(x).fullmatch(r) for x in modeles)]
+    return parts, [r for r in remarques if r not in parts]
+
+
+def _vue_motif(m: Moteur, mo: dict[str, Any]) -> VueMotif:
+    src = m.registre.sources.get(mo["source"])
+    verification = m.registre.commun.libelles.verification
+    return VueMotif(
+        libelle=mo["libelle"], source_id=mo["source"], source_titre=src.titre if src else mo["source"],
+        source_url=src.url if src else None, verification=mo["verification"],
+        badge=verification.get(mo["verification"], mo["verification"]),
+        a_verifier=mo["verification"] == "secondaire")
+
+
 def carte(m: Moteur, resultat: Resultat) -> Carte:
-    """The orientation card of a result (complete or not)."""
+    """The orientation card of a result (complete or not).
+
+    A result stored before rules v2 has no ``criteres_non_remplis``, ``conseils_kine`` nor ``part_patient_eur``:
+    they are then simply not shown (a final triage is never re-evaluated).
+    """
     commun = m.registre.commun
     libelles = commun.libelles
     orientations = {o.id: o for o in commun.orientations}
     voies = {v.id: v.libelle for v in commun.voies}
-    sources = m.registre.sources
     protocole = m.protocoles[resultat["protocole"]].modele
     prescriptions = {p.id: p.libelle for p in protocole.prescriptions}
     o = orientations.get(resultat["orientation"]) if resultat["orientation"] else None
-    motifs = []
-    for mo in resultat["motifs"]:
-        src = sources.get(mo["source"])
-        motifs.append(VueMotif(
-            libelle=mo["libelle"], source_id=mo["source"], source_titre=src.titre if src else mo["source"],
-            source_url=src.url if src else None, verification=mo["verification"],
-            badge=libelles.verification.get(mo["verification"], mo["verification"]),
-            a_verifier=mo["verification"] == "secondaire"))
+    motifs = [_vue_motif(m, dict(mo)) for mo in resultat["motifs"]]
     fac = resultat["facturation"]
+    parts, remarques = _separer_parts(m, list(fac["remarques"]))
     classe = resultat["classe_duree"]
     return Carte(
         complet=resultat["statut"] == "complet",
@@ -217,10 +256,15 @@ def carte(m: Moteur, resultat: Resultat) -> Carte:
         seances=dict(resultat["seances"]) if resultat["seances"] else None,
         voie=voies.get(fac["voie"]) if fac["voie"] else None,
         lignes=[VueLigne(li["code"], li["libelle"], euros(li["montant_eur"]),
-                         euros(li["part_remboursee_eur"]) if li["part_remboursee_eur"] is not None else None)
+                         euros(li["part_remboursee_eur"]) if li["part_remboursee_eur"] is not None else None,
+                         euros(li["part_patient_eur"]) if li.get("part_patient_eur") is not None else None)
                 for li in fac["lignes"]],
-        remarques=list(fac["remarques"]),
+        remarques=remarques,
         prescriptions=[prescriptions.get(p, p) for p in resultat["prescriptions_autorisees"]],
+        criteres_non_remplis=[_vue_motif(m, dict(c)) for c in resultat.get("criteres_non_remplis", [])],
+        parts=parts,
+        conseils_kine=[_vue_motif(m, dict(c)) for c in resultat.get("conseils_kine", [])],
+        renvoi_medical=resultat["orientation"] in commun.avis_medical_sauf_orientations,
     )
 
 

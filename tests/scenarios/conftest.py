@@ -10,6 +10,7 @@ Clés d'un scénario :
   ``ensembles`` (chemin → liste exacte des identifiants, sans ordre ; un objet est identifié par
   son ``id`` ou son ``code``) ; ``contient`` / ``absents`` (chemin → identifiants présents / absents) ;
   ``remarques_contiennent`` (fragments, sans casse, chacun présent dans une remarque de facturation) ;
+  ``remarques_absentes`` (fragments, sans casse, qu'aucune remarque de facturation ne contient) ;
   **ou** ``erreur`` (chemins de champ que l'exception ``ErreurCas`` doit nommer) ;
 - ``xfail`` (facultatif) : raison d'un désaccord connu entre la spécification et le moteur.
 """
@@ -30,7 +31,7 @@ from triage_app.errors import ErreurCas
 
 DOSSIER = Path(__file__).resolve().parent
 CLES = frozenset({"nom", "cas", "base", "modifs", "supprimer", "attendu", "ensembles", "contient", "absents",
-                  "remarques_contiennent", "erreur", "xfail"})
+                  "remarques_contiennent", "remarques_absentes", "erreur", "xfail"})
 
 
 class _Chargeur(yaml.SafeLoader):
@@ -78,7 +79,8 @@ class FichierScenarios(pytest.File):
                 raise ScenarioInvalide(f"{self.path}, « {nom} » : clés inconnues {sorted(inconnues)}")
             if nom in vus or "::" in nom:
                 raise ScenarioInvalide(f"{self.path}, « {nom} » : nom en double ou contenant « :: »")
-            attentes = {"attendu", "ensembles", "contient", "absents", "remarques_contiennent"} & set(sc)
+            attentes = {"attendu", "ensembles", "contient", "absents", "remarques_contiennent",
+                        "remarques_absentes"} & set(sc)
             if ("cas" in sc) == ("base" in sc) or ("erreur" in sc) == bool(attentes):
                 raise ScenarioInvalide(f"{self.path}, « {nom} » : il faut `cas` ou `base`, et `erreur` "
                                        "ou un résultat attendu")
@@ -141,6 +143,9 @@ def comparer(sc: dict[str, Any], obtenu: dict[str, Any]) -> list[str]:
         if not any(fragment.lower() in r.lower() for r in remarques):
             diffs.append(f"facturation.remarques : aucune remarque ne contient « {fragment} » "
                          f"(remarques : {remarques!r})")
+    for fragment in sc.get("remarques_absentes") or []:
+        diffs += [f"facturation.remarques : « {fragment} » présent alors qu'il ne devait pas l'être : {r!r}"
+                  for r in remarques if fragment.lower() in r.lower()]
     return diffs
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import segno
 import typst
 
+from triage_app import presentation as pr
 from triage_app.engine.evaluation import Moteur
 from triage_app.export.resume import Resume
 
@@ -57,7 +58,8 @@ def donnees_resume(resume: Resume, qr: bool = True) -> dict[str, Any]:
     """What ``resume.typ`` reads: the summary, the document date, and the QR code (the triage id only)."""
     code = qr_png(resume.triage_id) if qr and resume.triage_id else None
     return {"resume": resume.en_dict(), "date": _horodatage(resume),
-            "qr": list(code) if code is not None else None}
+            "qr": list(code) if code is not None else None,
+            "titres": {"non_applicable": pr.PROTOCOLE_NON_APPLICABLE, "conseil_kine": pr.CONSEIL_KINE}}
 
 
 def pdf_resume(resume: Resume, qr: bool = True) -> bytes:

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from triage_app import presentation as pr
 from triage_app.export.resume import Resume
+
+
+def _motif(mo: pr.VueMotif) -> str:
+    return f"{mo.libelle} (source : {mo.source_titre} ; {mo.badge})"
+
+
+def _liste(titre: str, motifs: list[pr.VueMotif]) -> list[str]:
+    """A titled list of reasons with their sources: one reason on the title's line, several below it."""
+    if len(motifs) == 1:
+        return [f"{titre} : {_motif(motifs[0])}"]
+    return [f"{titre} :"] + [f"  - {_motif(mo)}" for mo in motifs]
+
+
+def _facturation(c: pr.Carte) -> list[str]:
+    """Why not the protocol, the billing route, its lines with who pays what, and the remarks."""
+    lignes = _liste(pr.PROTOCOLE_NON_APPLICABLE, c.criteres_non_remplis) if c.criteres_non_remplis else []
+    if c.voie:
+        lignes.append(f"Facturation : {c.voie}")
+        for li in c.lignes:
+            parts = [f"remboursé : {li.part_remboursee}"] if li.part_remboursee else []
+            if li.part_patient:
+                parts.append(f"reste patient : {li.part_patient}")
+            lignes.append(f"  - {li.code} {li.libelle} : {li.montant}" + (f" ({' ; '.join(parts)})" if parts else ""))
+        lignes += [f"  {r}" for r in (*c.parts, *c.remarques)]
+    return lignes
 
 
 def texte(r: Resume) -> str:
@@ -21,7 +47,7 @@ def texte(r: Resume) -> str:
         lignes.append(c.consigne)
     if c.motifs:
         lignes.append("Motifs :")
-        lignes += [f"  - {mo.libelle} (source : {mo.source_titre} ; {mo.badge})" for mo in c.motifs]
+        lignes += [f"  - {_motif(mo)}" for mo in c.motifs]
     if c.duree:
         lignes.append(f"Durée : {c.duree}")
     if r.ottawa:
@@ -33,14 +59,20 @@ def texte(r: Resume) -> str:
     if c.seances:
         lignes.append(f"Séances : {c.seances['autorisees']} permises, {c.seances['realisees']} réalisée(s), "
                       f"{c.seances['restantes']} restante(s)")
-    if c.voie:
-        lignes.append(f"Facturation : {c.voie}")
+    if c.conseils_kine:
+        lignes += _liste(pr.CONSEIL_KINE, c.conseils_kine)
+    # A referral to a médecin comes first and alone: its billing details go after the answers.
+    facturation = _facturation(c)
+    if not c.renvoi_medical:
+        lignes += facturation
     if c.prescriptions:
         lignes.append("Prescriptions possibles dans le protocole : " + " ; ".join(c.prescriptions))
     lignes += ["", "Questions posées :"]
     for g in r.groupes:
         lignes.append(f"  {g.libelle}")
         lignes += [f"    - {q.libelle} {q.reponse}" for q in g.reponses]
+    if c.renvoi_medical and facturation:
+        lignes += ["", f"{pr.FACTURATION_DETAIL} :", *(f"  {x}" for x in facturation)]
     if r.note:
         lignes += ["", f"Note du kinésithérapeute : {r.note}"]
     lignes += ["", f"Triage {r.triage_id or '—'} (version {r.version or '—'}, {r.statut})"

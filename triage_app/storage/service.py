@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Self, get_args
 
 import orjson
 from sqlalchemy import Engine, delete, func, select, update
@@ -24,9 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage_app import comptes
 from triage_app.config import Reglages
 from triage_app.domain.dates import ajouter_mois
+from triage_app.domain.montants import reste
 from triage_app.engine.evaluation import Moteur, moteur
 from triage_app.engine.lot import evaluer_lot
 from triage_app.errors import ErreurCas, ErreurSaisie, Probleme, TriageError
+from triage_app.models.base import Couverture
 from triage_app.models.result import Resultat
 from triage_app.storage import audit
 from triage_app.storage.db import creer_moteur_bd, migrer
@@ -61,11 +63,19 @@ class LigneTriage:
 
 @dataclass(frozen=True)
 class Changement:
-    """A stored final triage whose orientation or billing would change under the rules in force now."""
+    """A stored final triage whose result would change under the rules in force now.
+
+    ``avant``/``apres`` are the compared summaries (:func:`_resume`); ``pourquoi`` says in French what differs,
+    each entry naming the result field (« seances.restantes : 15 → 1 »); the protocol versions are reported but
+    a new version alone is not a change.
+    """
 
     triage_id: str
     avant: dict[str, Any]
     apres: dict[str, Any]
+    version_avant: str | None = None
+    version_apres: str | None = None
+    pourquoi: tuple[str, ...] = ()
 
 
 class Depot:
@@ -83,8 +93,14 @@ class Depot:
         self.horloge = horloge or (lambda: datetime.now(UTC))
 
     def fermer(self) -> None:
-        """Release the connections."""
+        """Release the connections (idempotent; the service stays usable and reconnects on its next call)."""
         self.bd.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.fermer()
 
     @contextmanager
     def _ecriture(self) -> Iterator[tuple[Session, audit.Chaine]]:
@@ -116,13 +132,14 @@ class Depot:
 
     # -- patients and episodes ---------------------------------------------------------------------
     def creer_patient(self, *, nom: str, prenom: str, date_naissance: date, sexe: str | None = None,
-                      acteur: str) -> str:
-        """Record a patient; returns its opaque id."""
+                      couverture: str = "regime_general", acteur: str) -> str:
+        """Record a patient (``couverture``: the cover that sets the reimbursed share); returns its opaque id."""
         nom, prenom = _texte("nom", nom, 200), _texte("prenom", prenom, 200)
+        couverture = _couverture(couverture)
         pid = nouvel_id()
         with self._ecriture() as (s, chaine):
             s.add(Patient(id=pid, nom=nom, prenom=prenom, date_naissance=date_naissance, sexe=sexe,
-                          cree_le=self.horloge()))
+                          couverture=couverture, cree_le=self.horloge()))
             chaine.ajouter("creation_patient", acteur, details={"patient": pid})
         return pid
 
@@ -157,7 +174,8 @@ class Depot:
             cas = {
                 "protocole": ep.protocole,
                 "date_consultation": date_consultation.isoformat(),
-                "patient": {"date_naissance": ep.patient.date_naissance.isoformat(), "sexe": ep.patient.sexe},
+                "patient": {"date_naissance": ep.patient.date_naissance.isoformat(), "sexe": ep.patient.sexe,
+                            "couverture": ep.patient.couverture},
                 "cadre": self._cadre(st, ep.protocole),
                 "consentement": {"protocole": False, "partage_dmp": False},
                 "episode": self._episode(ep),
@@ -268,7 +286,8 @@ class Depot:
             return t
 
     def compter_seances(self, episode_id: str, jour: date) -> tuple[int, int]:
-        """Sessions before ``jour`` on the episode, and on the patient's episodes of the same protocol in 12 months."""
+        """Sessions before ``jour`` on the episode, and on the patient's other episodes of the same protocol in the
+        12 months before ``jour``."""
         with self.sessions() as s:
             return self._compter(s, episode_id, jour)
 
@@ -279,7 +298,9 @@ class Depot:
             raise ErreurStockage("épisode introuvable")
         sur_episode = s.scalar(select(func.count()).select_from(Seance).where(
             Seance.episode_id == episode_id, Seance.date < jour)) or 0
-        episodes = select(Episode.id).where(Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole)
+        # Rules v2 (§8.1): the 12-month count is of the patient's other episodes of the same protocol.
+        episodes = select(Episode.id).where(Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole,
+                                            Episode.id != episode_id)
         sur_12_mois = s.scalar(select(func.count()).select_from(Seance).where(
             Seance.episode_id.in_(episodes), Seance.date < jour, Seance.date >= ajouter_mois(jour, -12))) or 0
         return int(sur_episode), int(sur_12_mois)
@@ -556,7 +577,8 @@ class Depot:
                     "seances": [{"date": se.date.isoformat(), "voie": se.voie} for se in seances],
                 })
             donnees = {"patient": {"id": p.id, "nom": p.nom, "prenom": p.prenom,
-                                   "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe},
+                                   "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe,
+                                   "couverture": p.couverture},
                        "episodes": episodes}
             chaine.ajouter("export_rgpd", acteur, details={"patient": patient_id})
         return donnees
@@ -577,7 +599,11 @@ class Depot:
 
     # -- re-evaluation -----------------------------------------------------------------------------
     def reevaluer(self, processus: int = 1) -> list[Changement]:
-        """Replay every current final triage with the rules in force now; list orientation or billing changes."""
+        """Replay every current final triage with the rules in force now; list those whose result changes.
+
+        Compared: orientation, billing route, lines (amount, reimbursed and patient shares), motif ids, failed
+        eligibility criteria, sessions allowed and remaining, advice to the kiné (see :func:`_resume`).
+        """
         with self.sessions() as s:
             stockes = [(t.id, t.cas, t.resultat or {}) for t in
                        s.scalars(select(Triage).where(Triage.statut == FINAL).order_by(Triage.cree_le))]
@@ -588,7 +614,8 @@ class Depot:
             apres = orjson.loads(sortie)
             a, b = _resume(avant), _resume(apres)
             if a != b:
-                changements.append(Changement(tid, a, b))
+                changements.append(Changement(tid, a, b, avant.get("version_protocole"),
+                                              apres.get("version_protocole"), tuple(_differences(a, b))))
         return changements
 
 
@@ -632,6 +659,15 @@ def _texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes
     return valeur
 
 
+def _couverture(valeur: str) -> str:
+    """The patient's cover, one of the case format's values (``patient.couverture``); French error naming it."""
+    permises = get_args(Couverture)
+    if valeur not in permises:
+        raise ErreurSaisie([Probleme("couverture", f"valeur inconnue « {valeur} » (valeurs permises : "
+                                                   f"{', '.join(permises)})")])
+    return valeur
+
+
 def _echapper_like(texte: str) -> str:
     """Make ``%``, ``_`` and the escape character literal in a LIKE pattern."""
     return texte.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -642,9 +678,75 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _part_patient(ligne: dict[str, Any]) -> float | None:
+    """A line's patient share; a result written before rules v2 has none: the amount less the reimbursed share
+    (what it implied), so that an unchanged cover is not reported as a change."""
+    if "part_patient_eur" in ligne:
+        return ligne["part_patient_eur"]
+    montant, rembourse = ligne.get("montant_eur"), ligne.get("part_remboursee_eur")
+    return None if montant is None or rembourse is None else reste(montant, rembourse)
+
+
 def _resume(resultat: dict[str, Any]) -> dict[str, Any]:
+    """What a re-evaluation compares in a result. A field an older result lacks counts as empty
+    (``criteres_non_remplis``, ``conseils_kine``: rules v2)."""
     if "erreur" in resultat:
         return {"erreur": resultat["erreur"]}
     fac = resultat.get("facturation") or {}
+    lignes = fac.get("lignes") or []
+    seances = resultat.get("seances")
+
+    def ids(champ: str) -> list[str]:
+        return [m["id"] for m in resultat.get(champ) or []]
+
     return {"orientation": resultat.get("orientation"), "voie": fac.get("voie"),
-            "lignes": [(ligne["code"], ligne["montant_eur"]) for ligne in fac.get("lignes", [])]}
+            "lignes": [(ligne["code"], ligne["montant_eur"]) for ligne in lignes],
+            "parts": [(ligne["code"], ligne.get("part_remboursee_eur"), _part_patient(ligne)) for ligne in lignes],
+            "motifs": ids("motifs"), "criteres_non_remplis": ids("criteres_non_remplis"),
+            "seances": None if seances is None else {"autorisees": seances.get("autorisees"),
+                                                     "restantes": seances.get("restantes")},
+            "conseils_kine": ids("conseils_kine")}
+
+
+def _valeur_texte(valeur: Any) -> str:
+    """A compared value in French: « — » for none, euros with a decimal comma."""
+    if valeur is None:
+        return "—"
+    if isinstance(valeur, float):
+        return f"{valeur:.2f}".replace(".", ",")
+    return str(valeur)
+
+
+def _differences_ids(champ: str, avant: list[str], apres: list[str]) -> list[str]:
+    out = [f"{champ} : + {i}" for i in apres if i not in avant] + [f"{champ} : - {i}" for i in avant if i not in apres]
+    if not out and avant != apres:
+        out.append(f"{champ} : ordre {', '.join(avant)} → {', '.join(apres)}")
+    return out
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Each difference between two summaries (:func:`_resume`), in French, naming the result field."""
+    if "erreur" in a or "erreur" in b:
+        return [f"erreur : {_valeur_texte(a.get('erreur'))} → {_valeur_texte(b.get('erreur'))}"]
+    out = [f"{champ} : {_valeur_texte(a[cle])} → {_valeur_texte(b[cle])}"
+           for champ, cle in (("orientation", "orientation"), ("facturation.voie", "voie")) if a[cle] != b[cle]]
+
+    def lignes(r: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {code: {"montant_eur": montant, "part_remboursee_eur": rembourse, "part_patient_eur": patient}
+                for (code, montant), (_, rembourse, patient) in zip(r["lignes"], r["parts"], strict=True)}
+
+    la, lb = lignes(a), lignes(b)
+    out += [f"facturation.lignes : {code} retirée" for code in la if code not in lb]
+    out += [f"facturation.lignes : {code} ajoutée" for code in lb if code not in la]
+    out += [f"facturation.lignes : {code} {cle} {_valeur_texte(v)} → {_valeur_texte(lb[code][cle])}"
+            for code, valeurs in la.items() if code in lb for cle, v in valeurs.items() if lb[code][cle] != v]
+    codes_a, codes_b = [c for c, _ in a["lignes"]], [c for c, _ in b["lignes"]]
+    if set(codes_a) == set(codes_b) and codes_a != codes_b:
+        out.append(f"facturation.lignes : ordre {', '.join(codes_a)} → {', '.join(codes_b)}")
+    out += _differences_ids("motifs", a["motifs"], b["motifs"])
+    out += _differences_ids("criteres_non_remplis", a["criteres_non_remplis"], b["criteres_non_remplis"])
+    sa, sb = a["seances"] or {}, b["seances"] or {}
+    out += [f"seances.{cle} : {_valeur_texte(sa.get(cle))} → {_valeur_texte(sb.get(cle))}"
+            for cle in ("autorisees", "restantes") if sa.get(cle) != sb.get(cle)]
+    out += _differences_ids("conseils_kine", a["conseils_kine"], b["conseils_kine"])
+    return out

@@ -44,6 +44,8 @@ class Patient(Base):
     prenom: Mapped[str] = mapped_column(String(200))
     date_naissance: Mapped[date] = mapped_column(Date)
     sexe: Mapped[str | None] = mapped_column(String(1))
+    # The patient's cover (case format ``patient.couverture``), which sets the reimbursed share.
+    couverture: Mapped[str] = mapped_column(String(20), default="regime_general", server_default="regime_general")
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     episodes: Mapped[list[Episode]] = relationship(back_populates="patient", cascade="all, delete-orphan",

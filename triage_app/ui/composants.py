@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from triage_app.presentation import Carte
+from triage_app.presentation import CONSEIL_KINE, FACTURATION_DETAIL, PROTOCOLE_NON_APPLICABLE, Carte, VueMotif
 
 # Touch targets of at least 44 px, no horizontal scrolling, wrapped labels (tablet at 820 and 1024 px).
 _STYLE = """
@@ -33,6 +33,10 @@ html, body, .stApp { overflow-x: hidden; }
 .orientation.rang-1 { background: #8a4b00; }
 .orientation.aucune { background: #eef3f8; color: #1a1a1a; border: 1px dashed #6b7785; }
 .orientation .titre { font-size: 1.35em; font-weight: 700; }
+.non-applicable { border-left: 4px solid #c9a227; background: #fffbea; padding: .35rem .6rem; margin: .3rem 0;
+  border-radius: .3rem; }
+.conseil-kine { border-left: 4px solid #0b5394; background: #eef3f8; padding: .35rem .6rem; margin: .3rem 0;
+  border-radius: .3rem; }
 </style>
 """
 
@@ -54,8 +58,45 @@ def bandeau_urgence(c: Carte) -> None:
         st.error(f"**{(c.orientation_libelle or '').upper()}** — {c.consigne}", icon=":material/emergency:")
 
 
+def _source(mo: VueMotif) -> str:
+    """A reason's source (a link when it has an address) and its verification badge (HTML)."""
+    lien = (f'<a href="{html.escape(mo.source_url)}" target="_blank" rel="noopener">'
+            f"{html.escape(mo.source_titre)}</a>" if mo.source_url else html.escape(mo.source_titre))
+    return f"<small>{lien}</small> {badge(mo.badge, not mo.a_verifier)}"
+
+
+def _liste_motifs(titre: str, motifs: list[VueMotif], classe: str) -> None:
+    """A titled block of reasons with their sources: one reason on the title's line, several as a list."""
+    if len(motifs) == 1:
+        corps = f"<b>{html.escape(titre)} :</b> {html.escape(motifs[0].libelle)} — {_source(motifs[0])}"
+    else:
+        corps = f"<b>{html.escape(titre)} :</b>" + "".join(
+            f"<div>• {html.escape(mo.libelle)} — {_source(mo)}</div>" for mo in motifs)
+    st.html(f'<div class="{classe}">{corps}</div>')
+
+
+def _facturation(c: Carte) -> None:
+    """Why not the protocol, the billing route, its lines (amount, reimbursed and patient's shares), remarks."""
+    if c.criteres_non_remplis:
+        _liste_motifs(PROTOCOLE_NON_APPLICABLE, c.criteres_non_remplis, "non-applicable")
+    if c.voie:
+        st.markdown(f"**Facturation** : {c.voie}")
+        for li in c.lignes:
+            parts = [f"remboursé : {li.part_remboursee}"] if li.part_remboursee else []
+            if li.part_patient:
+                parts.append(f"reste patient : {li.part_patient}")
+            detail = f" ({' ; '.join(parts)})" if parts else ""
+            st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{detail}")
+        for r in c.parts:
+            st.markdown(r)
+        for r in c.remarques:
+            st.caption(r)
+
+
 def carte_orientation(c: Carte) -> None:
-    """The orientation card: decision, reasons with sources, duration, X-ray, sessions, billing, prescriptions."""
+    """The orientation card: decision, reasons with sources, duration, X-ray, sessions, advice, billing,
+    prescriptions. A referral to a médecin (urgences, medecin_jour) stands alone at the top: its billing
+    details are below it, in a collapsed section."""
     with st.container(border=True, key="carte_orientation"):
         if c.orientation_libelle:
             classe = f"orientation rang-{c.rang}"
@@ -69,10 +110,7 @@ def carte_orientation(c: Carte) -> None:
         if c.motifs:
             st.markdown("**Pourquoi**")
             for mo in c.motifs:
-                lien = (f'<a href="{html.escape(mo.source_url)}" target="_blank" rel="noopener">'
-                        f"{html.escape(mo.source_titre)}</a>" if mo.source_url else html.escape(mo.source_titre))
-                st.html(f"<div>• {html.escape(mo.libelle)} — <small>{lien}</small> "
-                        f"{badge(mo.badge, not mo.a_verifier)}</div>")
+                st.html(f"<div>• {html.escape(mo.libelle)} — {_source(mo)}</div>")
         elif c.complet and c.orientation:
             st.caption("Aucun signe d’alerte retenu.")
         details = []
@@ -90,12 +128,13 @@ def carte_orientation(c: Carte) -> None:
                            f"**{s['restantes']} restante(s)**")
         for ligne in details:
             st.markdown(ligne)
-        if c.voie:
-            st.markdown(f"**Facturation** : {c.voie}")
-            for li in c.lignes:
-                rembourse = f" (remboursé : {li.part_remboursee})" if li.part_remboursee else ""
-                st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{rembourse}")
-            for r in c.remarques:
-                st.caption(r)
+        if c.conseils_kine:
+            _liste_motifs(CONSEIL_KINE, c.conseils_kine, "conseil-kine")
+        if c.renvoi_medical:
+            if c.voie or c.criteres_non_remplis:
+                with st.expander(FACTURATION_DETAIL, expanded=False, key="facturation_detail"):
+                    _facturation(c)
+        else:
+            _facturation(c)
         if c.prescriptions:
             st.markdown("**Le kinésithérapeute peut prescrire** : " + " ; ".join(c.prescriptions))

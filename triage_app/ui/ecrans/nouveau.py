@@ -12,6 +12,7 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.export.formats import FORMATS, exporter
 from triage_app.export.resume import depuis_triage, nom_fichier_de
+from triage_app.models.case import Patient
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.tables import Triage
 from triage_app.ui import etat
@@ -21,6 +22,8 @@ OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
 _GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomplete
 _TRIAGE_AFFICHE = "triage_affiche"
+# The case format's default cover (« Régime général »): the form's preselected choice.
+COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 
 
 def page() -> None:
@@ -72,6 +75,7 @@ def formulaire_patient(depot: Depot) -> None:
         st.warning("La structure n’est pas encore décrite (page « Structure ») : le cadre retenu est le cabinet "
                    "libéral, sans protocole de coopération.")
     protocoles = sorted(m.protocoles)
+    couvertures = m.registre.commun.libelles.couvertures
     aujourd_hui = date.today()
     with st.form("form_patient", border=True):
         protocole = st.segmented_control("Motif de consultation", protocoles, key="protocole",
@@ -87,6 +91,9 @@ def formulaire_patient(depot: Depot) -> None:
                               format="DD/MM/YYYY", key="date_debut")
         consultation = c2.date_input("Date de consultation", value=aujourd_hui, max_value=aujourd_hui,
                                      format="DD/MM/YYYY", key="date_consultation")
+        couverture = st.selectbox("Couverture", list(couvertures), index=list(couvertures).index(COUVERTURE_DEFAUT),
+                                  format_func=couvertures.__getitem__, key="patient_couverture",
+                                  help="Fixe la part remboursée par l’Assurance maladie.")
         st.markdown("**Parcours**")
         prescription = st.toggle("Le patient a une prescription médicale pour cet épisode", key="prescription")
         diagnostic = st.toggle("Diagnostic médical préalable (accès direct au-delà du plafond)", key="diagnostic")
@@ -118,7 +125,7 @@ def formulaire_patient(depot: Depot) -> None:
     qui = etat.acteur()
     try:
         pid = depot.creer_patient(nom=nom.strip(), prenom=prenom.strip(), date_naissance=naissance, sexe=sexe,
-                                  acteur=qui)
+                                  couverture=couverture, acteur=qui)
         eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut,
                                   prescription_medicale=prescription, diagnostic_medical_prealable=diagnostic,
                                   antecedent_lombalgie=antecedent, episodes_anterieurs_12_mois=int(anterieurs),
