@@ -139,6 +139,14 @@ class VueLigne:
     part_remboursee: str | None
     part_patient: str | None = None
 
+    @property
+    def qui_paie(self) -> str:
+        """« (remboursé : 10,74 € ; reste patient : 7,16 €) », or "" when no share applies (forfaits)."""
+        parts = [f"remboursé : {self.part_remboursee}"] if self.part_remboursee else []
+        if self.part_patient:
+            parts.append(f"reste patient : {self.part_patient}")
+        return f" ({' ; '.join(parts)})" if parts else ""
+
 
 @dataclass(frozen=True)
 class Carte:

@@ -22,11 +22,7 @@ def _facturation(c: pr.Carte) -> list[str]:
     lignes = _liste(pr.PROTOCOLE_NON_APPLICABLE, c.criteres_non_remplis) if c.criteres_non_remplis else []
     if c.voie:
         lignes.append(f"Facturation : {c.voie}")
-        for li in c.lignes:
-            parts = [f"remboursé : {li.part_remboursee}"] if li.part_remboursee else []
-            if li.part_patient:
-                parts.append(f"reste patient : {li.part_patient}")
-            lignes.append(f"  - {li.code} {li.libelle} : {li.montant}" + (f" ({' ; '.join(parts)})" if parts else ""))
+        lignes += [f"  - {li.code} {li.libelle} : {li.montant}{li.qui_paie}" for li in c.lignes]
         lignes += [f"  {r}" for r in (*c.parts, *c.remarques)]
     return lignes
 

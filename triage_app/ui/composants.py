@@ -82,11 +82,7 @@ def _facturation(c: Carte) -> None:
     if c.voie:
         st.markdown(f"**Facturation** : {c.voie}")
         for li in c.lignes:
-            parts = [f"remboursé : {li.part_remboursee}"] if li.part_remboursee else []
-            if li.part_patient:
-                parts.append(f"reste patient : {li.part_patient}")
-            detail = f" ({' ; '.join(parts)})" if parts else ""
-            st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{detail}")
+            st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{li.qui_paie}")
         for r in c.parts:
             st.markdown(r)
         for r in c.remarques:
