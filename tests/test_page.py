@@ -400,7 +400,7 @@ def test_triage_en_regime_local_d_alsace_moselle_montre_la_part_de_90_pour_cent(
            "reste patient : 1,79\u00a0€)" in texte
     assert "Reste à la charge du patient (ou de sa complémentaire) : 4,15 € sur 41,55 €." in texte
     assert any(m.value.startswith("Franchise médicale de 1,00 € par acte") for m in at.markdown)
-    assert not at.expander  # not a referral: the billing is on the card itself
+    assert "Facturation (détail)" not in [e.label for e in at.expander]  # not a referral: billing on the card
 
 
 def test_protocole_non_applicable_sur_la_carte(msp):
@@ -420,8 +420,8 @@ def test_urgence_eligible_le_renvoi_seul_en_haut_la_facturation_repliee_dessous(
     repondre_tout(msp, tid, CHEVILLE, rf_deformation=True)  # eligible: the protocol's first forfait is due
     at = lancer(tid)
     assert orientation(at) == "urgences"
-    [detail] = at.expander
-    assert detail.label == "Facturation (détail)" and not detail.proto.expanded
+    [detail] = [e for e in at.expander if e.label == "Facturation (détail)"]
+    assert not detail.proto.expanded
     dedans = [m.value for m in detail.markdown] + [c.value for c in detail.caption]
     assert any("PC_CONSULTATION_1" in x for x in dedans) and any("Forfait du protocole" in x for x in dedans)
     # Nothing of the billing outside the collapsed section; the referral comes first on the card.
@@ -531,6 +531,48 @@ def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     assert (t.version, t.statut, t.remplace_id) == (2, "brouillon", tid)
     assert orientation(at) == "protocole"  # the answers came along
     assert "finaliser" in boutons(at)
+    assert at.text_area(key="note").value == "Revoir à J5"  # and the note too, ready to edit
+    executer(at.button(key="finaliser").click())
+    assert msp.charger(nouveau).note == "Revoir à J5"
+
+
+def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp):
+    """Every field of the start form can be corrected on the draft; each change is written and audited."""
+    tid, _ = creer_triage(msp)
+    repondre_tout(msp, tid, LOMBALGIE)
+    at = lancer(tid)
+    assert orientation(at) == "protocole"
+    [corriger] = [e for e in at.expander if e.label == "Corriger le patient et l’épisode"]
+    assert not corriger.proto.expanded
+    executer(at.toggle(key="corr_consentement.partage_dmp").set_value(False))
+    assert msp.charger(tid).cas["consentement"]["partage_dmp"] is False
+    assert orientation(at) == "acces_direct"
+    assert any('class="non-applicable"' in h.value and "partage DMP non accepté" in h.value for h in at.get("html"))
+    executer(at.toggle(key="corr_episode.prescription_medicale").set_value(True))
+    assert orientation(at) == "sur_prescription"
+    executer(at.selectbox(key="corr_patient.couverture").set_value("exoneration_100"))
+    assert msp.charger(tid).cas["patient"]["couverture"] == "exoneration_100"
+    # A consultation before the onset is refused in French and not written.
+    avant = msp.charger(tid).cas["date_consultation"]
+    executer(at.date_input(key="corr_date_consultation").set_value(DEBUT - timedelta(days=1)))
+    assert msp.charger(tid).cas["date_consultation"] == avant
+    assert any("postérieur à la date de consultation" in e.value for e in at.error)
+    executer(at.date_input(key="corr_episode.date_debut").set_value(DEBUT - timedelta(days=40)))
+    assert msp.charger(tid).cas["episode"]["date_debut"] == (DEBUT - timedelta(days=40)).isoformat()
+    assert not at.error
+    champs = [e.details.get("champs") for e in _evenements(msp) if e.type == "modification"]
+    for chemin in ("consentement.partage_dmp", "episode.prescription_medicale", "patient.couverture",
+                   "episode.date_debut"):
+        assert [chemin] in champs
+
+
+def _evenements(depot: Depot) -> list[Any]:
+    from sqlalchemy import select
+
+    from triage_app.storage.tables import EvenementAudit
+
+    with depot.sessions() as s:
+        return list(s.scalars(select(EvenementAudit).order_by(EvenementAudit.seq)))
 
 
 def test_le_resume_final_affiche_le_libelle_des_choix(msp):

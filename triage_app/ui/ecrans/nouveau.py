@@ -24,6 +24,18 @@ _GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomp
 _TRIAGE_AFFICHE = "triage_affiche"
 # The case format's default cover (« Régime général »): the form's preselected choice.
 COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
+_CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
+_ERREUR_CORRECTION = "erreur_correction"
+# The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
+LIBELLES_CHAMPS = {
+    "episode.prescription_medicale": "Le patient a une prescription médicale pour cet épisode",
+    "episode.diagnostic_medical_prealable": "Diagnostic médical préalable (accès direct au-delà du plafond)",
+    "episode.antecedent_lombalgie": "Antécédent de lombalgie (lombalgie seulement)",
+    "cadre.medecin_delegant_est_medecin_traitant": "Le médecin délégant est le médecin traitant",
+    "cadre.medecin_joignable": "Le médecin délégant est joignable",
+    "consentement.protocole": "Le patient consent à la prise en charge dans le protocole",
+    "consentement.partage_dmp": "Le patient accepte le partage dans le DMP",
+}
 
 
 def page() -> None:
@@ -35,8 +47,10 @@ def page() -> None:
         etat.ouvrir_triage(None)
     if st.session_state.get(_TRIAGE_AFFICHE) != tid:
         # Another triage: forget the previous one's widget states.
-        for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE))]:
+        for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE,
+                                                                          _CORRECTION, _ERREUR_CORRECTION))]:
             del st.session_state[cle]
+        st.session_state.pop("note", None)
         st.session_state[_TRIAGE_AFFICHE] = tid
     ecrit = depot.peut("creer_triage")
     if tid is None:
@@ -60,6 +74,9 @@ def page() -> None:
                f"consultation du {pr.date_fr(triage.cas['date_consultation'])} · version {triage.version} · "
                f"{'brouillon enregistré' if triage.statut == 'brouillon' else 'finalisé'}")
     if triage.statut == "brouillon" and ecrit:
+        if "note" not in st.session_state and triage.note:
+            st.session_state["note"] = triage.note  # a new version keeps the note of the one it amends
+        corrections(tid, triage.cas)
         marche(depot, tid, triage.cas, triage.etape)
     else:
         resultat_final(depot, triage)
@@ -95,16 +112,16 @@ def formulaire_patient(depot: Depot) -> None:
                                   format_func=couvertures.__getitem__, key="patient_couverture",
                                   help="Fixe la part remboursée par l’Assurance maladie.")
         st.markdown("**Parcours**")
-        prescription = st.toggle("Le patient a une prescription médicale pour cet épisode", key="prescription")
-        diagnostic = st.toggle("Diagnostic médical préalable (accès direct au-delà du plafond)", key="diagnostic")
-        antecedent = st.toggle("Antécédent de lombalgie (lombalgie seulement)", key="antecedent_lombalgie")
+        prescription = st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
+        diagnostic = st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
+        antecedent = st.toggle(LIBELLES_CHAMPS["episode.antecedent_lombalgie"], key="antecedent_lombalgie")
         anterieurs = st.number_input("Épisodes du même motif dans les 12 derniers mois", min_value=0, max_value=50,
                                      step=1, key="episodes_anterieurs")
         st.markdown("**Protocole de coopération et consentement**")
-        delegant = st.toggle("Le médecin délégant est le médecin traitant", key="medecin_delegant")
-        joignable = st.toggle("Le médecin délégant est joignable", key="medecin_joignable")
-        consentement = st.toggle("Le patient consent à la prise en charge dans le protocole", key="consentement")
-        dmp = st.toggle("Le patient accepte le partage dans le DMP", key="partage_dmp")
+        delegant = st.toggle(LIBELLES_CHAMPS["cadre.medecin_delegant_est_medecin_traitant"], key="medecin_delegant")
+        joignable = st.toggle(LIBELLES_CHAMPS["cadre.medecin_joignable"], key="medecin_joignable")
+        consentement = st.toggle(LIBELLES_CHAMPS["consentement.protocole"], key="consentement")
+        dmp = st.toggle(LIBELLES_CHAMPS["consentement.partage_dmp"], key="partage_dmp")
         envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
                                        width="stretch")
     if not envoye:
@@ -139,6 +156,68 @@ def formulaire_patient(depot: Depot) -> None:
         return
     etat.ouvrir_triage(tid)
     st.rerun()
+
+
+# -- corrections of the start form (a draft) --------------------------------------------------------
+def _valeur(cas: dict[str, Any], chemin: str) -> Any:
+    cible: Any = cas
+    for part in chemin.split("."):
+        cible = cible.get(part) if isinstance(cible, dict) else None
+    return cible
+
+
+def _corriger(tid: str, chemin: str) -> None:
+    """Write one corrected field of the draft's case (audited by the service), dates checked first."""
+    valeur = st.session_state.get(_CORRECTION + chemin)
+    st.session_state.pop(_ERREUR_CORRECTION, None)
+    depot = etat.depot()
+    cas = depot.charger(tid).cas
+    if chemin in ("date_consultation", "episode.date_debut"):
+        if valeur is None:
+            st.session_state[_ERREUR_CORRECTION] = "Date à renseigner."
+            return
+        autre = {"date_consultation": "episode.date_debut", "episode.date_debut": "date_consultation"}[chemin]
+        debut, consultation = (valeur, date.fromisoformat(cas["date_consultation"])) \
+            if chemin == "episode.date_debut" else (date.fromisoformat(_valeur(cas, autre)), valeur)
+        if debut > consultation:
+            st.session_state[_ERREUR_CORRECTION] = ("Le début de la douleur ou la date du traumatisme est "
+                                                    "postérieur à la date de consultation : non enregistré.")
+            return
+        valeur = valeur.isoformat()
+    try:
+        depot.modifier_brouillon(tid, {chemin: valeur}, acteur=etat.acteur())
+    except TriageError as exc:
+        st.session_state[_ERREUR_CORRECTION] = str(exc)
+
+
+def corrections(tid: str, cas: dict[str, Any]) -> None:
+    """Every field of the start form, correctable in place until the triage is finalised."""
+    m = etat.moteur()
+    couvertures = m.registre.commun.libelles.couvertures
+    aujourd_hui = date.today()
+    with st.expander("Corriger le patient et l’épisode", icon=":material/edit:"):
+        if erreur := st.session_state.get(_ERREUR_CORRECTION):
+            st.error(erreur)
+        c1, c2 = st.columns(2)
+        for colonne, chemin, libelle in ((c1, "episode.date_debut", "Début de la douleur ou date du traumatisme"),
+                                         (c2, "date_consultation", "Date de consultation")):
+            cle = _CORRECTION + chemin
+            if cle not in st.session_state:
+                st.session_state[cle] = date.fromisoformat(_valeur(cas, chemin))
+            colonne.date_input(libelle, key=cle, max_value=aujourd_hui, format="DD/MM/YYYY",
+                               on_change=_corriger, args=(tid, chemin))
+        cle = _CORRECTION + "patient.couverture"
+        if cle not in st.session_state:
+            st.session_state[cle] = _valeur(cas, "patient.couverture") or COUVERTURE_DEFAUT
+        st.selectbox("Couverture", list(couvertures), key=cle, format_func=couvertures.__getitem__,
+                     on_change=_corriger, args=(tid, "patient.couverture"))
+        for chemin, libelle in LIBELLES_CHAMPS.items():
+            if chemin == "episode.antecedent_lombalgie" and cas["protocole"] != "lombalgie_aigue":
+                continue
+            cle = _CORRECTION + chemin
+            if cle not in st.session_state:
+                st.session_state[cle] = bool(_valeur(cas, chemin))
+            st.toggle(libelle, key=cle, on_change=_corriger, args=(tid, chemin))
 
 
 # -- the walk ---------------------------------------------------------------------------------------
