@@ -560,10 +560,15 @@ def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp)
     executer(at.date_input(key="corr_episode.date_debut").set_value(DEBUT - timedelta(days=40)))
     assert msp.charger(tid).cas["episode"]["date_debut"] == (DEBUT - timedelta(days=40)).isoformat()
     assert not at.error
-    champs = [e.details.get("champs") for e in _evenements(msp) if e.type == "modification"]
+    modifications = [e.details for e in _evenements(msp) if e.type == "modification"]
+    champs = [d.get("champs") for d in modifications]
     for chemin in ("consentement.partage_dmp", "episode.prescription_medicale", "patient.couverture",
                    "episode.date_debut"):
         assert [chemin] in champs
+    valeurs = {k: v for d in modifications for k, v in d.get("valeurs", {}).items()}
+    assert valeurs["consentement.partage_dmp"] == {"avant": True, "apres": False}
+    assert valeurs["patient.couverture"] == {"avant": "regime_general", "apres": "exoneration_100"}
+    assert "episode.date_debut" not in valeurs  # a date is never written to the journal
 
 
 def _evenements(depot: Depot) -> list[Any]:

@@ -261,11 +261,17 @@ class Depot:
         with self._ecriture() as (s, chaine):
             t = self._brouillon(s, triage_id)
             cas = copy.deepcopy(t.cas)
+            valeurs: dict[str, dict[str, Any]] = {}
             for chemin, valeur in champs.items():
                 *parents, feuille = chemin.split(".")
                 cible = cas
                 for p in parents:
                     cible = cible.setdefault(p, {})
+                ancienne = cible.get(feuille)
+                # Old and new values go to the audit only for yes/no and coded fields (never a date or a text:
+                # the journal holds no patient data).
+                if isinstance(valeur, bool) or chemin in _CHAMPS_CODES:
+                    valeurs[chemin] = {"avant": ancienne, "apres": valeur}
                 cible[feuille] = valeur
             t.cas = cas
             if "date_consultation" in champs:
@@ -275,7 +281,10 @@ class Depot:
             if note is not None:
                 t.note = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True)
             t.modifie_le = self.horloge()
-            chaine.ajouter("modification", acteur, triage_id, {"champs": sorted(champs)})
+            details: dict[str, Any] = {"champs": sorted(champs)}
+            if valeurs:
+                details["valeurs"] = valeurs
+            chaine.ajouter("modification", acteur, triage_id, details)
 
     def charger(self, triage_id: str) -> Triage:
         """A triage by its opaque id (detached copy)."""
@@ -643,6 +652,8 @@ def _verifier_empreinte(empreinte: str, mot_de_passe: str) -> bool:
 
 
 LONGUEUR_NOTE = 4000
+# Case fields whose values are codes, not patient data: their old and new values are audited on a correction.
+_CHAMPS_CODES = frozenset({"patient.couverture"})
 _CONTROLE = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROLE_SAUF_LIGNES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
