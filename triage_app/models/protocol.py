@@ -240,6 +240,25 @@ class ConseilsPatient(Modele):
     revenir_si: list[Conseil] = Field(min_length=1)
 
 
+class Reevaluation(Trace):
+    """When the protocol's re-assessment consultation is due, counted in days from the initial consultation."""
+
+    du_jour: int = Field(ge=0, description="Premier jour de la fenêtre (J0 = consultation initiale)")
+    au_jour: int = Field(ge=0, description="Dernier jour de la fenêtre")
+
+    @model_validator(mode="after")
+    def _ordre(self) -> Reevaluation:
+        if self.au_jour < self.du_jour:
+            raise ValueError("au_jour doit être postérieur ou égal à du_jour")
+        return self
+
+
+class Suivi(Modele):
+    """How the episode is followed after the first consultation."""
+
+    reevaluation: Reevaluation
+
+
 class Protocole(Modele):
     """A protocol: questions, decision tables, stages and outcomes, all traced to sources."""
 
@@ -265,6 +284,7 @@ class Protocole(Modele):
                                                       "condition est vraie ; ne changent aucune décision")
     facturation: FacturationProtocole
     conseils_patient: ConseilsPatient
+    suivi: Suivi
     etat_initial: Ident
     etats: list[Etat]
     transitions: list[Transition]
@@ -353,6 +373,27 @@ class Libelles(Modele):
     radiographie: dict[str, str]
     verification: dict[str, str] = Field(description="Niveau de vérification d'une source → badge affiché")
     reponses: dict[str, str] = Field(description="Libellés des réponses oui / non")
+    episode: LibellesEpisode
+
+
+class SuiviEpisode(Trace):
+    """Episode rules shared by every protocol: the summary sheet for the médecin, the accès direct cap motif."""
+
+    seuil_fiche_synthese: int = Field(ge=1, description="Fiche de synthèse au prescripteur / médecin traitant à "
+                                                        "partir de ce nombre de séances (et en fin de soins)")
+    motif_plafond: Ident = Field(description="Motif du résultat qui dit que le plafond d'accès direct est atteint")
+    motif_cloture_plafond: Ident = Field(description="Motif de clôture de l'épisode au plafond d'accès direct")
+
+
+class LibellesEpisode(Modele):
+    """How the episode's codes are shown (acts, closing reasons, outcome, re-assessment)."""
+
+    actes: dict[str, str]
+    motifs_cloture: dict[str, str]
+    repris_par: dict[str, str]
+    evolutions: dict[str, str]
+    suites: dict[str, str]
+    revue: dict[str, str]
 
 
 class Commun(Modele):
@@ -370,4 +411,5 @@ class Commun(Modele):
     acces_direct: AccesDirect
     facturation: FacturationCommune
     remarques: dict[Ident, str]
+    suivi_episode: SuiviEpisode
     libelles: Libelles

@@ -1,0 +1,116 @@
+"""An episode of care as the page, the exports and the tests see it: counts taken from the records.
+
+These models are read-only views built by the storage service (:meth:`Depot.etat_episode`,
+:meth:`Depot.dossier_episode`); nothing here is typed by the kiné.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from triage_app.models.base import Couverture, Modele
+
+Acte = Literal["bilan", "seance", "consultation_protocole_1", "consultation_protocole_2"]
+"""What was done at a visit: the BDK (bilan), a rehabilitation session, a protocol consultation."""
+
+StatutEpisode = Literal["ouvert", "clos"]
+MotifCloture = Literal["guerison", "reprise_medecin", "urgences", "abandon", "plafond"]
+ReprisPar = Literal["delegant", "autre_medecin", "aucun"]
+Evolution = Literal["amelioration", "stable", "aggravation"]
+Suite = Literal["poursuite", "guerison", "medecin", "nouveau_triage"]
+EtatRevue = Literal["a_venir", "due", "en_retard", "faite"]
+
+
+class ActeEnregistre(Modele):
+    """One recorded visit of the episode."""
+
+    id: int
+    date: date
+    acte: Acte
+    voie: str
+    evolution: Evolution | None = None
+    suite: Suite | None = None
+
+
+class EtatEpisode(Modele):
+    """Where an episode stands on a given day: counters, thresholds, the re-assessment window.
+
+    ``seances_serie`` counts the rehabilitation sessions (act ``seance``) of this episode dated on or before the
+    day; ``seances_12_mois`` the sessions of the patient's other episodes of the same protocol in the 12 months
+    before the day, or the value the kiné declared (with ``motif_declaration``) when it is larger.
+    ``restantes``, ``dap_necessaire`` and ``plafond_atteint`` come from the engine's evaluation of the episode's
+    current triage for the *next* session (``None`` when the episode has no final triage yet).
+    """
+
+    episode_id: str
+    patient_id: str
+    protocole: str
+    statut: StatutEpisode
+    date_debut: date
+    prescription_medicale: bool
+    diagnostic_medical_prealable: bool
+    motif_cloture: MotifCloture | None = None
+    date_cloture: date | None = None
+    repris_par: ReprisPar | None = None
+    evenement_indesirable: bool | None = None
+    evenement_texte: str | None = None
+    orientation: str | None = Field(None, description="Orientation du triage en vigueur de l'épisode")
+    voie: str | None = None
+    seances_serie: int
+    seances_12_mois: int
+    seances_12_mois_calculees: int
+    episodes_12_mois: int
+    episodes_12_mois_calcules: int
+    motif_declaration: str | None = None
+    autorisees: int | None = None
+    restantes: int | None = None
+    plafond_acces_direct: int | None = None
+    dap_necessaire: bool = False
+    plafond_atteint: bool = False
+    prochain_bdk: int | None = Field(None, description="Numéro de la séance à laquelle le prochain BDK est dû")
+    synthese_due: bool = Field(False, description="Fiche de synthèse due (seuil de séances atteint)")
+    seuil_synthese: int
+    reevaluation_du: date | None = None
+    reevaluation_au: date | None = None
+    reevaluation_faite_le: date | None = None
+    revue: EtatRevue | None = None
+    actes: tuple[ActeEnregistre, ...] = ()
+
+
+class PatientDossier(Modele):
+    """Who the documents are about (only what they print)."""
+
+    id: str
+    nom: str
+    prenom: str
+    date_naissance: date
+    sexe: str | None
+    couverture: Couverture
+
+
+class TriageDossier(Modele):
+    """A final triage of the episode, as the summary sheet lists it."""
+
+    id: str
+    date_consultation: date
+    version: int
+    orientation: str | None
+    classe_duree: str | None
+    risque_chronicite: str | None
+    version_protocole: str | None
+    note: str | None
+
+
+class DossierEpisode(Modele):
+    """Everything the DAP and the summary sheet need, read from the records on ``jour``."""
+
+    jour: date
+    structure: str | None
+    kine: str = Field(description="Nom affiché du compte qui produit le document")
+    patient: PatientDossier
+    titre_protocole: str
+    etat: EtatEpisode
+    triages: tuple[TriageDossier, ...]
