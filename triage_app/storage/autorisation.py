@@ -25,6 +25,14 @@ ACTIONS: dict[str, str] = {
     "cas_effectif": "triage.lire",
     "versions": "triage.lire",
     "compter_seances": "triage.lire",
+    "etat_episode": "triage.lire",
+    "episode_ouvert": "triage.lire",
+    # look-ups of patients (each audited by the service itself)
+    "rechercher_patients": "triage.lire",
+    "doublons_probables": "triage.lire",
+    "fiche_patient": "triage.lire",
+    "a_revoir": "triage.lire",
+    "dossier_episode": "export",
     # triage writing
     "creer_patient": "triage.ecrire",
     "creer_episode": "triage.ecrire",
@@ -34,7 +42,12 @@ ACTIONS: dict[str, str] = {
     "modifier_brouillon": "triage.ecrire",
     "finaliser": "triage.ecrire",
     "amender": "triage.ecrire",
+    "ouvrir_ou_continuer_episode": "triage.ecrire",
+    "declarer_historique": "triage.ecrire",
+    "cloturer_episode": "triage.ecrire",
+    "renseigner_issue": "triage.ecrire",
     "enregistrer_seance": "seance.ecrire",
+    "supprimer_seance": "seance.ecrire",
     # exports (audited by the caller through « journaliser »)
     "journaliser": "export",
     # coordination

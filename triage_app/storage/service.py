@@ -24,11 +24,25 @@ from sqlalchemy.orm import Session, sessionmaker
 from triage_app import comptes
 from triage_app.config import Reglages
 from triage_app.domain.dates import ajouter_mois
+from triage_app.domain.episode import etat_revue, fenetre_reevaluation, prochain_bdk
 from triage_app.domain.montants import reste
+from triage_app.domain.texte import cle_patient, cle_recherche, mots_recherche
 from triage_app.engine.evaluation import Moteur, moteur
 from triage_app.engine.lot import evaluer_lot
 from triage_app.errors import ErreurCas, ErreurSaisie, Probleme, TriageError
 from triage_app.models.base import Couverture
+from triage_app.models.episode import (
+    Acte,
+    ActeEnregistre,
+    DossierEpisode,
+    EtatEpisode,
+    Evolution,
+    MotifCloture,
+    PatientDossier,
+    ReprisPar,
+    Suite,
+    TriageDossier,
+)
 from triage_app.models.result import Resultat
 from triage_app.storage import audit
 from triage_app.storage.db import creer_moteur_bd, migrer
@@ -36,6 +50,13 @@ from triage_app.storage.tables import Episode, Patient, Seance, Structure, Triag
 from triage_app.storage.tables import Utilisateur as CompteTable
 
 BROUILLON, FINAL, REMPLACE = "brouillon", "final", "remplace"
+OUVERT, CLOS = "ouvert", "clos"
+SEANCE, REEVALUATION = "seance", "consultation_protocole_2"
+# The closing reason a re-assessment's outcome gives (the other outcomes keep the episode open).
+_CLOTURE_PAR_SUITE = {"guerison": "guerison", "medecin": "reprise_medecin"}
+# Orientations under which rehabilitation sessions go on (a DAP may be needed past the threshold).
+_ORIENTATIONS_SEANCES = frozenset({"protocole", "sur_prescription", "acces_direct"})
+MOTIF_DECLARATION_OUVERTURE = "nombre d'épisodes saisi à l'ouverture de l'épisode"
 
 
 class ErreurStockage(TriageError):
@@ -59,6 +80,32 @@ class LigneTriage:
     version: int
     patient: str
     cree_le: datetime
+
+
+@dataclass(frozen=True)
+class PatientTrouve:
+    """A patient found by a look-up, with the protocols of their open episodes."""
+
+    id: str
+    nom: str
+    prenom: str
+    date_naissance: date
+    sexe: str | None
+    couverture: str
+    episodes_ouverts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ARevoir:
+    """An open protocol episode whose re-assessment is due (``due``) or late (``en_retard``)."""
+
+    episode_id: str
+    patient_id: str
+    patient: str
+    protocole: str
+    du: date
+    au: date
+    revue: str
 
 
 @dataclass(frozen=True)
@@ -139,7 +186,7 @@ class Depot:
         pid = nouvel_id()
         with self._ecriture() as (s, chaine):
             s.add(Patient(id=pid, nom=nom, prenom=prenom, date_naissance=date_naissance, sexe=sexe,
-                          couverture=couverture, cree_le=self.horloge()))
+                          couverture=couverture, nom_recherche=cle_patient(nom, prenom), cree_le=self.horloge()))
             chaine.ajouter("creation_patient", acteur, details={"patient": pid})
         return pid
 
@@ -157,7 +204,10 @@ class Depot:
                           prescription_medicale=prescription_medicale,
                           diagnostic_medical_prealable=diagnostic_medical_prealable,
                           antecedent_lombalgie=antecedent_lombalgie,
-                          episodes_anterieurs_12_mois=episodes_anterieurs_12_mois, cree_le=self.horloge()))
+                          episodes_anterieurs_12_mois=episodes_anterieurs_12_mois,
+                          episodes_12_mois_declares=episodes_anterieurs_12_mois or None,
+                          motif_declaration=MOTIF_DECLARATION_OUVERTURE if episodes_anterieurs_12_mois else None,
+                          cree_le=self.horloge()))
             chaine.ajouter("creation_episode", acteur, details={"episode": eid, "patient": patient_id})
         return eid
 
@@ -300,19 +350,33 @@ class Depot:
         with self.sessions() as s:
             return self._compter(s, episode_id, jour)
 
-    @staticmethod
-    def _compter(s: Session, episode_id: str, jour: date) -> tuple[int, int]:
+    @classmethod
+    def _compter(cls, s: Session, episode_id: str, jour: date) -> tuple[int, int]:
         ep = s.get(Episode, episode_id)
         if ep is None:
             raise ErreurStockage("épisode introuvable")
         sur_episode = s.scalar(select(func.count()).select_from(Seance).where(
-            Seance.episode_id == episode_id, Seance.date < jour)) or 0
-        # Rules v2 (§8.1): the 12-month count is of the patient's other episodes of the same protocol.
-        episodes = select(Episode.id).where(Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole,
-                                            Episode.id != episode_id)
-        sur_12_mois = s.scalar(select(func.count()).select_from(Seance).where(
-            Seance.episode_id.in_(episodes), Seance.date < jour, Seance.date >= ajouter_mois(jour, -12))) or 0
-        return int(sur_episode), int(sur_12_mois)
+            Seance.episode_id == episode_id, Seance.acte == SEANCE, Seance.date < jour)) or 0
+        return int(sur_episode), cls._historique(s, ep, jour)[0]
+
+    @staticmethod
+    def _historique(s: Session, ep: Episode, jour: date) -> tuple[int, int, int, int]:
+        """The 12 months before ``jour`` outside this episode: sessions and episodes of the same protocol.
+
+        Returns (sessions, sessions computed, episodes, episodes computed): the effective value is the larger of
+        the computed one and the one the kiné declared (sessions done elsewhere), never less than the records.
+        Rules v2 (§8.1): the 12-month count is of the patient's other episodes of the same protocol.
+        """
+        debut = ajouter_mois(jour, -12)
+        autres = select(Episode.id).where(Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole,
+                                          Episode.id != ep.id)
+        seances = int(s.scalar(select(func.count()).select_from(Seance).where(
+            Seance.episode_id.in_(autres), Seance.acte == SEANCE, Seance.date < jour, Seance.date >= debut)) or 0)
+        episodes = int(s.scalar(select(func.count()).select_from(Episode).where(
+            Episode.patient_id == ep.patient_id, Episode.protocole == ep.protocole, Episode.id != ep.id,
+            Episode.date_debut < jour, Episode.date_debut >= debut)) or 0)
+        return (max(seances, ep.seances_12_mois_declarees or 0), seances,
+                max(episodes, ep.episodes_12_mois_declares or 0), episodes)
 
     def cas_effectif(self, triage_id: str) -> dict[str, Any]:
         """The draft's case with the session counts taken from the records."""
@@ -325,9 +389,14 @@ class Depot:
     def _cas_effectif(self, s: Session, t: Triage) -> dict[str, Any]:
         cas = copy.deepcopy(t.cas)
         jour = date.fromisoformat(cas["date_consultation"])
-        realisees, sur_12_mois = self._compter(s, t.episode_id, jour)
+        ep = s.get(Episode, t.episode_id)
+        if ep is None:
+            raise ErreurStockage("épisode introuvable")
+        realisees, _ = self._compter(s, t.episode_id, jour)
+        sur_12_mois, _, episodes_12_mois, _ = self._historique(s, ep, jour)
         cas["episode"]["seances_realisees_episode"] = realisees
         cas["episode"]["seances_12_mois"] = sur_12_mois
+        cas["episode"]["episodes_anterieurs_12_mois"] = episodes_12_mois
         return cas
 
     def entete(self, triage_id: str) -> dict[str, Any]:
@@ -369,7 +438,29 @@ class Depot:
             chaine.ajouter("finalisation", acteur, triage_id, {
                 "contenu": audit.empreinte_contenu(t.cas, t.resultat), "version": t.version,
                 "remplace": t.remplace_id, "empreinte_regles": resultat["empreinte_regles"]})
+            self._suite_du_triage(s, chaine, t, resultat, acteur)
         return resultat
+
+    def _suite_du_triage(self, s: Session, chaine: audit.Chaine, t: Triage, resultat: Resultat, acteur: str) -> None:
+        """A final triage sending the patient to the emergency department, or past the accès direct cap, closes
+        the episode with that reason; a new version that no longer does reopens the episode it had closed."""
+        ep = s.get(Episode, t.episode_id)
+        if ep is None:
+            return
+        regles = self.moteur.registre.commun.suivi_episode
+        if resultat["orientation"] == "urgences":
+            motif: str | None = "urgences"
+        elif any(m["id"] == regles.motif_plafond for m in resultat["motifs"]):
+            motif = regles.motif_cloture_plafond
+        else:
+            motif = None
+        jour = t.date_consultation
+        if motif is not None and ep.statut == OUVERT:
+            self._clore(chaine, ep, motif, jour, acteur)
+        elif motif is None and ep.statut == CLOS and t.remplace_id and ep.motif_cloture in (
+                "urgences", regles.motif_cloture_plafond) and ep.date_cloture == jour:
+            ep.statut, ep.motif_cloture, ep.date_cloture = OUVERT, None, None
+            chaine.ajouter("reouverture_episode", acteur, t.id, {"episode": ep.id})
 
     def amender(self, triage_id: str, *, acteur: str) -> str:
         """Start a new version (draft) of a final triage; the old one stays readable, unchanged."""
@@ -430,17 +521,324 @@ class Depot:
             return [LigneTriage(r.id, r.date_consultation, r.protocole, r.orientation, r.statut, r.version,
                                 f"{r.nom} {r.prenom}", r.cree_le) for r in s.execute(requete)]
 
-    # -- sessions ----------------------------------------------------------------------------------
-    def enregistrer_seance(self, *, episode_id: str, jour: date, voie: str, acteur: str) -> int:
-        """Record a treatment session; it feeds the counts of the next evaluations."""
+    # -- patients: look-up -------------------------------------------------------------------------
+    def rechercher_patients(self, texte: str, *, acteur: str, limite: int = 20) -> list[PatientTrouve]:
+        """Patients whose name and first name hold every typed word, and born on any typed date.
+
+        Accent-, case- and punctuation-insensitive (« lefebvre » finds « Lefèbvre »), words in any order, a
+        date as ``JJ/MM/AAAA`` or ``AAAA-MM-JJ``. Values are bound parameters; ``%`` and ``_`` are literal. The
+        search is audited with the number of patients found (never the words typed).
+        """
+        mots, jours = _termes(texte)
+        trouves: list[PatientTrouve] = []
+        if mots or jours:
+            requete = select(Patient).order_by(Patient.nom_recherche, Patient.date_naissance, Patient.id).limit(limite)
+            for mot in mots:
+                requete = requete.where(Patient.nom_recherche.like("%" + _echapper_like(mot) + "%", escape="\\"))
+            for jour in jours:
+                requete = requete.where(Patient.date_naissance == jour)
+            with self.sessions() as s:
+                patients = list(s.scalars(requete))
+                ouverts = self._episodes_ouverts(s, [p.id for p in patients])
+            trouves = [_trouve(p, ouverts.get(p.id, ())) for p in patients]
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("recherche_patient", acteur, details={"resultats": len(trouves)})
+        return trouves
+
+    def doublons_probables(self, *, nom: str, date_naissance: date, acteur: str) -> list[PatientTrouve]:
+        """Patients already recorded with the same name (accents and case aside) and birth date (audited)."""
+        with self.sessions() as s:
+            patients = [p for p in s.scalars(select(Patient).where(Patient.date_naissance == date_naissance)
+                                             .order_by(Patient.cree_le))
+                        if p.nom_recherche.startswith(cle_recherche(nom) + " ")]
+            ouverts = self._episodes_ouverts(s, [p.id for p in patients])
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("recherche_doublon", acteur, details={"resultats": len(patients)})
+        return [_trouve(p, ouverts.get(p.id, ())) for p in patients]
+
+    def fiche_patient(self, patient_id: str, jour: date, *, acteur: str) -> tuple[PatientTrouve, list[EtatEpisode]]:
+        """A patient and the state of each of their episodes on ``jour``, newest first (the look-up is audited)."""
+        with self.sessions() as s:
+            p = s.get(Patient, patient_id)
+            if p is None:
+                raise ErreurStockage("patient introuvable")
+            episodes = list(s.scalars(select(Episode).where(Episode.patient_id == patient_id)
+                                      .order_by(Episode.date_debut.desc(), Episode.cree_le.desc())))
+            etats = [self._etat(s, ep, jour) for ep in episodes]
+            trouve = _trouve(p, tuple(ep.protocole for ep in episodes if ep.statut == OUVERT))
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("consultation_patient", acteur, details={"patient": patient_id})
+        return trouve, etats
+
+    @staticmethod
+    def _episodes_ouverts(s: Session, patients: list[str]) -> dict[str, tuple[str, ...]]:
+        if not patients:
+            return {}
+        ouverts: dict[str, list[str]] = {}
+        for pid, protocole in s.execute(select(Episode.patient_id, Episode.protocole).where(
+                Episode.patient_id.in_(patients), Episode.statut == OUVERT).order_by(Episode.date_debut)):
+            ouverts.setdefault(pid, []).append(protocole)
+        return {pid: tuple(v) for pid, v in ouverts.items()}
+
+    # -- episodes ----------------------------------------------------------------------------------
+    def episode_ouvert(self, patient_id: str, protocole: str) -> str | None:
+        """The patient's open episode of this protocol (the most recent), if any."""
+        with self.sessions() as s:
+            return s.scalar(select(Episode.id).where(Episode.patient_id == patient_id, Episode.protocole == protocole,
+                                                     Episode.statut == OUVERT)
+                            .order_by(Episode.date_debut.desc(), Episode.cree_le.desc()).limit(1))
+
+    def ouvrir_ou_continuer_episode(self, *, patient_id: str, protocole: str, date_debut: date,
+                                    prescription_medicale: bool = False, diagnostic_medical_prealable: bool = False,
+                                    antecedent_lombalgie: bool = False, acteur: str) -> tuple[str, bool]:
+        """The patient's open episode of this protocol, or a new one: (episode id, whether it continues one).
+
+        A continued episode keeps its own onset date, prescription and prior diagnosis (the values given here
+        are for a new episode only).
+        """
+        existant = self.episode_ouvert(patient_id, protocole)
+        if existant is not None:
+            return existant, True
+        return self.creer_episode(patient_id=patient_id, protocole=protocole, date_debut=date_debut,
+                                  prescription_medicale=prescription_medicale,
+                                  diagnostic_medical_prealable=diagnostic_medical_prealable,
+                                  antecedent_lombalgie=antecedent_lombalgie, acteur=acteur), False
+
+    def declarer_historique(self, episode_id: str, *, seances_12_mois: int, episodes_12_mois: int, motif: str,
+                            jour: date, acteur: str) -> None:
+        """Declare the 12-month history when the records do not hold it all (sessions done elsewhere).
+
+        The reason is required; a declared count below what the records hold is refused (the records always
+        count). The audit keeps the old and new counts, never the reason's text.
+        """
+        motif = _texte("motif_declaration", motif, 500)
         with self._ecriture() as (s, chaine):
-            if s.get(Episode, episode_id) is None:
+            ep = self._episode_ouvert(s, episode_id)
+            _, seances, _, episodes = self._historique(s, ep, jour)
+            problemes = [Probleme(champ, f"au moins {minimum} (déjà enregistré{'s' if minimum > 1 else ''})")
+                         for champ, valeur, minimum in (("seances_12_mois", seances_12_mois, seances),
+                                                        ("episodes_12_mois", episodes_12_mois, episodes))
+                         if valeur < minimum]
+            problemes += [Probleme(champ, "au plus 500") for champ, valeur in
+                          (("seances_12_mois", seances_12_mois), ("episodes_12_mois", episodes_12_mois))
+                          if valeur > 500]
+            if problemes:
+                raise ErreurSaisie(problemes)
+            details = {"episode": episode_id,
+                       "seances_12_mois": {"avant": ep.seances_12_mois_declarees, "apres": seances_12_mois},
+                       "episodes_12_mois": {"avant": ep.episodes_12_mois_declares, "apres": episodes_12_mois}}
+            ep.seances_12_mois_declarees, ep.episodes_12_mois_declares = seances_12_mois, episodes_12_mois
+            ep.motif_declaration = motif
+            chaine.ajouter("declaration_historique", acteur, details=details)
+
+    def cloturer_episode(self, episode_id: str, *, motif: str, jour: date, acteur: str, repris_par: str | None = None,
+                         evenement_indesirable: bool | None = None, evenement_texte: str | None = None) -> None:
+        """Close an open episode with its reason (guérison, reprise par le médecin, urgences, abandon, plafond)."""
+        with self._ecriture() as (s, chaine):
+            ep = self._episode_ouvert(s, episode_id)
+            self._clore(chaine, ep, motif, jour, acteur)
+            self._issue(ep, repris_par, evenement_indesirable, evenement_texte)
+
+    def renseigner_issue(self, episode_id: str, *, repris_par: str | None, evenement_indesirable: bool | None,
+                         evenement_texte: str | None = None, acteur: str) -> None:
+        """Record the episode's outcome for later statistics (who took the patient over, adverse event)."""
+        with self._ecriture() as (s, chaine):
+            ep = s.get(Episode, episode_id)
+            if ep is None:
                 raise ErreurStockage("épisode introuvable")
-            seance = Seance(episode_id=episode_id, date=jour, voie=voie, cree_le=self.horloge())
+            self._issue(ep, repris_par, evenement_indesirable, evenement_texte)
+            chaine.ajouter("issue_episode", acteur, details={"episode": episode_id, "repris_par": ep.repris_par,
+                                                             "evenement_indesirable": ep.evenement_indesirable})
+
+    def _clore(self, chaine: audit.Chaine, ep: Episode, motif: str, jour: date, acteur: str) -> None:
+        if motif not in get_args(MotifCloture):
+            raise ErreurSaisie([Probleme("motif_cloture", f"motif inconnu « {motif} » : attendu "
+                                                          f"{', '.join(get_args(MotifCloture))}")])
+        ep.statut, ep.motif_cloture, ep.date_cloture = CLOS, motif, jour
+        chaine.ajouter("cloture_episode", acteur, details={"episode": ep.id, "motif": motif})
+
+    @staticmethod
+    def _issue(ep: Episode, repris_par: str | None, evenement: bool | None, texte: str | None) -> None:
+        if repris_par is not None and repris_par not in get_args(ReprisPar):
+            raise ErreurSaisie([Probleme("repris_par", f"valeur inconnue « {repris_par} » : attendu "
+                                                       f"{', '.join(get_args(ReprisPar))}")])
+        if repris_par is not None:
+            ep.repris_par = repris_par
+        if evenement is not None:
+            ep.evenement_indesirable = evenement
+            ep.evenement_texte = _texte("evenement_texte", texte, 2000, vide=True, lignes=True) \
+                if evenement and texte else None
+
+    @staticmethod
+    def _episode_ouvert(s: Session, episode_id: str) -> Episode:
+        ep = s.get(Episode, episode_id)
+        if ep is None:
+            raise ErreurStockage("épisode introuvable")
+        if ep.statut != OUVERT:
+            raise ErreurStockage("épisode clos : commencez un nouveau triage pour un nouvel épisode")
+        return ep
+
+    # -- sessions ----------------------------------------------------------------------------------
+    def enregistrer_seance(self, *, episode_id: str, jour: date, voie: str | None = None, acteur: str,
+                           acte: str = "seance", evolution: str | None = None, suite: str | None = None) -> int:
+        """Record a visit (a session by default); it feeds the counts of the next evaluations.
+
+        On an episode with a final triage: a session past the accès direct cap is refused, and the session that
+        reaches it closes the episode towards the médecin (motif ``plafond``). The re-assessment consultation
+        (``consultation_protocole_2``) carries what changed and what follows; « guérison » and « médecin » close
+        the episode. ``voie`` defaults to the billing route of the episode's current triage.
+        """
+        if acte not in get_args(Acte):
+            raise ErreurSaisie([Probleme("acte", f"acte inconnu « {acte} » : attendu {', '.join(get_args(Acte))}")])
+        if acte == REEVALUATION:
+            manque = [Probleme(c, "à renseigner pour la réévaluation") for c, v in
+                      (("evolution", evolution), ("suite", suite)) if v is None]
+            if manque:
+                raise ErreurSaisie(manque)
+            if evolution not in get_args(Evolution) or suite not in get_args(Suite):
+                raise ErreurSaisie([Probleme("evolution" if evolution not in get_args(Evolution) else "suite",
+                                             "valeur inconnue")])
+        elif evolution is not None or suite is not None:
+            raise ErreurSaisie([Probleme("evolution", "réservé à la réévaluation (consultation de protocole 2)")])
+        regles = self.moteur.registre.commun.suivi_episode
+        with self._ecriture() as (s, chaine):
+            ep = self._episode_ouvert(s, episode_id)
+            avant = self._etat(s, ep, jour)
+            if acte == SEANCE and avant.plafond_atteint:
+                raise ErreurStockage(f"plafond de l’accès direct atteint ({avant.plafond_acces_direct} séances "
+                                     "sans diagnostic médical) : l’épisode est adressé au médecin")
+            seance = Seance(episode_id=episode_id, date=jour, voie=voie or avant.voie or "aucune", acte=acte,
+                            evolution=evolution, suite=suite, cree_le=self.horloge())
             s.add(seance)
             s.flush()
-            chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id})
+            chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id, "acte": acte})
+            if acte == SEANCE:
+                if self._etat(s, ep, jour).plafond_atteint:
+                    self._clore(chaine, ep, regles.motif_cloture_plafond, jour, acteur)
+            elif suite in _CLOTURE_PAR_SUITE:
+                self._clore(chaine, ep, _CLOTURE_PAR_SUITE[suite], jour, acteur)
             return seance.id
+
+    def supprimer_seance(self, seance_id: int, *, acteur: str) -> None:
+        """Remove a visit recorded by mistake (on an open episode); the audit keeps its id."""
+        with self._ecriture() as (s, chaine):
+            seance = s.get(Seance, seance_id)
+            if seance is None:
+                raise ErreurStockage("séance introuvable")
+            self._episode_ouvert(s, seance.episode_id)
+            s.delete(seance)
+            chaine.ajouter("suppression_seance", acteur, details={"episode": seance.episode_id, "seance": seance_id})
+
+    # -- where an episode stands -----------------------------------------------------------------------
+    def etat_episode(self, episode_id: str, jour: date) -> EtatEpisode:
+        """Counters, thresholds and the re-assessment window of an episode on ``jour``, from the records."""
+        with self.sessions() as s:
+            ep = s.get(Episode, episode_id)
+            if ep is None:
+                raise ErreurStockage("épisode introuvable")
+            return self._etat(s, ep, jour)
+
+    def _etat(self, s: Session, ep: Episode, jour: date) -> EtatEpisode:
+        commun = self.moteur.registre.commun
+        actes = [ActeEnregistre(id=a.id, date=a.date, acte=a.acte, voie=a.voie, evolution=a.evolution,
+                                suite=a.suite)
+                 for a in s.scalars(select(Seance).where(Seance.episode_id == ep.id)
+                                    .order_by(Seance.date, Seance.id))]
+        faites = sum(1 for a in actes if a.acte == SEANCE and a.date <= jour)
+        seances_12, seances_12_calc, episodes_12, episodes_12_calc = self._historique(s, ep, jour)
+        finals = list(s.scalars(select(Triage).where(Triage.episode_id == ep.id, Triage.statut == FINAL)
+                                .order_by(Triage.date_consultation, Triage.cree_le)))
+        courant = finals[-1] if finals else None
+        champs: dict[str, Any] = {}
+        if courant is not None and courant.resultat is not None:
+            cas = copy.deepcopy(courant.cas)
+            cas["episode"].update(seances_realisees_episode=faites, seances_12_mois=seances_12,
+                                  episodes_anterieurs_12_mois=episodes_12)
+            suivant = self.moteur.evaluer(cas)
+            plafond = any(m["id"] == commun.suivi_episode.motif_plafond for m in suivant["motifs"])
+            seances = suivant["seances"]
+            stocke = courant.resultat.get("seances") or {}
+            sans_diagnostic = not ep.diagnostic_medical_prealable and courant.orientation == "acces_direct"
+            champs = {
+                "orientation": courant.orientation, "voie": courant.resultat["facturation"]["voie"],
+                "autorisees": seances["autorisees"] if seances else stocke.get("autorisees"),
+                "restantes": seances["restantes"] if seances else 0,
+                "plafond_acces_direct": stocke.get("autorisees") if sans_diagnostic else None,
+                "plafond_atteint": plafond,
+                "dap_necessaire": (not plafond and seances is not None and seances["restantes"] == 0
+                                   and suivant["orientation"] in _ORIENTATIONS_SEANCES),
+            }
+        bdk = commun.facturation.bdk
+        revue: dict[str, Any] = {}
+        initiale = next((a.date for a in actes if a.acte == "consultation_protocole_1"),
+                        next((t.date_consultation for t in finals if t.orientation == "protocole"), None))
+        if initiale is not None:
+            regle = self.moteur.protocoles[ep.protocole].modele.suivi.reevaluation
+            du, au = fenetre_reevaluation(initiale, regle.du_jour, regle.au_jour)
+            faite = next((a.date for a in actes if a.acte == REEVALUATION), None)
+            etat_revue_ = etat_revue(jour, du, au, faite)
+            revue = {"reevaluation_du": du, "reevaluation_au": au, "reevaluation_faite_le": faite,
+                     "revue": etat_revue_ if ep.statut == OUVERT or faite else None}
+        seuil = commun.suivi_episode.seuil_fiche_synthese
+        return EtatEpisode(
+            episode_id=ep.id, patient_id=ep.patient_id, protocole=ep.protocole, statut=ep.statut,
+            date_debut=ep.date_debut, prescription_medicale=ep.prescription_medicale,
+            diagnostic_medical_prealable=ep.diagnostic_medical_prealable, motif_cloture=ep.motif_cloture,
+            date_cloture=ep.date_cloture, repris_par=ep.repris_par, evenement_indesirable=ep.evenement_indesirable,
+            evenement_texte=ep.evenement_texte, seances_serie=faites, seances_12_mois=seances_12,
+            seances_12_mois_calculees=seances_12_calc, episodes_12_mois=episodes_12,
+            episodes_12_mois_calcules=episodes_12_calc, motif_declaration=ep.motif_declaration,
+            prochain_bdk=prochain_bdk(faites, bdk.premiere_si_realisees, bdk.puis_si_realisees, bdk.pas),
+            synthese_due=faites >= seuil, seuil_synthese=seuil, actes=tuple(actes), **champs, **revue)
+
+    def a_revoir(self, jour: date, *, acteur: str, limite: int = 100) -> list[ARevoir]:
+        """Open protocol episodes whose re-assessment is due or late on ``jour``, the latest due first.
+
+        Audited (a list of patients) with the number of episodes listed.
+        """
+        sans_revue = select(Seance.episode_id).where(Seance.acte == REEVALUATION)
+        requete = (select(Episode, Patient.nom, Patient.prenom).join(Patient, Patient.id == Episode.patient_id)
+                   .where(Episode.statut == OUVERT, Episode.id.not_in(sans_revue),
+                          Episode.id.in_(select(Triage.episode_id).where(Triage.statut == FINAL,
+                                                                         Triage.orientation == "protocole"))))
+        liste: list[ARevoir] = []
+        with self.sessions() as s:
+            for ep, nom, prenom in s.execute(requete):
+                etat = self._etat(s, ep, jour)
+                if etat.revue in ("due", "en_retard") and etat.reevaluation_du and etat.reevaluation_au:
+                    liste.append(ARevoir(ep.id, ep.patient_id, f"{nom} {prenom}", ep.protocole, etat.reevaluation_du,
+                                         etat.reevaluation_au, etat.revue))
+        liste.sort(key=lambda r: (r.au, r.patient))
+        liste = liste[:limite]
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("liste_a_revoir", acteur, details={"resultats": len(liste)})
+        return liste
+
+    def dossier_episode(self, episode_id: str, jour: date, *, acteur: str) -> DossierEpisode:
+        """Everything the DAP and the summary sheet print, read from the records (the read is audited)."""
+        with self.sessions() as s:
+            ep = s.get(Episode, episode_id)
+            if ep is None:
+                raise ErreurStockage("épisode introuvable")
+            pa = ep.patient
+            st = s.get(Structure, 1)
+            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == acteur))
+            triages = [TriageDossier(id=t.id, date_consultation=t.date_consultation, version=t.version,
+                                     orientation=t.orientation,
+                                     classe_duree=(t.resultat or {}).get("classe_duree"),
+                                     risque_chronicite=(t.resultat or {}).get("risque_chronicite"),
+                                     version_protocole=t.version_protocole, note=t.note)
+                       for t in s.scalars(select(Triage).where(Triage.episode_id == ep.id, Triage.statut == FINAL)
+                                          .order_by(Triage.date_consultation, Triage.cree_le))]
+            dossier = DossierEpisode(
+                jour=jour, structure=st.nom if st else None, kine=compte.nom if compte else acteur,
+                patient=PatientDossier(id=pa.id, nom=pa.nom, prenom=pa.prenom, date_naissance=pa.date_naissance,
+                                       sexe=pa.sexe, couverture=pa.couverture),  # type: ignore[arg-type]
+                titre_protocole=self.moteur.protocoles[ep.protocole].modele.titre, etat=self._etat(s, ep, jour),
+                triages=tuple(triages))
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("consultation_episode", acteur, details={"episode": episode_id})
+        return dossier
 
     # -- audit -------------------------------------------------------------------------------------
     def verifier_audit(self) -> audit.RapportAudit:
@@ -577,13 +975,21 @@ class Depot:
                     "diagnostic_medical_prealable": ep.diagnostic_medical_prealable,
                     "antecedent_lombalgie": ep.antecedent_lombalgie,
                     "episodes_anterieurs_12_mois": ep.episodes_anterieurs_12_mois,
+                    "statut": ep.statut, "motif_cloture": ep.motif_cloture,
+                    "date_cloture": ep.date_cloture.isoformat() if ep.date_cloture else None,
+                    "repris_par": ep.repris_par, "evenement_indesirable": ep.evenement_indesirable,
+                    "evenement_texte": ep.evenement_texte,
+                    "seances_12_mois_declarees": ep.seances_12_mois_declarees,
+                    "episodes_12_mois_declares": ep.episodes_12_mois_declares,
+                    "motif_declaration": ep.motif_declaration,
                     "triages": [{"id": t.id, "version": t.version, "statut": t.statut, "remplace": t.remplace_id,
                                  "date_consultation": t.date_consultation.isoformat(), "cas": t.cas,
                                  "resultat": t.resultat, "note": t.note, "auteur": t.auteur,
                                  "cree_le": t.cree_le.isoformat(),
                                  "finalise_le": t.finalise_le.isoformat() if t.finalise_le else None}
                                 for t in triages],
-                    "seances": [{"date": se.date.isoformat(), "voie": se.voie} for se in seances],
+                    "seances": [{"date": se.date.isoformat(), "voie": se.voie, "acte": se.acte,
+                                 "evolution": se.evolution, "suite": se.suite} for se in seances],
                 })
             donnees = {"patient": {"id": p.id, "nom": p.nom, "prenom": p.prenom,
                                    "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe,
@@ -677,6 +1083,33 @@ def _couverture(valeur: str) -> str:
         raise ErreurSaisie([Probleme("couverture", f"valeur inconnue « {valeur} » (valeurs permises : "
                                                    f"{', '.join(permises)})")])
     return valeur
+
+
+_DATE_FR = re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _termes(texte: str) -> tuple[list[str], list[date]]:
+    """The words (search keys) and the dates of a typed search; a control character matches nobody."""
+    texte = (texte or "")[:200]
+    if _CONTROLE.search(texte):
+        return [], []
+    jours: list[date] = []
+
+    def date_de(annee: str, mois: str, jour: str) -> str:
+        try:
+            jours.append(date(int(annee), int(mois), int(jour)))
+        except ValueError:
+            return f"{jour} {mois} {annee}"  # not a real date: kept as words (so it matches nobody)
+        return " "
+
+    texte = _DATE_FR.sub(lambda m: date_de(m[3], m[2], m[1]), texte)
+    texte = _DATE_ISO.sub(lambda m: date_de(m[1], m[2], m[3]), texte)
+    return mots_recherche(texte), jours
+
+
+def _trouve(p: Patient, ouverts: tuple[str, ...]) -> PatientTrouve:
+    return PatientTrouve(p.id, p.nom, p.prenom, p.date_naissance, p.sexe, p.couverture, ouverts)
 
 
 def _echapper_like(texte: str) -> str:

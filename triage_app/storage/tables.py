@@ -46,14 +46,19 @@ class Patient(Base):
     sexe: Mapped[str | None] = mapped_column(String(1))
     # The patient's cover (case format ``patient.couverture``), which sets the reimbursed share.
     couverture: Mapped[str] = mapped_column(String(20), default="regime_general", server_default="regime_general")
+    # Search key (no accents, lower case: :func:`triage_app.domain.texte.cle_patient`), kept by the service.
+    nom_recherche: Mapped[str] = mapped_column(String(420), default="", server_default="")
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     episodes: Mapped[list[Episode]] = relationship(back_populates="patient", cascade="all, delete-orphan",
                                                    passive_deletes=True)
 
+    __table_args__ = (Index("ix_patients_nom_recherche", "nom_recherche"),
+                      Index("ix_patients_date_naissance", "date_naissance"))
+
 
 class Episode(Base):
-    """An episode of care for one protocol: start date, prescription or prior diagnosis."""
+    """An episode of care for one protocol: onset, prescription or prior diagnosis, open or closed and how."""
 
     __tablename__ = "episodes"
 
@@ -65,9 +70,21 @@ class Episode(Base):
     diagnostic_medical_prealable: Mapped[bool] = mapped_column(default=False)
     antecedent_lombalgie: Mapped[bool] = mapped_column(default=False)
     episodes_anterieurs_12_mois: Mapped[int] = mapped_column(default=0)
+    statut: Mapped[str] = mapped_column(String(10), default="ouvert", server_default="ouvert")
+    motif_cloture: Mapped[str | None] = mapped_column(String(30))
+    date_cloture: Mapped[date | None] = mapped_column(Date)
+    repris_par: Mapped[str | None] = mapped_column(String(20))
+    evenement_indesirable: Mapped[bool | None] = mapped_column()
+    evenement_texte: Mapped[str | None] = mapped_column(Text)
+    # The 12-month history as declared by the kiné (sessions done elsewhere), with the stated reason.
+    seances_12_mois_declarees: Mapped[int | None] = mapped_column()
+    episodes_12_mois_declares: Mapped[int | None] = mapped_column()
+    motif_declaration: Mapped[str | None] = mapped_column(Text)
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
+
+    __table_args__ = (Index("ix_episodes_patient_protocole", "patient_id", "protocole", "statut"),)
 
 
 class Triage(Base):
@@ -97,7 +114,7 @@ class Triage(Base):
 
 
 class Seance(Base):
-    """A treatment session recorded on an episode."""
+    """A visit recorded on an episode: its act (bilan, séance, protocol consultation 1 or 2) and date."""
 
     __tablename__ = "seances"
 
@@ -105,7 +122,13 @@ class Seance(Base):
     episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
     date: Mapped[date] = mapped_column(Date)
     voie: Mapped[str] = mapped_column(String(30))
+    acte: Mapped[str] = mapped_column(String(30), default="seance", server_default="seance")
+    # Re-assessment consultation (act ``consultation_protocole_2``): what changed and what follows.
+    evolution: Mapped[str | None] = mapped_column(String(20))
+    suite: Mapped[str | None] = mapped_column(String(20))
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_seances_episode_date", "episode_id", "date"),)
 
 
 class EvenementAudit(Base):
