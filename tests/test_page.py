@@ -48,22 +48,22 @@ DEBUT = AUJOURD_HUI - timedelta(days=2)
 
 
 # -- fixtures and helpers ---------------------------------------------------------------------------
-@pytest.fixture
-def url(tmp_path, monkeypatch):
+@pytest.fixture(name="url")
+def url_fixture(tmp_path, monkeypatch):
     adresse = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"
     monkeypatch.setenv("TRIAGE_DATABASE_URL", adresse)
     return adresse
 
 
-@pytest.fixture
-def depot(url):
+@pytest.fixture(name="depot")
+def depot_fixture(url):
     d = Depot(url)
     yield d
     d.fermer()
 
 
-@pytest.fixture
-def msp(depot):
+@pytest.fixture(name="msp")
+def msp_fixture(depot):
     """A MSP that applies both protocols (described once, as on the « Structure » page)."""
     depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
                                 protocoles_appliques=list(PROTOCOLES), acteur=ACTEUR)
@@ -163,6 +163,14 @@ def repondre_tout(depot: Depot, tid: str, protocole: str, **autres: Any) -> None
     """Every safety question « non » (torsion « oui »), as ``cas_base``; then ``autres``."""
     for qid, valeur in (cas_base(protocole)["reponses"] | autres).items():
         depot.enregistrer_reponse(tid, qid, valeur, acteur=ACTEUR)
+
+
+def compteur(at: AppTest, episode_id: str) -> dict[str, str]:
+    """The counters of an episode's panel, as the page writes them (data attributes)."""
+    for h in at.get("html"):
+        if f"data-episode=\"{episode_id}\"" in h.value:
+            return dict(re.findall(r'data-(seances|restantes|statut)="([^"]*)"', h.value))
+    raise AssertionError(f"pas de compteurs pour l’épisode {episode_id}")
 
 
 def choisir_ligne(at: AppTest, rang: int) -> AppTest:
@@ -438,13 +446,15 @@ def test_triages_du_plus_recent_et_seance_enregistree(msp):
     tableau = at.dataframe[0].value
     assert list(tableau["Patient"]) == ["Récent Paul", "Ancien Paul"]
     assert list(tableau["Statut"]) == ["Brouillon", "Brouillon"]
-    assert not any(b in boutons(at) for b in ("ouvrir", "enregistrer_seance"))  # nothing selected yet
+    assert not any(b == "ouvrir" or b.startswith("seance_") for b in boutons(at))  # nothing selected yet
 
     choisir_ligne(at, 1)
     assert any(m.value.startswith("**Ancien Paul**") for m in at.markdown)
-    executer(at.button(key="enregistrer_seance").click())
+    assert compteur(at, ep_ancien) == {"seances": "0", "restantes": "", "statut": "ouvert"}
+    executer(at.button(key=f"seance_{ep_ancien}").click())  # one tap: a session, today
     [ok] = at.success
-    assert "Séance enregistrée (1 sur cet épisode)" in ok.value
+    assert "Acte enregistré : Séance, le" in ok.value and "1 séance(s) dans la série" in ok.value
+    assert compteur(at, ep_ancien)["seances"] == "1"
     demain = AUJOURD_HUI + timedelta(days=1)
     assert msp.compter_seances(ep_ancien, demain) == (1, 0)
     assert msp.compter_seances(ep_recent, demain) == (0, 0)
@@ -474,16 +484,12 @@ def test_la_seance_va_au_patient_affiche_meme_si_la_liste_a_change(msp):
     choisir_ligne(at, 0)
     assert any(m.value.startswith("**Affiché Paul**") for m in at.markdown)
     _, ep_autre = creer_triage(msp, nom="Autre")  # a colleague starts a triage meanwhile
-    executer(at.button(key="enregistrer_seance").click())
+    executer(at.button(key=f"seance_{ep_a}").click())
     demain = AUJOURD_HUI + timedelta(days=1)
-    # The rows moved: the selection is dropped (nothing recorded) rather than applied to whoever is now row 0.
-    assert msp.compter_seances(ep_autre, demain) == (0, 0)
-    assert msp.compter_seances(ep_a, demain) == (0, 0)
-    assert "enregistrer_seance" not in boutons(at)
-    choisir_ligne(at, 1)
-    assert any(m.value.startswith("**Affiché Paul**") for m in at.markdown)
-    executer(at.button(key="enregistrer_seance").click())
+    # The panel's controls carry the episode they were drawn for: the session goes to the patient shown.
     assert msp.compter_seances(ep_a, demain) == (1, 0) and msp.compter_seances(ep_autre, demain) == (0, 0)
+    # The rows moved: the selection is dropped rather than pointing at whoever is now row 0.
+    assert not any(b.startswith("seance_") for b in boutons(at))
 
 
 def test_changer_de_filtre_apres_une_selection_ne_plante_pas(msp):

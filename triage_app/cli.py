@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -247,6 +248,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# ``triage-app episode --format``: the document, and what its bytes are.
+FORMATS_EPISODE = ("dap", "synthese", "synthese-txt")
+
+
+def _jour(texte: str) -> date:
+    """``--jour AAAA-MM-JJ`` (French error)."""
+    try:
+        return date.fromisoformat(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"date invalide « {texte} » (attendu : AAAA-MM-JJ)") from None
+
+
+def cmd_episode(args: argparse.Namespace) -> int:
+    """An episode's document from the records: the pre-filled DAP (PDF), the BDK summary sheet (PDF or text).
+
+    The day defaults to today (read here, never in the export); the read and the export are both audited.
+    """
+    from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
+
+    jour = args.jour or date.today()
+    with _depot(args) as depot:
+        dossier = depot.dossier_episode(args.episode, jour, acteur=args.acteur)
+        if args.format == "dap":
+            octets = dap_pdf(dossier, depot.moteur)
+        elif args.format == "synthese":
+            octets = synthese_pdf(dossier, depot.moteur)
+        else:
+            octets = synthese_texte(dossier, depot.moteur).encode("utf-8")
+        depot.journaliser("export_episode", acteur=args.acteur,
+                          details={"episode": args.episode, "format": args.format})
+    _ecrire_sortie(octets, args.sortie)
+    return 0
+
+
 def cmd_export_case(args: argparse.Namespace) -> int:
     """Export the summary of a case file (no database, no identity)."""
     from datetime import datetime
@@ -432,6 +467,19 @@ def construire_parseur() -> argparse.ArgumentParser:
     ec.add_argument("--format", choices=formats, default="pdf")
     ec.add_argument("--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
     ec.set_defaults(fonction=cmd_export_case)
+    ep = sous.add_parser("episode", parents=[base], help="document d'un épisode enregistré : demande d'accord "
+                                                        "préalable (DAP) pré-remplie, fiche de synthèse du BDK")
+    ep.add_argument("episode", help="identifiant de l'épisode")
+    ep.add_argument("--format", choices=FORMATS_EPISODE, required=True,
+                    help="dap : DAP pré-remplie (PDF) ; synthese : fiche de synthèse (PDF) ; synthese-txt : "
+                         "fiche de synthèse en texte")
+    ep.add_argument("--sortie", "--output", dest="sortie", metavar="FICHIER",
+                    help="fichier de sortie (défaut : sortie standard)")
+    ep.add_argument("--jour", type=_jour, metavar="AAAA-MM-JJ",
+                    help="date du document et des décomptes (défaut : aujourd'hui)")
+    ep.add_argument("--acteur", default="ligne_de_commande",
+                    help="identifiant du compte qui produit le document (son nom y figure ; journalisé)")
+    ep.set_defaults(fonction=cmd_episode)
     qu = sous.add_parser("questionnaire", help="un protocole en Questionnaire FHIR (JSON)")
     qu.add_argument("protocole")
     qu.add_argument("--output", metavar="FICHIER")

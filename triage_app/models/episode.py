@@ -57,6 +57,7 @@ class EtatEpisode(Modele):
     repris_par: ReprisPar | None = None
     evenement_indesirable: bool | None = None
     evenement_texte: str | None = None
+    triage_id: str | None = Field(None, description="Triage final en vigueur de l'épisode (le plus récent)")
     orientation: str | None = Field(None, description="Orientation du triage en vigueur de l'épisode")
     voie: str | None = None
     seances_serie: int

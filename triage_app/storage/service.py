@@ -106,6 +106,7 @@ class ARevoir:
     du: date
     au: date
     revue: str
+    triage_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -409,10 +410,20 @@ class Depot:
             pa = s.get(Patient, ep.patient_id) if ep else None
             if ep is None or pa is None:
                 raise ErreurStockage("épisode introuvable")
+            # What the episode held when this triage was started (its first version): earlier triages (first
+            # versions: one per triage however often amended) and recorded acts. None: the triage opened it.
+            racine = t
+            while racine.remplace_id is not None and (precedent := s.get(Triage, racine.remplace_id)) is not None:
+                racine = precedent
+            autres = int(s.scalar(select(func.count()).select_from(Triage).where(
+                Triage.episode_id == ep.id, Triage.version == 1, Triage.cree_le < racine.cree_le)) or 0)
+            actes = int(s.scalar(select(func.count()).select_from(Seance).where(
+                Seance.episode_id == ep.id, Seance.cree_le < racine.cree_le)) or 0)
             return {"patient": f"{pa.nom} {pa.prenom}", "nom": pa.nom, "prenom": pa.prenom,
                     "date_naissance": pa.date_naissance,
                     "protocole": ep.protocole, "date_debut": ep.date_debut, "episode_id": ep.id,
-                    "patient_id": ep.patient_id, "version": t.version, "statut": t.statut}
+                    "patient_id": ep.patient_id, "version": t.version, "statut": t.statut,
+                    "episode_statut": ep.statut, "autres_triages": autres, "actes_episode": actes}
 
     def evaluer(self, triage_id: str) -> Resultat:
         """Evaluate a triage as it stands (nothing is written)."""
@@ -760,7 +771,8 @@ class Depot:
             stocke = courant.resultat.get("seances") or {}
             sans_diagnostic = not ep.diagnostic_medical_prealable and courant.orientation == "acces_direct"
             champs = {
-                "orientation": courant.orientation, "voie": courant.resultat["facturation"]["voie"],
+                "triage_id": courant.id, "orientation": courant.orientation,
+                "voie": courant.resultat["facturation"]["voie"],
                 "autorisees": seances["autorisees"] if seances else stocke.get("autorisees"),
                 "restantes": seances["restantes"] if seances else 0,
                 "plafond_acces_direct": stocke.get("autorisees") if sans_diagnostic else None,
@@ -807,7 +819,7 @@ class Depot:
                 etat = self._etat(s, ep, jour)
                 if etat.revue in ("due", "en_retard") and etat.reevaluation_du and etat.reevaluation_au:
                     liste.append(ARevoir(ep.id, ep.patient_id, f"{nom} {prenom}", ep.protocole, etat.reevaluation_du,
-                                         etat.reevaluation_au, etat.revue))
+                                         etat.reevaluation_au, etat.revue, etat.triage_id))
         liste.sort(key=lambda r: (r.au, r.patient))
         liste = liste[:limite]
         with self._ecriture() as (_, chaine):

@@ -1,8 +1,9 @@
-"""Pieces shared by the pages: the tablet stylesheet and the orientation card."""
+"""Pieces shared by the pages: the tablet stylesheet, the orientation card and the as-you-type search field."""
 
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import streamlit as st
 
@@ -134,3 +135,56 @@ def carte_orientation(c: Carte) -> None:
             _facturation(c)
         if c.prescriptions:
             st.markdown("**Le kinésithérapeute peut prescrire** : " + " ; ".join(c.prescriptions))
+
+
+# -- a search field that answers as the kiné types (no Enter, no blur needed) ----------------------------------
+# Streamlit's text_input reports its value on Enter or on leaving the field only. This small component (Streamlit's
+# own components v2, inline: no package, no build) sends the text 250 ms after the last keystroke.
+_RECHERCHE_HTML = """
+<label class="recherche"><span class="libelle"></span>
+<input type="search" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="100"></label>
+<div class="aide"></div>
+"""
+_RECHERCHE_CSS = """
+.recherche { display: block; font-family: var(--st-font, sans-serif); font-size: .875rem;
+  color: var(--st-text-color, #31333f); }
+.recherche .libelle { display: block; margin-bottom: .25rem; }
+.recherche input { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem; padding: .4rem .75rem;
+  border: 1px solid var(--st-border-color, #d5dae5); border-radius: .5rem;
+  background: var(--st-secondary-background-color, #f0f2f6); color: inherit; }
+.recherche input:focus { outline: 2px solid var(--st-primary-color, #0b5394); }
+.aide { font-size: .8rem; opacity: .7; margin-top: .2rem; }
+"""
+_RECHERCHE_JS = """
+export default function(component) {
+  const { data, setStateValue, parentElement } = component;
+  const champ = parentElement.querySelector("input");
+  parentElement.querySelector(".libelle").textContent = data.libelle;
+  parentElement.querySelector(".aide").textContent = data.aide || "";
+  champ.setAttribute("aria-label", data.libelle);
+  if (champ.dataset.pret !== "1") {
+    champ.dataset.pret = "1";
+    champ.value = data.valeur || "";
+    let minuteur = null;
+    champ.addEventListener("input", () => {
+      clearTimeout(minuteur);
+      minuteur = setTimeout(() => setStateValue("texte", champ.value), 250);
+    });
+  }
+}
+"""
+_recherche: Any = None
+
+
+def recherche_instantanee(libelle: str, cle: str, aide: str = "") -> str:
+    """A text field whose value reaches the page as the kiné types (debounced); the current text."""
+    global _recherche
+    if _recherche is None:
+        _recherche = st.components.v2.component("triage_app.recherche", html=_RECHERCHE_HTML, css=_RECHERCHE_CSS,
+                                                js=_RECHERCHE_JS)
+    actuel = st.session_state.get(cle)
+    valeur = str(actuel.get("texte") or "") if isinstance(actuel, dict) else ""
+    resultat = _recherche(key=cle, data={"libelle": libelle, "aide": aide, "valeur": valeur},
+                          default={"texte": ""}, on_texte_change=lambda: None)
+    texte = getattr(resultat, "texte", "") if resultat is not None else ""
+    return str(texte or "")

@@ -10,13 +10,14 @@ from triage_app.ui import etat
 
 def pages() -> dict[str, st.Page]:
     """The pages this user may open, by short name, in menu order (built on each run: roles differ)."""
-    from triage_app.ui.ecrans import compte, nouveau, protocoles, structure, triages
+    from triage_app.ui.ecrans import compte, nouveau, patients, protocoles, structure, triages
 
     u: Utilisateur = etat.utilisateur()
     ecrit = u.peut("triage.ecrire")
     menu = {
         "nouveau": st.Page(nouveau.page, title="Nouveau triage" if ecrit else "Triage", icon=":material/add_circle:",
                            url_path="nouveau", default=ecrit, visibility="visible" if ecrit else "hidden"),
+        "patients": st.Page(patients.page, title="Patients", icon=":material/groups:", url_path="patients"),
         "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages",
                            default=not ecrit),
         "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",

@@ -14,9 +14,11 @@ from triage_app.export.formats import FORMATS, exporter
 from triage_app.export.resume import depuis_triage, nom_fichier_de
 from triage_app.models.case import Patient
 from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.storage.service import PatientTrouve
 from triage_app.storage.tables import Triage
+from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
-from triage_app.ui.composants import bandeau_urgence, carte_orientation
+from triage_app.ui.composants import bandeau_urgence, carte_orientation, recherche_instantanee
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
@@ -26,6 +28,11 @@ _TRIAGE_AFFICHE = "triage_affiche"
 COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 _CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
 _ERREUR_CORRECTION = "erreur_correction"
+_ERREUR_DEMARRAGE = "erreur_demarrage"
+PATIENT_CHOISI = "patient_choisi"  # the opaque id of the patient the next triage is for (session only)
+_RECHERCHE = "recherche_patient_nouveau"
+_DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer » was tapped for a new patient
+_CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
 # The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
 LIBELLES_CHAMPS = {
     "episode.prescription_medicale": "Le patient a une prescription médicale pour cet épisode",
@@ -73,6 +80,10 @@ def page() -> None:
     st.caption(f"Né(e) le {pr.date_fr(entete['date_naissance'])} · début le {pr.date_fr(entete['date_debut'])} · "
                f"consultation du {pr.date_fr(triage.cas['date_consultation'])} · version {triage.version} · "
                f"{'brouillon enregistré' if triage.statut == 'brouillon' else 'finalisé'}")
+    if entete["autres_triages"] or entete["actes_episode"]:
+        st.info(f"Ce triage rejoint l’épisode en cours, commencé le {pr.date_fr(entete['date_debut'])} "
+                f"({entete['autres_triages']} triage(s) et {entete['actes_episode']} acte(s) avant celui-ci).",
+                icon=":material/link:")
     if triage.statut == "brouillon" and ecrit:
         if "note" not in st.session_state and triage.note:
             st.session_state["note"] = triage.note  # a new version keeps the note of the one it amends
@@ -83,79 +94,178 @@ def page() -> None:
 
 
 # -- patient and episode ----------------------------------------------------------------------------
+def _choisir(patient_id: str | None) -> None:
+    st.session_state.pop(_DOUBLONS, None)
+    if patient_id is None:
+        st.session_state.pop(PATIENT_CHOISI, None)
+    else:
+        st.session_state[PATIENT_CHOISI] = patient_id
+
+
+def _libelle_patient(m: Any, p: PatientTrouve) -> str:
+    titres = [m.protocoles[x].modele.titre for x in p.episodes_ouverts if x in m.protocoles]
+    ouverts = f" · épisode en cours : {', '.join(titres)}" if titres else ""
+    return f"{p.nom} {p.prenom} · né(e) le {pr.date_fr(p.date_naissance)}{ouverts}"
+
+
+def choix_patient(depot: Depot) -> PatientTrouve | None:
+    """Find a recorded patient as the kiné types (name, first name, birth date), or go on with a new one."""
+    m = depot.moteur
+    choisi = st.session_state.get(PATIENT_CHOISI)
+    if choisi:
+        try:
+            patient, _ = depot.fiche_patient(choisi, date.today())
+        except TriageError:
+            st.session_state.pop(PATIENT_CHOISI, None)
+        else:
+            with st.container(border=True, key="patient_retenu"):
+                st.markdown(f"**Patient** : {_libelle_patient(m, patient)}")
+                st.button("Changer de patient", key="changer_patient", on_click=_choisir, args=(None,),
+                          icon=":material/person_search:")
+            return patient
+    texte = recherche_instantanee("Patient déjà venu ? Rechercher (nom, prénom, date de naissance)", _RECHERCHE,
+                                  "Sans accents ni majuscules : « lefebvre » trouve « Lefèbvre ».")
+    if texte.strip():
+        trouves = depot.rechercher_patients(texte, limite=8)
+        if not trouves:
+            st.caption("Aucun patient trouvé : remplissez le formulaire ci-dessous pour un nouveau patient.")
+        for p in trouves:
+            st.button(_libelle_patient(m, p), key=f"choisir_{p.id}", on_click=_choisir, args=(p.id,),
+                      icon=":material/person:", width="stretch")
+    return None
+
+
 def formulaire_patient(depot: Depot) -> None:
-    """Patient, episode, setting and consent: one form, one write, then the walk."""
+    """Patient (found or new), episode, setting and consent: one form, one write, then the walk."""
     m = depot.moteur
     structure = depot.structure()
     st.markdown("### Nouveau triage")
     if structure is None:
         st.warning("La structure n’est pas encore décrite (page « Structure ») : le cadre retenu est le cabinet "
                    "libéral, sans protocole de coopération.")
+    patient = choix_patient(depot)
     protocoles = sorted(m.protocoles)
     couvertures = m.registre.commun.libelles.couvertures
     aujourd_hui = date.today()
     with st.form("form_patient", border=True):
-        protocole = st.segmented_control("Motif de consultation", protocoles, key="protocole",
-                                         format_func=lambda p: m.protocoles[p].modele.titre)
+        st.segmented_control("Motif de consultation", protocoles, key="protocole",
+                             format_func=lambda p: m.protocoles[p].modele.titre)
         c1, c2 = st.columns(2)
-        nom = c1.text_input("Nom", key="patient_nom", max_chars=120)
-        prenom = c2.text_input("Prénom", key="patient_prenom", max_chars=120)
-        naissance = c1.date_input("Date de naissance", value=None, min_value=date(1900, 1, 1),
-                                  max_value=aujourd_hui, format="DD/MM/YYYY", key="patient_naissance")
-        sexe = c2.segmented_control("Sexe (facultatif)", ["F", "M"], key="patient_sexe",
-                                    format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
-        debut = c1.date_input("Début de la douleur ou date du traumatisme", value=None, max_value=aujourd_hui,
-                              format="DD/MM/YYYY", key="date_debut")
-        consultation = c2.date_input("Date de consultation", value=aujourd_hui, max_value=aujourd_hui,
-                                     format="DD/MM/YYYY", key="date_consultation")
-        couverture = st.selectbox("Couverture", list(couvertures), index=list(couvertures).index(COUVERTURE_DEFAUT),
-                                  format_func=couvertures.__getitem__, key="patient_couverture",
-                                  help="Fixe la part remboursée par l’Assurance maladie.")
+        if patient is None:
+            c1.text_input("Nom", key="patient_nom", max_chars=120)
+            c2.text_input("Prénom", key="patient_prenom", max_chars=120)
+            c1.date_input("Date de naissance", value=None, min_value=date(1900, 1, 1), max_value=aujourd_hui,
+                          format="DD/MM/YYYY", key="patient_naissance")
+            c2.segmented_control("Sexe (facultatif)", ["F", "M"], key="patient_sexe",
+                                 format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
+        c1.date_input("Début de la douleur ou date du traumatisme", value=None, max_value=aujourd_hui,
+                      format="DD/MM/YYYY", key="date_debut",
+                      help="Pour un patient dont l’épisode du même motif est en cours, le triage le rejoint : "
+                           "l’épisode garde sa date de début.")
+        c2.date_input("Date de consultation", value=aujourd_hui, max_value=aujourd_hui, format="DD/MM/YYYY",
+                      key="date_consultation")
+        if patient is None:
+            st.selectbox("Couverture", list(couvertures), index=list(couvertures).index(COUVERTURE_DEFAUT),
+                         format_func=couvertures.__getitem__, key="patient_couverture",
+                         help="Fixe la part remboursée par l’Assurance maladie.")
         st.markdown("**Parcours**")
-        prescription = st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
-        diagnostic = st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
-        antecedent = st.toggle(LIBELLES_CHAMPS["episode.antecedent_lombalgie"], key="antecedent_lombalgie")
-        anterieurs = st.number_input("Épisodes du même motif dans les 12 derniers mois", min_value=0, max_value=50,
-                                     step=1, key="episodes_anterieurs")
+        st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
+        st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
+        st.toggle(LIBELLES_CHAMPS["episode.antecedent_lombalgie"], key="antecedent_lombalgie")
+        st.caption("Les séances et épisodes des 12 derniers mois sont comptés à partir des séances enregistrées ; "
+                   "des séances faites ailleurs se déclarent ensuite, avec leur motif.")
         st.markdown("**Protocole de coopération et consentement**")
-        delegant = st.toggle(LIBELLES_CHAMPS["cadre.medecin_delegant_est_medecin_traitant"], key="medecin_delegant")
-        joignable = st.toggle(LIBELLES_CHAMPS["cadre.medecin_joignable"], key="medecin_joignable")
-        consentement = st.toggle(LIBELLES_CHAMPS["consentement.protocole"], key="consentement")
-        dmp = st.toggle(LIBELLES_CHAMPS["consentement.partage_dmp"], key="partage_dmp")
+        st.toggle(LIBELLES_CHAMPS["cadre.medecin_delegant_est_medecin_traitant"], key="medecin_delegant")
+        st.toggle(LIBELLES_CHAMPS["cadre.medecin_joignable"], key="medecin_joignable")
+        st.toggle(LIBELLES_CHAMPS["consentement.protocole"], key="consentement")
+        st.toggle(LIBELLES_CHAMPS["consentement.partage_dmp"], key="partage_dmp")
         envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
                                        width="stretch")
-    if not envoye:
-        return
-    manquants = [nomc for nomc, v in (("motif de consultation", protocole), ("nom", nom.strip()),
-                                      ("prénom", prenom.strip()), ("date de naissance", naissance),
-                                      ("début de la douleur ou date du traumatisme", debut),
-                                      ("date de consultation", consultation)) if not v]
+    if envoye:
+        st.session_state.pop(_DOUBLONS, None)
+        if _valider(patient) and patient is None:
+            ss = st.session_state
+            doublons = depot.doublons_probables(nom=ss["patient_nom"].strip(), date_naissance=ss["patient_naissance"])
+            if doublons:
+                ss[_DOUBLONS] = [p.id for p in doublons]
+            elif _demarrer(None):
+                st.rerun()
+        elif patient is not None and _valider(patient) and _demarrer(patient.id):
+            st.rerun()
+    if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
+        st.error(erreur)
+    if ids := st.session_state.get(_DOUBLONS):
+        _offrir_doublons(depot, ids)
+
+
+def _valider(patient: PatientTrouve | None) -> bool:
+    """The form's required fields and date order; the French errors name each missing field."""
+    ss = st.session_state
+    champs: list[tuple[str, Any]] = [("motif de consultation", ss.get("protocole"))]
+    if patient is None:
+        champs += [("nom", (ss.get("patient_nom") or "").strip()), ("prénom", (ss.get("patient_prenom") or "").strip()),
+                   ("date de naissance", ss.get("patient_naissance"))]
+    champs += [("début de la douleur ou date du traumatisme", ss.get("date_debut")),
+               ("date de consultation", ss.get("date_consultation"))]
+    manquants = [nom for nom, v in champs if not v]
     if manquants:
         st.error("À renseigner : " + ", ".join(manquants) + ".")
-        return
+        return False
+    naissance = patient.date_naissance if patient is not None else ss["patient_naissance"]
+    debut, consultation = ss["date_debut"], ss["date_consultation"]
     if debut > consultation:
         st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
-        return
+        return False
     if naissance > consultation or naissance > debut:
         st.error("La date de naissance est postérieure au début de la douleur ou à la date de consultation.")
-        return
-    qui = etat.acteur()
+        return False
+    return True
+
+
+def _offrir_doublons(depot: Depot, ids: list[str]) -> None:
+    """Before a new patient is created: the recorded patients of the same name and birth date."""
+    m = depot.moteur
+    with st.container(border=True, key="doublons"):
+        st.warning("Un patient du même nom, né le même jour, est déjà enregistré. S’agit-il de lui ?",
+                   icon=":material/group:")
+        for pid in ids:
+            try:
+                p, _ = depot.fiche_patient(pid, date.today())
+            except TriageError:
+                continue
+            st.button(f"Oui : {_libelle_patient(m, p)}", key=f"doublon_{pid}", on_click=_demarrer, args=(pid,),
+                      type="primary", width="stretch")
+        st.button("Non, créer un nouveau patient", key="creer_quand_meme", on_click=_demarrer, args=(None,),
+                  width="stretch")
+
+
+def _demarrer(patient_id: str | None) -> bool:
+    """Create the patient (unless found), open or continue the episode, start the draft; then open it."""
+    ss = st.session_state
+    ss.pop(_DOUBLONS, None)
+    depot = etat.depot()
+    protocole, debut, consultation = ss["protocole"], ss["date_debut"], ss["date_consultation"]
     try:
-        pid = depot.creer_patient(nom=nom.strip(), prenom=prenom.strip(), date_naissance=naissance, sexe=sexe,
-                                  couverture=couverture, acteur=qui)
-        eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut,
-                                  prescription_medicale=prescription, diagnostic_medical_prealable=diagnostic,
-                                  antecedent_lombalgie=antecedent, episodes_anterieurs_12_mois=int(anterieurs),
-                                  acteur=qui)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=consultation, acteur=qui)
-        depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": delegant,
-                                       "cadre.medecin_joignable": joignable, "consentement.protocole": consentement,
-                                       "consentement.partage_dmp": dmp}, acteur=qui)
+        if patient_id is None:
+            patient_id = depot.creer_patient(nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(),
+                                             date_naissance=ss["patient_naissance"], sexe=ss.get("patient_sexe"),
+                                             couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
+        eid, _ = depot.ouvrir_ou_continuer_episode(  # the triage page says which episode it joins
+            patient_id=patient_id, protocole=protocole, date_debut=debut,
+            prescription_medicale=bool(ss.get("prescription")), diagnostic_medical_prealable=bool(ss.get("diagnostic")),
+            antecedent_lombalgie=bool(ss.get("antecedent_lombalgie")))
+        tid = depot.creer_triage(episode_id=eid, date_consultation=consultation)
+        depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
+                                       "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
+                                       "consentement.protocole": bool(ss.get("consentement")),
+                                       "consentement.partage_dmp": bool(ss.get("partage_dmp"))})
     except TriageError as exc:
-        st.error(str(exc))
-        return
+        ss[_ERREUR_DEMARRAGE] = str(exc)
+        return False
+    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE):
+        ss.pop(cle, None)
     etat.ouvrir_triage(tid)
-    st.rerun()
+    return True
 
 
 # -- corrections of the start form (a draft) --------------------------------------------------------
@@ -409,6 +519,8 @@ def resultat_final(depot: Depot, t: Triage) -> None:
             st.markdown(f"**Note** : {t.note}")
         if t.resultat is not None:
             telechargements(depot, t)
+            if t.statut == "final":
+                vue_episode.panneau(depot, t.episode_id)
         c1, c2 = st.columns(2)
         if t.statut == "final" and depot.peut("amender") and c1.button("Modifier (nouvelle version)", key="amender",
                                              width="stretch"):

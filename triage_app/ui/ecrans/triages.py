@@ -1,14 +1,17 @@
-"""« Triages »: this structure's triages, newest first; open, resume, finalise, record a session."""
+"""« Triages »: the episodes to re-assess, this structure's triages newest first; open, resume, finalise, and the
+episode of the selected triage (sessions, thresholds, documents)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import date
+from typing import Any
 
 import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
+from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
 from triage_app.ui.navigation import pages
 
@@ -25,6 +28,7 @@ def page() -> None:
         st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: tid})
     m = depot.moteur
     orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
+    a_revoir(depot)
     st.markdown("### Triages")
     filtre = st.segmented_control("Statut", ["brouillon", "final"], key="filtre_statut",
                                   format_func=_STATUTS.__getitem__)
@@ -73,27 +77,24 @@ def page() -> None:
                 else:
                     st.rerun()
         entete = depot.entete(lt.id)
-        if not depot.peut("enregistrer_seance"):
-            return
-        with st.form("form_seance", border=False):
-            st.markdown("**Enregistrer une séance sur cet épisode**")
-            voies = {v.id: v.libelle for v in m.registre.commun.voies if v.id != "aucune"}
-            jour = st.date_input("Date de la séance", value=date.today(), format="DD/MM/YYYY", key="seance_jour")
-            voie = st.selectbox("Voie", list(voies), format_func=voies.__getitem__, key="seance_voie",
-                                index=_voie_par_defaut(lt.orientation, list(voies)))
-            if st.form_submit_button("Enregistrer la séance", key="enregistrer_seance", width="stretch"):
-                try:
-                    depot.enregistrer_seance(episode_id=entete["episode_id"], jour=jour, voie=voie,
-                                             acteur=etat.acteur())
-                except TriageError as exc:
-                    st.error(str(exc))
-                else:
-                    fait, _ = depot.compter_seances(entete["episode_id"], date.max)
-                    st.success(f"Séance enregistrée ({fait} sur cet épisode).")
+    vue_episode.panneau(depot, entete["episode_id"])
 
 
-def _voie_par_defaut(orientation: str | None, voies: list[str]) -> int:
-    par_orientation = {"protocole": "forfait_protocole", "acces_direct": "ngap_acces_direct",
-                       "sur_prescription": "ngap_prescription"}
-    voie = par_orientation.get(orientation or "")
-    return voies.index(voie) if voie in voies else 0
+def a_revoir(depot: Any) -> None:
+    """Open protocol episodes whose re-assessment (consultation 2) is due or late, the most pressing first."""
+    if not depot.peut("a_revoir"):
+        return
+    liste = depot.a_revoir(date.today())
+    if not liste:
+        return
+    m = depot.moteur
+    libelles = m.registre.commun.libelles.episode.revue
+    with st.container(border=True, key="a_revoir"):
+        st.markdown(f"### À revoir ({len(liste)})")
+        for r in liste:
+            titre = m.protocoles[r.protocole].modele.titre if r.protocole in m.protocoles else r.protocole
+            texte = (f"{r.patient} · {titre} · {libelles[r.revue]} (du {pr.date_fr(r.du)} au {pr.date_fr(r.au)})")
+            if r.triage_id and st.button(texte, key=f"revoir_{r.episode_id}", width="stretch",
+                                         icon=":material/event_repeat:"
+                                         if r.revue == "due" else ":material/event_busy:"):
+                st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: r.triage_id})

@@ -1,0 +1,265 @@
+"""The episode of care on the page (AppTest): a returning patient found as one types, a probable duplicate offered,
+the triage joining the open episode, sessions in one tap with the counters from the store, the re-assessment,
+the accès direct cap closing the episode, the DAP warning and document, the « À revoir » list, the declared
+history. Helpers and fixtures are those of ``tests/test_page.py``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
+
+from tests import ressources, test_page
+from tests.connexion import MEDECIN
+from tests.test_page import (
+    ACTEUR,
+    AUJOURD_HUI,
+    DEBUT,
+    LOMBALGIE,
+    NAISSANCE,
+    aller,
+    boutons,
+    compteur,
+    creer_triage,
+    executer,
+    lancer,
+    remplir_patient,
+    repondre_tout,
+)
+from triage_app.storage.service import Depot
+from triage_app.storage.tables import Patient
+
+fermer_les_depots = ressources.fermer_les_depots
+# The page tests' fixtures (a SQLite file per test, the MSP applying both protocols).
+url_fixture, depot_fixture, msp_fixture = test_page.url_fixture, test_page.depot_fixture, test_page.msp_fixture
+RECHERCHE_NOUVEAU = "recherche_patient_nouveau"
+RECHERCHE_FICHE = "recherche_patient_fiche"
+
+
+def taper(at: AppTest, cle: str, texte: str) -> AppTest:
+    """Type in an as-you-type search field (its component state, as the browser sends it)."""
+    at.session_state[cle] = {"texte": texte}
+    return executer(at)
+
+
+def triage_final(depot: Depot, nom: str = "Martin", **champs: object) -> tuple[str, str]:
+    tid, eid = creer_triage(depot, nom=nom)
+    if champs:
+        depot.modifier_brouillon(tid, dict(champs), acteur=ACTEUR)
+    repondre_tout(depot, tid, LOMBALGIE)
+    depot.finaliser(tid, acteur=ACTEUR)
+    return tid, eid
+
+
+def patients(depot: Depot) -> int:
+    with depot.sessions() as s:
+        return s.query(Patient).count()
+
+
+def evenements(depot: Depot, type_: str) -> list[dict]:
+    from sqlalchemy import text
+
+    with depot.bd.connect() as c:
+        requete = text("SELECT * FROM evenements_audit WHERE type = :t")
+        return [dict(r._mapping) for r in c.execute(requete, {"t": type_})]
+
+
+def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
+    pid = msp.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    eid = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=DEBUT, acteur=ACTEUR)
+    msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=1), acteur=ACTEUR)
+    at = lancer()
+    assert not [b for b in boutons(at) if b.startswith("choisir_")]
+    taper(at, RECHERCHE_NOUVEAU, "lefebvre hel")
+    executer(at.button(key=f"choisir_{pid}").click())
+    [retenu] = [m.value for m in at.markdown if m.value.startswith("**Patient**")]
+    assert "Lefèbvre Hélène" in retenu and "épisode en cours : Lombalgie" in retenu
+    assert "patient_nom" not in [t.key for t in at.text_input]  # the patient is not typed again
+    at.segmented_control(key="protocole").set_value(LOMBALGIE)
+    at.date_input(key="date_debut").set_value(AUJOURD_HUI)
+    executer(at.button(key="commencer").click())
+    tid = at.query_params["triage"]
+    assert msp.charger(tid).episode_id == eid and patients(msp) == 1
+    assert msp.entete(tid)["date_debut"] == DEBUT  # the episode keeps its own onset date
+    assert msp.cas_effectif(tid)["episode"]["seances_realisees_episode"] == 1  # counted from the store
+    # The page says which episode the triage joins; no episode or session count is typed by hand.
+    at = lancer(tid)
+    [info] = [i.value for i in at.info if "rejoint" in i.value]
+    assert f"rejoint l’épisode en cours, commencé le {DEBUT.strftime('%d/%m/%Y')}" in info
+    assert "0 triage(s) et 1 acte(s) avant celui-ci" in info
+    assert "episodes_anterieurs" not in [n.key for n in at.number_input]
+    recherches = evenements(msp, "recherche_patient")
+    assert recherches and all("lefebvre" not in str(e).lower() for e in recherches)
+
+
+def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
+    tid1, eid = triage_final(msp)
+    pid = msp.entete(tid1)["patient_id"]
+    at = lancer()
+    taper(at, RECHERCHE_NOUVEAU, "martin")
+    executer(at.button(key=f"choisir_{pid}").click())
+    at.segmented_control(key="protocole").set_value(LOMBALGIE)
+    at.date_input(key="date_debut").set_value(AUJOURD_HUI)
+    executer(at.button(key="commencer").click())
+    tid2 = at.query_params["triage"]
+    assert msp.charger(tid2).episode_id == eid
+    [info] = [i.value for i in at.info if "rejoint" in i.value]
+    assert f"commencé le {DEBUT.strftime('%d/%m/%Y')}" in info and "1 triage(s) et 0 acte(s) avant celui-ci" in info
+    at = lancer(tid1)  # a first triage of its episode joins nothing
+    assert not [i for i in at.info if "rejoint" in i.value]
+
+
+def test_un_doublon_probable_est_propose_avant_de_creer_le_patient(msp):
+    pid = msp.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    at = remplir_patient(lancer(), nom="DUPONT", prenom="jeanne")
+    assert "triage" not in at.query_params and patients(msp) == 1  # nothing created yet
+    assert any("déjà enregistré" in w.value for w in at.warning)
+    assert {f"doublon_{pid}", "creer_quand_meme"} <= set(boutons(at))
+    executer(at.button(key=f"doublon_{pid}").click())
+    tid = at.query_params["triage"]
+    assert msp.entete(tid)["patient_id"] == pid and patients(msp) == 1
+
+
+def test_creer_quand_meme_un_homonyme(msp):
+    msp.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    at = remplir_patient(lancer(), nom="Dupont", prenom="Jeanne")
+    executer(at.button(key="creer_quand_meme").click())
+    assert "triage" in at.query_params and patients(msp) == 2
+
+
+def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
+    tid, eid = triage_final(msp)
+    at = lancer(tid)
+    autorisees = msp.etat_episode(eid, AUJOURD_HUI).autorisees
+    assert compteur(at, eid) == {"seances": "0", "restantes": str(autorisees), "statut": "ouvert"}
+    for n in (1, 2, 3):
+        executer(at.button(key=f"seance_{eid}").click())
+        assert compteur(at, eid)["seances"] == str(n)
+    assert compteur(at, eid)["restantes"] == str(autorisees - 3)
+    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    assert etat.seances_serie == 3 and etat.restantes == autorisees - 3
+    # The re-assessment: its own short walk (what changed, what follows), recorded as the second forfait.
+    at.segmented_control(key=f"evolution_{eid}").set_value("amelioration")
+    at.segmented_control(key=f"suite_{eid}").set_value("poursuite")
+    executer(at.button(key=f"reevaluation_{eid}").click())
+    assert any("Réévaluation enregistrée" in s.value for s in at.success)
+    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    assert etat.reevaluation_faite_le == AUJOURD_HUI and etat.statut == "ouvert"
+    assert [a.acte for a in etat.actes] == ["seance"] * 3 + ["consultation_protocole_2"]
+    assert compteur(at, eid)["seances"] == "3"  # the consultation is not a session
+    # A bilan is one more tap on the act; undo removes the last act.
+    at.segmented_control(key=f"acte_{eid}").set_value("bilan")
+    executer(at.button(key=f"seance_{eid}").click())
+    assert msp.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "bilan"
+    executer(at.button(key=f"annuler_{eid}").click())
+    assert msp.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "consultation_protocole_2"
+
+
+def test_reevaluation_incomplete_refusee_en_francais(msp):
+    tid, eid = triage_final(msp)
+    at = lancer(tid)
+    executer(at.button(key=f"reevaluation_{eid}").click())
+    assert any("choisissez l’évolution et la suite" in e.value for e in at.error)
+    assert msp.etat_episode(eid, AUJOURD_HUI).reevaluation_faite_le is None
+
+
+def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
+    tid, eid = triage_final(msp, **{"consentement.partage_dmp": False})
+    assert msp.charger(tid).orientation == "acces_direct"
+    at = lancer(tid)
+    plafond = msp.etat_episode(eid, AUJOURD_HUI).plafond_acces_direct
+    assert plafond and any(f"Plafond de l’accès direct : {plafond} séances" in h.value for h in at.get("html"))
+    for _ in range(plafond):
+        executer(at.button(key=f"seance_{eid}").click())
+    assert compteur(at, eid) == {"seances": str(plafond), "restantes": "0", "statut": "clos"}
+    assert any("Épisode clos" in e.value and "adressé au médecin" in e.value for e in at.error)
+    assert f"seance_{eid}" not in boutons(at)  # no further session on a closed episode
+    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    assert (etat.statut, etat.motif_cloture) == ("clos", "plafond")
+
+
+def test_dap_annoncee_avant_la_seance_et_produite(msp):
+    tid, eid = triage_final(msp)
+    pid = msp.entete(tid)["patient_id"]
+    autre = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=AUJOURD_HUI - timedelta(days=300),
+                              acteur=ACTEUR)
+    for i in range(28):
+        msp.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i), acteur=ACTEUR)
+    msp.cloturer_episode(autre, motif="guerison", jour=AUJOURD_HUI - timedelta(days=200), acteur=ACTEUR)
+    for _ in range(2):
+        msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    at = lancer(tid)
+    assert any("demande d’accord préalable (DAP) nécessaire" in w.value for w in at.warning)
+    assert msp.etat_episode(eid, AUJOURD_HUI).dap_necessaire
+    assert f"doc_dap_{eid}" in str(at.get("download_button"))
+
+
+def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):
+    pid = msp.creer_patient(nom="Revoir", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    regle = msp.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation
+    consultation = AUJOURD_HUI - timedelta(days=regle.du_jour)
+    eid = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=consultation - timedelta(days=2),
+                            antecedent_lombalgie=True, acteur=ACTEUR)
+    tid = msp.creer_triage(episode_id=eid, date_consultation=consultation, acteur=ACTEUR)
+    msp.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True, "cadre.medecin_joignable": True,
+                                 "consentement.protocole": True, "consentement.partage_dmp": True}, acteur=ACTEUR)
+    repondre_tout(msp, tid, LOMBALGIE)
+    assert msp.finaliser(tid, acteur=ACTEUR)["orientation"] == "protocole"
+    triage_final(msp, nom="Récent")  # consulted today: its re-assessment is to come, not listed
+    at = aller(lancer(), "triages")
+    revoir = [b for b in at.button if (b.key or "").startswith("revoir_")]
+    assert [b.key for b in revoir] == [f"revoir_{eid}"] and "Revoir Anne" in revoir[0].label
+    executer(revoir[0].click())
+    assert dict(at.query_params) == {"triage": tid}
+
+
+def test_page_patients_recherche_fiche_et_nouveau_triage(msp):
+    tid, eid = triage_final(msp, nom="Lefèbvre")
+    pid = msp.entete(tid)["patient_id"]
+    at = aller(lancer(), "patients")
+    taper(at, RECHERCHE_FICHE, "LEFEB")
+    executer(at.button(key=f"fiche_{pid}").click())
+    assert compteur(at, eid)["seances"] == "0"
+    executer(at.button(key=f"seance_{eid}").click())
+    assert compteur(at, eid)["seances"] == "1"
+    executer(at.button(key="triage_patient").click())
+    assert any(m.value.startswith("**Patient**") and "Lefèbvre Paul" in m.value for m in at.markdown)
+
+
+def test_historique_declare_avec_son_motif(msp):
+    tid, eid = triage_final(msp)
+    at = lancer(tid)
+    at.number_input(key=f"decl_seances_{eid}").set_value(12)
+    executer(at.button(key=f"declarer_{eid}").click())
+    assert any("Motif de la déclaration" in e.value for e in at.error)
+    assert msp.etat_episode(eid, AUJOURD_HUI).seances_12_mois == 0
+    at.number_input(key=f"decl_seances_{eid}").set_value(12)
+    at.text_input(key=f"decl_motif_{eid}").input("Séances dans un autre cabinet")
+    executer(at.button(key=f"declarer_{eid}").click())
+    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    assert etat.seances_12_mois == 12 and etat.seances_12_mois_calculees == 0
+    assert etat.motif_declaration == "Séances dans un autre cabinet"
+    [evt] = evenements(msp, "declaration_historique")
+    assert "autre cabinet" not in str(evt)
+
+
+def test_issue_de_l_episode_cloture_a_la_main(msp):
+    tid, eid = triage_final(msp)
+    at = lancer(tid)
+    at.segmented_control(key=f"motif_{eid}").set_value("guerison")
+    executer(at.button(key=f"cloturer_{eid}").click())
+    at.segmented_control(key=f"repris_{eid}").set_value("aucun")
+    at.segmented_control(key=f"evenement_{eid}").set_value("oui")
+    executer(at)
+    at.text_area(key=f"evenement_texte_{eid}").input("Malaise vagal en séance")
+    executer(at.button(key=f"issue_{eid}").click())
+    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    assert (etat.statut, etat.motif_cloture, etat.repris_par) == ("clos", "guerison", "aucun")
+    assert etat.evenement_indesirable is True and etat.evenement_texte == "Malaise vagal en séance"
+
+
+def test_le_medecin_voit_l_episode_sans_pouvoir_l_ecrire(msp):
+    tid, eid = triage_final(msp)
+    at = lancer(tid, utilisateur=MEDECIN)
+    assert compteur(at, eid)["seances"] == "0"
+    assert not [b for b in boutons(at) if b.endswith(eid) and not b.startswith("doc_")]

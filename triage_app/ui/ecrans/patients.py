@@ -1,0 +1,77 @@
+"""« Patients »: find a patient as one types, their episodes with the counters, sessions in one or two taps,
+the re-assessment, the documents; a new triage for this patient."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from triage_app import presentation as pr
+from triage_app.errors import TriageError
+from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.ui import episode as vue_episode
+from triage_app.ui import etat
+from triage_app.ui.composants import recherche_instantanee
+from triage_app.ui.ecrans.nouveau import PATIENT_CHOISI
+from triage_app.ui.navigation import pages
+
+OUVERT = "patient_ouvert"  # the opaque id of the patient shown (session only: never in the URL)
+_RECHERCHE = "recherche_patient_fiche"
+
+
+def _ouvrir(patient_id: str | None) -> None:
+    if patient_id is None:
+        st.session_state.pop(OUVERT, None)
+    else:
+        st.session_state[OUVERT] = patient_id
+
+
+def page() -> None:
+    depot = etat.depot()
+    st.markdown("### Patients")
+    ouvert = st.session_state.get(OUVERT)
+    if ouvert:
+        fiche(depot, ouvert)
+        return
+    texte = recherche_instantanee("Rechercher un patient (nom, prénom, date de naissance)", _RECHERCHE,
+                                  "Sans accents ni majuscules : « lefebvre » trouve « Lefèbvre ».")
+    if not texte.strip():
+        st.caption("Tapez quelques lettres du nom ou du prénom, ou la date de naissance (JJ/MM/AAAA).")
+        return
+    trouves = depot.rechercher_patients(texte)
+    if not trouves:
+        st.info("Aucun patient trouvé.")
+        return
+    m = depot.moteur
+    for p in trouves:
+        titres = [m.protocoles[x].modele.titre for x in p.episodes_ouverts if x in m.protocoles]
+        suite = f" · en cours : {', '.join(titres)}" if titres else ""
+        st.button(f"{p.nom} {p.prenom} · né(e) le {pr.date_fr(p.date_naissance)}{suite}", key=f"fiche_{p.id}",
+                  on_click=_ouvrir, args=(p.id,), icon=":material/person:", width="stretch")
+
+
+def fiche(depot: Depot, patient_id: str) -> None:
+    """A patient and their episodes, the open ones first."""
+    try:
+        patient, episodes = depot.fiche_patient(patient_id, date.today())
+    except TriageError as exc:
+        st.error(str(exc))
+        _ouvrir(None)
+        return
+    c1, c2 = st.columns([3, 2])
+    c1.markdown(f"#### {patient.nom} {patient.prenom}")
+    c1.caption(f"Né(e) le {pr.date_fr(patient.date_naissance)}")
+    c2.button("Autre patient", key="autre_patient", on_click=_ouvrir, args=(None,), icon=":material/person_search:",
+              width="stretch")
+    if depot.peut("creer_triage") and c2.button("Nouveau triage pour ce patient", key="triage_patient",
+                                                type="primary", icon=":material/add_circle:", width="stretch"):
+        st.session_state[PATIENT_CHOISI] = patient_id
+        st.switch_page(pages()["nouveau"])
+    if not episodes:
+        st.info("Aucun épisode enregistré.")
+    for e in sorted(episodes, key=lambda x: x.statut != "ouvert"):
+        vue_episode.panneau(depot, e.episode_id)
+        if e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{e.episode_id}",
+                                     icon=":material/description:"):
+            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: e.triage_id})

@@ -1,0 +1,289 @@
+"""The episode of care on a page: counters from the store, sessions in one or two taps, the re-assessment, the
+thresholds (DAP, accès direct cap), the documents for the médecin, the closing and its outcome.
+
+Every write goes through the authorising service in a button's callback, so the run that follows shows the
+counters as the store now holds them; what the callback has to say is kept for that run (``_MESSAGE``).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import streamlit as st
+
+from triage_app import presentation as pr
+from triage_app.errors import TriageError
+from triage_app.models.episode import EtatEpisode
+from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.ui import etat
+
+_MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
+ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
+MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon")  # the others close the episode by themselves
+
+
+def _dire(cle: str, genre: str, texte: str) -> None:
+    st.session_state[_MESSAGE + cle] = (genre, texte)
+
+
+def _afficher_message(cle: str) -> None:
+    message = st.session_state.pop(_MESSAGE + cle, None)
+    if message:
+        genre, texte = message
+        {"succes": st.success, "erreur": st.error, "alerte": st.warning}[genre](texte)
+
+
+def _ecrire(cle: str, action: Callable[[], Any], succes: str | Callable[[], str]) -> None:
+    """Run a write; say what happened (the service's French message on refusal)."""
+    try:
+        action()
+    except TriageError as exc:
+        _dire(cle, "erreur", str(exc))
+        return
+    _dire(cle, "succes", succes() if callable(succes) else succes)
+
+
+def _jour(cle: str) -> date:
+    jour = st.session_state.get(f"jour_{cle}")
+    return jour if isinstance(jour, date) else date.today()
+
+
+# -- callbacks -----------------------------------------------------------------------------------------------
+def _seance(episode_id: str, cle: str) -> None:
+    depot = etat.depot()
+    acte = st.session_state.get(f"acte_{cle}") or "seance"
+    jour = _jour(cle)
+    libelles = depot.moteur.registre.commun.libelles.episode
+
+    def bilan() -> str:
+        e = depot.etat_episode(episode_id, jour)
+        texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
+                 "dans la série.")
+        if e.statut == "clos" and e.motif_cloture:
+            texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
+        return texte
+
+    _ecrire(cle, lambda: depot.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte), bilan)
+
+
+def _annuler_derniere(episode_id: str, seance_id: int, cle: str) -> None:
+    _ecrire(cle, lambda: etat.depot().supprimer_seance(seance_id), "Dernier acte supprimé.")
+
+
+def _reevaluation(episode_id: str, cle: str) -> None:
+    depot = etat.depot()
+    evolution, suite = st.session_state.get(f"evolution_{cle}"), st.session_state.get(f"suite_{cle}")
+    if evolution is None or suite is None:
+        _dire(cle, "erreur", "Réévaluation : choisissez l’évolution et la suite avant d’enregistrer.")
+        return
+    libelles = depot.moteur.registre.commun.libelles.episode
+    _ecrire(cle, lambda: depot.enregistrer_seance(episode_id=episode_id, jour=_jour(cle),
+                                                  acte="consultation_protocole_2", evolution=evolution, suite=suite),
+            f"Réévaluation enregistrée : {libelles.evolutions[evolution]} — {libelles.suites[suite]}.")
+
+
+def _cloturer(episode_id: str, cle: str) -> None:
+    motif = st.session_state.get(f"motif_{cle}")
+    if motif is None:
+        _dire(cle, "erreur", "Clôture : choisissez le motif.")
+        return
+    _ecrire(cle, lambda: etat.depot().cloturer_episode(episode_id, motif=motif, jour=_jour(cle)), "Épisode clos.")
+
+
+def _issue(episode_id: str, cle: str) -> None:
+    repris = st.session_state.get(f"repris_{cle}")
+    evenement = st.session_state.get(f"evenement_{cle}")
+    texte = st.session_state.get(f"evenement_texte_{cle}") or None
+    _ecrire(cle, lambda: etat.depot().renseigner_issue(
+        episode_id, repris_par=repris, evenement_indesirable=None if evenement is None else evenement == "oui",
+        evenement_texte=texte), "Issue de l’épisode enregistrée.")
+
+
+def _declarer(episode_id: str, cle: str) -> None:
+    seances = int(st.session_state.get(f"decl_seances_{cle}") or 0)
+    episodes = int(st.session_state.get(f"decl_episodes_{cle}") or 0)
+    motif = str(st.session_state.get(f"decl_motif_{cle}") or "").strip()
+    if not motif:
+        _dire(cle, "erreur", "Motif de la déclaration : à renseigner (par exemple « séances faites dans un autre "
+                             "cabinet »).")
+        return
+    _ecrire(cle, lambda: etat.depot().declarer_historique(episode_id, seances_12_mois=seances,
+                                                          episodes_12_mois=episodes, motif=motif, jour=_jour(cle)),
+            "Historique des 12 derniers mois déclaré.")
+
+
+# -- pieces --------------------------------------------------------------------------------------------------
+def compteurs(e: EtatEpisode) -> None:
+    """The counters as one line each; the numbers also as data attributes (the browser tests read them)."""
+    restantes = "" if e.restantes is None else str(e.restantes)
+    lignes = [f"Séances dans la série : <b>{e.seances_serie}</b>"]
+    if e.restantes is not None:
+        sur = f" sur {e.autorisees}" if e.autorisees is not None else ""
+        lignes.append(f"Restantes : <b>{e.restantes}</b>{sur}")
+    if e.plafond_acces_direct is not None:
+        lignes.append(f"Plafond de l’accès direct : {e.plafond_acces_direct} séances sans diagnostic médical")
+    lignes.append(f"Sur 12 mois (autres épisodes) : {e.seances_12_mois} séance(s), {e.episodes_12_mois} épisode(s)"
+                  + (" — déclaré" if e.motif_declaration else ""))
+    if e.statut == "ouvert" and e.prochain_bdk is not None:
+        lignes.append(f"Prochain bilan (BDK) : à la séance n° {e.prochain_bdk}")
+    corps = "".join(f"<div>{ligne}</div>" for ligne in lignes)
+    st.html(f'<div class="compteurs" data-episode="{e.episode_id}" data-seances="{e.seances_serie}" '
+            f'data-restantes="{html.escape(restantes)}" data-statut="{e.statut}">{corps}</div>')
+
+
+def _revue(depot: Depot, e: EtatEpisode) -> None:
+    if e.reevaluation_du is None or e.reevaluation_au is None:
+        return
+    libelles = depot.moteur.registre.commun.libelles.episode
+    fenetre = f"Réévaluation (consultation 2) : du {pr.date_fr(e.reevaluation_du)} au {pr.date_fr(e.reevaluation_au)}"
+    if e.reevaluation_faite_le is not None:
+        st.markdown(f"{fenetre} — faite le {pr.date_fr(e.reevaluation_faite_le)}")
+    elif e.revue in ("due", "en_retard"):
+        (st.warning if e.revue == "en_retard" else st.info)(f"{fenetre} — **{libelles.revue[e.revue]}**")
+    elif e.revue is not None:
+        st.markdown(f"{fenetre} — {libelles.revue[e.revue]}")
+
+
+def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+    """The DAP when the next session needs one; the summary sheet from the threshold and at the end of care."""
+    if not depot.peut("dossier_episode"):
+        return
+    from triage_app.export.episode import dap_pdf, nom_fichier_episode_de, synthese_pdf, synthese_texte
+
+    jour = _jour(cle)
+
+    def produire(genre: str) -> Callable[[], bytes]:
+        def octets() -> bytes:
+            dossier = depot.dossier_episode(episode_id, jour)
+            m = depot.moteur
+            contenu = {"dap": lambda: dap_pdf(dossier, m), "synthese": lambda: synthese_pdf(dossier, m),
+                       "synthese-txt": lambda: synthese_texte(dossier, m).encode("utf-8")}[genre]()
+            depot.journaliser("export_episode", details={"episode": episode_id, "format": genre})
+            return contenu
+
+        return octets
+
+    def nom(genre: str, extension: str) -> str:  # no patient data in a file name: the day, an opaque id
+        return nom_fichier_episode_de(genre, jour, episode_id, extension)
+
+    boutons: list[tuple[str, str, str, str]] = []
+    if e.dap_necessaire and e.statut == "ouvert":
+        boutons.append(("dap", "Demande d’accord préalable (PDF)", nom("dap", "pdf"), "application/pdf"))
+    if e.synthese_due or (e.statut == "clos" and e.seances_serie > 0):
+        boutons += [("synthese", "Fiche de synthèse (PDF)", nom("synthese", "pdf"), "application/pdf"),
+                    ("synthese-txt", "Fiche de synthèse (texte)", nom("synthese", "txt"), "text/plain")]
+    if not boutons:
+        return
+    colonnes = st.columns(len(boutons))
+    for colonne, (genre, libelle, fichier, mime) in zip(colonnes, boutons, strict=True):
+        colonne.download_button(libelle, data=produire(genre), file_name=fichier, mime=mime, on_click="ignore",
+                                key=f"doc_{genre}_{cle}", icon=":material/download:", width="stretch")
+
+
+def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+    """Record a visit: the date (today by default) and the act (a session by default): one or two taps."""
+    libelles = depot.moteur.registre.commun.libelles.episode
+    if e.dap_necessaire:
+        st.warning("La prochaine séance dépasse le seuil de prise en charge : **demande d’accord préalable (DAP) "
+                   "nécessaire** avant de la réaliser. La DAP pré-remplie se télécharge ci-dessous.",
+                   icon=":material/assignment_late:")
+    c1, c2 = st.columns([1, 2])
+    if f"jour_{cle}" not in st.session_state:
+        st.session_state[f"jour_{cle}"] = date.today()
+    c1.date_input("Date de l’acte", key=f"jour_{cle}", format="DD/MM/YYYY", max_value=date.today())
+    if f"acte_{cle}" not in st.session_state:
+        st.session_state[f"acte_{cle}"] = "seance"
+    c2.segmented_control("Acte", list(ACTES_TAP), key=f"acte_{cle}", format_func=libelles.actes.__getitem__)
+    st.button("Enregistrer l’acte", key=f"seance_{cle}", type="primary", width="stretch", on_click=_seance,
+              args=(episode_id, cle), icon=":material/add_task:")
+    if e.reevaluation_du is not None and e.reevaluation_faite_le is None:
+        with st.expander("Réévaluation (consultation de protocole 2)", icon=":material/event_repeat:",
+                         expanded=e.revue in ("due", "en_retard")):
+            st.segmented_control("Évolution depuis la consultation initiale", list(libelles.evolutions),
+                                 key=f"evolution_{cle}", format_func=libelles.evolutions.__getitem__)
+            st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",
+                                 format_func=libelles.suites.__getitem__)
+            st.button("Enregistrer la réévaluation", key=f"reevaluation_{cle}", width="stretch",
+                      on_click=_reevaluation, args=(episode_id, cle))
+    if e.actes:
+        derniers = e.actes[-5:]
+        st.caption("Derniers actes : " + " · ".join(f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}"
+                                                    for a in derniers))
+        st.button("Annuler le dernier acte", key=f"annuler_{cle}", on_click=_annuler_derniere,
+                  args=(episode_id, e.actes[-1].id, cle), icon=":material/undo:")
+
+
+def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
+    with st.expander("Séances faites ailleurs (12 derniers mois)", icon=":material/history:"):
+        st.caption(f"Calculé à partir des séances enregistrées : {e.seances_12_mois_calculees} séance(s) et "
+                   f"{e.episodes_12_mois_calcules} épisode(s) du même motif dans les 12 derniers mois. Une "
+                   "déclaration plus élevée (séances faites dans un autre cabinet) demande un motif ; elle est "
+                   "journalisée.")
+        c1, c2 = st.columns(2)
+        c1.number_input("Séances sur 12 mois", min_value=e.seances_12_mois_calculees, max_value=500,
+                        value=e.seances_12_mois, step=1, key=f"decl_seances_{cle}")
+        c2.number_input("Épisodes sur 12 mois", min_value=e.episodes_12_mois_calcules, max_value=500,
+                        value=e.episodes_12_mois, step=1, key=f"decl_episodes_{cle}")
+        st.text_input("Motif de la déclaration", key=f"decl_motif_{cle}", max_chars=500,
+                      placeholder="Séances faites dans un autre cabinet")
+        st.button("Déclarer", key=f"declarer_{cle}", on_click=_declarer, args=(episode_id, cle), width="stretch")
+
+
+def _cloture_et_issue(depot: Depot, e: EtatEpisode, episode_id: str, cle: str) -> None:
+    libelles = depot.moteur.registre.commun.libelles.episode
+    titre = "Issue de l’épisode" if e.statut == "clos" else "Clore l’épisode et son issue"
+    with st.expander(titre, icon=":material/flag:"):
+        if e.statut == "ouvert":
+            st.segmented_control("Motif de clôture", list(MOTIFS_A_LA_MAIN), key=f"motif_{cle}",
+                                 format_func=libelles.motifs_cloture.__getitem__)
+            st.button("Clore l’épisode", key=f"cloturer_{cle}", on_click=_cloturer, args=(episode_id, cle),
+                      width="stretch")
+        if f"repris_{cle}" not in st.session_state and e.repris_par is not None:
+            st.session_state[f"repris_{cle}"] = e.repris_par
+        st.segmented_control("Reprise par un médecin", list(libelles.repris_par), key=f"repris_{cle}",
+                             format_func=libelles.repris_par.__getitem__)
+        if f"evenement_{cle}" not in st.session_state and e.evenement_indesirable is not None:
+            st.session_state[f"evenement_{cle}"] = "oui" if e.evenement_indesirable else "non"
+        st.segmented_control("Événement indésirable", ["non", "oui"], key=f"evenement_{cle}",
+                             format_func={"non": "Non", "oui": "Oui"}.__getitem__)
+        if st.session_state.get(f"evenement_{cle}") == "oui":
+            if f"evenement_texte_{cle}" not in st.session_state and e.evenement_texte:
+                st.session_state[f"evenement_texte_{cle}"] = e.evenement_texte
+            st.text_area("Décrire l’événement indésirable", key=f"evenement_texte_{cle}", max_chars=2000)
+        st.button("Enregistrer l’issue", key=f"issue_{cle}", on_click=_issue, args=(episode_id, cle),
+                  width="stretch")
+
+
+def panneau(depot: Depot, episode_id: str, cle: str | None = None) -> EtatEpisode | None:
+    """The episode's panel; ``cle`` tells apart several panels on one page (default: the episode's id)."""
+    cle = cle or episode_id
+    m = depot.moteur
+    libelles = m.registre.commun.libelles.episode
+    try:
+        e = depot.etat_episode(episode_id, _jour(cle))
+    except TriageError as exc:
+        st.error(str(exc))
+        return None
+    titre = m.protocoles[e.protocole].modele.titre if e.protocole in m.protocoles else e.protocole
+    with st.container(border=True, key=f"episode_{cle}"):
+        st.markdown(f"**Épisode : {titre}** — débuté le {pr.date_fr(e.date_debut)}")
+        _afficher_message(cle)
+        if e.statut == "clos":
+            motif = libelles.motifs_cloture.get(e.motif_cloture or "", e.motif_cloture or "")
+            quand = f" le {pr.date_fr(e.date_cloture)}" if e.date_cloture else ""
+            (st.error if e.motif_cloture in ("plafond", "urgences") else st.info)(
+                f"**Épisode clos{quand}** : {motif}.", icon=":material/lock:")
+        compteurs(e)
+        _revue(depot, e)
+        ecrit = depot.peut("enregistrer_seance")
+        if e.statut == "ouvert" and ecrit:
+            _saisie(depot, episode_id, e, cle)
+        _documents(depot, episode_id, e, cle)
+        if depot.peut("declarer_historique") and e.statut == "ouvert":
+            _historique(e, episode_id, cle)
+        if depot.peut("renseigner_issue"):
+            _cloture_et_issue(depot, e, episode_id, cle)
+    return e
