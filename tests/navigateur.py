@@ -383,15 +383,18 @@ class Patient:
     debut: date
 
 
-def remplir_patient(page: Any, protocole: str, patient: Patient, *, lombalgie_anterieure: bool = True) -> str:
-    """Fill « Nouveau triage » for a patient in the cooperation protocol, tap « Commencer »; returns the id."""
+def remplir_patient(page: Any, protocole: str, patient: Patient, *, lombalgie_anterieure: bool = True,
+                    partage_dmp: bool = True) -> str:
+    """Fill « Nouveau triage » for a patient in the cooperation protocol, tap « Commencer »; returns the id.
+
+    Without ``partage_dmp`` the patient refuses the DMP sharing: outside the protocol (accès direct)."""
     page.locator(".st-key-commencer button").wait_for()
     page.locator(".st-key-protocole button", has_text=TITRES[protocole]).tap()
     page.locator(".st-key-patient_nom input").fill(patient.nom)
     page.locator(".st-key-patient_prenom input").fill(patient.prenom)
     _saisir_date(page, "patient_naissance", patient.naissance)
     _saisir_date(page, "date_debut", patient.debut)
-    bascules = ["medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"]
+    bascules = ["medecin_delegant", "medecin_joignable", "consentement"] + (["partage_dmp"] if partage_dmp else [])
     if lombalgie_anterieure and protocole == "lombalgie_aigue":
         bascules.append("antecedent_lombalgie")
     for cle in bascules:

@@ -296,3 +296,92 @@ def test_un_triage_fait_dans_la_page_se_telecharge_en_pdf(nouvelle_page, tmp_pat
     assert critere.libelle in texte
     assert " ".join(m.registre.sources[critere.source].titre.split()) in texte
     assert "Export" in texte  # the patient's name is in the document, not in its file name
+
+
+# -- the episode of care (issue #12) ------------------------------------------------------------------------
+
+def _triage_sans_signe(page, protocole: str) -> None:
+    """Every group answered by its shortcut (torsion « oui »), then « Finaliser »."""
+    for groupe in PARCOURS[protocole]:
+        if groupe == "mecanisme":
+            nv.repondre(page, "mecanisme_torsion", "Oui")
+        elif groupe == "ottawa":
+            for q in ("ottawa_douleur_malleolaire", "ottawa_douleur_medio_pied"):
+                nv.repondre(page, q, "Non")
+        else:
+            nv.taper(page, f".st-key-aucun_{groupe} button")
+    nv.taper(page, ".st-key-finaliser button", attendu=".st-key-amender button")
+
+
+def _menu(page, titre: str, attendu: str) -> None:
+    """Tap a page of the top menu (its text holds the icon's name too) and wait for ``attendu``."""
+    avant = nv.messages_recus(page)
+    page.locator('[data-testid="stTopNavLink"]', has_text=titre).first.tap()
+    nv.attendre_fin(page, avant)
+    page.locator(attendu).first.wait_for(state="visible")
+
+
+def _compteurs(page) -> dict[str, str]:
+    bloc = page.locator("div.compteurs").first
+    return {k: bloc.get_attribute(f"data-{k}") or "" for k in ("seances", "restantes", "statut")}
+
+
+def test_episode_patient_retrouve_sans_accent_seances_reevaluation_puis_plafond(nouvelle_page, serveur):
+    """1024×768: a protocol patient found again by a search typed without accents, three sessions by taps, the
+    re-assessment; then an accès direct patient whose 8th session closes the episode towards the médecin."""
+    page = nouvelle_page(1024, 768)
+    suivi = nv.Patient(nom="Lefèbvre", prenom="Hélène", naissance=date(date.today().year - 41, 2, 3),
+                       debut=date.today() - timedelta(days=2))
+    nv.remplir_patient(page, "lombalgie_aigue", suivi)
+    _triage_sans_signe(page, "lombalgie_aigue")
+    assert nv.orientation(page) == "protocole"
+
+    _menu(page, "Patients", ".st-key-recherche_patient_fiche input")
+    champ = page.locator(".st-key-recherche_patient_fiche input")
+    champ.wait_for(state="visible")
+    champ.press_sequentially("lefebvre hel", delay=40)  # no accent, no Enter: the list comes as one types
+    resultat = page.locator('[class*="st-key-fiche_"] button', has_text="Lefèbvre Hélène")
+    resultat.wait_for(state="visible", timeout=15_000)
+    nv.attendre_fin(page, nv.messages_recus(page) - 1)
+    nv.taper(page, '[class*="st-key-fiche_"] button', attendu="div.compteurs")
+    avant = _compteurs(page)
+    assert avant["seances"] == "0" and avant["statut"] == "ouvert" and int(avant["restantes"]) > 3, avant
+    for n in (1, 2, 3):
+        nv.taper(page, '[class*="st-key-seance_"] button')
+        assert _compteurs(page)["seances"] == str(n)
+    nv.taper(page, '[class*="st-key-ouvrir_revue_"] button', attendu='[class*="st-key-evolution_"] button')
+    nv.taper(page, '[class*="st-key-evolution_"] button', "Amélioration")
+    nv.taper(page, '[class*="st-key-suite_"] button', "Poursuivre la rééducation")
+    nv.taper(page, '[class*="st-key-reevaluation_"] button')
+    assert page.get_by_text("Réévaluation enregistrée", exact=False).first.is_visible()
+    apres = _compteurs(page)
+    assert apres == {"seances": "3", "restantes": str(int(avant["restantes"]) - 3), "statut": "ouvert"}, apres
+    assert page.get_by_text("faite le", exact=False).first.is_visible()
+    verifier_mise_en_page_episode(page, "episode_1024x768_1_reevaluation")
+
+    # Accès direct (the DMP sharing refused: outside the protocol): the session reaching the cap closes it.
+    _menu(page, "Nouveau triage", ".st-key-commencer button")
+    direct = nv.Patient(nom="Directe", prenom="Inès", naissance=date(date.today().year - 35, 5, 6),
+                        debut=date.today() - timedelta(days=2))
+    nv.remplir_patient(page, "lombalgie_aigue", direct, partage_dmp=False)
+    _triage_sans_signe(page, "lombalgie_aigue")
+    assert nv.orientation(page) == "acces_direct"
+    page.locator("div.compteurs").wait_for()
+    plafond = int(_compteurs(page)["restantes"])
+    assert plafond == 8, _compteurs(page)
+    for n in range(1, plafond + 1):
+        nv.taper(page, '[class*="st-key-seance_"] button')
+        assert _compteurs(page)["seances"] == str(n)
+    assert _compteurs(page)["statut"] == "clos"
+    alerte = page.locator('[data-testid="stAlertContentError"]', has_text="adressé au médecin")
+    assert alerte.first.is_visible()
+    assert page.locator('[class*="st-key-seance_"] button').count() == 0
+    verifier_mise_en_page_episode(page, "episode_1024x768_2_plafond")
+
+
+def verifier_mise_en_page_episode(page, nom: str) -> None:
+    """Screenshot and no horizontal scrolling on the episode's panel."""
+    nv.capturer(page, nom)
+    m = nv.mesurer_mise_en_page(page)
+    assert m["largeur_document"] <= m["largeur_fenetre"], f"{nom} : défilement horizontal de la page ({m})"
+    assert not m["trop_larges"], f"{nom} : éléments coupés au bord droit : {m['trop_larges']}"

@@ -139,6 +139,7 @@ def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
     etat = msp.etat_episode(eid, AUJOURD_HUI)
     assert etat.seances_serie == 3 and etat.restantes == autorisees - 3
     # The re-assessment: its own short walk (what changed, what follows), recorded as the second forfait.
+    executer(at.button(key=f"ouvrir_revue_{eid}").click())
     at.segmented_control(key=f"evolution_{eid}").set_value("amelioration")
     at.segmented_control(key=f"suite_{eid}").set_value("poursuite")
     executer(at.button(key=f"reevaluation_{eid}").click())
@@ -158,6 +159,7 @@ def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
 def test_reevaluation_incomplete_refusee_en_francais(msp):
     tid, eid = triage_final(msp)
     at = lancer(tid)
+    executer(at.button(key=f"ouvrir_revue_{eid}").click())
     executer(at.button(key=f"reevaluation_{eid}").click())
     assert any("choisissez l’évolution et la suite" in e.value for e in at.error)
     assert msp.etat_episode(eid, AUJOURD_HUI).reevaluation_faite_le is None

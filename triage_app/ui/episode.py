@@ -200,14 +200,26 @@ def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     st.button("Enregistrer l’acte", key=f"seance_{cle}", type="primary", width="stretch", on_click=_seance,
               args=(episode_id, cle), icon=":material/add_task:")
     if e.reevaluation_du is not None and e.reevaluation_faite_le is None:
-        with st.expander("Réévaluation (consultation de protocole 2)", icon=":material/event_repeat:",
-                         expanded=e.revue in ("due", "en_retard")):
+        ouverte = st.session_state.get(f"revue_ouverte_{cle}", e.revue in ("due", "en_retard"))
+        if not ouverte:
+            st.button("Réévaluation (consultation de protocole 2)", key=f"ouvrir_revue_{cle}",
+                      icon=":material/event_repeat:", width="stretch", on_click=st.session_state.__setitem__,
+                      args=(f"revue_ouverte_{cle}", True))
+            return _derniers(depot, episode_id, e, cle)
+        with st.container(border=True, key=f"revue_{cle}"):
+            st.markdown("**Réévaluation (consultation de protocole 2)**")
             st.segmented_control("Évolution depuis la consultation initiale", list(libelles.evolutions),
                                  key=f"evolution_{cle}", format_func=libelles.evolutions.__getitem__)
             st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",
                                  format_func=libelles.suites.__getitem__)
             st.button("Enregistrer la réévaluation", key=f"reevaluation_{cle}", width="stretch",
                       on_click=_reevaluation, args=(episode_id, cle))
+    _derniers(depot, episode_id, e, cle)
+
+
+def _derniers(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+    """The last acts, and undoing the last one (a tap recorded by mistake)."""
+    libelles = depot.moteur.registre.commun.libelles.episode
     if e.actes:
         derniers = e.actes[-5:]
         st.caption("Derniers actes : " + " · ".join(f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}"
