@@ -723,7 +723,8 @@ class Depot:
             s.add(seance)
             s.flush()
             chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id, "acte": acte})
-            if acte == SEANCE:
+            # Only an accès direct episode has a cap: the others need no second evaluation.
+            if acte == SEANCE and avant.orientation == "acces_direct":
                 if self._etat(s, ep, jour).plafond_atteint:
                     self._clore(chaine, ep, regles.motif_cloture_plafond, jour, acteur)
             elif suite in _CLOTURE_PAR_SUITE:
