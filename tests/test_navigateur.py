@@ -9,6 +9,7 @@ as a warning. Skipped when Chromium or Playwright is missing — failed instead 
 
 from __future__ import annotations
 
+import itertools
 import re
 import urllib.parse
 import warnings
@@ -35,8 +36,14 @@ def questions(protocole: str, groupe: str) -> list[str]:
     return [q.id for q in moteur().protocoles[protocole].modele.questions if q.groupe == groupe]
 
 
+_NUMEROS = itertools.count(1)
+
+
 def patient(nom: str) -> nv.Patient:
-    return nv.Patient(nom=nom, prenom="Camille", naissance=date(date.today().year - 40, 6, 14),
+    """A new patient of the module's database: a distinct name each time (the same name and birth date would be
+    offered as a probable duplicate of the earlier one, issue #12)."""
+    return nv.Patient(nom=f"{nom}{next(_NUMEROS)}", prenom="Camille",
+                      naissance=date(date.today().year - 40, 6, 14),
                       debut=date.today() - timedelta(days=3))
 
 

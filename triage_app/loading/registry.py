@@ -182,7 +182,7 @@ def charger_commun(chemin: Path, sources: dict[str, Source], parametres: dict[st
     orientations = [o.id for o in commun.orientations]
     for o in ("urgences", "medecin_jour", "sur_prescription", "protocole", "acces_direct", "medecin_programme"):
         if o not in orientations:
-            ctl.erreur("orientations", f"orientation « {o} » sans libellé")
+            ctl.erreur("orientations", f"orientation « {o} » manquante (attendue avec son libellé)")
     refs = {
         "protocole_en_vigueur": commun.protocole_en_vigueur,
         "acces_direct.structures": commun.acces_direct.structures,
