@@ -561,7 +561,7 @@ class Depot:
         with self.sessions() as s:
             patients = [p for p in s.scalars(select(Patient).where(Patient.date_naissance == date_naissance)
                                              .order_by(Patient.cree_le))
-                        if p.nom_recherche.startswith(cle_recherche(nom) + " ")]
+                        if cle_recherche(p.nom) == cle_recherche(nom)]
             ouverts = self._episodes_ouverts(s, [p.id for p in patients])
         with self._ecriture() as (_, chaine):
             chaine.ajouter("recherche_doublon", acteur, details={"resultats": len(patients)})
@@ -725,8 +725,9 @@ class Depot:
             chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id, "acte": acte})
             # Only an accès direct episode has a cap: the others need no second evaluation.
             if acte == SEANCE and avant.orientation == "acces_direct":
-                if self._etat(s, ep, jour).plafond_atteint:
-                    self._clore(chaine, ep, regles.motif_cloture_plafond, jour, acteur)
+                fin = max([jour, *(a.date for a in avant.actes)])  # a session entered late counts with the others
+                if self._etat(s, ep, fin).plafond_atteint:
+                    self._clore(chaine, ep, regles.motif_cloture_plafond, fin, acteur)
             elif suite in _CLOTURE_PAR_SUITE:
                 self._clore(chaine, ep, _CLOTURE_PAR_SUITE[suite], jour, acteur)
             return seance.id
