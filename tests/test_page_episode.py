@@ -265,3 +265,14 @@ def test_le_medecin_voit_l_episode_sans_pouvoir_l_ecrire(msp):
     at = lancer(tid, utilisateur=MEDECIN)
     assert compteur(at, eid)["seances"] == "0"
     assert not [b for b in boutons(at) if b.endswith(eid) and not b.startswith("doc_")]
+
+
+def test_une_recherche_est_faite_et_journalisee_une_fois_par_texte_tape(msp):
+    msp.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    at = aller(lancer(), "patients")
+    taper(at, RECHERCHE_FICHE, "lefeb")
+    assert len(evenements(msp, "recherche_patient")) == 1
+    executer(at)  # a rerun (a tap elsewhere on the page): no new look-up, no new audit event
+    assert len(evenements(msp, "recherche_patient")) == 1
+    taper(at, RECHERCHE_FICHE, "lefebv")
+    assert len(evenements(msp, "recherche_patient")) == 2

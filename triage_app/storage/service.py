@@ -63,6 +63,14 @@ class ErreurStockage(TriageError):
     """A request the records cannot satisfy (unknown id, finalised triage changed…), in French."""
 
 
+def _lire_episode(s: Session, episode_id: str) -> Episode:
+    """The episode, or the French error every caller gives."""
+    ep = s.get(Episode, episode_id)
+    if ep is None:
+        raise ErreurStockage("épisode introuvable")
+    return ep
+
+
 def nouvel_id() -> str:
     """An opaque, unguessable identifier (128 random bits, hex)."""
     return uuid.uuid4().hex
@@ -218,9 +226,7 @@ class Depot:
         tid = nouvel_id()
         maintenant = self.horloge()
         with self._ecriture() as (s, chaine):
-            ep = s.get(Episode, episode_id)
-            if ep is None:
-                raise ErreurStockage("épisode introuvable")
+            ep = _lire_episode(s, episode_id)
             st = s.get(Structure, 1)
             cas = {
                 "protocole": ep.protocole,
@@ -353,9 +359,7 @@ class Depot:
 
     @classmethod
     def _compter(cls, s: Session, episode_id: str, jour: date) -> tuple[int, int]:
-        ep = s.get(Episode, episode_id)
-        if ep is None:
-            raise ErreurStockage("épisode introuvable")
+        ep = _lire_episode(s, episode_id)
         sur_episode = s.scalar(select(func.count()).select_from(Seance).where(
             Seance.episode_id == episode_id, Seance.acte == SEANCE, Seance.date < jour)) or 0
         return int(sur_episode), cls._historique(s, ep, jour)[0]
@@ -390,9 +394,7 @@ class Depot:
     def _cas_effectif(self, s: Session, t: Triage) -> dict[str, Any]:
         cas = copy.deepcopy(t.cas)
         jour = date.fromisoformat(cas["date_consultation"])
-        ep = s.get(Episode, t.episode_id)
-        if ep is None:
-            raise ErreurStockage("épisode introuvable")
+        ep = _lire_episode(s, t.episode_id)
         realisees, _ = self._compter(s, t.episode_id, jour)
         sur_12_mois, _, episodes_12_mois, _ = self._historique(s, ep, jour)
         cas["episode"]["seances_realisees_episode"] = realisees
@@ -654,9 +656,7 @@ class Depot:
                          evenement_texte: str | None = None, acteur: str) -> None:
         """Record the episode's outcome for later statistics (who took the patient over, adverse event)."""
         with self._ecriture() as (s, chaine):
-            ep = s.get(Episode, episode_id)
-            if ep is None:
-                raise ErreurStockage("épisode introuvable")
+            ep = _lire_episode(s, episode_id)
             self._issue(ep, repris_par, evenement_indesirable, evenement_texte)
             chaine.ajouter("issue_episode", acteur, details={"episode": episode_id, "repris_par": ep.repris_par,
                                                              "evenement_indesirable": ep.evenement_indesirable})
@@ -682,9 +682,7 @@ class Depot:
 
     @staticmethod
     def _episode_ouvert(s: Session, episode_id: str) -> Episode:
-        ep = s.get(Episode, episode_id)
-        if ep is None:
-            raise ErreurStockage("épisode introuvable")
+        ep = _lire_episode(s, episode_id)
         if ep.statut != OUVERT:
             raise ErreurStockage("épisode clos : commencez un nouveau triage pour un nouvel épisode")
         return ep
@@ -723,8 +721,8 @@ class Depot:
             s.add(seance)
             s.flush()
             chaine.ajouter("seance", acteur, details={"episode": episode_id, "seance": seance.id, "acte": acte})
-            # Only an accès direct episode has a cap: the others need no second evaluation.
-            if acte == SEANCE and avant.orientation == "acces_direct":
+            # Only an episode under the accès direct cap needs the second evaluation.
+            if acte == SEANCE and avant.plafond_acces_direct is not None:
                 fin = max([jour, *(a.date for a in avant.actes)])  # a session entered late counts with the others
                 if self._etat(s, ep, fin).plafond_atteint:
                     self._clore(chaine, ep, regles.motif_cloture_plafond, fin, acteur)
@@ -746,9 +744,7 @@ class Depot:
     def etat_episode(self, episode_id: str, jour: date) -> EtatEpisode:
         """Counters, thresholds and the re-assessment window of an episode on ``jour``, from the records."""
         with self.sessions() as s:
-            ep = s.get(Episode, episode_id)
-            if ep is None:
-                raise ErreurStockage("épisode introuvable")
+            ep = _lire_episode(s, episode_id)
             return self._etat(s, ep, jour)
 
     def _etat(self, s: Session, ep: Episode, jour: date) -> EtatEpisode:
@@ -831,9 +827,7 @@ class Depot:
     def dossier_episode(self, episode_id: str, jour: date, *, acteur: str) -> DossierEpisode:
         """Everything the DAP and the summary sheet print, read from the records (the read is audited)."""
         with self.sessions() as s:
-            ep = s.get(Episode, episode_id)
-            if ep is None:
-                raise ErreurStockage("épisode introuvable")
+            ep = _lire_episode(s, episode_id)
             pa = ep.patient
             st = s.get(Structure, 1)
             compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == acteur))

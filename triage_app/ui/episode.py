@@ -16,6 +16,7 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
+from triage_app.export.episode import dap_pdf, nom_fichier_episode_de, synthese_pdf, synthese_texte
 from triage_app.models.episode import EtatEpisode
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
@@ -23,6 +24,11 @@ from triage_app.ui import etat
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
 MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon")  # the others close the episode by themselves
+
+
+def _motifs_renvoi(m: Any) -> set[str]:
+    """The closing reasons that send the patient on (shown as an alert): the cap's, and the urgences one."""
+    return {m.registre.commun.suivi_episode.motif_cloture_plafond, "urgences"}
 
 
 def _dire(cle: str, genre: str, texte: str) -> None:
@@ -151,8 +157,6 @@ def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The DAP when the next session needs one; the summary sheet from the threshold and at the end of care."""
     if not depot.peut("dossier_episode"):
         return
-    from triage_app.export.episode import dap_pdf, nom_fichier_episode_de, synthese_pdf, synthese_texte
-
     jour = _jour(cle)
 
     def produire(genre: str) -> Callable[[], bytes]:
@@ -200,21 +204,26 @@ def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     st.button("Enregistrer l’acte", key=f"seance_{cle}", type="primary", width="stretch", on_click=_seance,
               args=(episode_id, cle), icon=":material/add_task:")
     if e.reevaluation_du is not None and e.reevaluation_faite_le is None:
-        ouverte = st.session_state.get(f"revue_ouverte_{cle}", e.revue in ("due", "en_retard"))
-        if not ouverte:
+        if not st.session_state.get(f"revue_ouverte_{cle}", e.revue in ("due", "en_retard")):
             st.button("Réévaluation (consultation de protocole 2)", key=f"ouvrir_revue_{cle}",
                       icon=":material/event_repeat:", width="stretch", on_click=st.session_state.__setitem__,
                       args=(f"revue_ouverte_{cle}", True))
-            return _derniers(depot, episode_id, e, cle)
-        with st.container(border=True, key=f"revue_{cle}"):
-            st.markdown("**Réévaluation (consultation de protocole 2)**")
-            st.segmented_control("Évolution depuis la consultation initiale", list(libelles.evolutions),
-                                 key=f"evolution_{cle}", format_func=libelles.evolutions.__getitem__)
-            st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",
-                                 format_func=libelles.suites.__getitem__)
-            st.button("Enregistrer la réévaluation", key=f"reevaluation_{cle}", width="stretch",
-                      on_click=_reevaluation, args=(episode_id, cle))
+        else:
+            _reevaluation_saisie(depot, episode_id, cle)
     _derniers(depot, episode_id, e, cle)
+
+
+def _reevaluation_saisie(depot: Depot, episode_id: str, cle: str) -> None:
+    """The re-assessment's short walk: what changed, what follows."""
+    libelles = depot.moteur.registre.commun.libelles.episode
+    with st.container(border=True, key=f"revue_{cle}"):
+        st.markdown("**Réévaluation (consultation de protocole 2)**")
+        st.segmented_control("Évolution depuis la consultation initiale", list(libelles.evolutions),
+                             key=f"evolution_{cle}", format_func=libelles.evolutions.__getitem__)
+        st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",
+                             format_func=libelles.suites.__getitem__)
+        st.button("Enregistrer la réévaluation", key=f"reevaluation_{cle}", width="stretch",
+                  on_click=_reevaluation, args=(episode_id, cle))
 
 
 def _derniers(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
@@ -286,7 +295,7 @@ def panneau(depot: Depot, episode_id: str, cle: str | None = None) -> EtatEpisod
         if e.statut == "clos":
             motif = libelles.motifs_cloture.get(e.motif_cloture or "", e.motif_cloture or "")
             quand = f" le {pr.date_fr(e.date_cloture)}" if e.date_cloture else ""
-            (st.error if e.motif_cloture in ("plafond", "urgences") else st.info)(
+            (st.error if e.motif_cloture in _motifs_renvoi(m) else st.info)(
                 f"**Épisode clos{quand}** : {motif}.", icon=":material/lock:")
         compteurs(e)
         _revue(depot, e)

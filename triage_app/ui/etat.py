@@ -10,7 +10,7 @@ from triage_app.comptes import ErreurDroits, Utilisateur
 from triage_app.config import Reglages
 from triage_app.engine.evaluation import Moteur
 from triage_app.storage.autorisation import ServiceAutorise
-from triage_app.storage.service import Depot
+from triage_app.storage.service import Depot, PatientTrouve
 
 PARAM_TRIAGE = "triage"
 CLE_UTILISATEUR = "utilisateur"
@@ -83,3 +83,14 @@ def ouvrir_triage(triage_id: str | None) -> None:
         st.query_params[PARAM_TRIAGE] = triage_id
     else:
         st.query_params.pop(PARAM_TRIAGE, None)
+
+
+def patients_trouves(depot: ServiceAutorise, texte: str, cle: str, limite: int = 20) -> list[PatientTrouve]:
+    """The patients matching ``texte``: looked up (and audited) once per text typed, not again on every rerun
+    of the page (a tap elsewhere); kept under ``cle`` for this session only."""
+    memoire = st.session_state.get(cle)
+    if isinstance(memoire, tuple) and memoire[0] == texte:
+        return list(memoire[1])
+    trouves = depot.rechercher_patients(texte, limite=limite)
+    st.session_state[cle] = (texte, tuple(trouves))
+    return trouves

@@ -29,8 +29,9 @@ COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 _CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
 _ERREUR_CORRECTION = "erreur_correction"
 _ERREUR_DEMARRAGE = "erreur_demarrage"
-PATIENT_CHOISI = "patient_choisi"  # the opaque id of the patient the next triage is for (session only)
+PATIENT_CHOISI = "patient_choisi"  # the patient (PatientTrouve) the next triage is for (session only)
 _RECHERCHE = "recherche_patient_nouveau"
+_RECHERCHE_MEMOIRE = "recherche_patient_nouveau_resultats"
 _DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer » was tapped for a new patient
 _CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
 # The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
@@ -94,12 +95,12 @@ def page() -> None:
 
 
 # -- patient and episode ----------------------------------------------------------------------------
-def _choisir(patient_id: str | None) -> None:
+def _choisir(patient: PatientTrouve | None) -> None:
     st.session_state.pop(_DOUBLONS, None)
-    if patient_id is None:
+    if patient is None:
         st.session_state.pop(PATIENT_CHOISI, None)
     else:
-        st.session_state[PATIENT_CHOISI] = patient_id
+        st.session_state[PATIENT_CHOISI] = patient
 
 
 def _libelle_patient(m: Any, p: PatientTrouve) -> str:
@@ -112,25 +113,20 @@ def choix_patient(depot: Depot) -> PatientTrouve | None:
     """Find a recorded patient as the kiné types (name, first name, birth date), or go on with a new one."""
     m = depot.moteur
     choisi = st.session_state.get(PATIENT_CHOISI)
-    if choisi:
-        try:
-            patient, _ = depot.fiche_patient(choisi, date.today())
-        except TriageError:
-            st.session_state.pop(PATIENT_CHOISI, None)
-        else:
-            with st.container(border=True, key="patient_retenu"):
-                st.markdown(f"**Patient** : {_libelle_patient(m, patient)}")
-                st.button("Changer de patient", key="changer_patient", on_click=_choisir, args=(None,),
-                          icon=":material/person_search:")
-            return patient
+    if isinstance(choisi, PatientTrouve):
+        with st.container(border=True, key="patient_retenu"):
+            st.markdown(f"**Patient** : {_libelle_patient(m, choisi)}")
+            st.button("Changer de patient", key="changer_patient", on_click=_choisir, args=(None,),
+                      icon=":material/person_search:")
+        return choisi
     texte = recherche_instantanee("Patient déjà venu ? Rechercher (nom, prénom, date de naissance)", _RECHERCHE,
                                   "Sans accents ni majuscules : « lefebvre » trouve « Lefèbvre ».")
     if texte.strip():
-        trouves = depot.rechercher_patients(texte, limite=8)
+        trouves = etat.patients_trouves(depot, texte, _RECHERCHE_MEMOIRE, limite=8)
         if not trouves:
             st.caption("Aucun patient trouvé : remplissez le formulaire ci-dessous pour un nouveau patient.")
         for p in trouves:
-            st.button(_libelle_patient(m, p), key=f"choisir_{p.id}", on_click=_choisir, args=(p.id,),
+            st.button(_libelle_patient(m, p), key=f"choisir_{p.id}", on_click=_choisir, args=(p,),
                       icon=":material/person:", width="stretch")
     return None
 
@@ -183,19 +179,18 @@ def formulaire_patient(depot: Depot) -> None:
                                        width="stretch")
     if envoye:
         st.session_state.pop(_DOUBLONS, None)
-        if _valider(patient) and patient is None:
+        if _valider(patient):
             ss = st.session_state
-            doublons = depot.doublons_probables(nom=ss["patient_nom"].strip(), date_naissance=ss["patient_naissance"])
+            doublons = [] if patient is not None else depot.doublons_probables(
+                nom=ss["patient_nom"].strip(), date_naissance=ss["patient_naissance"])
             if doublons:
-                ss[_DOUBLONS] = [p.id for p in doublons]
-            elif _demarrer(None):
+                ss[_DOUBLONS] = tuple(doublons)
+            elif _demarrer(patient.id if patient is not None else None):
                 st.rerun()
-        elif patient is not None and _valider(patient) and _demarrer(patient.id):
-            st.rerun()
     if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
         st.error(erreur)
-    if ids := st.session_state.get(_DOUBLONS):
-        _offrir_doublons(depot, ids)
+    if doublons := st.session_state.get(_DOUBLONS):
+        _offrir_doublons(depot, doublons)
 
 
 def _valider(patient: PatientTrouve | None) -> bool:
@@ -222,18 +217,14 @@ def _valider(patient: PatientTrouve | None) -> bool:
     return True
 
 
-def _offrir_doublons(depot: Depot, ids: list[str]) -> None:
+def _offrir_doublons(depot: Depot, doublons: tuple[PatientTrouve, ...]) -> None:
     """Before a new patient is created: the recorded patients of the same name and birth date."""
     m = depot.moteur
     with st.container(border=True, key="doublons"):
         st.warning("Un patient du même nom, né le même jour, est déjà enregistré. S’agit-il de lui ?",
                    icon=":material/group:")
-        for pid in ids:
-            try:
-                p, _ = depot.fiche_patient(pid, date.today())
-            except TriageError:
-                continue
-            st.button(f"Oui : {_libelle_patient(m, p)}", key=f"doublon_{pid}", on_click=_demarrer, args=(pid,),
+        for p in doublons:
+            st.button(f"Oui : {_libelle_patient(m, p)}", key=f"doublon_{p.id}", on_click=_demarrer, args=(p.id,),
                       type="primary", width="stretch")
         st.button("Non, créer un nouveau patient", key="creer_quand_meme", on_click=_demarrer, args=(None,),
                   width="stretch")
@@ -262,7 +253,7 @@ def _demarrer(patient_id: str | None) -> bool:
     except TriageError as exc:
         ss[_ERREUR_DEMARRAGE] = str(exc)
         return False
-    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE):
+    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE):
         ss.pop(cle, None)
     etat.ouvrir_triage(tid)
     return True

@@ -10,36 +10,48 @@ import streamlit as st
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.storage.service import PatientTrouve
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
 from triage_app.ui.composants import recherche_instantanee
 from triage_app.ui.ecrans.nouveau import PATIENT_CHOISI
 from triage_app.ui.navigation import pages
 
-OUVERT = "patient_ouvert"  # the opaque id of the patient shown (session only: never in the URL)
+OUVERT = "patient_ouvert"  # (patient, its episodes' ids) looked up once when opened (session only, never the URL)
 _RECHERCHE = "recherche_patient_fiche"
+_RECHERCHE_MEMOIRE = "recherche_patient_fiche_resultats"
+_ERREUR = "erreur_fiche_patient"
 
 
 def _ouvrir(patient_id: str | None) -> None:
+    """Open a patient's record: one audited look-up; the panels then read each episode's state."""
+    st.session_state.pop(OUVERT, None)
     if patient_id is None:
-        st.session_state.pop(OUVERT, None)
-    else:
-        st.session_state[OUVERT] = patient_id
+        return
+    try:
+        patient, episodes = etat.depot().fiche_patient(patient_id, date.today())
+    except TriageError as exc:
+        st.session_state[_ERREUR] = str(exc)
+        return
+    ouverts_d_abord = sorted(episodes, key=lambda e: e.statut != "ouvert")
+    st.session_state[OUVERT] = (patient, tuple(e.episode_id for e in ouverts_d_abord))
 
 
 def page() -> None:
     depot = etat.depot()
     st.markdown("### Patients")
+    if erreur := st.session_state.pop(_ERREUR, None):
+        st.error(erreur)
     ouvert = st.session_state.get(OUVERT)
     if ouvert:
-        fiche(depot, ouvert)
+        fiche(depot, *ouvert)
         return
     texte = recherche_instantanee("Rechercher un patient (nom, prénom, date de naissance)", _RECHERCHE,
                                   "Sans accents ni majuscules : « lefebvre » trouve « Lefèbvre ».")
     if not texte.strip():
         st.caption("Tapez quelques lettres du nom ou du prénom, ou la date de naissance (JJ/MM/AAAA).")
         return
-    trouves = depot.rechercher_patients(texte)
+    trouves = etat.patients_trouves(depot, texte, _RECHERCHE_MEMOIRE)
     if not trouves:
         st.info("Aucun patient trouvé.")
         return
@@ -51,14 +63,8 @@ def page() -> None:
                   on_click=_ouvrir, args=(p.id,), icon=":material/person:", width="stretch")
 
 
-def fiche(depot: Depot, patient_id: str) -> None:
+def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> None:
     """A patient and their episodes, the open ones first."""
-    try:
-        patient, episodes = depot.fiche_patient(patient_id, date.today())
-    except TriageError as exc:
-        st.error(str(exc))
-        _ouvrir(None)
-        return
     c1, c2 = st.columns([3, 2])
     c1.markdown(f"#### {patient.nom} {patient.prenom}")
     c1.caption(f"Né(e) le {pr.date_fr(patient.date_naissance)}")
@@ -66,12 +72,12 @@ def fiche(depot: Depot, patient_id: str) -> None:
               width="stretch")
     if depot.peut("creer_triage") and c2.button("Nouveau triage pour ce patient", key="triage_patient",
                                                 type="primary", icon=":material/add_circle:", width="stretch"):
-        st.session_state[PATIENT_CHOISI] = patient_id
+        st.session_state[PATIENT_CHOISI] = patient
         st.switch_page(pages()["nouveau"])
     if not episodes:
         st.info("Aucun épisode enregistré.")
-    for e in sorted(episodes, key=lambda x: x.statut != "ouvert"):
-        vue_episode.panneau(depot, e.episode_id)
-        if e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{e.episode_id}",
-                                     icon=":material/description:"):
+    for episode_id in episodes:
+        e = vue_episode.panneau(depot, episode_id)
+        if e is not None and e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{episode_id}",
+                                                        icon=":material/description:"):
             st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: e.triage_id})
