@@ -70,8 +70,8 @@ def _commencer(at: Any, protocole: str, nom: str) -> None:
     at.segmented_control(key="protocole").set_value(protocole)
     at.text_input(key="patient_nom").input(nom)
     at.text_input(key="patient_prenom").input("Mesure")
-    at.date_input(key="patient_naissance").set_value(NAISSANCE)
-    at.date_input(key="date_debut").set_value(date.today() - timedelta(days=3))
+    at.text_input(key="patient_naissance").input((NAISSANCE).strftime("%d/%m/%Y"))
+    at.text_input(key="date_debut").input((date.today() - timedelta(days=3)).strftime("%d/%m/%Y"))
     for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp", "antecedent_lombalgie"):
         at.toggle(key=cle).set_value(True)
     at.button(key="commencer").click()

@@ -968,8 +968,8 @@ def test_page_sans_donnees_patient_dans_les_journaux(tmp_path, monkeypatch, capl
             at.segmented_control(key="protocole").set_value("lombalgie_aigue")
             at.text_input(key="patient_nom").input(NOM)
             at.text_input(key="patient_prenom").input(PRENOM)
-            at.date_input(key="patient_naissance").set_value(NAISSANCE)
-            at.date_input(key="date_debut").set_value(DEBUT)
+            at.text_input(key="patient_naissance").input((NAISSANCE).strftime("%d/%m/%Y"))
+            at.text_input(key="date_debut").input((DEBUT).strftime("%d/%m/%Y"))
             for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
                 at.toggle(key=cle).set_value(True)
             at = executer(at.button(key="commencer").click())

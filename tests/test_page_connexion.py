@@ -76,7 +76,7 @@ def test_premier_demarrage_cree_le_coordinateur_sans_mot_de_passe_par_defaut(url
     at.text_input(key="premier_mdp").input("court")
     at.text_input(key="premier_mdp2").input("court")
     executer(at.button(key="creer_premier").click())
-    assert "mot_de_passe" in at.error[0].value and Depot(url).compter_utilisateurs() == 0
+    assert at.error[0].value.startswith("Mot de passe : au moins 12 caractères") and Depot(url).compter_utilisateurs() == 0
     at.text_input(key="premier_mdp").input(MDP)
     at.text_input(key="premier_mdp2").input(MDP)
     executer(at.button(key="creer_premier").click())

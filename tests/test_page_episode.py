@@ -76,7 +76,7 @@ def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
     assert "Lefèbvre Hélène" in retenu and "épisode en cours : Lombalgie" in retenu
     assert "patient_nom" not in [t.key for t in at.text_input]  # the patient is not typed again
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
-    at.date_input(key="date_debut").set_value(AUJOURD_HUI)
+    at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
     executer(at.button(key="commencer").click())
     tid = at.query_params["triage"]
     assert msp.charger(tid).episode_id == eid and patients(msp) == 1
@@ -99,7 +99,7 @@ def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
     taper(at, RECHERCHE_NOUVEAU, "martin")
     executer(at.button(key=f"choisir_{pid}").click())
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
-    at.date_input(key="date_debut").set_value(AUJOURD_HUI)
+    at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
     executer(at.button(key="commencer").click())
     tid2 = at.query_params["triage"]
     assert msp.charger(tid2).episode_id == eid

@@ -178,6 +178,11 @@ class Carte:
     # The orientation is a referral to a médecin now (``commun.yaml`` avis_medical_sauf_orientations): the
     # referral stands alone at the top, the billing details go below it, collapsed.
     renvoi_medical: bool = False
+    # Why the X-ray is indicated: the positive Ottawa findings (question labels), with the rule's source.
+    radiographie_raisons: list[str] = field(default_factory=list)
+    radiographie_source: VueMotif | None = None
+    # The billing in plain words: the lines' total, and who receives it (forfaits) or pays it (NGAP).
+    total: str | None = None
 
 
 # Headings shared by the card and the summaries (the PDF template receives them with its data).
@@ -214,24 +219,55 @@ def _gabarit(modele: str) -> re.Pattern[str]:
 
 
 def _separer_parts(m: Moteur, remarques: list[str]) -> tuple[list[str], list[str]]:
-    """(remarks on who pays what, the other remarks), each in the engine's order."""
-    modeles = [m.registre.commun.remarques[k] for k in _REMARQUES_PARTS if k in m.registre.commun.remarques]
+    """(remarks on who pays what, the other remarks), each in the engine's order; announcements of values not
+    yet in force are left out (the « Protocoles » page lists them: the card shows what applies today)."""
+    commun = m.registre.commun.remarques
+    modeles = [commun[k] for k in _REMARQUES_PARTS if k in commun]
     parts = [r for r in remarques if any(_gabarit(x).fullmatch(r) for x in modeles)]
-    return parts, [r for r in remarques if r not in parts]
+    annonce = _gabarit(commun["annonce"]) if "annonce" in commun else None
+    return parts, [r for r in remarques if r not in parts and not (annonce and annonce.fullmatch(r))]
+
+
+def _raisons_radiographie(m: Moteur, resultat: Resultat, reponses: dict[str, Any] | None) -> list[str]:
+    """The positive Ottawa findings behind the X-ray indication: each positive zone's pain and signs."""
+    protocole = m.protocoles[resultat["protocole"]].modele
+    if not resultat["radiographie"] or protocole.ottawa is None or reponses is None:
+        return []
+    libelles = {q.id: q.libelle.rstrip(" ?") for q in protocole.questions}
+    zones = set(resultat["radiographie"].split("_et_"))
+    raisons: list[str] = []
+    for z in protocole.ottawa.zones:
+        if z.id in zones:
+            for q in (z.douleur, *z.signes):
+                if reponses.get(q) is True and libelles.get(q, q) not in raisons:
+                    raisons.append(libelles.get(q, q))
+    return raisons
+
+
+def verification_affichee(m: Moteur, source: str, verification: str) -> tuple[str, bool]:
+    """The badge of a rule traced to ``source``: (its text, whether it is « à vérifier »).
+
+    Only a second-hand source is « à vérifier »; a primary source, or a published rule whose validation is
+    established (``validation`` in ``sources.yaml``: the Ottawa rules), is not, whoever reported it.
+    """
+    libelles = m.registre.commun.libelles.verification
+    src = m.registre.sources.get(source)
+    if verification == "secondaire" and src is not None and src.validation:
+        return libelles.get("validee", "règle validée"), False
+    return libelles.get(verification, verification), verification == "secondaire"
 
 
 def _vue_motif(m: Moteur, mo: dict[str, Any]) -> VueMotif:
     src = m.registre.sources.get(mo["source"])
-    verification = m.registre.commun.libelles.verification
+    badge, a_verifier = verification_affichee(m, mo["source"], mo["verification"])
     return VueMotif(
         libelle=mo["libelle"], source_id=mo["source"], source_titre=src.titre if src else mo["source"],
-        source_url=src.url if src else None, verification=mo["verification"],
-        badge=verification.get(mo["verification"], mo["verification"]),
-        a_verifier=mo["verification"] == "secondaire")
+        source_url=src.url if src else None, verification=mo["verification"], badge=badge, a_verifier=a_verifier)
 
 
-def carte(m: Moteur, resultat: Resultat) -> Carte:
-    """The orientation card of a result (complete or not).
+def carte(m: Moteur, resultat: Resultat, reponses: dict[str, Any] | None = None) -> Carte:
+    """The orientation card of a result (complete or not); with the case's ``reponses``, the X-ray indication
+    says which Ottawa findings call for it.
 
     A result stored before rules v2 has no ``criteres_non_remplis``, ``conseils_kine`` nor ``part_patient_eur``:
     they are then simply not shown (a final triage is never re-evaluated).
@@ -247,6 +283,8 @@ def carte(m: Moteur, resultat: Resultat) -> Carte:
     fac = resultat["facturation"]
     parts, remarques = _separer_parts(m, list(fac["remarques"]))
     classe = resultat["classe_duree"]
+    ottawa = protocole.ottawa
+    montants = [li["montant_eur"] for li in fac["lignes"]]
     return Carte(
         complet=resultat["statut"] == "complet",
         orientation=resultat["orientation"],
@@ -273,6 +311,11 @@ def carte(m: Moteur, resultat: Resultat) -> Carte:
         parts=parts,
         conseils_kine=[_vue_motif(m, dict(c)) for c in resultat.get("conseils_kine", [])],
         renvoi_medical=resultat["orientation"] in commun.avis_medical_sauf_orientations,
+        radiographie_raisons=_raisons_radiographie(m, resultat, reponses),
+        radiographie_source=(_vue_motif(m, {"libelle": "Règles d’Ottawa", "source": ottawa.source,
+                                            "verification": ottawa.verification})
+                             if ottawa is not None and resultat["radiographie"] else None),
+        total=euros(sum(montants)) if montants and all(x is not None for x in montants) else None,
     )
 
 
@@ -354,3 +397,80 @@ def diagramme_dot(m: Moteur, protocole: str) -> str:
         lignes.append(f'  "{t.depuis}" -> "{t.vers}" [label="{i}. {_dot(t.libelle)}"];')
     lignes.append("}")
     return "\n".join(lignes)
+
+
+@dataclass(frozen=True)
+class VueSortie:
+    """A transition out of a state, in the order the machine tries them."""
+
+    numero: int
+    condition: str
+    vers: str
+
+
+@dataclass(frozen=True)
+class VueEtat:
+    """A state of the protocol's machine as a readable list item (the diagram's content, legible on a tablet)."""
+
+    id: str
+    libelle: str
+    final: bool
+    orientation: str | None
+    urgent: bool
+    sorties: list[VueSortie]
+
+
+def etats(m: Moteur, protocole: str) -> list[VueEtat]:
+    """The protocol's states in order, each with its numbered transitions (same numbers as the diagram)."""
+    pc = m.protocoles[protocole].modele
+    libelles = {e.id: e.libelle for e in pc.etats}
+    orientations = {o.id: o for o in m.registre.commun.orientations}
+    sorties: dict[str, list[VueSortie]] = {}
+    for i, t in enumerate(pc.transitions, start=1):
+        sorties.setdefault(t.depuis, []).append(VueSortie(i, t.libelle, libelles.get(t.vers, t.vers)))
+    vues = []
+    for e in pc.etats:
+        o = orientations.get(e.orientation) if e.final and e.orientation else None
+        vues.append(VueEtat(e.id, e.libelle, e.final, o.libelle if o else None, o is not None and o.rang == 0,
+                            sorties.get(e.id, [])))
+    return vues
+
+
+# -- dates typed as the kiné says them (JJ/MM/AAAA) -------------------------------------------------------------
+_MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+         "novembre", "décembre")
+_DATE_SEPAREE = re.compile(r"(\d{1,2})\s*[/.\- ]\s*(\d{1,2})\s*[/.\- ]\s*(\d{4})")
+_DATE_COLLEE = re.compile(r"(\d{2})(\d{2})(\d{4})")
+_DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+class DateInvalide(ValueError):
+    """A typed date that cannot be read, does not exist or is out of range: the French message names the field."""
+
+
+def lire_date(texte: str | None, champ: str, *, minimum: date | None = None,
+              maximum: date | None = None) -> date | None:
+    """The date typed in ``champ`` (« 14/06/1986 », « 14061986 », « 14.06.1986 », « 1986-06-14 »); ``None`` when
+    blank. A date that does not exist (31/02) is refused, never moved to the nearest day."""
+    brut = (texte or "").strip()
+    if not brut:
+        return None
+    if m := _DATE_ISO.fullmatch(brut):
+        annee, mois, jour = (int(x) for x in m.groups())
+    elif m := (_DATE_SEPAREE.fullmatch(brut) or _DATE_COLLEE.fullmatch(brut)):
+        jour, mois, annee = (int(x) for x in m.groups())
+    else:
+        raise DateInvalide(f"{champ} : « {brut} » n’est pas une date au format JJ/MM/AAAA (exemple : 14/06/1986).")
+    if not 1 <= mois <= 12:
+        raise DateInvalide(f"{champ} : « {brut} » — le mois doit aller de 01 à 12.")
+    try:
+        lu = date(annee, mois, jour)
+    except ValueError:
+        dernier = (date(annee + (mois == 12), mois % 12 + 1, 1) - date(annee, mois, 1)).days if annee >= 1 else 31
+        raise DateInvalide(f"{champ} : le {jour:02d}/{mois:02d}/{annee} n’existe pas ({_MOIS[mois - 1]} {annee} "
+                           f"compte {dernier} jours).") from None
+    if minimum is not None and lu < minimum:
+        raise DateInvalide(f"{champ} : le {date_fr(lu)} est antérieur au {date_fr(minimum)}.")
+    if maximum is not None and lu > maximum:
+        raise DateInvalide(f"{champ} : le {date_fr(lu)} est postérieur au {date_fr(maximum)} (date à venir).")
+    return lu

@@ -17,6 +17,9 @@ class Source(Modele):
     url: str | None = None
     consulte_via: str | None = None
     verification: Verification
+    # A published clinical rule or instrument whose validation studies are established (the Ottawa rules, the
+    # French STarT Back): what the page shows instead of « à vérifier », even when the project read it second-hand.
+    validation: str | None = None
     note: str | None = None
 
 

@@ -38,6 +38,25 @@ html, body, .stApp { overflow-x: hidden; }
   border-radius: .3rem; }
 .conseil-kine { border-left: 4px solid #0b5394; background: #eef3f8; padding: .35rem .6rem; margin: .3rem 0;
   border-radius: .3rem; }
+.radiographie { border: 2px solid #8a4b00; background: #fff4e5; padding: .4rem .6rem; border-radius: .4rem; }
+.radiographie .titre { font-weight: 700; font-size: 1.08em; color: #5c3200; }
+.radiographie ul { margin: .1rem 0 .2rem 1.1rem; padding: 0; }
+.a-faire { border-left: 4px solid #1f6f43; background: #eef8f1; padding: .3rem .6rem; border-radius: .3rem; }
+/* The card stays in view while the questions scroll (1024x768 and 820x1180): its column is sticky under the
+   top menu and never taller than the window (it scrolls inside itself if it must). */
+.stApp [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-carte_orientation) {
+  align-items: flex-start; }
+.stApp [data-testid="stColumn"]:has(.st-key-carte_orientation) {
+  position: sticky; top: 3.75rem; max-height: calc(100vh - 4.5rem); overflow-y: auto; }
+.st-key-carte_orientation [data-testid="stVerticalBlock"] { gap: .45rem; }
+/* Answer choices never break inside a word (« Extrêmement »): the choices wrap as whole buttons instead. */
+.stApp [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
+.stApp [data-testid="stButtonGroup"] button p { overflow-wrap: normal; word-break: keep-all; white-space: nowrap; }
+/* The top menu fits 820 px: text only, tighter padding (no « N more » hiding pages). */
+.stApp [data-testid="stTopNavLink"] { padding-left: .45rem; padding-right: .45rem; }
+.stApp [data-testid="stTopNavLink"] [data-testid="stIconMaterial"] { display: none; }
+.st-key-francais { display: none; }
+.ligne-triage p { text-align: left; }
 </style>
 """
 
@@ -45,6 +64,91 @@ html, body, .stApp { overflow-x: hidden; }
 def style() -> None:
     """Inject the tablet stylesheet (once per run)."""
     st.html(_STYLE)
+
+
+# -- French everywhere ------------------------------------------------------------------------------------------
+# Streamlit's own frame (menus, widget hints, screen-reader labels) is written in English and has no language
+# setting. This component (components v2, inline, in the page itself: no iframe) declares the page French
+# (``<html lang="fr">``) and rewrites the frame's known English labels as they appear. The page's own widgets are
+# chosen so as not to show English in the first place (no calendar, no multiselect, no empty table).
+_TRADUCTIONS = {
+    "App pages": "Pages de l’application", "Main menu": "Menu principal", "Link to heading": "Lien vers ce titre",
+    "Skip to main content": "Aller au contenu", "Open": "Ouvrir", "Close": "Fermer", "Clear": "Effacer",
+    "Clear all": "Tout effacer", "Clear value": "Effacer", "Clear date": "Effacer la date",
+    "Choose date": "Choisir une date", "Choose an option": "Choisir", "Choose options": "Choisir",
+    "Select all": "Tout choisir", "Press Enter to apply": "Entrée pour valider",
+    "Press Enter to submit form": "Entrée pour envoyer", "Press ⌘+Enter to apply": "Ctrl+Entrée pour valider",
+    "Press Ctrl+Enter to apply": "Ctrl+Entrée pour valider", "Show password text": "Afficher le mot de passe",
+    "Hide password text": "Masquer le mot de passe", "Show password": "Afficher le mot de passe",
+    "Hide password": "Masquer le mot de passe", "Running...": "Calcul…", "Stop": "Arrêter",
+    "Increment": "Augmenter", "Decrement": "Diminuer", "Expand": "Déplier", "Collapse": "Replier",
+    "Download": "Télécharger", "Fullscreen": "Plein écran", "Close fullscreen": "Quitter le plein écran",
+    "Search": "Rechercher", "empty": "aucune ligne", "Rerun": "Relancer", "Connecting": "Connexion…",
+    "Please wait...": "Patientez…",
+}
+_FRANCAIS_JS = """
+export default function(component) {
+  const t = component.data.traductions;
+  const fr = (v) => {
+    if (v == null) return null;
+    const s = v.trim();
+    if (Object.prototype.hasOwnProperty.call(t, s)) return t[s];
+    let m = /^Help for (.*)$/.exec(s); if (m) return "Aide : " + m[1];
+    m = /^(\\d+) more$/.exec(s); if (m) return "+ " + m[1];
+    m = /^(day|month|year), (.*)$/.exec(s);
+    if (m) return ({day: "jour", month: "mois", year: "année"})[m[1]] + ", " + m[2];
+    return null;
+  };
+  const ATTR = ["aria-label", "placeholder", "title", "alt", "aria-roledescription"];
+  const traduire = (racine) => {
+    if (racine.nodeType === 3) {
+      const n = fr(racine.nodeValue); if (n !== null && n !== racine.nodeValue.trim()) racine.nodeValue = n;
+      return;
+    }
+    if (racine.nodeType !== 1) return;
+    for (const el of [racine, ...racine.querySelectorAll("*")]) {
+      for (const a of ATTR) {
+        const v = el.getAttribute(a); const n = fr(v); if (n !== null && n !== v) el.setAttribute(a, n);
+      }
+      if (el.tagName === "STYLE" || el.tagName === "SCRIPT") continue;
+      for (const c of el.childNodes) if (c.nodeType === 3) {
+        const n = fr(c.nodeValue); if (n !== null && n !== c.nodeValue.trim()) c.nodeValue = n;
+      }
+    }
+  };
+  document.documentElement.lang = "fr";
+  if (window.__triage_francais) return;
+  window.__triage_francais = true;
+  traduire(document.body);
+  new MutationObserver((changes) => {
+    if (document.documentElement.lang !== "fr") document.documentElement.lang = "fr";
+    for (const c of changes) {
+      if (c.type === "attributes") traduire(c.target);
+      else if (c.type === "characterData") traduire(c.target);
+      else for (const n of c.addedNodes) traduire(n);
+    }
+  }).observe(document.documentElement, {subtree: true, childList: true, characterData: true, attributes: true,
+                                         attributeFilter: [...ATTR, "lang"]});
+}
+"""
+_francais: Any = None
+
+
+def francais() -> None:
+    """Declare the page French and translate Streamlit's own English labels (mounted on every page, login too)."""
+    global _francais
+    if _francais is None:
+        _francais = st.components.v2.component("triage_app.francais", html="<span></span>", js=_FRANCAIS_JS)
+    _francais(key="francais", data={"traductions": _TRADUCTIONS})
+
+
+def champ_date(libelle: str, cle: str, colonne: Any = None, **options: Any) -> str:
+    """A date typed as JJ/MM/AAAA (digits only are enough: « 14061986 »), read by ``presentation.lire_date``.
+
+    Streamlit's date input shows an English calendar, English errors and silently moves 31/02 to 28/02; a typed
+    field has none of that and takes no tap to close a calendar."""
+    cible = colonne if colonne is not None else st
+    return str(cible.text_input(libelle, key=cle, max_chars=10, placeholder="JJ/MM/AAAA", **options) or "")
 
 
 def badge(texte: str, primaire: bool = False) -> str:
@@ -57,6 +161,11 @@ def bandeau_urgence(c: Carte) -> None:
     """« URGENCES — appeler le 15 » in red, when the orientation is the most urgent one."""
     if c.urgence:
         st.error(f"**{(c.orientation_libelle or '').upper()}** — {c.consigne}", icon=":material/emergency:")
+
+
+def _t(texte: str) -> str:
+    """Text shown as typed inside the page's HTML (markup escaped; quotes left as they are)."""
+    return html.escape(texte, quote=False)
 
 
 def _source(mo: VueMotif) -> str:
@@ -77,64 +186,74 @@ def _liste_motifs(titre: str, motifs: list[VueMotif], classe: str) -> None:
 
 
 def _facturation(c: Carte) -> None:
-    """Why not the protocol, the billing route, its lines (amount, reimbursed and patient's shares), remarks."""
+    """Why not the protocol, then the billing in plain words; codes, shares and remarks in « détail »."""
     if c.criteres_non_remplis:
         _liste_motifs(PROTOCOLE_NON_APPLICABLE, c.criteres_non_remplis, "non-applicable")
-    if c.voie:
-        st.markdown(f"**Facturation** : {c.voie}")
-        for li in c.lignes:
-            st.markdown(f"- `{li.code}` {li.libelle} : **{li.montant}**{li.qui_paie}")
-        for r in c.parts:
-            st.markdown(r)
-        for r in c.remarques:
-            st.caption(r)
+    if not c.voie:
+        return
+    total = f" — {c.total}" if c.total and len(c.lignes) > 1 else ""
+    st.html(f'<div class="facturation"><b>Facturation :</b> {_t(c.voie)}{_t(total)}'
+            + "".join(f"<div>• {_t(li.libelle)} : <b>{_t(li.montant)}</b></div>" for li in c.lignes)
+            + "</div>")
+    if c.lignes or c.parts or c.remarques:
+        with st.expander(FACTURATION_DETAIL, expanded=False, key="facturation_detail"):
+            for li in c.lignes:
+                st.html(f"<div>• <code>{_t(li.code)}</code> {_t(li.libelle)} : "
+                        f"<b>{_t(li.montant)}</b>{_t(li.qui_paie)}</div>")
+            for r in c.parts:
+                st.html(f"<div>{_t(r)}</div>")
+            for r in c.remarques:
+                st.html(f"<div><small>{_t(r)}</small></div>")
+
+
+def _a_faire(c: Carte) -> None:
+    """What the kiné must request or may prescribe: the X-ray indication first, highlighted, with its reason."""
+    if c.radiographie:
+        raisons = "".join(f"<li>{_t(r)}</li>" for r in c.radiographie_raisons)
+        source = f"<div>{_source(c.radiographie_source)}</div>" if c.radiographie_source else ""
+        st.html(f'<div class="radiographie" data-radiographie="1"><div class="titre">{_t(c.radiographie)}'
+                f"</div>{'<div>Critères positifs :</div><ul>' + raisons + '</ul>' if raisons else ''}{source}</div>")
+    if c.avis_medical:
+        st.html('<div class="a-faire"><b>Avis médical recommandé</b></div>')
+    if c.prescriptions:
+        st.html('<div class="a-faire"><b>Le kinésithérapeute peut prescrire :</b> '
+                f"{_t(' ; '.join(c.prescriptions))}</div>")
 
 
 def carte_orientation(c: Carte) -> None:
-    """The orientation card: decision, reasons with sources, duration, X-ray, sessions, advice, billing,
-    prescriptions. A referral to a médecin (urgences, medecin_jour) stands alone at the top: its billing
-    details are below it, in a collapsed section."""
+    """The orientation card, in the order the kiné acts: the orientation and why, what to request or prescribe
+    (the X-ray indication highlighted), the sessions, then the billing in plain words (codes in « détail »).
+    The card stays in view beside the questions (sticky column, see the stylesheet)."""
     with st.container(border=True, key="carte_orientation"):
         if c.orientation_libelle:
             classe = f"orientation rang-{c.rang}"
-            titre = html.escape(c.orientation_libelle)
-            consigne = html.escape(c.consigne or "")
+            titre = _t(c.orientation_libelle)
+            consigne = _t(c.consigne or "")
             st.html(f'<div class="{classe}" data-orientation="{c.orientation}"><div class="titre">{titre}</div>'
                     f'<div>{consigne}</div></div>')
         else:
             st.html(f'<div class="orientation aucune" data-orientation=""><div class="titre">Pas encore '
                     f'd’orientation</div><div>{c.manquantes} réponse(s) manquante(s).</div></div>')
         if c.motifs:
-            st.markdown("**Pourquoi**")
-            for mo in c.motifs:
-                st.html(f"<div>• {html.escape(mo.libelle)} — {_source(mo)}</div>")
+            st.html("<div><b>Pourquoi</b></div>" + "".join(
+                f"<div>• {_t(mo.libelle)} — {_source(mo)}</div>" for mo in c.motifs))
         elif c.complet and c.orientation:
             st.caption("Aucun signe d’alerte retenu.")
+        _a_faire(c)
         details = []
-        if c.duree:
-            details.append(f"**Durée** : {c.duree}")
-        if c.radiographie:
-            details.append(f"**Imagerie** : {c.radiographie}")
-        if c.risque_chronicite:
-            details.append(f"**STarT Back** : {c.risque_chronicite}")
-        if c.avis_medical:
-            details.append("**Avis médical recommandé**")
         if c.seances:
             s = c.seances
-            details.append(f"**Séances** : {s['autorisees']} permises, {s['realisees']} réalisée(s), "
-                           f"**{s['restantes']} restante(s)**")
-        for ligne in details:
-            st.markdown(ligne)
+            details.append(f"<b>Séances :</b> {s['autorisees']} permises, {s['realisees']} réalisée(s), "
+                           f"<b>{s['restantes']} restante(s)</b>")
+        if c.risque_chronicite:
+            details.append(f"<b>STarT Back :</b> {_t(c.risque_chronicite)}")
+        if c.duree:
+            details.append(f"<b>Durée :</b> {_t(c.duree)}")
+        if details:
+            st.html("".join(f"<div>{d}</div>" for d in details))
         if c.conseils_kine:
             _liste_motifs(CONSEIL_KINE, c.conseils_kine, "conseil-kine")
-        if c.renvoi_medical:
-            if c.voie or c.criteres_non_remplis:
-                with st.expander(FACTURATION_DETAIL, expanded=False, key="facturation_detail"):
-                    _facturation(c)
-        else:
-            _facturation(c)
-        if c.prescriptions:
-            st.markdown("**Le kinésithérapeute peut prescrire** : " + " ; ".join(c.prescriptions))
+        _facturation(c)
 
 
 # -- a search field that answers as the kiné types (no Enter, no blur needed) ----------------------------------
@@ -188,3 +307,24 @@ def recherche_instantanee(libelle: str, cle: str, aide: str = "") -> str:
                           default={"texte": ""}, on_texte_change=lambda: None)
     texte = getattr(resultat, "texte", "") if resultat is not None else ""
     return str(texte or "")
+
+
+# The fields of the account and structure forms, as the page names them (the service names them by their code).
+_CHAMPS_FORMULAIRES = {
+    "mot_de_passe": "Mot de passe", "identifiant": "Identifiant", "nom": "Nom", "role": "Rôle",
+    "source": "Connexion", "type": "Type de structure", "departement": "Département",
+    "protocoles_appliques": "Protocoles de coopération appliqués", "(racine)": "Saisie",
+}
+
+
+def en_francais(exc: Exception, codes: dict[str, str] | None = None) -> str:
+    """The service's refusal as the page says it: each field by its label, each code by its French label."""
+    problemes = getattr(exc, "problemes", None)
+    if not problemes:
+        texte = str(exc)
+    else:
+        texte = " ; ".join(f"{_CHAMPS_FORMULAIRES.get(p.chemin or '(racine)', p.chemin)} : {p.message}"
+                           for p in problemes)
+    for code, libelle in sorted((codes or {}).items(), key=lambda x: -len(x[0])):
+        texte = texte.replace(code, f"« {libelle} »")
+    return texte

@@ -10,6 +10,7 @@ from triage_app.comptes import ErreurConnexion, Utilisateur
 from triage_app.config import Reglages
 from triage_app.errors import TriageError
 from triage_app.ui import etat, identite
+from triage_app.ui.composants import en_francais
 
 _ACTIVITE = "derniere_activite"
 _VERROU = "session_verrouillee"
@@ -54,7 +55,7 @@ def _depuis_oidc() -> Utilisateur | None:
     try:
         utilisateur = etat.depot_brut().connecter_oidc(info.identifiant)
     except ErreurConnexion as exc:
-        st.error(str(exc))
+        st.error(en_francais(exc))
         return None
     _ouvrir_session(utilisateur)
     return utilisateur
@@ -65,7 +66,7 @@ def premier_compte() -> None:
     st.markdown("### Premier démarrage")
     st.info("Aucun compte n’existe encore. Créez le compte du coordinateur de la structure : il créera ensuite "
             "les comptes des kinésithérapeutes et des médecins.")
-    with st.form("form_premier_compte"):
+    with st.form("form_premier_compte", enter_to_submit=False):
         identifiant = st.text_input("Identifiant (ex. prenom.nom)", key="premier_identifiant")
         nom = st.text_input("Nom affiché", key="premier_nom")
         mot_de_passe = st.text_input("Mot de passe (12 caractères au moins)", type="password", key="premier_mdp")
@@ -74,7 +75,7 @@ def premier_compte() -> None:
     if not envoye:
         return
     if mot_de_passe != confirmation:
-        st.error("mot_de_passe : les deux saisies diffèrent.")
+        st.error("Mot de passe : les deux saisies diffèrent.")
         return
     depot = etat.depot_brut()
     if depot.compter_utilisateurs() != 0:  # another tab was quicker
@@ -84,7 +85,7 @@ def premier_compte() -> None:
         utilisateur = depot.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur",
                                               mot_de_passe=mot_de_passe, acteur="premier_demarrage")
     except TriageError as exc:
-        st.error(str(exc))
+        st.error(en_francais(exc))
         return
     _ouvrir_session(utilisateur)
     st.rerun()
@@ -93,11 +94,14 @@ def premier_compte() -> None:
 def formulaire_connexion() -> None:
     """Local login form (and the identity provider's button when configured)."""
     st.markdown("### Connexion")
+    if etat.triage_dans_url():
+        st.info("Le triage en cours est enregistré : il reprendra à la même étape après la connexion.",
+                icon=":material/restore:")
     if identite.oidc_configure():
         st.button("Se connecter avec le fournisseur d’identité de la structure", key="connexion_oidc",
                   on_click=identite.demarrer_oidc, type="primary", width="stretch")
         st.caption("ou avec un compte local :")
-    with st.form("form_connexion"):
+    with st.form("form_connexion", enter_to_submit=False):
         identifiant = st.text_input("Identifiant", key="connexion_identifiant", autocomplete="username")
         mot_de_passe = st.text_input("Mot de passe", type="password", key="connexion_mdp",
                                      autocomplete="current-password")
@@ -118,7 +122,7 @@ def ecran_verrou(utilisateur: Utilisateur) -> None:
     st.info(f"Session de {utilisateur.nom} verrouillée après inactivité. Le triage en cours est enregistré et "
             "reprendra à la même étape.")
     if utilisateur.source == "local":
-        with st.form("form_deverrouiller"):
+        with st.form("form_deverrouiller", enter_to_submit=False):
             mot_de_passe = st.text_input("Mot de passe", type="password", key="verrou_mdp")
             envoye = st.form_submit_button("Déverrouiller", type="primary", key="deverrouiller", width="stretch")
         if envoye:

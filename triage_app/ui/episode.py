@@ -20,6 +20,7 @@ from triage_app.export.episode import dap_pdf, nom_fichier_episode_de, synthese_
 from triage_app.models.episode import EtatEpisode
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
+from triage_app.ui.composants import champ_date
 
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
@@ -46,22 +47,37 @@ def _ecrire(cle: str, action: Callable[[], Any], succes: str | Callable[[], str]
     """Run a write; say what happened (the service's French message on refusal)."""
     try:
         action()
-    except TriageError as exc:
+    except (TriageError, pr.DateInvalide) as exc:
         _dire(cle, "erreur", str(exc))
         return
     _dire(cle, "succes", succes() if callable(succes) else succes)
 
 
 def _jour(cle: str) -> date:
+    """The act's typed date (today when left blank); ``pr.DateInvalide`` names the field when it cannot be read."""
     jour = st.session_state.get(f"jour_{cle}")
-    return jour if isinstance(jour, date) else date.today()
+    if isinstance(jour, date):
+        return jour
+    return pr.lire_date(jour, "Date de l’acte", minimum=date(1900, 1, 1), maximum=date.today()) or date.today()
+
+
+def _jour_affiche(cle: str) -> date:
+    """The act's date for the counters shown (today while the typed date cannot be read)."""
+    try:
+        return _jour(cle)
+    except pr.DateInvalide:
+        return date.today()
 
 
 # -- callbacks -----------------------------------------------------------------------------------------------
 def _seance(episode_id: str, cle: str) -> None:
     depot = etat.depot()
     acte = st.session_state.get(f"acte_{cle}") or "seance"
-    jour = _jour(cle)
+    try:
+        jour = _jour(cle)
+    except pr.DateInvalide as exc:
+        _dire(cle, "erreur", str(exc))
+        return
     libelles = depot.moteur.registre.commun.libelles.episode
 
     def bilan() -> str:
@@ -157,7 +173,7 @@ def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The DAP when the next session needs one; the summary sheet from the threshold and at the end of care."""
     if not depot.peut("dossier_episode"):
         return
-    jour = _jour(cle)
+    jour = _jour_affiche(cle)
 
     def produire(genre: str) -> Callable[[], bytes]:
         def octets() -> bytes:
@@ -196,8 +212,8 @@ def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
                    icon=":material/assignment_late:")
     c1, c2 = st.columns([1, 2])
     if f"jour_{cle}" not in st.session_state:
-        st.session_state[f"jour_{cle}"] = date.today()
-    c1.date_input("Date de l’acte", key=f"jour_{cle}", format="DD/MM/YYYY", max_value=date.today())
+        st.session_state[f"jour_{cle}"] = pr.date_fr(date.today())
+    champ_date("Date de l’acte", f"jour_{cle}", c1)
     if f"acte_{cle}" not in st.session_state:
         st.session_state[f"acte_{cle}"] = "seance"
     c2.segmented_control("Acte", list(ACTES_TAP), key=f"acte_{cle}", format_func=libelles.actes.__getitem__)
@@ -284,7 +300,7 @@ def panneau(depot: Depot, episode_id: str, cle: str | None = None) -> EtatEpisod
     m = depot.moteur
     libelles = m.registre.commun.libelles.episode
     try:
-        e = depot.etat_episode(episode_id, _jour(cle))
+        e = depot.etat_episode(episode_id, _jour_affiche(cle))
     except TriageError as exc:
         st.error(str(exc))
         return None

@@ -7,7 +7,10 @@ import streamlit as st
 from triage_app.comptes import LIBELLES_ROLES, ROLES
 from triage_app.errors import TriageError
 from triage_app.ui import etat
+from triage_app.ui.composants import en_francais
 from triage_app.ui.connexion import deconnecter
+
+_CONFIRMATION = "confirmation_comptes"
 
 
 def page() -> None:
@@ -18,19 +21,19 @@ def page() -> None:
     st.button("Se déconnecter", key="deconnexion", on_click=deconnecter, type="primary", width="stretch")
     if u.source != "local":
         return
-    with st.form("form_mot_de_passe"):
+    with st.form("form_mot_de_passe", enter_to_submit=False):
         st.markdown("**Changer de mot de passe**")
         ancien = st.text_input("Mot de passe actuel", type="password", key="mdp_ancien")
         nouveau = st.text_input("Nouveau mot de passe (12 caractères au moins)", type="password", key="mdp_nouveau")
         confirmation = st.text_input("Confirmer", type="password", key="mdp_confirmation")
         if st.form_submit_button("Changer", key="changer_mdp"):
             if nouveau != confirmation:
-                st.error("mot_de_passe : les deux saisies diffèrent.")
+                st.error("Mot de passe : les deux saisies diffèrent.")
                 return
             try:
                 etat.depot_brut().changer_mot_de_passe(u.identifiant, ancien, nouveau)
             except TriageError as exc:
-                st.error(str(exc))
+                st.error(en_francais(exc))
             else:
                 st.success("Mot de passe changé.")
 
@@ -39,11 +42,13 @@ def page_comptes() -> None:
     """Coordinator: list, create and disable accounts (local or from the identity provider)."""
     depot = etat.depot()
     st.markdown("### Comptes de la structure")
+    if message := st.session_state.pop(_CONFIRMATION, None):
+        st.success(message, icon=":material/check_circle:")
     comptes = depot.lister_utilisateurs()
     st.dataframe([{"Identifiant": c.identifiant, "Nom": c.nom, "Rôle": LIBELLES_ROLES.get(c.role, c.role),
                    "Connexion": "fournisseur d’identité" if c.source == "oidc" else "locale",
                    "Actif": "oui" if c.actif else "non"} for c in comptes], hide_index=True, width="stretch")
-    with st.form("form_nouveau_compte"):
+    with st.form("form_nouveau_compte", enter_to_submit=False, clear_on_submit=True):
         st.markdown("**Nouveau compte**")
         identifiant = st.text_input("Identifiant (ou adresse électronique pour le fournisseur d’identité)",
                                     key="compte_identifiant")
@@ -60,14 +65,17 @@ def page_comptes() -> None:
                                         mot_de_passe=mot_de_passe if source == "local" else None,
                                         source=source or "local")
             except TriageError as exc:
-                st.error(str(exc))
+                st.error(en_francais(exc))
             else:
-                st.success("Compte créé.")
+                # Said after the rerun (a message written before it would vanish); the form is emptied, password too.
+                st.session_state[_CONFIRMATION] = (f"Compte créé : {nom or identifiant} "
+                                                   f"({LIBELLES_ROLES.get(role, role)}).")
                 st.rerun()
     actifs = [c.identifiant for c in comptes if c.actif and c.identifiant != etat.acteur()]
     if actifs:
-        with st.form("form_desactiver"):
+        with st.form("form_desactiver", enter_to_submit=False):
             cible = st.selectbox("Désactiver un compte", actifs, key="compte_a_desactiver")
             if st.form_submit_button("Désactiver", key="desactiver_compte"):
                 depot.desactiver_utilisateur(cible)
+                st.session_state[_CONFIRMATION] = f"Compte désactivé : {cible}."
                 st.rerun()

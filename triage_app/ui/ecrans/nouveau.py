@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from triage_app.storage.service import PatientTrouve
 from triage_app.storage.tables import Triage
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
-from triage_app.ui.composants import bandeau_urgence, carte_orientation, recherche_instantanee
+from triage_app.ui.composants import bandeau_urgence, carte_orientation, champ_date, recherche_instantanee
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
@@ -143,27 +144,31 @@ def formulaire_patient(depot: Depot) -> None:
     protocoles = sorted(m.protocoles)
     couvertures = m.registre.commun.libelles.couvertures
     aujourd_hui = date.today()
-    with st.form("form_patient", border=True):
+    with st.form("form_patient", border=True, enter_to_submit=False):
         st.segmented_control("Motif de consultation", protocoles, key="protocole",
                              format_func=lambda p: m.protocoles[p].modele.titre)
         c1, c2 = st.columns(2)
         if patient is None:
             c1.text_input("Nom", key="patient_nom", max_chars=120)
             c2.text_input("Prénom", key="patient_prenom", max_chars=120)
-            c1.date_input("Date de naissance", value=None, min_value=date(1900, 1, 1), max_value=aujourd_hui,
-                          format="DD/MM/YYYY", key="patient_naissance")
+        # Row by row, so that the keyboard's « Tab » goes name → first name → birth date → onset (no tap needed).
+        c1, c2 = st.columns(2)
+        if patient is None:
+            champ_date("Date de naissance", "patient_naissance", c1)
+        champ_date("Début de la douleur ou date du traumatisme", "date_debut", c2 if patient is None else c1)
+        c1, c2 = st.columns(2)
+        if "date_consultation" not in st.session_state:
+            st.session_state["date_consultation"] = pr.date_fr(aujourd_hui)
+        champ_date("Date de consultation", "date_consultation", c1)
+        if patient is None:
             c2.segmented_control("Sexe (facultatif)", ["F", "M"], key="patient_sexe",
                                  format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
-        c1.date_input("Début de la douleur ou date du traumatisme", value=None, max_value=aujourd_hui,
-                      format="DD/MM/YYYY", key="date_debut",
-                      help="Pour un patient dont l’épisode du même motif est en cours, le triage le rejoint : "
-                           "l’épisode garde sa date de début.")
-        c2.date_input("Date de consultation", value=aujourd_hui, max_value=aujourd_hui, format="DD/MM/YYYY",
-                      key="date_consultation")
+        st.caption("Dates au format JJ/MM/AAAA (les chiffres suffisent : 14061986). Pour un patient dont l’épisode "
+                   "du même motif est en cours, le triage le rejoint : l’épisode garde sa date de début.")
         if patient is None:
-            st.selectbox("Couverture", list(couvertures), index=list(couvertures).index(COUVERTURE_DEFAUT),
-                         format_func=couvertures.__getitem__, key="patient_couverture",
-                         help="Fixe la part remboursée par l’Assurance maladie.")
+            st.selectbox("Couverture (fixe la part remboursée par l’Assurance maladie)", list(couvertures),
+                         index=list(couvertures).index(COUVERTURE_DEFAUT), format_func=couvertures.__getitem__,
+                         key="patient_couverture")
         st.markdown("**Parcours**")
         st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
         st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
@@ -182,7 +187,7 @@ def formulaire_patient(depot: Depot) -> None:
         if _valider(patient):
             ss = st.session_state
             doublons = [] if patient is not None else depot.doublons_probables(
-                nom=ss["patient_nom"].strip(), date_naissance=ss["patient_naissance"])
+                nom=ss["patient_nom"].strip(), date_naissance=ss[_DATES_LUES]["naissance"])
             if doublons:
                 ss[_DOUBLONS] = tuple(doublons)
             elif _demarrer(patient.id if patient is not None else None):
@@ -193,27 +198,50 @@ def formulaire_patient(depot: Depot) -> None:
         _offrir_doublons(depot, doublons)
 
 
+_DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
+_CHAMPS_DATES = {"patient_naissance": "Date de naissance", "date_debut": "Début de la douleur ou date du traumatisme",
+                 "date_consultation": "Date de consultation"}
+
+
 def _valider(patient: PatientTrouve | None) -> bool:
-    """The form's required fields and date order; the French errors name each missing field."""
+    """The form's required fields, the typed dates (a date that does not exist is refused) and their order; the
+    French errors name each field."""
     ss = st.session_state
+    aujourd_hui = date.today()
+    lues: dict[str, date | None] = {}
+    erreurs: list[str] = []
+    for cle, libelle in _CHAMPS_DATES.items():
+        if cle == "patient_naissance" and patient is not None:
+            continue
+        try:
+            lues[cle] = pr.lire_date(ss.get(cle), libelle, minimum=date(1900, 1, 1), maximum=aujourd_hui)
+        except pr.DateInvalide as exc:
+            erreurs.append(str(exc))
+            lues[cle] = None
+    if erreurs:
+        for e in erreurs:
+            st.error(e)
+        return False
     champs: list[tuple[str, Any]] = [("motif de consultation", ss.get("protocole"))]
     if patient is None:
         champs += [("nom", (ss.get("patient_nom") or "").strip()), ("prénom", (ss.get("patient_prenom") or "").strip()),
-                   ("date de naissance", ss.get("patient_naissance"))]
-    champs += [("début de la douleur ou date du traumatisme", ss.get("date_debut")),
-               ("date de consultation", ss.get("date_consultation"))]
+                   ("date de naissance", lues.get("patient_naissance"))]
+    champs += [("début de la douleur ou date du traumatisme", lues.get("date_debut")),
+               ("date de consultation", lues.get("date_consultation"))]
     manquants = [nom for nom, v in champs if not v]
     if manquants:
         st.error("À renseigner : " + ", ".join(manquants) + ".")
         return False
-    naissance = patient.date_naissance if patient is not None else ss["patient_naissance"]
-    debut, consultation = ss["date_debut"], ss["date_consultation"]
+    naissance = patient.date_naissance if patient is not None else lues["patient_naissance"]
+    debut, consultation = lues["date_debut"], lues["date_consultation"]
+    assert naissance is not None and debut is not None and consultation is not None
     if debut > consultation:
         st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
         return False
     if naissance > consultation or naissance > debut:
         st.error("La date de naissance est postérieure au début de la douleur ou à la date de consultation.")
         return False
+    ss[_DATES_LUES] = {"naissance": naissance, "debut": debut, "consultation": consultation}
     return True
 
 
@@ -235,11 +263,12 @@ def _demarrer(patient_id: str | None) -> bool:
     ss = st.session_state
     ss.pop(_DOUBLONS, None)
     depot = etat.depot()
-    protocole, debut, consultation = ss["protocole"], ss["date_debut"], ss["date_consultation"]
+    lues = ss[_DATES_LUES]
+    protocole, debut, consultation = ss["protocole"], lues["debut"], lues["consultation"]
     try:
         if patient_id is None:
             patient_id = depot.creer_patient(nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(),
-                                             date_naissance=ss["patient_naissance"], sexe=ss.get("patient_sexe"),
+                                             date_naissance=lues["naissance"], sexe=ss.get("patient_sexe"),
                                              couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
         eid, _ = depot.ouvrir_ou_continuer_episode(  # the triage page says which episode it joins
             patient_id=patient_id, protocole=protocole, date_debut=debut,
@@ -253,7 +282,8 @@ def _demarrer(patient_id: str | None) -> bool:
     except TriageError as exc:
         ss[_ERREUR_DEMARRAGE] = str(exc)
         return False
-    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE):
+    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE, _DATES_LUES, "date_debut",
+                "date_consultation"):
         ss.pop(cle, None)
     etat.ouvrir_triage(tid)
     return True
@@ -274,8 +304,15 @@ def _corriger(tid: str, chemin: str) -> None:
     depot = etat.depot()
     cas = depot.charger(tid).cas
     if chemin in ("date_consultation", "episode.date_debut"):
+        libelle = {"date_consultation": "Date de consultation",
+                   "episode.date_debut": "Début de la douleur ou date du traumatisme"}[chemin]
+        try:
+            valeur = pr.lire_date(valeur, libelle, minimum=date(1900, 1, 1), maximum=date.today())
+        except pr.DateInvalide as exc:
+            st.session_state[_ERREUR_CORRECTION] = f"{exc} Non enregistré."
+            return
         if valeur is None:
-            st.session_state[_ERREUR_CORRECTION] = "Date à renseigner."
+            st.session_state[_ERREUR_CORRECTION] = f"{libelle} : date à renseigner."
             return
         autre = {"date_consultation": "episode.date_debut", "episode.date_debut": "date_consultation"}[chemin]
         debut, consultation = (valeur, date.fromisoformat(cas["date_consultation"])) \
@@ -295,7 +332,6 @@ def corrections(tid: str, cas: dict[str, Any]) -> None:
     """Every field of the start form, correctable in place until the triage is finalised."""
     m = etat.moteur()
     couvertures = m.registre.commun.libelles.couvertures
-    aujourd_hui = date.today()
     with st.expander("Corriger le patient et l’épisode", icon=":material/edit:"):
         if erreur := st.session_state.get(_ERREUR_CORRECTION):
             st.error(erreur)
@@ -304,9 +340,8 @@ def corrections(tid: str, cas: dict[str, Any]) -> None:
                                          (c2, "date_consultation", "Date de consultation")):
             cle = _CORRECTION + chemin
             if cle not in st.session_state:
-                st.session_state[cle] = date.fromisoformat(_valeur(cas, chemin))
-            colonne.date_input(libelle, key=cle, max_value=aujourd_hui, format="DD/MM/YYYY",
-                               on_change=_corriger, args=(tid, chemin))
+                st.session_state[cle] = pr.date_fr(_valeur(cas, chemin))
+            champ_date(libelle, cle, colonne, on_change=_corriger, args=(tid, chemin))
         cle = _CORRECTION + "patient.couverture"
         if cle not in st.session_state:
             st.session_state[cle] = _valeur(cas, "patient.couverture") or COUVERTURE_DEFAUT
@@ -331,7 +366,14 @@ def _vers_widget(q: pr.VueQuestion, reponse: Any = None) -> Any:
     return valeur
 
 
+# A second tap this soon after an answer is the same finger (a double tap): when the answer completed its group,
+# the group closed and the next group's header slid under the finger; that tap must not open it.
+DOUBLE_TAP_S = 0.6
+_DERNIERE_REPONSE = "derniere_reponse"
+
+
 def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
+    st.session_state[_DERNIERE_REPONSE] = time.monotonic()
     valeur = st.session_state.get(f"q_{qid}")
     if type_ == "booleen" and valeur is not None:
         valeur = valeur == OUI
@@ -354,6 +396,8 @@ def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
 
 
 def _ouvrir(groupe: str | None) -> None:
+    if time.monotonic() - st.session_state.get(_DERNIERE_REPONSE, float("-inf")) < DOUBLE_TAP_S:
+        return  # the double tap's second half, landed on a group header that moved under the finger
     st.session_state.pop(_GROUPE_CIBLE, None)
     if groupe is None:
         st.session_state.pop(_GROUPE_OUVERT, None)
@@ -379,7 +423,7 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
         return
     protocole = m.protocoles[cas["protocole"]].modele
     vues = pr.groupes(protocole, cas["reponses"], resultat)
-    carte = pr.carte(m, resultat)
+    carte = pr.carte(m, resultat, cas["reponses"])
     par_id = {g.id: g for g in vues}
     suivant = pr.groupe_courant(vues)
     ouvert = st.session_state.get(_GROUPE_OUVERT)
@@ -492,7 +536,7 @@ def resultat_final(depot: Depot, t: Triage) -> None:
     resultat = t.resultat if t.resultat is not None else depot.evaluer(tid)
     if t.resultat is None:
         st.info("Triage en cours de saisie : lecture seule, résultat provisoire.")
-    carte = pr.carte(m, resultat)  # type: ignore[arg-type]
+    carte = pr.carte(m, resultat, t.cas["reponses"])  # type: ignore[arg-type]
     gauche, droite = st.columns([3, 2], gap="medium")
     with droite:
         bandeau_urgence(carte)

@@ -3,20 +3,16 @@ episode of the selected triage (sessions, thresholds, documents)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
 import streamlit as st
 
 from triage_app import presentation as pr
-from triage_app.errors import TriageError
-from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
 from triage_app.ui.navigation import pages
 
 _PAR_PAGE = 50
-CLE_TABLE = "table_triages"
 _STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplacé"}
 
 
@@ -38,15 +34,19 @@ def page() -> None:
     if not lignes:
         st.info("Aucun triage enregistré." if numero == 0 else "Fin de la liste.")
     titres = {pid: pc.modele.titre for pid, pc in m.protocoles.items()}
-    tableau = [{"Consultation": pr.date_fr(lt.date_consultation), "Patient": lt.patient,
-                "Protocole": titres.get(lt.protocole, lt.protocole),
-                "Orientation": orientations.get(lt.orientation or "", "—"),
-                "Statut": _STATUTS.get(lt.statut, lt.statut), "Version": lt.version} for lt in lignes]
-    # The key follows the rows shown: when the list changes (a colleague's new triage, another filter or
-    # page) the selection is dropped rather than pointing at whoever now sits on the same row number.
-    empreinte = hashlib.sha256("".join(lt.id for lt in lignes).encode()).hexdigest()[:12]
-    choix = st.dataframe(tableau, key=f"{CLE_TABLE}_{empreinte}", on_select="rerun", selection_mode="single-row",
-                         hide_index=True, width="stretch")
+    ecrit = depot.peut("creer_triage")
+    if lignes:
+        st.caption("Touchez une ligne pour ouvrir le triage" + (" (un brouillon se reprend là où il en était)."
+                                                                if ecrit else "."))
+    # One full-width button per triage: a tap opens it (a table would only select a cell on a tablet).
+    for lt in lignes:
+        statut = _STATUTS.get(lt.statut, lt.statut)
+        texte = (f"{pr.date_fr(lt.date_consultation)} · {lt.patient} · {titres.get(lt.protocole, lt.protocole)} · "
+                 f"{orientations.get(lt.orientation or '', 'sans orientation')} · {statut}"
+                 + (f" (version {lt.version})" if lt.version > 1 else ""))
+        icone = ":material/edit_note:" if lt.statut == "brouillon" and ecrit else ":material/description:"
+        if st.button(texte, key=f"ligne_{lt.id}", width="stretch", icon=icone):
+            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
     c1, c2 = st.columns(2)
     if numero > 0 and c1.button("← Plus récents", key="precedents"):
         st.session_state["page_triages"] = numero - 1
@@ -54,30 +54,6 @@ def page() -> None:
     if len(lignes) == _PAR_PAGE and c2.button("Plus anciens →", key="suivants"):
         st.session_state["page_triages"] = numero + 1
         st.rerun()
-    rangs = [r for r in (choix.selection.rows if choix and choix.selection else []) if 0 <= r < len(lignes)]
-    if not rangs:
-        st.caption("Touchez une ligne pour l’ouvrir, la reprendre, la finaliser ou enregistrer une séance.")
-        return
-    lt = lignes[rangs[0]]
-    with st.container(border=True, key="actions_triage"):
-        st.markdown(f"**{lt.patient}** — {pr.date_fr(lt.date_consultation)} — {_STATUTS.get(lt.statut, lt.statut)}")
-        a, b = st.columns(2)
-        if a.button("Reprendre" if lt.statut == "brouillon" else "Ouvrir", key="ouvrir", type="primary",
-                    width="stretch"):
-            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
-        if lt.statut == "brouillon" and depot.peut("finaliser"):
-            resultat = depot.evaluer(lt.id)
-            if b.button("Finaliser", key="finaliser_liste", width="stretch",
-                        disabled=resultat["orientation"] is None,
-                        help=None if resultat["orientation"] else "Réponses manquantes : pas encore d’orientation."):
-                try:
-                    depot.finaliser(lt.id, acteur=etat.acteur())
-                except TriageError as exc:
-                    st.error(str(exc))
-                else:
-                    st.rerun()
-        entete = depot.entete(lt.id)
-    vue_episode.panneau(depot, entete["episode_id"])
 
 
 def a_revoir(depot: Any) -> None:
