@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -39,6 +40,7 @@ APPLICATION = RACINE / "triage_app" / "ui" / "app.py"
 PROTOCOLES = ["lombalgie_aigue", "entorse_cheville"]
 QUESTION_URGENTE = {"lombalgie_aigue": "rf_troubles_sphincteriens", "entorse_cheville": "rf_deformation"}
 CIBLE_TAPS, CIBLE_SERVEUR_MS, CIBLE_NAVIGATEUR_MS = 12, 50.0, 300.0
+CIBLE_DEPART_TAPS = 6  # issue #13: taps on controls, besides the typed name and dates
 NAISSANCE = date(date.today().year - 40, 6, 14)  # 39 or 40: inside both protocols' age ranges
 
 
@@ -212,6 +214,73 @@ def temps_navigateur(navigateur: Any, url: str, protocole: str, taps: int) -> li
         contexte.close()
 
 
+@dataclass
+class Depart:
+    """(d) From « Nouveau triage » to the first question: what the kiné tapped and typed."""
+
+    protocole: str
+    taps: list[str]
+    saisie: list[str]  # the focus taps of typed fields (then typed)
+    touches_donnees: int  # characters of the name, first name and dates
+    touches_navigation: int  # Tab between fields (no calendar to close any more)
+
+    @property
+    def ok(self) -> bool:
+        return len(self.taps) <= CIBLE_DEPART_TAPS
+
+
+def formulaire_depart(navigateur: Any, url: str, protocole: str) -> Depart:
+    """(d) The start form the shortest honest way, in Chromium at 1024x768: tap the reason, tap into « Nom »,
+    type the name, Tab, first name, Tab, birth date digits, Tab, onset digits (consultation: today by default),
+    tap the four protocol conditions, « Commencer ». Every tap and keystroke is counted as it is made."""
+    from tests import navigateur as nv
+
+    contexte = nv.nouveau_contexte(navigateur, 1024, 768)
+    taps: list[str] = []
+    saisie: list[str] = []
+    donnees = navigation = 0
+
+    def taper(selecteur: str, nom: str, liste: list[str]) -> None:
+        page.locator(selecteur).first.tap()
+        liste.append(nom)
+
+    def ecrire(texte: str) -> None:
+        nonlocal donnees
+        page.keyboard.type(texte)
+        donnees += len(texte)
+
+    def tab() -> None:
+        nonlocal navigation
+        page.keyboard.press("Tab")
+        navigation += 1
+
+    try:
+        page = contexte.new_page()
+        nv.ouvrir(page, url + "/")
+        page.locator(".st-key-commencer button").wait_for()
+        taper(f".st-key-protocole button:has-text('{nv.TITRES[protocole]}')", "motif", taps)
+        taper(".st-key-patient_nom input", "nom", saisie)
+        ecrire(f"Depart{protocole[:4]}")
+        tab()
+        ecrire("Camille")
+        tab()
+        ecrire(NAISSANCE.strftime("%d%m%Y"))
+        tab()
+        ecrire((date.today() - timedelta(days=3)).strftime("%d%m%Y"))
+        for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
+            taper(f".st-key-{cle} label", cle, taps)
+        avant = nv.messages_recus(page)
+        taper(".st-key-commencer button", "commencer", taps)
+        page.wait_for_url(re.compile(r"[?&]triage=[0-9a-f]{32}"), timeout=30_000)
+        nv.attendre_fin(page, avant)
+        page.locator("[class*='st-key-q_']").first.wait_for()
+        if nv.orientation(page) != "":
+            raise RuntimeError("orientation affichée avant toute réponse")
+        return Depart(protocole, taps, saisie, donnees, navigation)
+    finally:
+        contexte.close()
+
+
 # -- report -----------------------------------------------------------------------------------------
 
 def _stats(durees: list[float]) -> dict[str, float]:
@@ -250,6 +319,7 @@ def main() -> None:
 
         # (c): the real server and Chromium.
         tours_nav: list[dict[str, Any]] = []
+        departs: list[Depart] = []
         raison = nv.raison_indisponible()
         if not args.sans_navigateur and raison is None:
             from playwright.sync_api import sync_playwright
@@ -260,6 +330,11 @@ def main() -> None:
                 chromium = nv.lancer_chromium(pw)
                 try:
                     temps_navigateur(chromium, serveur.url, PROTOCOLES[0], 6)  # warm-up
+                    departs = [formulaire_depart(chromium, serveur.url, p) for p in PROTOCOLES]
+                    for d in departs:
+                        print(f"(d) {d.protocole} : {len(d.taps)} taps ({', '.join(d.taps)}) + {len(d.saisie)} "
+                              f"tap(s) dans un champ, {d.touches_donnees} caractères tapés, "
+                              f"{d.touches_navigation} Tab", file=sys.stderr)
                     for i in range(args.tours):
                         protocole = PROTOCOLES[i % len(PROTOCOLES)]
                         tours_nav.append({**_stats(temps_navigateur(chromium, serveur.url, protocole, args.taps)),
@@ -299,6 +374,21 @@ changement de `data-orientation` de la carte (horloge de la page).
 """
     else:
         section_c = "\n**(c)** non mesuré (Chromium ou Playwright absent, ou `--sans-navigateur`).\n"
+    if departs:
+        lignes_d = "\n".join(
+            f"| {d.protocole} | {len(d.taps)} ({', '.join(d.taps)}) | {len(d.saisie)} ({', '.join(d.saisie)}) | "
+            f"{d.touches_donnees} | {d.touches_navigation} | {'✅' if d.ok else '❌'} |" for d in departs)
+        section_c += f"""
+**(d) Formulaire de départ** (issue #13), de « Nouveau triage » à la première question, dans Chromium 1024×768 :
+taps sur les commandes, taps pour entrer dans un champ à taper, caractères du nom, du prénom et des dates
+(JJ/MM/AAAA tapés en chiffres, sans calendrier à fermer), touches de navigation (Tab d'un champ au suivant). La
+date de consultation est celle du jour par défaut. Avant l'issue #13 : 10 taps et 26 frappes, dont 2 pour fermer
+des calendriers.
+
+| Protocole | Taps sur les commandes | Taps dans un champ | Caractères tapés | Tab | cible ≤ {CIBLE_DEPART_TAPS} taps |
+|---|---|---|---|---|---|
+{lignes_d}
+"""
 
     corps = f"""
 `python -m bench.ui` — mesuré le {date.today().isoformat()} ({machine()}), étalon CPU {etalon:.0f} ms (plus petit =

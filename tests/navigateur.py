@@ -246,6 +246,7 @@ class ServeurPage:
 
 IDENTIFIANT = "kine.navigateur"
 MOT_DE_PASSE = "mot de passe des tests navigateur"
+COORDINATEUR = "coord.navigateur"  # same password: sees « Structure » and « Comptes » too
 
 
 def preparer_base(url_base: str) -> None:
@@ -258,11 +259,13 @@ def preparer_base(url_base: str) -> None:
                                     protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
         depot.creer_utilisateur(identifiant=IDENTIFIANT, nom="Kiné Navigateur", role="kine",
                                 mot_de_passe=MOT_DE_PASSE, acteur="test")
+        depot.creer_utilisateur(identifiant=COORDINATEUR, nom="Coordinatrice Navigateur", role="coordinateur",
+                                mot_de_passe=MOT_DE_PASSE, acteur="test")
     finally:
         depot.fermer()
 
 
-def connecter_si_besoin(page: Any) -> None:
+def connecter_si_besoin(page: Any, identifiant: str = IDENTIFIANT) -> None:
     """Log in through the form when the gate shows it (a new browser session, or after a reload), and wait until
     the login is done: the form has gone. Filling and tapping are not enough (a tap that lands while the
     browser is still committing the typed values, or during a run, submits nothing and the form stays up);
@@ -270,7 +273,7 @@ def connecter_si_besoin(page: Any) -> None:
     porte = page.locator(".st-key-se_connecter")
     if porte.count() == 0:
         return
-    champs = {".st-key-connexion_identifiant input": IDENTIFIANT, ".st-key-connexion_mdp input": MOT_DE_PASSE}
+    champs = {".st-key-connexion_identifiant input": identifiant, ".st-key-connexion_mdp input": MOT_DE_PASSE}
     for essai in range(3):
         for selecteur, valeur in champs.items():
             champ = page.locator(selecteur)
@@ -327,11 +330,11 @@ def attendre_fin(page: Any, depuis: int, delai_ms: float = 15_000) -> None:
         arg=[depuis, CALME_MS], timeout=delai_ms)
 
 
-def ouvrir(page: Any, url: str) -> None:
+def ouvrir(page: Any, url: str, identifiant: str = IDENTIFIANT) -> None:
     """Load ``url``, wait for the first run of the script to end, and log in if asked."""
     page.goto(url)
     attendre_fin(page, 0, 30_000)
-    connecter_si_besoin(page)
+    connecter_si_besoin(page, identifiant)
 
 
 def taper(page: Any, selecteur: str, texte: str | None = None, attendu: str | None = None) -> None:
@@ -364,15 +367,11 @@ def orientation(page: Any) -> str:
 
 
 def _saisir_date(page: Any, cle: str, jour: date) -> None:
-    """Type a date in a DD/MM/YYYY field (its calendar pop-over, which may cover the next field, is closed)."""
-    page.locator(f".st-key-{cle} [data-type='day']").focus()
-    page.keyboard.type(jour.strftime("%d%m%Y"))
-    page.keyboard.press("Escape")
-    attendu = jour.strftime("%d/%m/%Y")
-    champ = page.locator(f".st-key-{cle} [role='group']")
-    obtenu = re.sub(r"\s+", "", champ.inner_text())
-    if obtenu != attendu:
-        raise AssertionError(f"date saisie dans {cle} : {obtenu!r}, attendu {attendu!r}")
+    """Type a date as the kiné does in the JJ/MM/AAAA field: its eight digits (no calendar to close)."""
+    champ = page.locator(f".st-key-{cle} input")
+    champ.fill(jour.strftime("%d%m%Y"))
+    if champ.input_value() != jour.strftime("%d%m%Y"):
+        raise AssertionError(f"date saisie dans {cle} : {champ.input_value()!r}")
 
 
 @dataclass(frozen=True)
@@ -497,3 +496,56 @@ def ecrire_rapport(nom: str, donnees: Any) -> Path:
     chemin = CAPTURES / f"{nom}.json"
     chemin.write_text(json.dumps(donnees, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return chemin
+
+
+# -- French everywhere (issue #13) ------------------------------------------------------------------------------
+# English that Streamlit's frame or widgets are known to show (menus, hints, calendars, screen-reader labels), as
+# found in the page at 1024x768 and 820x1180. Matched against every visible text and every label a screen reader
+# announces (aria-label, placeholder, title, alt).
+ANGLAIS = [re.compile(x) for x in (
+    r"\bChoose\b", r"\bSelect all\b", r"\bPress (Enter|Ctrl|⌘)", r"^\d+ more$", r"^Print$", r"\bRecord\b",
+    r"Made with Streamlit", r"^empty$", r"\bError\b", r"\bHelp for\b", r"\bClear\b", r"^Open$", r"^Close$",
+    r"\bMain menu\b", r"\bApp pages\b", r"\bLink to heading\b", r"\bSkip to\b", r"\bSelected Date\b",
+    r"\bRunning\b", r"^Stop$", r"^(dd|mm|yyyy)$", r"\bDeploy\b", r"\bSettings\b", r"^Rerun$",
+    r"^(day|month|year), ", r"\b(Show|Hide) password\b", r"\benable JavaScript\b", r"\bPrevious month\b",
+    r"\bNext month\b", r"\bDownload\b", r"\bFullscreen\b", r"\bSearch\b", r"\bView (more|less)\b",
+)]
+_TEXTES_ET_LIBELLES = """() => {
+  const sortie = [];
+  const cache = (el) => el.closest('noscript, style, script, [aria-hidden="true"], [data-testid="stIconMaterial"]');
+  const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    const n = w.currentNode, el = n.parentElement, t = n.nodeValue.trim();
+    if (!t || !el || cache(el)) continue;
+    if (el.checkVisibility && !el.checkVisibility()) continue;
+    sortie.push(t);
+  }
+  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title], [alt]')) {
+    if (el.closest('noscript')) continue;
+    for (const a of ['aria-label', 'placeholder', 'title', 'alt']) {
+      const v = el.getAttribute(a); if (v && v.trim()) sortie.push(v.trim());
+    }
+  }
+  return {lang: document.documentElement.lang, textes: sortie};
+}"""
+
+
+def anglais_visibles(page: Any) -> tuple[str, list[str]]:
+    """(the page's ``<html lang>``, the visible texts and announced labels matching a known English string)."""
+    trouve = page.evaluate(_TEXTES_ET_LIBELLES)
+    return trouve["lang"], sorted({t for t in trouve["textes"] if any(x.search(t) for x in ANGLAIS)})
+
+
+def verifier_francais(page: Any, nom: str) -> None:
+    """The page is declared French and shows or announces none of the known English strings."""
+    page.wait_for_function("document.documentElement.lang === 'fr'", timeout=10_000)
+    lang, anglais = anglais_visibles(page)
+    assert lang == "fr", f"{nom} : <html lang=\"{lang}\">"
+    assert not anglais, f"{nom} : texte anglais dans la page : {anglais}"
+
+
+def carte_dans_la_fenetre(page: Any) -> dict[str, float]:
+    """Where the card's orientation sits in the window (top, bottom, window height), in CSS px."""
+    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+                                       return {haut: r.top, bas: r.bottom, fenetre: window.innerHeight}; }""",
+                         SEL_ORIENTATION)

@@ -28,7 +28,7 @@ PARCOURS = {"lombalgie_aigue": ["neurologique", "douleur", "signes_generaux", "t
             "entorse_cheville": ["gravite", "mecanisme", "traumatisme", "terrain", "fiabilite", "ottawa"]}
 # The page's own controls that must be comfortable to tap: answers, group shortcuts, walk and form buttons.
 CLES_PRINCIPALES = re.compile(r"^(q_\w+|aucun_\w+|continuer_\w+|ouvrir_\w+|finaliser|commencer|protocole|"
-                              r"patient_sexe|amender|nouveau)$")
+                              r"patient_sexe|amender|nouveau|ligne_[0-9a-f]+)$")
 
 
 def questions(protocole: str, groupe: str) -> list[str]:
@@ -78,11 +78,11 @@ def nouvelle_page(request, navigateur, serveur):
     contextes = []
     echecs_avant = request.session.testsfailed
 
-    def ouvrir(largeur: int, hauteur: int, chemin: str = "/"):
+    def ouvrir(largeur: int, hauteur: int, chemin: str = "/", identifiant: str = nv.IDENTIFIANT):
         contexte = nv.nouveau_contexte(navigateur, largeur, hauteur)
         contextes.append(contexte)
         page = contexte.new_page()
-        nv.ouvrir(page, serveur.url + chemin)
+        nv.ouvrir(page, serveur.url + chemin, identifiant)
         return page
 
     yield ouvrir
@@ -103,8 +103,10 @@ _SIGNALES: set[tuple[str, str, str, float]] = set()
 
 
 def verifier_mise_en_page(page, nom: str) -> None:
-    """Screenshot, no horizontal scrolling, and touch targets: all reported, the page's own asserted ≥ 44 px."""
+    """Screenshot, French only, no horizontal scrolling, and touch targets: all reported, the page's own asserted
+    ≥ 44 px."""
     nv.capturer(page, nom)
+    nv.verifier_francais(page, nom)
     m = nv.mesurer_mise_en_page(page)
     petits = [b for b in m["boutons"] if b["petit"]]
     nv.ecrire_rapport(nom, {"largeur_fenetre": m["largeur_fenetre"], "largeur_document": m["largeur_document"],
@@ -178,6 +180,12 @@ def test_triage_complet_au_doigt(nouvelle_page, protocole, vue):
     assert nv.groupe_courant(page) is None
     assert page.locator(".st-key-finalisation").is_visible()
     assert nv.orientation(page) == "protocole"
+    # Scrolled down to the last question and the finalisation: the card's orientation is still in view.
+    page.locator(".st-key-finaliser").scroll_into_view_if_needed()
+    page.locator(f".st-key-ouvrir_{PARCOURS[protocole][-1]}").scroll_into_view_if_needed()
+    page.locator(".st-key-finaliser").scroll_into_view_if_needed()
+    position = nv.carte_dans_la_fenetre(page)
+    assert position["haut"] >= 0 and position["bas"] <= position["fenetre"], f"carte hors de la fenêtre : {position}"
     verifier_mise_en_page(page, f"{prefixe}_4_avant_finalisation")
 
     nv.taper(page, ".st-key-finaliser button", attendu=".st-key-amender button")
@@ -392,3 +400,42 @@ def verifier_mise_en_page_episode(page, nom: str) -> None:
     m = nv.mesurer_mise_en_page(page)
     assert m["largeur_document"] <= m["largeur_fenetre"], f"{nom} : défilement horizontal de la page ({m})"
     assert not m["trop_larges"], f"{nom} : éléments coupés au bord droit : {m['trop_larges']}"
+
+
+@pytest.mark.parametrize("vue", VUES)
+def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouvelle_page, serveur, vue):
+    """Login page, then every page of the menu as the coordinator (who sees them all): French only, <html lang="fr">,
+    the whole menu visible without « N more »; in « Triages » one tap on a row opens that triage."""
+    largeur, hauteur = vue
+    prefixe = f"pages_{largeur}x{hauteur}"
+    contexte = nv.nouveau_contexte(navigateur, largeur, hauteur)
+    try:
+        porte = contexte.new_page()
+        porte.goto(serveur.url + "/")
+        nv.attendre_fin(porte, 0, 30_000)
+        porte.locator(".st-key-se_connecter").wait_for()
+        nv.capturer(porte, f"{prefixe}_0_connexion")
+        nv.verifier_francais(porte, f"{prefixe}_0_connexion")
+    finally:
+        contexte.close()
+    kine = nouvelle_page(largeur, hauteur)
+    tid = nv.remplir_patient(kine, "entorse_cheville", patient(f"Ligne{largeur}"))
+    page = nouvelle_page(largeur, hauteur, "/", nv.COORDINATEUR)
+    liens = page.locator('[data-testid="stTopNavLink"]')
+    titres = [t.strip() for t in liens.all_inner_texts()]
+    assert {"Nouveau triage", "Patients", "Triages", "Protocoles", "Structure", "Comptes"} <= set(titres), titres
+    for lien in liens.all():
+        assert lien.is_visible(), f"{prefixe} : lien du menu caché : {lien.inner_text()}"
+    for chemin in ("patients", "protocoles", "structure", "comptes", "compte", "triages"):
+        nv.taper(page, f'[data-testid="stTopNavLink"][href$="/{chemin}"]')
+        page.wait_for_url(re.compile(rf"/{chemin}(\?|$)"))
+        if chemin == "triages":
+            verifier_mise_en_page(page, f"{prefixe}_{chemin}")
+        nv.capturer(page, f"{prefixe}_{chemin}")
+        nv.verifier_francais(page, f"{prefixe}_{chemin}")
+    ligne = page.locator(f".st-key-ligne_{tid} button")
+    assert ligne.is_visible()
+    nv.taper(page, f".st-key-ligne_{tid} button", attendu=nv.SEL_ORIENTATION)
+    assert nv.triage_de_url(page.url) == tid
+    nv.capturer(page, f"{prefixe}_triage_ouvert_par_la_ligne")
+    nv.verifier_francais(page, f"{prefixe}_triage_ouvert_par_la_ligne")

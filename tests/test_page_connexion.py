@@ -49,7 +49,7 @@ def tout_le_texte(at: AppTest) -> str:
     morceaux = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.warning, *at.success)]
     morceaux += [h.value for h in at.get("html")]
     morceaux += [str(getattr(w, "label", "")) for w in (*at.button, *at.text_input, *at.segmented_control)]
-    morceaux += [d.value.to_csv() for d in at.dataframe]
+    morceaux += [d.value.to_csv() for d in at.dataframe] + [t.value.to_csv() for t in at.table]
     return "\n".join(str(m) for m in morceaux)
 
 
@@ -76,7 +76,8 @@ def test_premier_demarrage_cree_le_coordinateur_sans_mot_de_passe_par_defaut(url
     at.text_input(key="premier_mdp").input("court")
     at.text_input(key="premier_mdp2").input("court")
     executer(at.button(key="creer_premier").click())
-    assert at.error[0].value.startswith("Mot de passe : au moins 12 caractères") and Depot(url).compter_utilisateurs() == 0
+    assert at.error[0].value.startswith("Mot de passe : au moins 12 caractères")
+    assert Depot(url).compter_utilisateurs() == 0
     at.text_input(key="premier_mdp").input(MDP)
     at.text_input(key="premier_mdp2").input(MDP)
     executer(at.button(key="creer_premier").click())

@@ -343,7 +343,7 @@ OPTIONS_SERVEUR = {
     "browser.gatherUsageStats": "false",
     "logger.hideWelcomeMessage": "true",
     "client.showErrorDetails": "none",
-    "client.toolbarMode": "viewer",
+    "client.toolbarMode": "minimal",  # no app menu (Print, Record screen: English, not for a kiné)
     "server.fileWatcherType": "none",
     "server.runOnSave": "false",
     "server.enableXsrfProtection": "true",

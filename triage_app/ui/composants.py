@@ -22,7 +22,7 @@ _STYLE = """
 .stApp [data-testid="stButtonGroup"] button { min-width: 64px; }
 .stApp p, .stApp label, .stApp li { overflow-wrap: anywhere; }
 .main .block-container, [data-testid="stMainBlockContainer"] {
-  max-width: 100%; padding-left: 1rem; padding-right: 1rem; padding-top: 3.5rem;
+  max-width: 100%; padding-left: 1rem; padding-right: 1rem; padding-top: 3.5rem; padding-bottom: 1.5rem;
 }
 html, body, .stApp { overflow-x: hidden; }
 .badge { display: inline-block; padding: 0 .45em; border-radius: .6em; font-size: .8em; font-weight: 600;
@@ -47,7 +47,7 @@ html, body, .stApp { overflow-x: hidden; }
 .stApp [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-carte_orientation) {
   align-items: flex-start; }
 .stApp [data-testid="stColumn"]:has(.st-key-carte_orientation) {
-  position: sticky; top: 3.75rem; max-height: calc(100vh - 4.5rem); overflow-y: auto; }
+  position: sticky; top: 3.75rem; max-height: calc(100vh - 5.5rem); overflow-y: auto; }
 .st-key-carte_orientation [data-testid="stVerticalBlock"] { gap: .45rem; }
 /* Answer choices never break inside a word (« Extrêmement »): the choices wrap as whole buttons instead. */
 .stApp [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }

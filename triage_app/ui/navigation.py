@@ -28,5 +28,6 @@ def pages() -> dict[str, st.Page]:
                                     url_path="structure")
     if u.peut("comptes.gerer"):
         menu["comptes"] = st.Page(compte.page_comptes, title="Comptes", icon=":material/group:", url_path="comptes")
-    menu["compte"] = st.Page(compte.page, title=u.nom[:24], icon=":material/person:", url_path="compte")
+    # A short title, so that the whole menu fits 820 px (no « + N » hiding pages); the name is on the page.
+    menu["compte"] = st.Page(compte.page, title="Mon compte", icon=":material/person:", url_path="compte")
     return menu

@@ -45,9 +45,10 @@ def page_comptes() -> None:
     if message := st.session_state.pop(_CONFIRMATION, None):
         st.success(message, icon=":material/check_circle:")
     comptes = depot.lister_utilisateurs()
-    st.dataframe([{"Identifiant": c.identifiant, "Nom": c.nom, "Rôle": LIBELLES_ROLES.get(c.role, c.role),
-                   "Connexion": "fournisseur d’identité" if c.source == "oidc" else "locale",
-                   "Actif": "oui" if c.actif else "non"} for c in comptes], hide_index=True, width="stretch")
+    # A plain table (st.dataframe's toolbar speaks English: « Download as CSV », « Search »).
+    st.table([{"Identifiant": c.identifiant, "Nom": c.nom, "Rôle": LIBELLES_ROLES.get(c.role, c.role),
+               "Connexion": "fournisseur d’identité" if c.source == "oidc" else "locale",
+               "Actif": "oui" if c.actif else "non"} for c in comptes], hide_index=True)
     with st.form("form_nouveau_compte", enter_to_submit=False, clear_on_submit=True):
         st.markdown("**Nouveau compte**")
         identifiant = st.text_input("Identifiant (ou adresse électronique pour le fournisseur d’identité)",
