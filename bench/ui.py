@@ -21,6 +21,7 @@ benchmarks do. Needs the test extra (``source scripts/env.sh test``: pytest, pla
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import re
@@ -67,10 +68,14 @@ def _sans_exception(at: Any) -> None:
         raise RuntimeError(f"erreur affichée : {[e.value for e in at.error]}")
 
 
+_NUMEROS = itertools.count(1)
+
+
 def _commencer(at: Any, protocole: str, nom: str) -> None:
-    """Type the patient data (not counted) and tap « Commencer le triage »."""
+    """Type the patient data (not counted) and tap « Commencer le triage ». Each patient gets a distinct name: the
+    same name and birth date would be offered as a probable duplicate (issue #12)."""
     at.segmented_control(key="protocole").set_value(protocole)
-    at.text_input(key="patient_nom").input(nom)
+    at.text_input(key="patient_nom").input(f"{nom}{next(_NUMEROS)}")
     at.text_input(key="patient_prenom").input("Mesure")
     at.text_input(key="patient_naissance").input((NAISSANCE).strftime("%d/%m/%Y"))
     at.text_input(key="date_debut").input((date.today() - timedelta(days=3)).strftime("%d/%m/%Y"))
@@ -80,7 +85,8 @@ def _commencer(at: Any, protocole: str, nom: str) -> None:
     at.run()
     _sans_exception(at)
     if "triage" not in at.query_params:
-        raise RuntimeError("« Commencer le triage » n'a pas ouvert de triage")
+        messages = [e.value for e in (*at.error, *at.warning, *at.info)]
+        raise RuntimeError(f"« Commencer le triage » n'a pas ouvert de triage : {messages}")
 
 
 def _orientation(at: Any) -> str | None:
@@ -193,7 +199,7 @@ def temps_navigateur(navigateur: Any, url: str, protocole: str, taps: int) -> li
     try:
         page = contexte.new_page()
         nv.ouvrir(page, url + "/")
-        nv.remplir_patient(page, protocole, nv.Patient("Navigateur", "Mesure", NAISSANCE,
+        nv.remplir_patient(page, protocole, nv.Patient(f"Navigateur{next(_NUMEROS)}", "Mesure", NAISSANCE,
                                                        date.today() - timedelta(days=3)))
         page.evaluate(_MESURE_JS, nv.SEL_ORIENTATION)
         question = QUESTION_URGENTE[protocole]
@@ -260,7 +266,7 @@ def formulaire_depart(navigateur: Any, url: str, protocole: str) -> Depart:
         page.locator(".st-key-commencer button").wait_for()
         taper(f".st-key-protocole button:has-text('{nv.TITRES[protocole]}')", "motif", taps)
         taper(".st-key-patient_nom input", "nom", saisie)
-        ecrire(f"Depart{protocole[:4]}")
+        ecrire(f"Depart{next(_NUMEROS):02d}")
         tab()
         ecrire("Camille")
         tab()

@@ -82,6 +82,10 @@ FABRIQUES = {
     "stocke_berne_refus": lambda: _stocke("entorse_cheville", patient__date_naissance="1950-01-01",
                                           consentement__protocole=False, consentement__partage_dmp=False),
     "incomplet": _incomplet,
+    "stocke_cheville_ottawa": lambda: _stocke("entorse_cheville", reponses__ottawa_douleur_malleolaire=True,
+                                              reponses__ottawa_malleole_laterale=True,
+                                              reponses__ottawa_malleole_mediale=False,
+                                              reponses__ottawa_appui_4_pas_impossible=False),
     **{nom: functools.partial(depuis_cas, moteur(), cas, GENERE_LE) for nom, cas in REFERENCE.items()},
 }
 NOMS = sorted(FABRIQUES)
@@ -334,3 +338,18 @@ def test_pdf_conseil_regles_de_berne_et_plusieurs_criteres_non_remplis():
     assert _absents(["Protocole non applicable :", *(x.libelle for x in c.criteres_non_remplis)], texte) == []
     positions = [texte.index(x.libelle) for x in c.criteres_non_remplis]
     assert positions == sorted(positions)  # the protocol's order
+
+
+
+def test_resume_dans_l_ordre_de_la_carte_radiographie_mise_en_avant_puis_seances_puis_facturation():
+    """Issue #13: the summary says first what the kiné must do (orientation, X-ray with its positive Ottawa findings
+    and source, prescriptions), then the sessions, the answers, and the billing last."""
+    texte = _plat(_texte("stocke_cheville_ottawa", "resume")).lower()
+    reperes = [r.lower() for r in ("Orientation :", "Radiographie de la cheville indiquée", "Critères positifs :",
+                                   "Prescriptions possibles dans le protocole", "Séances :", "Questions posées",
+                                   "Facturation")]
+    positions = [texte.find(r) for r in reperes]
+    assert all(p >= 0 for p in positions), dict(zip(reperes, positions, strict=True))
+    assert positions == sorted(positions), dict(zip(reperes, positions, strict=True))
+    assert "stiell" in texte and "règle validée" in texte
+    assert "annoncé, non appliqué" not in texte  # values not in force stay on « Protocoles »

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -308,6 +309,21 @@ def test_reprise_dans_une_nouvelle_session_au_meme_groupe(msp):
         ("rf_troubles_sphincteriens", "rf_anesthesie_en_selle", "rf_deficit_moteur", "rf_deficit_sensitif"), "non")
 
 
+def test_double_tap_apres_une_reponse_n_ouvre_pas_le_groupe_glisse_sous_le_doigt(msp):
+    """Issue #13: the second half of a double tap (within DOUBLE_TAP_S of an answer) lands on whatever slid under
+    the finger, often a later group's header: it is ignored; a deliberate tap afterwards opens the group."""
+    tid, _ = creer_triage(msp)
+    at = lancer(tid)
+    executer(at.button(key="ouvrir_terrain").click())
+    executer(at.segmented_control(key="q_rf_drogue_iv").set_value("non"))
+    terrain = set(questions(at))
+    executer(at.button(key="ouvrir_neurologique").click())  # at once: the same finger
+    assert set(questions(at)) == terrain
+    at.session_state["derniere_reponse"] = time.monotonic() - 1.0  # one second later: a deliberate tap
+    executer(at.button(key="ouvrir_neurologique").click())
+    assert "rf_deficit_moteur" in questions(at) and "rf_drogue_iv" not in questions(at)
+
+
 def test_triage_inconnu_message_francais_sans_plantage(depot):
     at = lancer("0" * 32)
     [erreur] = at.error
@@ -383,6 +399,23 @@ def test_formulaire_cree_le_triage_avec_le_cadre_et_le_consentement(msp):
     assert cas["date_consultation"] == AUJOURD_HUI.isoformat()
     assert dict(at.query_params) == {"triage": ligne.id}
     assert "Durand" not in str(at.query_params) and NAISSANCE.isoformat() not in str(at.query_params)
+
+
+@pytest.mark.parametrize(("saisie", "message"), [
+    ("31/02/1980", "Date de naissance : le 31/02/1980 n’existe pas (février 1980 compte 29 jours)."),
+    ("14/06/80", "Date de naissance : « 14/06/80 » n’est pas une date au format JJ/MM/AAAA"),
+])
+def test_date_tapee_impossible_refusee_en_francais_sans_triage(msp, saisie, message):
+    """Issue #13: a typed date that does not exist is refused with the field's name, never moved to 28/02."""
+    at = lancer()
+    at.text_input(key="patient_naissance").input(saisie)
+    at = remplir_patient(at, naissance=None)
+    assert [e.value for e in at.error][0].startswith(message)
+    assert msp.lister() == [] and "triage" not in at.query_params
+    at.text_input(key="patient_naissance").input("14061980")  # digits only: the same date, accepted
+    executer(at.button(key="commencer").click())
+    [ligne] = msp.lister()
+    assert msp.charger(ligne.id).cas["patient"]["date_naissance"] == "1980-06-14"
 
 
 def test_formulaire_couverture_regime_general_par_defaut(msp):

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import RACINE, cas_base
 from triage_app import presentation as pr
+from triage_app.engine.evaluation import moteur
 from triage_app.models import base
 from triage_app.models.result import Resultat
 
@@ -819,3 +820,61 @@ def test_date_fr(jour, texte):
 def test_date_fr_refuse_une_date_invalide():
     with pytest.raises(ValueError):
         pr.date_fr("2026-02-30")
+
+
+# -- issue #13: typed dates, badges that mean something, the card's X-ray reason, the states as a list ---------
+@pytest.mark.parametrize(("texte", "attendu"), [
+    ("14/06/1986", date(1986, 6, 14)), ("14061986", date(1986, 6, 14)), ("14.06.1986", date(1986, 6, 14)),
+    ("1/2/2020", date(2020, 2, 1)), ("1986-06-14", date(1986, 6, 14)), ("29/02/2024", date(2024, 2, 29)),
+    ("  ", None), (None, None),
+])
+def test_lire_date_accepte_les_saisies_du_kine(texte, attendu):
+    assert pr.lire_date(texte, "Date de naissance") == attendu
+
+
+@pytest.mark.parametrize(("texte", "message"), [
+    ("31/02/2025", "Date de naissance : le 31/02/2025 n’existe pas (février 2025 compte 28 jours)."),
+    ("29/02/2025", "n’existe pas (février 2025 compte 28 jours)"), ("31/04/2026", "avril 2026 compte 30 jours"),
+    ("12/13/2000", "le mois doit aller de 01 à 12"), ("14/06/86", "format JJ/MM/AAAA"), ("abc", "format JJ/MM/AAAA"),
+    ("04/12/2026", "postérieur au 03/12/2026"), ("31/12/1899", "antérieur au 01/01/1900"),
+])
+def test_lire_date_refuse_sans_corriger_et_nomme_le_champ(texte, message):
+    with pytest.raises(pr.DateInvalide) as exc:
+        pr.lire_date(texte, "Date de naissance", minimum=date(1900, 1, 1), maximum=date(2026, 12, 3))
+    assert message in str(exc.value) and str(exc.value).startswith("Date de naissance : ")
+
+
+def test_badge_a_verifier_seulement_pour_les_sources_de_seconde_main():
+    m = moteur()
+    assert pr.verification_affichee(m, "stiell_ottawa_1992_1993", "secondaire") == ("règle validée", False)
+    assert pr.verification_affichee(m, "keele_start_back", "primaire") == ("source primaire", False)
+    assert pr.verification_affichee(m, "macsf_competences_kine_protocoles", "secondaire") == ("à vérifier", True)
+    validees = {s.id for s in m.registre.sources.values() if s.validation}
+    assert validees == {"stiell_ottawa_1992_1993", "bruyere_2013_sbst_fr"}
+
+
+def test_carte_radiographie_dit_les_criteres_d_ottawa_positifs_et_sa_source():
+    m = moteur()
+    cas = cas_base("entorse_cheville")
+    cas["reponses"] |= {"ottawa_douleur_malleolaire": True, "ottawa_malleole_laterale": True}
+    r = m.evaluer(cas)
+    assert r["radiographie"] == "cheville"
+    c = pr.carte(m, r, cas["reponses"])
+    libelles = {q.id: q.libelle.rstrip(" ?") for q in m.protocoles["entorse_cheville"].modele.questions}
+    assert c.radiographie_raisons == [libelles["ottawa_douleur_malleolaire"], libelles["ottawa_malleole_laterale"]]
+    assert c.radiographie_source is not None and c.radiographie_source.source_id == "stiell_ottawa_1992_1993"
+    assert not c.radiographie_source.a_verifier
+    assert pr.carte(m, r).radiographie_raisons == []  # without the answers: the indication, no reason list
+
+
+def test_etats_en_liste_memes_numeros_que_le_diagramme():
+    m = moteur()
+    for pid in m.protocoles:
+        vues = pr.etats(m, pid)
+        numeros = sorted(s.numero for e in vues for s in e.sorties)
+        assert numeros == list(range(1, len(m.protocoles[pid].modele.transitions) + 1))
+        dot = pr.diagramme_dot(m, pid)
+        for e in vues:
+            for s in e.sorties:
+                assert f'label="{s.numero}. ' in dot
+        assert any(e.urgent for e in vues) and all(e.orientation for e in vues if e.final and e.urgent)

@@ -181,8 +181,6 @@ class Carte:
     # Why the X-ray is indicated: the positive Ottawa findings (question labels), with the rule's source.
     radiographie_raisons: list[str] = field(default_factory=list)
     radiographie_source: VueMotif | None = None
-    # The billing in plain words: the lines' total, and who receives it (forfaits) or pays it (NGAP).
-    total: str | None = None
 
 
 # Headings shared by the card and the summaries (the PDF template receives them with its data).
@@ -284,7 +282,6 @@ def carte(m: Moteur, resultat: Resultat, reponses: dict[str, Any] | None = None)
     parts, remarques = _separer_parts(m, list(fac["remarques"]))
     classe = resultat["classe_duree"]
     ottawa = protocole.ottawa
-    montants = [li["montant_eur"] for li in fac["lignes"]]
     return Carte(
         complet=resultat["statut"] == "complet",
         orientation=resultat["orientation"],
@@ -315,7 +312,6 @@ def carte(m: Moteur, resultat: Resultat, reponses: dict[str, Any] | None = None)
         radiographie_source=(_vue_motif(m, {"libelle": "Règles d’Ottawa", "source": ottawa.source,
                                             "verification": ottawa.verification})
                              if ottawa is not None and resultat["radiographie"] else None),
-        total=euros(sum(montants)) if montants and all(x is not None for x in montants) else None,
     )
 
 

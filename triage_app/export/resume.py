@@ -124,7 +124,7 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
         empreinte_regles=resultat["empreinte_regles"],
         structure=f"{structure_nom} — {type_structure}" if structure_nom else type_structure,
         departement=cadre.get("departement"), prescription_medicale=bool(episode.get("prescription_medicale")),
-        carte=pr.carte(m, resultat), groupes=groupes, ottawa=_ottawa(m, resultat, vues),
+        carte=pr.carte(m, resultat, cas.get("reponses", {})), groupes=groupes, ottawa=_ottawa(m, resultat, vues),
         startback=(commun.libelles.risque_chronicite.get(resultat["risque_chronicite"])
                    if resultat["risque_chronicite"] else None),
         note=note, auteur=auteur,

@@ -44,6 +44,14 @@ def texte(r: Resume) -> str:
     if c.motifs:
         lignes.append("Motifs :")
         lignes += [f"  - {_motif(mo)}" for mo in c.motifs]
+    # What to request or prescribe first (the card's order), then the sessions.
+    if c.radiographie:
+        lignes.append(f"À FAIRE : {c.radiographie}" + (f" — critères positifs : {' ; '.join(c.radiographie_raisons)}"
+                                                       if c.radiographie_raisons else "")
+                      + (f" (source : {c.radiographie_source.source_titre} ; {c.radiographie_source.badge})"
+                         if c.radiographie_source else ""))
+    if c.prescriptions:
+        lignes.append("Prescriptions possibles dans le protocole : " + " ; ".join(c.prescriptions))
     if c.duree:
         lignes.append(f"Durée : {c.duree}")
     if r.ottawa:
@@ -61,8 +69,6 @@ def texte(r: Resume) -> str:
     facturation = _facturation(c)
     if not c.renvoi_medical:
         lignes += facturation
-    if c.prescriptions:
-        lignes.append("Prescriptions possibles dans le protocole : " + " ; ".join(c.prescriptions))
     lignes += ["", "Questions posées :"]
     for g in r.groupes:
         lignes.append(f"  {g.libelle}")

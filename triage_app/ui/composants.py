@@ -191,8 +191,7 @@ def _facturation(c: Carte) -> None:
         _liste_motifs(PROTOCOLE_NON_APPLICABLE, c.criteres_non_remplis, "non-applicable")
     if not c.voie:
         return
-    total = f" — {c.total}" if c.total and len(c.lignes) > 1 else ""
-    st.html(f'<div class="facturation"><b>Facturation :</b> {_t(c.voie)}{_t(total)}'
+    st.html(f'<div class="facturation"><b>Facturation :</b> {_t(c.voie)}'
             + "".join(f"<div>• {_t(li.libelle)} : <b>{_t(li.montant)}</b></div>" for li in c.lignes)
             + "</div>")
     if c.lignes or c.parts or c.remarques:

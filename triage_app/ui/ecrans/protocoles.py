@@ -25,14 +25,25 @@ def page() -> None:
             st.caption(f"Version {p.version} · en vigueur depuis le {pr.date_fr(p.en_vigueur_du)} · "
                        f"empreinte {pc.empreinte[:19]}…")
             st.markdown(p.description)
-            st.graphviz_chart(pr.diagramme_dot(m, pid), width="stretch")
+            # The states as a list (legible on a tablet); the diagram, whose text is tiny at tablet width, on demand.
+            with st.expander("États et transitions", expanded=True):
+                for e in pr.etats(m, pid):
+                    fin = (f" → <b>orientation : {escape(e.orientation)}</b>" if e.orientation else
+                           (" (fin)" if e.final else ""))
+                    sorties = "".join(f"<li>{s.numero}. {escape(s.condition)} → {escape(s.vers)}</li>"
+                                      for s in e.sorties)
+                    st.html(f'<div class="etat{" urgent" if e.urgent else ""}"><b>{escape(e.libelle)}</b>{fin}'
+                            f"{'<ul>' + sorties + '</ul>' if sorties else ''}</div>")
+            with st.expander("Diagramme de la machine à états"):
+                st.graphviz_chart(pr.diagramme_dot(m, pid), width="content")
             groupes = {g.id: g.libelle for g in p.groupes}
             for gid, libelle in groupes.items():
                 with st.expander(libelle):
                     for q in (q for q in p.questions if q.groupe == gid):
                         src = sources.get(q.source)
                         titre = escape(src.titre if src else q.source)
-                        marque = badge(verif.get(q.verification, q.verification), q.verification == "primaire")
+                        texte, a_verifier = pr.verification_affichee(m, q.source, q.verification)
+                        marque = badge(texte, not a_verifier and q.verification != "choix_produit")
                         st.html(f"<div><b>{escape(q.libelle)}</b> {marque}<br><small>{escape(q.aide)}</small><br>"
                                 f"<small>Source : {titre}</small></div>")
     with onglets[-1]:

@@ -1,5 +1,5 @@
-"""« Triages »: the episodes to re-assess, this structure's triages newest first; open, resume, finalise, and the
-episode of the selected triage (sessions, thresholds, documents)."""
+"""« Triages »: the episodes to re-assess, then this structure's triages newest first, one tap on a row opening it
+(the triage's page resumes a draft, or shows a final one with its episode panel)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ _STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplac
 
 
 def page() -> None:
-    """The list and the actions on the selected triage."""
+    """The list; a row is a full-width button that opens its triage."""
     depot = etat.depot()
     tid = etat.triage_dans_url()
     if tid is not None and not depot.peut("creer_triage"):  # a link opened by a read-only role (start page)
