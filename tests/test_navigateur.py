@@ -227,7 +227,8 @@ def test_rechargement_reprend_les_reponses(nouvelle_page):
     assert page.locator(".st-key-se_connecter").count() == 1
     assert patient_nom_absent(page)
     nv.connecter_si_besoin(page)
-    assert page.url == url
+    page.wait_for_url(url)  # the triage's own page again
+    nv.attendre_fin(page, 0)
     assert nv.groupe_courant(page) == "signes_generaux"
     assert nv.reponse_affichee(page, premiere) == "Oui"
     assert [nv.reponse_affichee(page, q) for q in autres] == [None] * len(autres)
@@ -420,6 +421,10 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
         contexte.close()
     kine = nouvelle_page(largeur, hauteur)
     tid = nv.remplir_patient(kine, "entorse_cheville", patient(f"Ligne{largeur}"))
+    assert urllib.parse.urlparse(kine.url).path.endswith("/triage"), kine.url
+    # « Nouveau triage » in the menu always starts a new one (the open draft stays listed in « Triages »).
+    nv.taper(kine, '[data-testid="stTopNavLink"]:has-text("Nouveau triage")', attendu=".st-key-commencer button")
+    assert "triage=" not in kine.url and kine.locator(".st-key-patient_nom input").input_value() == ""
     page = nouvelle_page(largeur, hauteur, "/", nv.COORDINATEUR)
     liens = page.locator('[data-testid="stTopNavLink"]')
     titres = [t.strip() for t in liens.all_inner_texts()]

@@ -410,7 +410,7 @@ def test_date_tapee_impossible_refusee_en_francais_sans_triage(msp, saisie, mess
     at = lancer()
     at.text_input(key="patient_naissance").input(saisie)
     at = remplir_patient(at, naissance=None)
-    assert [e.value for e in at.error][0].startswith(message)
+    assert at.error[0].value.startswith(message)
     assert msp.lister() == [] and "triage" not in at.query_params
     at.text_input(key="patient_naissance").input("14061980")  # digits only: the same date, accepted
     executer(at.button(key="commencer").click())

@@ -15,8 +15,13 @@ def pages() -> dict[str, st.Page]:
     u: Utilisateur = etat.utilisateur()
     ecrit = u.peut("triage.ecrire")
     menu = {
-        "nouveau": st.Page(nouveau.page, title="Nouveau triage" if ecrit else "Triage", icon=":material/add_circle:",
-                           url_path="nouveau", default=ecrit, visibility="visible" if ecrit else "hidden"),
+        "nouveau": st.Page(nouveau.page_nouveau, title="Nouveau triage" if ecrit else "Triage",
+                           icon=":material/add_circle:", url_path="nouveau", default=ecrit,
+                           visibility="visible" if ecrit else "hidden"),
+        # The walk of one triage (``?triage=<id>``), opened from the lists and after « Commencer »: a page of its
+        # own, so that « Nouveau triage » in the menu always leads to the empty form (the open draft stays listed).
+        "triage": st.Page(nouveau.page, title="Triage", icon=":material/assignment:", url_path="triage",
+                          visibility="hidden"),
         "patients": st.Page(patients.page, title="Patients", icon=":material/groups:", url_path="patients"),
         "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages",
                            default=not ecrit),

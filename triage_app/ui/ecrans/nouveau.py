@@ -20,11 +20,13 @@ from triage_app.storage.tables import Triage
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
 from triage_app.ui.composants import bandeau_urgence, carte_orientation, champ_date, recherche_instantanee
+from triage_app.ui.navigation import pages
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
 _GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomplete
 _TRIAGE_AFFICHE = "triage_affiche"
+_A_OUVRIR = "triage_a_ouvrir"
 # The case format's default cover (« Régime général »): the form's preselected choice.
 COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 _CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
@@ -47,8 +49,19 @@ LIBELLES_CHAMPS = {
 }
 
 
+def page_nouveau() -> None:
+    """« Nouveau triage » (the menu's entry): the empty form; a link carrying a triage (an old bookmark, the URL
+    kept across the login after a reload) is sent to that triage's own page."""
+    tid = st.query_params.get(etat.PARAM_TRIAGE)
+    if tid:
+        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: tid})
+    page()
+
+
 def page() -> None:
     """The page: the patient form without a triage in the URL, the walk with one."""
+    if (ouvert := st.session_state.pop(_A_OUVRIR, None)) is not None:  # a triage just started: its own page
+        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: ouvert})
     depot = etat.depot()
     tid = etat.triage_dans_url()
     if tid is None and st.query_params.get(etat.PARAM_TRIAGE):
@@ -286,6 +299,7 @@ def _demarrer(patient_id: str | None) -> bool:
                 "date_consultation"):
         ss.pop(cle, None)
     etat.ouvrir_triage(tid)
+    st.session_state[_A_OUVRIR] = tid  # the next run opens the « triage » page (no page switch in a callback)
     return True
 
 
@@ -563,5 +577,4 @@ def resultat_final(depot: Depot, t: Triage) -> None:
             etat.ouvrir_triage(nid)
             st.rerun()
         if depot.peut("creer_triage") and c2.button("Nouveau triage", key="nouveau", width="stretch"):
-            etat.ouvrir_triage(None)
-            st.rerun()
+            st.switch_page(pages()["nouveau"])

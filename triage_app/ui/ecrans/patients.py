@@ -80,4 +80,4 @@ def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> No
         e = vue_episode.panneau(depot, episode_id)
         if e is not None and e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{episode_id}",
                                                         icon=":material/description:"):
-            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: e.triage_id})
+            st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: e.triage_id})

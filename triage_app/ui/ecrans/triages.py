@@ -21,7 +21,7 @@ def page() -> None:
     depot = etat.depot()
     tid = etat.triage_dans_url()
     if tid is not None and not depot.peut("creer_triage"):  # a link opened by a read-only role (start page)
-        st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: tid})
+        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: tid})
     m = depot.moteur
     orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
     a_revoir(depot)
@@ -46,7 +46,7 @@ def page() -> None:
                  + (f" (version {lt.version})" if lt.version > 1 else ""))
         icone = ":material/edit_note:" if lt.statut == "brouillon" and ecrit else ":material/description:"
         if st.button(texte, key=f"ligne_{lt.id}", width="stretch", icon=icone):
-            st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: lt.id})
+            st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: lt.id})
     c1, c2 = st.columns(2)
     if numero > 0 and c1.button("← Plus récents", key="precedents"):
         st.session_state["page_triages"] = numero - 1
@@ -73,4 +73,4 @@ def a_revoir(depot: Any) -> None:
             if r.triage_id and st.button(texte, key=f"revoir_{r.episode_id}", width="stretch",
                                          icon=":material/event_repeat:"
                                          if r.revue == "due" else ":material/event_busy:"):
-                st.switch_page(pages()["nouveau"], query_params={etat.PARAM_TRIAGE: r.triage_id})
+                st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: r.triage_id})
