@@ -660,3 +660,12 @@ def test_page_structure_enregistre_le_cadre_des_nouveaux_triages(depot):
     [ligne] = depot.lister()
     cadre = depot.charger(ligne.id).cas["cadre"]
     assert (cadre["structure"], cadre["departement"], cadre["protocole_autorise"]) == ("msp", "2B", True)
+
+
+def test_erreur_de_saisie_nomme_le_champ_et_les_codes_en_francais_mots_entiers():
+    from triage_app.errors import ErreurSaisie, Probleme
+    from triage_app.ui.composants import en_francais
+
+    exc = ErreurSaisie([Probleme("type", "attendu parmi msp, esp (espace)"), Probleme("mot_de_passe", "trop court")])
+    assert en_francais(exc, {"msp": "MSP", "esp": "ESP"}) == (
+        "Type de structure : attendu parmi « MSP », « ESP » (espace) ; Mot de passe : trop court")

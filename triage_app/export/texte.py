@@ -54,7 +54,7 @@ def texte(r: Resume) -> str:
         lignes.append("Prescriptions possibles dans le protocole : " + " ; ".join(c.prescriptions))
     if c.duree:
         lignes.append(f"Durée : {c.duree}")
-    if r.ottawa:
+    if r.ottawa and not c.radiographie:  # an indication is already the « À FAIRE » line
         lignes.append(f"Règles d’Ottawa : {r.ottawa}")
     if r.startback:
         lignes.append(f"STarT Back : {r.startback}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import streamlit as st
@@ -324,6 +325,7 @@ def en_francais(exc: Exception, codes: dict[str, str] | None = None) -> str:
     else:
         texte = " ; ".join(f"{_CHAMPS_FORMULAIRES.get(p.chemin or '(racine)', p.chemin)} : {p.message}"
                            for p in problemes)
-    for code, libelle in sorted((codes or {}).items(), key=lambda x: -len(x[0])):
-        texte = texte.replace(code, f"« {libelle} »")
+    if codes:  # whole words only: the code « esp » is not replaced inside « espace »
+        motif = re.compile(r"\b(" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + r")\b")
+        texte = motif.sub(lambda m: f"« {codes[m.group(1)]} »", texte)
     return texte
