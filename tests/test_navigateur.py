@@ -293,11 +293,31 @@ def test_un_triage_fait_dans_la_page_se_telecharge_en_pdf(nouvelle_page, tmp_pat
     from pypdf import PdfReader
 
     page = nouvelle_page(1024, 768)
-    nv.remplir_patient(page, "lombalgie_aigue", patient("Export"))
+    tid = nv.remplir_patient(page, "lombalgie_aigue", patient("Export"))
     nv.taper(page, ".st-key-ouvrir_signes_generaux button", attendu=".st-key-q_rf_fievre")
     nv.repondre(page, "rf_fievre", "Oui")
     assert nv.orientation(page) == "medecin_jour"
+    # Issue #13: the note is saved as it is typed (no Enter, no leaving the field): a reload keeps it.
+    note = f".st-key-note_{tid} textarea"
+    depuis = nv.messages_recus(page)
+    page.locator(note).press_sequentially("Revoir à J5 si fièvre persistante", delay=20)
+    nv.attendre_fin(page, depuis)
+    page.reload()
+    nv.attendre_fin(page, 0, 30_000)
+    nv.connecter_si_besoin(page)
+    nv.attendre_fin(page, 0)
+    assert page.locator(note).input_value() == "Revoir à J5 si fièvre persistante"
     nv.taper(page, ".st-key-finaliser button", attendu=".st-key-telecharger_pdf")
+    # « Imprimer »: one tap opens the PDF in a new tab (from memory, no address on the server).
+    with page.context.expect_page() as onglet:
+        page.locator(".st-key-imprimer_pdf button").click()
+    onglet.value.wait_for_url(re.compile(r"^blob:"), timeout=15_000)
+    imprime = bytes(page.evaluate("async (u) => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer()))",
+                                  onglet.value.url))
+    assert imprime.startswith(b"%PDF")
+    texte_imprime = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(imprime)).pages).split())
+    assert "Revoir à J5 si fièvre persistante" in texte_imprime
+    onglet.value.close()
     with page.expect_download() as telechargement:
         page.locator(".st-key-telecharger_pdf button, .st-key-telecharger_pdf a").first.click()
     fichier = tmp_path / telechargement.value.suggested_filename

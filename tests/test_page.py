@@ -12,6 +12,7 @@ AppTest only switches to file pages; the pages here are functions (``st.Page(pag
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 from datetime import date, timedelta
@@ -25,6 +26,7 @@ from tests import ressources
 from tests.conftest import RACINE, cas_base
 from tests.connexion import COORDINATEUR, KINE, connecte
 from triage_app.comptes import Utilisateur
+from triage_app.errors import TriageError
 from triage_app.storage.service import Depot
 
 APP = str(RACINE / "triage_app" / "ui" / "app.py")
@@ -551,9 +553,40 @@ def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     assert (t.version, t.statut, t.remplace_id) == (2, "brouillon", tid)
     assert orientation(at) == "protocole"  # the answers came along
     assert "finaliser" in boutons(at)
-    assert at.text_area(key="note").value == "Revoir à J5"  # and the note too, ready to edit
+    assert msp.charger(nouveau).note == "Revoir à J5"  # and the note too, ready to edit
     executer(at.button(key="finaliser").click())
     assert msp.charger(nouveau).note == "Revoir à J5"
+
+
+def test_la_note_s_enregistre_au_fil_de_la_saisie_et_survit_au_rechargement(msp):
+    """The note reaches the draft as it is typed (the field's debounced state), before « Finaliser »: a reload
+    (a new session) keeps it; the audit records its length, never its text; an unchanged rerun writes nothing."""
+    tid, _ = creer_triage(msp, CHEVILLE)
+    repondre_tout(msp, tid, CHEVILLE)
+    at = lancer(tid)
+    assert "finaliser" in boutons(at)
+    at.session_state[f"note_{tid}"] = {"texte": "Revoir à J5, **Zéphyrine** nocturne"}
+    executer(at)
+    t = msp.charger(tid)
+    assert (t.statut, t.note) == ("brouillon", "Revoir à J5, **Zéphyrine** nocturne")
+    notes = [e for e in _evenements(msp) if e.type == "note"]
+    assert [e.details for e in notes] == [{"longueur": 35}]
+    assert "Zéphyrine" not in json.dumps([e.details for e in _evenements(msp)], ensure_ascii=False)
+    executer(at)  # a rerun without typing: nothing new written
+    assert len([e for e in _evenements(msp) if e.type == "note"]) == 1
+    recharge = lancer(tid)  # the page reloaded: the typed note is there and goes with the finalisation
+    executer(recharge.button(key="finaliser").click())
+    assert msp.charger(tid).note == "Revoir à J5, **Zéphyrine** nocturne"
+    assert msp.charger(tid).statut == "final"
+
+
+def test_la_note_d_un_triage_finalise_ne_s_ecrit_plus(msp):
+    tid, _ = creer_triage(msp, CHEVILLE)
+    repondre_tout(msp, tid, CHEVILLE)
+    msp.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
+    with pytest.raises(TriageError):
+        msp.enregistrer_note(tid, "autre texte", acteur=ACTEUR)
+    assert msp.charger(tid).note == "Revoir à J5"
 
 
 def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp):

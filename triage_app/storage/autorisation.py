@@ -40,6 +40,7 @@ ACTIONS: dict[str, str] = {
     "enregistrer_reponse": "triage.ecrire",
     "completer_reponses": "triage.ecrire",
     "modifier_brouillon": "triage.ecrire",
+    "enregistrer_note": "triage.ecrire",
     "finaliser": "triage.ecrire",
     "amender": "triage.ecrire",
     "ouvrir_ou_continuer_episode": "triage.ecrire",

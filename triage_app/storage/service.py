@@ -343,6 +343,18 @@ class Depot:
                 details["valeurs"] = valeurs
             chaine.ajouter("modification", acteur, triage_id, details)
 
+    def enregistrer_note(self, triage_id: str, note: str, *, acteur: str) -> None:
+        """Save the draft's note for the médecin as it is typed (the page sends it debounced). The audit records
+        that the note changed and its length, never its text (the journal holds no patient data)."""
+        with self._ecriture() as (s, chaine):
+            t = self._brouillon(s, triage_id)
+            texte = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True) or None
+            if (t.note or None) == texte:
+                return
+            t.note = texte
+            t.modifie_le = self.horloge()
+            chaine.ajouter("note", acteur, triage_id, {"longueur": len(texte or "")})
+
     def charger(self, triage_id: str) -> Triage:
         """A triage by its opaque id (detached copy)."""
         with self.sessions() as s:

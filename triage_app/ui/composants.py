@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import re
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -256,57 +258,138 @@ def carte_orientation(c: Carte) -> None:
         _facturation(c)
 
 
-# -- a search field that answers as the kiné types (no Enter, no blur needed) ----------------------------------
-# Streamlit's text_input reports its value on Enter or on leaving the field only. This small component (Streamlit's
-# own components v2, inline: no package, no build) sends the text 250 ms after the last keystroke.
-_RECHERCHE_HTML = """
-<label class="recherche"><span class="libelle"></span>
-<input type="search" autocomplete="off" autocapitalize="off" spellcheck="false" maxlength="100"></label>
-<div class="aide"></div>
-"""
-_RECHERCHE_CSS = """
-.recherche { display: block; font-family: var(--st-font, sans-serif); font-size: .875rem;
+# -- fields that reach the page as the kiné types (no Enter, no blur needed) ---------------------------------------
+# Streamlit's text_input and text_area report their value on Enter or on leaving the field only: a note typed and
+# not yet « applied » is lost on a reload. These small components (Streamlit's own components v2, inline: no
+# package, no build) send the text after the kiné pauses typing, and at once when the field loses focus.
+_SAISIE_CSS = """
+.saisie { display: block; font-family: var(--st-font, sans-serif); font-size: .875rem;
   color: var(--st-text-color, #31333f); }
-.recherche .libelle { display: block; margin-bottom: .25rem; }
-.recherche input { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem; padding: .4rem .75rem;
-  border: 1px solid var(--st-border-color, #d5dae5); border-radius: .5rem;
-  background: var(--st-secondary-background-color, #f0f2f6); color: inherit; }
-.recherche input:focus { outline: 2px solid var(--st-primary-color, #0b5394); }
+.saisie .libelle { display: block; margin-bottom: .25rem; }
+.saisie input, .saisie textarea { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem;
+  padding: .4rem .75rem; border: 1px solid var(--st-border-color, #d5dae5); border-radius: .5rem;
+  background: var(--st-secondary-background-color, #f0f2f6); color: inherit; font-family: inherit; }
+.saisie textarea { min-height: 6.5rem; resize: vertical; }
+.saisie input:focus, .saisie textarea:focus { outline: 2px solid var(--st-primary-color, #0b5394); }
 .aide { font-size: .8rem; opacity: .7; margin-top: .2rem; }
 """
-_RECHERCHE_JS = """
+_SAISIE_JS = """
 export default function(component) {
   const { data, setStateValue, parentElement } = component;
-  const champ = parentElement.querySelector("input");
+  const champ = parentElement.querySelector("input, textarea");
   parentElement.querySelector(".libelle").textContent = data.libelle;
   parentElement.querySelector(".aide").textContent = data.aide || "";
   champ.setAttribute("aria-label", data.libelle);
+  champ.maxLength = data.longueur;
   if (champ.dataset.pret !== "1") {
     champ.dataset.pret = "1";
     champ.value = data.valeur || "";
     let minuteur = null;
-    champ.addEventListener("input", () => {
+    let envoye = champ.value;
+    const envoyer = () => {
       clearTimeout(minuteur);
-      minuteur = setTimeout(() => setStateValue("texte", champ.value), 250);
-    });
+      if (champ.value !== envoye) { envoye = champ.value; setStateValue("texte", champ.value); }
+    };
+    champ.addEventListener("input", () => { clearTimeout(minuteur); minuteur = setTimeout(envoyer, data.delai); });
+    champ.addEventListener("blur", envoyer);
   }
 }
 """
-_recherche: Any = None
+_CHAMP_HTML = {
+    False: '<label class="saisie"><span class="libelle"></span><input type="search" autocomplete="off" '
+           'autocapitalize="off" spellcheck="false"></label><div class="aide"></div>',
+    True: '<label class="saisie"><span class="libelle"></span><textarea autocomplete="off" spellcheck="true">'
+          '</textarea></label><div class="aide"></div>',
+}
+_saisies: dict[bool, Any] = {}
+
+
+def saisie_instantanee(libelle: str, cle: str, *, aide: str = "", valeur: str = "", longueur: int = 100,
+                       lignes: bool = False, delai_ms: int = 250) -> str:
+    """A text field (one line, or several with ``lignes``) whose value reaches the page as the kiné types
+    (``delai_ms`` after the last keystroke, or on leaving the field); the current text (``valeur`` until then)."""
+    if lignes not in _saisies:
+        _saisies[lignes] = st.components.v2.component(f"triage_app.saisie_{'texte' if lignes else 'ligne'}",
+                                                      html=_CHAMP_HTML[lignes], css=_SAISIE_CSS, js=_SAISIE_JS)
+    actuel = st.session_state.get(cle)
+    if isinstance(actuel, dict) and actuel.get("texte") is not None:
+        valeur = str(actuel["texte"])
+    resultat = _saisies[lignes](key=cle, data={"libelle": libelle, "aide": aide, "valeur": valeur,
+                                               "longueur": longueur, "delai": delai_ms},
+                                default={"texte": valeur}, on_texte_change=lambda: None)
+    texte = getattr(resultat, "texte", valeur) if resultat is not None else valeur
+    return str(texte if texte is not None else valeur)
 
 
 def recherche_instantanee(libelle: str, cle: str, aide: str = "") -> str:
-    """A text field whose value reaches the page as the kiné types (debounced); the current text."""
-    global _recherche
-    if _recherche is None:
-        _recherche = st.components.v2.component("triage_app.recherche", html=_RECHERCHE_HTML, css=_RECHERCHE_CSS,
-                                                js=_RECHERCHE_JS)
-    actuel = st.session_state.get(cle)
-    valeur = str(actuel.get("texte") or "") if isinstance(actuel, dict) else ""
-    resultat = _recherche(key=cle, data={"libelle": libelle, "aide": aide, "valeur": valeur},
-                          default={"texte": ""}, on_texte_change=lambda: None)
-    texte = getattr(resultat, "texte", "") if resultat is not None else ""
-    return str(texte or "")
+    """A search field whose value reaches the page as the kiné types (debounced); the current text."""
+    return saisie_instantanee(libelle, cle, aide=aide)
+
+
+# -- « Imprimer »: the PDF opened in a new tab, for the tablet's print dialog ------------------------------------------
+# A tap opens the new tab at once (within the tap, so no pop-up blocker stops it) and asks the page for the PDF; the
+# PDF is produced then (never on an ordinary rerun), sent once, and shown in that tab from memory: no file on the
+# server, no address to guess. If the browser refused the tab, a link in its place opens it.
+_IMPRIMER_HTML = '<button type="button" class="imprimer"></button><a class="secours" target="_blank" hidden></a>'
+_IMPRIMER_CSS = """
+.imprimer { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem; padding: .4rem .75rem;
+  border: 1px solid var(--st-border-color, #d5dae5); border-radius: .5rem; cursor: pointer;
+  background: var(--st-background-color, #fff); color: var(--st-text-color, #31333f); font-family: inherit; }
+.imprimer:hover, .imprimer:focus { border-color: var(--st-primary-color, #0b5394); color: var(--st-primary-color); }
+.secours { display: block; margin-top: .3rem; font-size: .9rem; color: var(--st-link-color, #0b5394); }
+"""
+_IMPRIMER_JS = """
+export default function(component) {
+  const { data, setTriggerValue, parentElement } = component;
+  const bouton = parentElement.querySelector("button");
+  const secours = parentElement.querySelector("a.secours");
+  bouton.textContent = "🖨 " + data.libelle;
+  bouton.setAttribute("aria-label", data.libelle);
+  const onglets = (window.__triage_impressions = window.__triage_impressions || {});
+  if (bouton.dataset.pret !== "1") {
+    bouton.dataset.pret = "1";
+    bouton.addEventListener("click", () => {
+      const onglet = window.open("", "_blank");
+      if (onglet) {
+        onglet.document.title = data.libelle;
+        onglet.document.body.textContent = "Préparation du document…";
+      }
+      onglets[data.cle] = { onglet: onglet, jeton: data.jeton };
+      setTriggerValue("imprimer", data.jeton + 1);
+    });
+  }
+  const attente = onglets[data.cle];
+  if (data.pdf && attente && data.jeton > attente.jeton) {
+    delete onglets[data.cle];
+    const octets = Uint8Array.from(atob(data.pdf), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([octets], { type: "application/pdf" }));
+    if (attente.onglet && !attente.onglet.closed) {
+      attente.onglet.location.href = url;
+    } else {
+      secours.href = url; secours.textContent = "Ouvrir le document pour l’imprimer"; secours.hidden = false;
+    }
+    setTimeout(() => URL.revokeObjectURL(url), 120000);
+  }
+}
+"""
+_imprimer: Any = None
+
+
+def bouton_imprimer(libelle: str, cle: str, produire: Callable[[], bytes]) -> None:
+    """« Imprimer … »: on a tap, ``produire()`` makes the PDF (audited by it) and the new tab shows it."""
+    global _imprimer
+    if _imprimer is None:
+        _imprimer = st.components.v2.component("triage_app.imprimer", html=_IMPRIMER_HTML, css=_IMPRIMER_CSS,
+                                               js=_IMPRIMER_JS)
+    pret = f"{cle}_pret"
+    jeton = int(st.session_state.get(f"{cle}_jeton", 0))
+
+    def preparer() -> None:
+        st.session_state[f"{cle}_jeton"] = jeton + 1
+        st.session_state[pret] = base64.b64encode(produire()).decode("ascii")
+
+    pdf = st.session_state.pop(pret, None)  # sent once: an ordinary rerun sends no document
+    _imprimer(key=cle, data={"libelle": libelle, "cle": cle, "jeton": jeton, "pdf": pdf}, on_imprimer_change=preparer)
 
 
 # The fields of the account and structure forms, as the page names them (the service names them by their code).

@@ -15,11 +15,19 @@ from triage_app.export.formats import FORMATS, exporter
 from triage_app.export.resume import depuis_triage, nom_fichier_de
 from triage_app.models.case import Patient
 from triage_app.storage.autorisation import ServiceAutorise as Depot
-from triage_app.storage.service import PatientTrouve
+from triage_app.storage.service import LONGUEUR_NOTE, PatientTrouve
 from triage_app.storage.tables import Triage
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat
-from triage_app.ui.composants import bandeau_urgence, carte_orientation, champ_date, recherche_instantanee
+from triage_app.ui.composants import (
+    bandeau_urgence,
+    bouton_imprimer,
+    carte_orientation,
+    champ_date,
+    en_francais,
+    recherche_instantanee,
+    saisie_instantanee,
+)
 from triage_app.ui.navigation import pages
 
 OUI, NON = "oui", "non"
@@ -35,6 +43,8 @@ _ERREUR_DEMARRAGE = "erreur_demarrage"
 PATIENT_CHOISI = "patient_choisi"  # the patient (PatientTrouve) the next triage is for (session only)
 _RECHERCHE = "recherche_patient_nouveau"
 _RECHERCHE_MEMOIRE = "recherche_patient_nouveau_resultats"
+IMPRESSIONS = {"pdf": "Imprimer le compte rendu", "handout": "Imprimer la fiche patient"}
+NOTE = "note"  # widget key prefix of the draft note (one per triage: another triage starts with its own note)
 _DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer » was tapped for a new patient
 _CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
 # The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
@@ -72,7 +82,6 @@ def page() -> None:
         for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE,
                                                                           _CORRECTION, _ERREUR_CORRECTION))]:
             del st.session_state[cle]
-        st.session_state.pop("note", None)
         st.session_state[_TRIAGE_AFFICHE] = tid
     ecrit = depot.peut("creer_triage")
     if tid is None:
@@ -100,10 +109,8 @@ def page() -> None:
                 f"({entete['autres_triages']} triage(s) et {entete['actes_episode']} acte(s) avant celui-ci).",
                 icon=":material/link:")
     if triage.statut == "brouillon" and ecrit:
-        if "note" not in st.session_state and triage.note:
-            st.session_state["note"] = triage.note  # a new version keeps the note of the one it amends
         corrections(tid, triage.cas)
-        marche(depot, tid, triage.cas, triage.etape)
+        marche(depot, tid, triage.cas, triage.etape, triage.note)
     else:
         resultat_final(depot, triage)
 
@@ -427,8 +434,8 @@ def _continuer(groupe: str | None) -> None:
         st.session_state[_GROUPE_CIBLE] = groupe
 
 
-def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> None:
-    """The questions group by group (current one open), the card beside them."""
+def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None, note: str | None = None) -> None:
+    """The questions group by group (current one open), the card beside them; ``note`` is the draft's stored note."""
     m = depot.moteur
     try:
         resultat = depot.evaluer(tid)
@@ -462,7 +469,7 @@ def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None) -> No
             else:
                 _groupe_ferme(g)
         if (suivant is None and courant is None) or (carte.orientation is not None and carte.manquantes):
-            _finaliser(depot, tid, carte)
+            _finaliser(depot, tid, carte, note)
     with droite:
         # The banner sits above the card, in the right column: the questions under the finger never move.
         bandeau_urgence(carte)
@@ -499,13 +506,27 @@ def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) 
                       width="stretch")
 
 
-def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
+def note_du_brouillon(depot: Depot, tid: str, enregistree: str | None) -> str:
+    """The note for the médecin, saved on the draft as it is typed (like every answer): a reload or a crash keeps
+    it. The audit records that it changed, never its text."""
+    note = saisie_instantanee("Note pour le médecin (facultatif)", f"{NOTE}_{tid}", valeur=enregistree or "",
+                              longueur=LONGUEUR_NOTE, lignes=True, delai_ms=600,
+                              aide="Enregistrée au fil de la saisie ; imprimée dans le compte rendu.")
+    if note != (enregistree or ""):
+        try:
+            depot.enregistrer_note(tid, note)
+        except TriageError as exc:
+            st.error(en_francais(exc))
+    return note
+
+
+def _finaliser(depot: Depot, tid: str, carte: pr.Carte, enregistree: str | None = None) -> None:
     with st.container(border=True, key="finalisation"):
         if carte.manquantes:
             st.markdown(f"**{carte.orientation_libelle} : le triage peut être finalisé sans les autres questions.**")
         else:
             st.markdown("**Toutes les questions obligatoires ont une réponse.**")
-        note = st.text_area("Note pour le médecin (facultatif)", key="note", max_chars=2000)
+        note = note_du_brouillon(depot, tid, enregistree)
         if st.button("Finaliser le triage", key="finaliser", type="primary", width="stretch",
                      disabled=carte.orientation is None):
             try:
@@ -516,11 +537,12 @@ def _finaliser(depot: Depot, tid: str, carte: pr.Carte) -> None:
             st.rerun()
 
 
-def _export(depot: Depot, tid: str, format_: str) -> Callable[[], bytes]:
+def _export(depot: Depot, tid: str, format_: str, impression: bool = False) -> Callable[[], bytes]:
     def produire() -> bytes:
         resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
         octets = exporter(resume, depot.moteur, format_)
-        depot.journaliser("export", triage_id=tid, details={"format": format_})  # signed by the service
+        details = {"format": format_, **({"mode": "impression"} if impression else {})}
+        depot.journaliser("export", triage_id=tid, details=details)  # signed by the service
         return octets
 
     return produire
@@ -541,6 +563,11 @@ def telechargements(depot: Depot, t: Triage) -> None:
                                                                      tid, f.extension, f.suffixe), mime=f.mime,
                                             key=f"telecharger_{f.id}", on_click="ignore", width="stretch",
                                             icon=":material/download:")
+        # « Imprimer »: the PDF in a new tab, for the tablet's print dialog (produced on the tap, audited).
+        impression = st.columns(2)
+        for i, (format_, libelle) in enumerate(IMPRESSIONS.items()):
+            with impression[i]:
+                bouton_imprimer(libelle, f"imprimer_{format_}", _export(depot, tid, format_, impression=True))
 
 
 def resultat_final(depot: Depot, t: Triage) -> None:
