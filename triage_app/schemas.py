@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from triage_app.loading.registry import DOSSIER_PROTOCOLES
 from triage_app.models.case import Cas
+from triage_app.models.interop import Interop
 from triage_app.models.parameters import Parametre
 from triage_app.models.protocol import Commun, FichierSources, Protocole
 from triage_app.models.result import ADAPTATEUR_RESULTAT
@@ -23,6 +24,7 @@ SCHEMAS: dict[str, type[BaseModel] | TypeAdapter] = {  # type: ignore[type-arg]
     "parametre.schema.json": Parametre,
     "commun.schema.json": Commun,
     "sources.schema.json": FichierSources,
+    "interoperabilite.schema.json": Interop,
     "cas.schema.json": Cas,
     "resultat.schema.json": ADAPTATEUR_RESULTAT,
 }

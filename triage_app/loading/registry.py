@@ -20,13 +20,14 @@ from pydantic import BaseModel, ValidationError
 from triage_app.errors import ErreurChargement, ParametreIntrouvable, Probleme
 from triage_app.loading.yaml_strict import DocumentYaml, lire_yaml, problemes_pydantic
 from triage_app.models.base import Couverture
+from triage_app.models.interop import Interop
 from triage_app.models.parameters import Parametre, ValeurDatee
 from triage_app.models.protocol import Commun, FichierSources, Protocole, Source
 
 M = TypeVar("M", bound=BaseModel)
 
 DOSSIER_PROTOCOLES = Path(__file__).resolve().parents[2] / "protocols"
-FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml"}
+FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Registre:
     parametres: dict[str, ParametreDate]
     protocoles: dict[str, Protocole]
     empreintes: dict[str, str] = field(default_factory=dict)
+    interop: Interop | None = None  # identifiers and codes of the exports: not rules, outside the fingerprints
 
     def parametre(self, pid: str) -> ParametreDate:
         """A parameter by id (``ngap.lettre_cle_metropole``)."""
@@ -409,6 +411,22 @@ def _empreinte(*morceaux: Any) -> str:
     return "sha256:" + hashlib.sha256(texte.encode("utf-8")).hexdigest()
 
 
+def charger_interop(chemin: Path, nom: str = "interoperabilite.yaml") -> Interop:
+    """Read the identifiers and codes of French health IT; every item cites one of the file's own sources."""
+    doc = lire_yaml(chemin, nom)
+    interop = _valider(Interop, doc, nom)
+    ctl = _Controle(nom, doc)
+    sources = {s.id: s for s in interop.sources}
+    for genre, ident in interop.identifiants.items():
+        ctl.dans(ident.source, sources, f"identifiants.{genre}.source", "source")
+    for partie in ("cda", "fhir", "pro_sante_connect"):
+        ctl.dans(getattr(interop, partie).source, sources, f"{partie}.source", "source")
+    for genre in interop.fhir.types_identifiants:
+        ctl.dans(genre, interop.identifiants, f"fhir.types_identifiants.{genre}", "identifiant")
+    ctl.lever()
+    return interop
+
+
 def charger_registre(dossier: Path | None = None) -> Registre:
     """Load and validate everything under ``dossier`` (default: the project's ``protocols/``)."""
     dossier = dossier or DOSSIER_PROTOCOLES
@@ -429,4 +447,6 @@ def charger_registre(dossier: Path | None = None) -> Registre:
         {k: v.modele.model_dump(mode="json") for k, v in sorted(parametres.items())},
     )
     empreintes = {pid: _empreinte(p.model_dump(mode="json"), *socle) for pid, p in protocoles.items()}
-    return Registre(dossier, sources, commun, parametres, protocoles, empreintes)
+    chemin_interop = dossier / "interoperabilite.yaml"
+    interop = charger_interop(chemin_interop) if chemin_interop.exists() else None
+    return Registre(dossier, sources, commun, parametres, protocoles, empreintes, interop)

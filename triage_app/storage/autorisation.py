@@ -27,6 +27,9 @@ ACTIONS: dict[str, str] = {
     "compter_seances": "triage.lire",
     "etat_episode": "triage.lire",
     "episode_ouvert": "triage.lire",
+    "identite_patient": "triage.lire",
+    "identites": "triage.lire",
+    "profil": "triage.lire",
     # look-ups of patients (each audited by the service itself)
     "rechercher_patients": "triage.lire",
     "doublons_probables": "triage.lire",
@@ -47,13 +50,18 @@ ACTIONS: dict[str, str] = {
     "declarer_historique": "triage.ecrire",
     "cloturer_episode": "triage.ecrire",
     "renseigner_issue": "triage.ecrire",
+    "renseigner_identite": "triage.ecrire",
+    "renseigner_medecin_traitant": "triage.ecrire",
     "enregistrer_seance": "seance.ecrire",
     "supprimer_seance": "seance.ecrire",
+    # one's own professional identity (every role signs what it exports)
+    "modifier_profil": "structure.lire",
     # exports (audited by the caller through « journaliser »)
     "journaliser": "export",
     # coordination
     "enregistrer_structure": "structure.ecrire",
     "creer_utilisateur": "comptes.gerer",
+    "modifier_profil_compte": "comptes.gerer",
     "lister_utilisateurs": "comptes.gerer",
     "desactiver_utilisateur": "comptes.gerer",
     "exporter_patient": "rgpd",

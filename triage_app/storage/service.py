@@ -46,6 +46,7 @@ from triage_app.models.episode import (
 from triage_app.models.result import Resultat
 from triage_app.storage import audit
 from triage_app.storage.db import creer_moteur_bd, migrer
+from triage_app.storage.identites import IdentitesDepot, lire_structure
 from triage_app.storage.tables import Episode, Patient, Seance, Structure, Triage
 from triage_app.storage.tables import Utilisateur as CompteTable
 
@@ -134,7 +135,7 @@ class Changement:
     pourquoi: tuple[str, ...] = ()
 
 
-class Depot:
+class Depot(IdentitesDepot):
     """Records of one structure: settings, patients, episodes, triages, sessions and the audit trail."""
 
     def __init__(self, url: str | None = None, reglages: Reglages | None = None, moteur_regles: Moteur | None = None,
@@ -171,14 +172,24 @@ class Depot:
 
     def enregistrer_structure(self, *, nom: str, type: str, departement: str | None,
                               protocoles_appliques: list[str], inscrit_experimentation_cpts: bool = False,
-                              acteur: str) -> None:
-        """Describe the structure once (replaces the previous description)."""
+                              finess: str | None = None, siret: str | None = None, adresse: str | None = None,
+                              mssante: str | None = None, telephone: str | None = None, acteur: str) -> None:
+        """Describe the structure once (replaces the previous description); FINESS or SIRET, address, MSSanté
+        address and phone name it in the documents (checked as typed)."""
         nom = _texte("nom", nom, 200)
         inconnus = [p for p in protocoles_appliques if p not in self.moteur.protocoles]
         if inconnus:
             raise ErreurStockage(f"protocole(s) inconnu(s) : {', '.join(inconnus)}")
+        problemes: list[Probleme] = []
+        ids = lire_structure(problemes, self.interop, finess=finess, siret=siret, mssante=mssante,
+                             telephone=telephone)
+        adresse_lue = _texte("adresse", adresse, 400, vide=True, lignes=True).strip() or None if adresse else None
+        if problemes:
+            raise ErreurSaisie(problemes)
         with self._ecriture() as (s, chaine):
             st = s.get(Structure, 1) or Structure(id=1)
+            for champ, valeur in (ids | {"adresse": adresse_lue}).items():
+                setattr(st, champ, valeur)
             st.nom, st.type, st.departement = nom, type, (departement or None)
             st.protocoles_appliques = sorted(protocoles_appliques)
             st.inscrit_experimentation_cpts = inscrit_experimentation_cpts

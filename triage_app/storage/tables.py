@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -32,6 +32,12 @@ class Structure(Base):
     protocoles_appliques: Mapped[list[str]] = mapped_column(Json)
     inscrit_experimentation_cpts: Mapped[bool] = mapped_column(default=False)
     modifie_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Identifiers for the documents (CDA custodian, MSSanté): FINESS or SIRET, address, secure mail, phone.
+    finess: Mapped[str | None] = mapped_column(String(9))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    adresse: Mapped[str | None] = mapped_column(Text)
+    mssante: Mapped[str | None] = mapped_column(String(254))
+    telephone: Mapped[str | None] = mapped_column(String(20))
 
 
 class Patient(Base):
@@ -49,6 +55,22 @@ class Patient(Base):
     # Search key (no accents, lower case: :func:`triage_app.domain.texte.cle_patient`), kept by the service.
     nom_recherche: Mapped[str] = mapped_column(String(420), default="", server_default="")
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # INS (matricule and the OID of its authority) and what was checked: retrieved through INSi (declared by the
+    # kiné), identity document checked (type, day, by whom). The status follows from these two, never typed.
+    ins_matricule: Mapped[str | None] = mapped_column(String(15))
+    ins_oid: Mapped[str | None] = mapped_column(String(40))
+    ins_insi: Mapped[bool] = mapped_column(default=False, server_default=false())
+    piece_identite: Mapped[str | None] = mapped_column(String(30))
+    piece_verifiee_le: Mapped[date | None] = mapped_column(Date)
+    piece_verifiee_par: Mapped[str | None] = mapped_column(String(120))
+    # Strict traits as on the identity document (the used name and first name are ``nom`` / ``prenom``).
+    nom_naissance: Mapped[str | None] = mapped_column(String(200))
+    prenoms_naissance: Mapped[str | None] = mapped_column(String(400))
+    lieu_naissance: Mapped[str | None] = mapped_column(String(5))
+    # The patient's médecin traitant: the summary's recipient.
+    medecin_traitant_nom: Mapped[str | None] = mapped_column(String(200))
+    medecin_traitant_rpps: Mapped[str | None] = mapped_column(String(11))
+    medecin_traitant_mssante: Mapped[str | None] = mapped_column(String(254))
 
     episodes: Mapped[list[Episode]] = relationship(back_populates="patient", cascade="all, delete-orphan",
                                                    passive_deletes=True)
@@ -172,3 +194,10 @@ class Utilisateur(Base):
     bloque_jusqu_a: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     derniere_connexion: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The professional identity signed on the documents: first and family name, profession, RPPS or ADELI, phone.
+    prenom: Mapped[str | None] = mapped_column(String(200))
+    nom_famille: Mapped[str | None] = mapped_column(String(200))
+    profession: Mapped[str | None] = mapped_column(String(20))
+    rpps: Mapped[str | None] = mapped_column(String(11))
+    adeli: Mapped[str | None] = mapped_column(String(9))
+    telephone: Mapped[str | None] = mapped_column(String(20))

@@ -1,0 +1,159 @@
+"""Identities (issue #14): identifiers checked as typed, the INS status from what was checked, storage and audit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests import ressources
+from triage_app import identifiants as idf
+from triage_app.errors import ErreurSaisie
+from triage_app.storage.service import Depot
+
+fermer_les_depots = ressources.fermer_les_depots
+ACTEUR = "kine.identites"
+NIR = "185057800608491"  # 1 85 05 78 006 084, key 91: a man born in May 1985
+NIR_CORSE = "185052A00608435"
+RPPS = "10001234565"
+
+
+def test_cle_du_nir_et_corse():
+    assert idf.ins(NIR) == NIR
+    assert idf.ins("1 85 05 78 006 084 91") == NIR
+    assert idf.ins(NIR_CORSE.lower()) == NIR_CORSE
+    with pytest.raises(ValueError, match=r"clé incorrecte .attendue 91"):
+        idf.ins(NIR[:-2] + "92")
+    with pytest.raises(ValueError, match="15 caractères"):
+        idf.ins("18505780060849")
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12), st.sampled_from("12"))
+def test_une_faute_de_frappe_sur_un_chiffre_est_vue(corps: str, premier: str):
+    nir13 = premier + corps
+    valide = nir13 + f"{idf.cle_nir(nir13):02d}"
+    assert idf.ins(valide) == valide
+    for i in range(13):
+        for d in "0123456789":
+            if d != valide[i] and (i or d in "1234"):
+                faux = valide[:i] + d + valide[i + 1:]
+                with pytest.raises(ValueError):
+                    idf.ins(faux)
+
+
+def test_le_nir_contredit_le_sexe_ou_la_naissance():
+    assert idf.ins(NIR, sexe="M", date_naissance=date(1985, 5, 14)) == NIR
+    with pytest.raises(ValueError, match="sexe"):
+        idf.ins(NIR, sexe="F")
+    with pytest.raises(ValueError, match="naissance en 05/85"):
+        idf.ins(NIR, date_naissance=date(1986, 5, 14))
+
+
+@pytest.mark.parametrize(("lire", "bon", "faux", "message"), [
+    (idf.rpps, RPPS, "10001234566", "clé de contrôle"),
+    (idf.rpps, "100 0123 4565", "1000123456", "11 chiffres"),
+    (idf.siret, "73282932000074", "73282932000075", "clé de contrôle"),
+    (idf.siret, "35600000000047", "35600000000048", "clé de contrôle"),  # La Poste: digits' sum a multiple of 5
+    (idf.finess, "750001232", "750001233", "clé de contrôle"),
+    (idf.adeli, "2A1234567", "2C1234567", "9 caractères"),
+    (idf.telephone, "+33 6 12 34 56 78", "06 12 34 56", "10 chiffres"),
+    (idf.code_lieu_naissance, "2A004", "2C004", "code INSEE"),
+])
+def test_identifiants_et_leurs_cles(lire, bon, faux, message):
+    lire(bon)
+    with pytest.raises(ValueError, match=message):
+        lire(faux)
+
+
+def test_adresse_mssante_et_noms():
+    assert idf.mssante("Jean.Martin@Medecin.MSSante.fr", "mssante.fr") == "Jean.Martin@medecin.mssante.fr"
+    with pytest.raises(ValueError, match="se termine par"):
+        idf.mssante("jean.martin@gmail.com", "mssante.fr")
+    with pytest.raises(ValueError, match="se termine par"):
+        idf.mssante("jean@evilmssante.fr", "mssante.fr")
+    assert idf.nom_strict("  Saint-Exupéry   d’Agay ") == "Saint-Exupéry d’Agay"
+    for hostile in ("evil\u202e", "Ma\u200brtin", "Martin2", "<b>x</b>", "**x**"):
+        with pytest.raises(ValueError):
+            idf.nom_strict(hostile)
+
+
+def test_qualifiee_seulement_avec_l_insi_et_la_piece():
+    vus = {(insi, piece): idf.statut_identite(ins_present=True, recuperee_insi=insi, piece_verifiee=piece)
+           for insi in (False, True) for piece in (False, True)}
+    assert vus == {(False, False): "provisoire", (True, False): "recuperee", (False, True): "validee",
+                   (True, True): "qualifiee"}
+    assert idf.statut_identite(ins_present=False, recuperee_insi=True, piece_verifiee=True) == "validee"
+
+
+# -- storage ---------------------------------------------------------------------------------------------------
+@pytest.fixture
+def depot(url_base):
+    with Depot(url_base) as d:
+        yield d
+
+
+def _patient(depot: Depot) -> str:
+    return depot.creer_patient(nom="Martin", prenom="Paul", date_naissance=date(1985, 5, 14), sexe="M",
+                               acteur=ACTEUR)
+
+
+def test_identite_qualifiee_enregistree_auditee_sans_donnee(depot):
+    pid = _patient(depot)
+    assert depot.identite_patient(pid).statut == "provisoire"
+    vue = depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=None, nom_naissance="MARTIN",
+                                    prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    assert (vue.statut, vue.ins, vue.ins_oid, vue.qualifiee) == ("recuperee", NIR, "1.2.250.1.213.1.4.8", False)
+    vue = depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni", nom_naissance="MARTIN",
+                                    prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    assert (vue.statut, vue.qualifiee, vue.piece_verifiee_par, vue.premier_prenom) == (
+        "qualifiee", True, ACTEUR, "Paul")
+    assert vue.piece_verifiee_le == depot.horloge().date()
+    with depot.bd.connect() as c:
+        from sqlalchemy import text
+
+        details = [r[0] for r in c.execute(text("SELECT details FROM evenements_audit WHERE type='identite_patient'"))]
+    assert len(details) == 2 and all(NIR not in str(d) and "MARTIN" not in str(d) for d in details)
+    assert depot.verifier_audit().intact
+
+
+def test_identite_refusee_en_francais_champ_par_champ(depot):
+    pid = _patient(depot)
+    with pytest.raises(ErreurSaisie) as exc:
+        depot.renseigner_identite(pid, ins=NIR[:-2] + "00", recuperee_insi=True, piece_identite="cni",
+                                  nom_naissance="", prenoms_naissance="Paul", lieu_naissance="2C004", acteur=ACTEUR)
+    champs = {p.chemin: p.message for p in exc.value.problemes}
+    assert set(champs) == {"ins", "nom_naissance", "lieu_naissance"}
+    assert "clé incorrecte" in champs["ins"] and "pièce" in champs["nom_naissance"]
+    assert depot.identite_patient(pid).statut == "provisoire"  # nothing written
+    with pytest.raises(ErreurSaisie, match="sexe"):
+        depot.renseigner_identite(pid, ins="285057800608441", recuperee_insi=False, piece_identite=None,
+                                  nom_naissance=None, prenoms_naissance=None, lieu_naissance=None, acteur=ACTEUR)
+
+
+def test_medecin_traitant_profil_et_structure(depot):
+    pid = _patient(depot)
+    vue = depot.renseigner_medecin_traitant(pid, nom="Dr Claire Durand", rpps=RPPS,
+                                            mssante="claire.durand@medecin.mssante.fr", acteur=ACTEUR)
+    assert (vue.medecin_nom, vue.medecin_rpps) == ("Claire Durand", RPPS)
+    with pytest.raises(ErreurSaisie) as exc:
+        depot.renseigner_medecin_traitant(pid, nom="Durand", rpps="10001234566", mssante="durand@gmail.com",
+                                          acteur=ACTEUR)
+    assert {p.chemin for p in exc.value.problemes} == {"medecin_rpps", "medecin_mssante"}
+    depot.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
+                            mot_de_passe="mot de passe long", acteur=ACTEUR)
+    with pytest.raises(ErreurSaisie, match=r"RPPS|rpps"):
+        depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", acteur="claire.martin")
+    pro = depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
+                                telephone="0612345678", acteur="claire.martin")
+    assert (pro.nom, pro.rpps, pro.telephone) == ("Claire Martin", RPPS, "06 12 34 56 78")
+    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78", protocoles_appliques=[],
+                                finess="750001232", mssante="secretariat@msp-tilleuls.mssante.fr",
+                                adresse="3 rue des Tilleuls\n78000 Versailles", acteur=ACTEUR)
+    st = depot.structure()
+    assert (st.finess, st.mssante, st.adresse) == ("750001232", "secretariat@msp-tilleuls.mssante.fr",
+                                                  "3 rue des Tilleuls\n78000 Versailles")
+    with pytest.raises(ErreurSaisie, match="finess"):
+        depot.enregistrer_structure(nom="MSP", type="msp", departement="78", protocoles_appliques=[],
+                                    finess="750001233", acteur=ACTEUR)
