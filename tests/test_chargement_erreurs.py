@@ -257,7 +257,7 @@ CAS: list[Cas] = [
 ]
 
 # Files of protocols/ that are not protocols.
-_COMMUNS = {"sources.yaml", "commun.yaml"}
+_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml"}
 
 
 @pytest.fixture(scope="module")

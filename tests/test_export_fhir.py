@@ -17,7 +17,8 @@ from triage_app.export import fhir
 from triage_app.export.resume import Resume, construire, depuis_cas
 
 GENERE_LE = datetime(2026, 3, 10, 18, 30)
-PROTOCOLES = sorted(p.stem for p in (RACINE / "protocols").glob("*.yaml") if p.stem not in {"commun", "sources"})
+PROTOCOLES = sorted(p.stem for p in (RACINE / "protocols").glob("*.yaml") if p.stem not in {"commun", "sources",
+                                                                                   "interoperabilite"})
 
 
 def _questions(items: list[dict[str, Any]], parent: str | None = None) -> dict[str, tuple[dict[str, Any], str | None]]:

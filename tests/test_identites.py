@@ -157,3 +157,55 @@ def test_medecin_traitant_profil_et_structure(depot):
     with pytest.raises(ErreurSaisie, match="finess"):
         depot.enregistrer_structure(nom="MSP", type="msp", departement="78", protocoles_appliques=[],
                                     finess="750001233", acteur=ACTEUR)
+
+
+# -- in the summaries ------------------------------------------------------------------------------------------
+def _triage_identifie(depot: Depot, *, piece: str | None) -> str:
+    from datetime import datetime
+
+    from tests.conftest import cas_base
+
+    depot.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
+                            mot_de_passe="mot de passe long", acteur=ACTEUR)
+    depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
+                          telephone="0612345678", acteur="claire.martin")
+    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78",
+                                protocoles_appliques=["lombalgie_aigue"], finess="750001232", acteur=ACTEUR)
+    pid = _patient(depot)
+    depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=piece, nom_naissance="MARTIN",
+                              prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur="claire.martin")
+    depot.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329",
+                                      mssante="claire.durand@medecin.mssante.fr", acteur="claire.martin")
+    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 8),
+                              acteur="claire.martin")
+    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="claire.martin")
+    for q, v in cas_base("lombalgie_aigue")["reponses"].items():
+        depot.enregistrer_reponse(tid, q, v, acteur="claire.martin")
+    depot.finaliser(tid, acteur="claire.martin")
+    assert datetime  # the summary's generation time is passed in by the caller
+    return tid
+
+
+@pytest.mark.parametrize(("piece", "ins_imprimee"), [("cni", True), (None, False)])
+def test_le_compte_rendu_nomme_ins_destinataire_et_auteur(tmp_path, piece, ins_imprimee):
+    import io
+    from datetime import UTC, datetime
+
+    from pypdf import PdfReader
+
+    from triage_app.export.formats import exporter
+    from triage_app.export.resume import depuis_triage
+
+    with Depot(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
+        tid = _triage_identifie(depot, piece=piece)
+        resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
+        texte = exporter(resume, depot.moteur, "txt").decode()
+        pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+            exporter(resume, depot.moteur, "pdf"))).pages).split()).replace("- ", "-")  # a line broken at « - »
+    for sortie in (texte, " ".join(texte.split()), pdf):
+        assert ("INS (NIR) 1850578006084 91" in sortie) is ins_imprimee
+    for attendu in ("Dr Claire Durand, RPPS 10007654329", "Claire Martin, Masseur-kinésithérapeute, RPPS 10001234565",
+                    "FINESS 750001232"):
+        assert attendu in " ".join(texte.split()) and attendu in pdf, attendu
+    assert "claire.martin" not in pdf.replace("claire.durand", "")  # signed with the real name, not the login
+    assert ("Identité qualifiée" in pdf) is ins_imprimee

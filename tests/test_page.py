@@ -544,7 +544,8 @@ def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     at = lancer(tid)
     assert orientation(at) == "protocole"
     assert any(m.value == "**Note** : Revoir à J5" for m in at.markdown)
-    assert [e.label for e in at.expander][:2] == ["Signes de gravité immédiate — 4/4", "Mécanisme du traumatisme — 1/1"]
+    assert [e.label for e in at.expander][1:3] == ["Signes de gravité immédiate — 4/4",
+                                                   "Mécanisme du traumatisme — 1/1"]
     assert any("**Oui**" in m.value for m in at.markdown) and any("**Non**" in m.value for m in at.markdown)
     executer(at.button(key="amender").click())
     nouveau = at.query_params["triage"]
@@ -702,3 +703,33 @@ def test_erreur_de_saisie_nomme_le_champ_et_les_codes_en_francais_mots_entiers()
     exc = ErreurSaisie([Probleme("type", "attendu parmi msp, esp (espace)"), Probleme("mot_de_passe", "trop court")])
     assert en_francais(exc, {"msp": "MSP", "esp": "ESP"}) == (
         "Type de structure : attendu parmi « MSP », « ESP » (espace) ; Mot de passe : trop court")
+
+
+# -- identities (issue #14) --------------------------------------------------------------------------------------
+def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
+    """The kiné types the INS and strict traits and confirms the identity document: « qualifiée » only then;
+    a wrong key is refused in French naming the field; the médecin traitant is recorded with its RPPS."""
+    tid, _ = creer_triage(msp)
+    pid = msp.entete(tid)["patient_id"]
+    cle = f"triage_{tid}"
+    k_ = f"{97 - int(f'{NAISSANCE:1%y%m}78006084') % 97:02d}"  # the NIR's key, computed here another way
+    at = lancer(tid)
+    at.text_input(key=f"ins_{cle}").input(f"{NAISSANCE:1%y%m}78006084" + f"{int(k_) + 1:02d}"[-2:])
+    executer(at.button(key=f"enregistrer_identite_{cle}").click())
+    assert any("INS : clé incorrecte" in e.value for e in at.error)
+    at.text_input(key=f"ins_{cle}").input(f"{NAISSANCE:1 %y %m} 78 006 084 {k_}")
+    at.toggle(key=f"insi_{cle}").set_value(True)
+    executer(at.button(key=f"enregistrer_identite_{cle}").click())
+    assert msp.identite_patient(pid).statut == "recuperee"
+    at.selectbox(key=f"piece_{cle}").set_value("cni")
+    at.text_input(key=f"nom_naissance_{cle}").input("MARTIN")
+    at.text_input(key=f"prenoms_{cle}").input("Paul Louis")
+    at.text_input(key=f"lieu_{cle}").input("78646")
+    executer(at.button(key=f"enregistrer_identite_{cle}").click())
+    assert any("Identité qualifiée" in s.value for s in at.success)
+    v = msp.identite_patient(pid)
+    assert (v.statut, v.piece_verifiee_par) == ("qualifiee", KINE.identifiant)
+    at.text_input(key=f"medecin_nom_{cle}").input("Claire Durand")
+    at.text_input(key=f"medecin_rpps_{cle}").input("10001234565")
+    executer(at.button(key=f"enregistrer_medecin_{cle}").click())
+    assert msp.identite_patient(pid).medecin_rpps == "10001234565"

@@ -33,8 +33,8 @@ fermer_les_depots = ressources.fermer_les_depots
 url_fixture, depot_fixture, msp_fixture = test_page.url_fixture, test_page.depot_fixture, test_page.msp_fixture
 
 # Widgets a read-only role may use: they read (search, filters, pages of a list) or concern its own account
-# (password, logging in again after « Se déconnecter »).
-LECTURE = ("recherche_patient", "filtre_", "mdp_", "connexion_")
+# (password, professional identity, logging in again after « Se déconnecter »).
+LECTURE = ("recherche_patient", "filtre_", "mdp_", "profil_", "connexion_")
 
 
 def _ecran(utilisateur: Utilisateur, chemin: str, triage: str | None = None,

@@ -7,7 +7,7 @@ database or the engine, so the same triage gives the same facts in every format.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,8 @@ from triage_app.engine.evaluation import Moteur
 from triage_app.models.result import Resultat
 
 if TYPE_CHECKING:
+    from triage_app.models.interop import Interop
+    from triage_app.storage.identites import Identites
     from triage_app.storage.service import Depot
 
 STATUTS = {"brouillon": "brouillon (non finalisé)", "final": "finalisé", "remplace": "remplacé par une version "
@@ -75,13 +77,58 @@ class Resume:
     patient_nom: str | None = None
     patient_prenom: str | None = None
     genere_le_utc: str | None = None
+    # Who the document is about, by and for (issue #14), in display form; the raw identities for CDA and FHIR.
+    personnes: Personnes | None = None
+    identites: Any = field(default=None, repr=False)
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""
         donnees = asdict(self)
-        donnees.pop("cas")
-        donnees.pop("resultat")
+        for cle in ("cas", "resultat", "identites"):
+            donnees.pop(cle)
         return donnees
+
+
+@dataclass(frozen=True)
+class Personnes:
+    """The summary's identities in words: the INS only for a qualified identity, the recipient, the signer."""
+
+    identite: str
+    ins: str | None
+    traits: str | None
+    destinataire: str | None
+    auteur: str | None
+    structure: str | None
+
+
+def personnes(identites: Identites, interop: Interop) -> Personnes:
+    """The identities of a triage as the summaries print them."""
+    p = identites.patient
+    ins = None
+    if p.qualifiee and p.ins_genre:
+        ins = f"{interop.identifiants[p.ins_genre].libelle} {p.ins[:13]} {p.ins[13:]}"  # type: ignore[index]
+    traits = None
+    if p.nom_naissance:
+        traits = (f"nom de naissance {p.nom_naissance}, prénoms {p.prenoms_naissance or '—'}, "
+                  f"lieu de naissance {p.lieu_naissance or '—'} (INSEE)")
+    destinataire = None
+    if p.medecin_nom:
+        destinataire = "Dr " + p.medecin_nom + (f", RPPS {p.medecin_rpps}" if p.medecin_rpps else "") + (
+            f", {p.medecin_mssante}" if p.medecin_mssante else "")
+    auteur = None
+    if (a := identites.auteur) is not None:
+        profession = interop.professions[a.profession].libelle if a.profession in interop.professions else None
+        auteur = ", ".join(x for x in (a.nom, profession, f"RPPS {a.rpps}" if a.rpps else None,
+                                       f"ADELI {a.adeli}" if a.adeli and not a.rpps else None,
+                                       f"tél. {a.telephone}" if a.telephone else None) if x)
+    structure = None
+    if (st := identites.structure) is not None:
+        structure = ", ".join(x for x in (st.nom, f"FINESS {st.finess}" if st.finess else None,
+                                          f"SIRET {st.siret}" if st.siret and not st.finess else None,
+                                          " ".join(st.adresse.split()) if st.adresse else None,
+                                          st.mssante, f"tél. {st.telephone}" if st.telephone else None) if x)
+    return Personnes(identite=interop.statuts_identite[p.statut], ins=ins, traits=traits, destinataire=destinataire,
+                     auteur=auteur, structure=structure)
 
 
 def _ottawa(m: Moteur, resultat: Resultat, groupes: list[pr.VueGroupe]) -> str | None:
@@ -144,10 +191,16 @@ def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
     else:
         cas = depot.cas_effectif(triage_id)
         resultat = depot.moteur.evaluer(cas)
-    return construire(depot.moteur, cas, resultat, triage_id=t.id, version=t.version,  # type: ignore[arg-type]
-                      statut=t.statut, patient=entete["patient"], patient_nom=entete["nom"],
-                      patient_prenom=entete["prenom"], structure_nom=structure.nom if structure else None,
-                      note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
+    resume = construire(depot.moteur, cas, resultat, triage_id=t.id, version=t.version,  # type: ignore[arg-type]
+                        statut=t.statut, patient=entete["patient"], patient_nom=entete["nom"],
+                        patient_prenom=entete["prenom"], structure_nom=structure.nom if structure else None,
+                        note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
+    interop = depot.moteur.registre.interop
+    if interop is None:
+        return resume
+    identites = depot.identites(triage_id)
+    signe = identites.auteur.nom if identites.auteur is not None else t.auteur
+    return replace(resume, personnes=personnes(identites, interop), identites=identites, auteur=signe)
 
 
 def depuis_cas(m: Moteur, cas: dict[str, Any], genere_le: datetime) -> Resume:

@@ -35,6 +35,11 @@ def texte(r: Resume) -> str:
         lignes.append(f"Patient : {r.patient}, né(e) le {r.date_naissance} ({r.age} ans)")
     else:
         lignes.append(f"Patient : né(e) le {r.date_naissance} ({r.age} ans)")
+    if (pe := r.personnes) is not None:
+        lignes.append(f"Identité : {pe.identite}" + (f" ; {pe.ins}" if pe.ins else ""))
+        if pe.traits:
+            lignes.append(f"Traits d’identité : {pe.traits}")
+        lignes.append(f"Destinataire : {pe.destinataire or 'médecin traitant non renseigné'}")
     lignes += [f"Consultation du {r.date_consultation} ; début des symptômes le {r.date_debut}",
                f"Cadre : {r.structure}" + (f" (département {r.departement})" if r.departement else ""),
                f"Protocole : {r.protocole} (règles {r.version_protocole})", ""]
@@ -80,6 +85,8 @@ def texte(r: Resume) -> str:
     lignes += ["", f"Triage {r.triage_id or '—'} (version {r.version or '—'}, {r.statut})"
                + (f", finalisé le {r.finalise_le}" if r.finalise_le else "")
                + (f" par {r.auteur}" if r.auteur else ""),
+               *([f"Rédigé par : {r.personnes.auteur}"] if r.personnes and r.personnes.auteur else []),
+               *([f"Structure : {r.personnes.structure}"] if r.personnes and r.personnes.structure else []),
                f"Empreinte des règles : {r.empreinte_regles}",
                "Aide à la décision : ne remplace pas le jugement clinique."]
     return "\n".join(lignes) + "\n"

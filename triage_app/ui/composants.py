@@ -397,6 +397,12 @@ _CHAMPS_FORMULAIRES = {
     "mot_de_passe": "Mot de passe", "identifiant": "Identifiant", "nom": "Nom", "role": "Rôle",
     "source": "Connexion", "type": "Type de structure", "departement": "Département",
     "protocoles_appliques": "Protocoles de coopération appliqués", "(racine)": "Saisie",
+    "ins": "INS", "nom_naissance": "Nom de naissance", "prenoms_naissance": "Prénoms de naissance",
+    "lieu_naissance": "Lieu de naissance", "piece_identite": "Pièce d’identité", "sexe": "Sexe",
+    "medecin_nom": "Médecin traitant", "medecin_rpps": "RPPS du médecin traitant",
+    "medecin_mssante": "Adresse MSSanté du médecin traitant", "prenom": "Prénom", "nom_famille": "Nom",
+    "profession": "Profession", "rpps": "RPPS", "adeli": "ADELI", "telephone": "Téléphone", "finess": "FINESS",
+    "siret": "SIRET", "mssante": "Adresse MSSanté", "adresse": "Adresse", "patient": "Patient",
 }
 
 

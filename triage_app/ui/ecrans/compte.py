@@ -6,7 +6,7 @@ import streamlit as st
 
 from triage_app.comptes import LIBELLES_ROLES, ROLES
 from triage_app.errors import TriageError
-from triage_app.ui import etat
+from triage_app.ui import etat, identites
 from triage_app.ui.composants import en_francais
 from triage_app.ui.connexion import deconnecter
 
@@ -19,6 +19,7 @@ def page() -> None:
     st.markdown("### Mon compte")
     st.markdown(f"**{u.nom}** — {LIBELLES_ROLES.get(u.role, u.role)} · identifiant `{u.identifiant}`")
     st.button("Se déconnecter", key="deconnexion", on_click=deconnecter, type="primary", width="stretch")
+    identites.profil(etat.depot())
     if u.source != "local":
         return
     with st.form("form_mot_de_passe", enter_to_submit=False):

@@ -18,7 +18,7 @@ from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.service import LONGUEUR_NOTE, PatientTrouve
 from triage_app.storage.tables import Triage
 from triage_app.ui import episode as vue_episode
-from triage_app.ui import etat
+from triage_app.ui import etat, identites
 from triage_app.ui.composants import (
     bandeau_urgence,
     bouton_imprimer,
@@ -108,6 +108,7 @@ def page() -> None:
         st.info(f"Ce triage rejoint l’épisode en cours, commencé le {pr.date_fr(entete['date_debut'])} "
                 f"({entete['autres_triages']} triage(s) et {entete['actes_episode']} acte(s) avant celui-ci).",
                 icon=":material/link:")
+    identites.panneau(depot, entete["patient_id"], f"triage_{tid}")
     if triage.statut == "brouillon" and ecrit:
         corrections(tid, triage.cas)
         marche(depot, tid, triage.cas, triage.etape, triage.note)

@@ -12,7 +12,7 @@ from triage_app.errors import TriageError
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.service import PatientTrouve
 from triage_app.ui import episode as vue_episode
-from triage_app.ui import etat
+from triage_app.ui import etat, identites
 from triage_app.ui.composants import recherche_instantanee
 from triage_app.ui.ecrans.nouveau import PATIENT_CHOISI
 from triage_app.ui.navigation import pages
@@ -74,6 +74,7 @@ def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> No
                                                 type="primary", icon=":material/add_circle:", width="stretch"):
         st.session_state[PATIENT_CHOISI] = patient
         st.switch_page(pages()["nouveau"])
+    identites.panneau(depot, patient.id, f"fiche_{patient.id}")
     if not episodes:
         st.info("Aucun épisode enregistré.")
     for episode_id in episodes:

@@ -28,6 +28,19 @@ def page() -> None:
                               format_func=lambda p: m.protocoles[p].modele.titre, key="structure_protocoles")
         cpts = st.toggle("Inscrite à l’expérimentation de l’accès direct en CPTS", key="structure_cpts",
                          value=bool(actuelle.inscrit_experimentation_cpts) if actuelle else False)
+        st.markdown("**Identifiants** (en-tête des comptes rendus et messagerie sécurisée)")
+        c1, c2 = st.columns(2)
+        finess = c1.text_input("FINESS (9 caractères)", key="structure_finess", max_chars=12,
+                               value=(actuelle.finess or "") if actuelle else "")
+        siret = c2.text_input("ou SIRET (14 chiffres)", key="structure_siret", max_chars=20,
+                              value=(actuelle.siret or "") if actuelle else "")
+        adresse = st.text_area("Adresse", key="structure_adresse", max_chars=400, height=80,
+                               value=(actuelle.adresse or "") if actuelle else "")
+        c3, c4 = st.columns(2)
+        mssante = c3.text_input("Adresse MSSanté de la structure", key="structure_mssante", max_chars=254,
+                                value=(actuelle.mssante or "") if actuelle else "")
+        telephone = c4.text_input("Téléphone", key="structure_telephone", max_chars=20,
+                                  value=(actuelle.telephone or "") if actuelle else "")
         if st.form_submit_button("Enregistrer", type="primary", key="structure_enregistrer"):
             if not nom.strip():
                 st.error("À renseigner : nom de la structure.")
@@ -35,8 +48,9 @@ def page() -> None:
             try:
                 depot.enregistrer_structure(nom=nom.strip(), type=type_, departement=departement.strip().upper(),
                                             protocoles_appliques=list(protocoles or []),
-                                            inscrit_experimentation_cpts=cpts,
-                                            acteur=etat.acteur())
+                                            inscrit_experimentation_cpts=cpts, finess=finess or None,
+                                            siret=siret or None, adresse=adresse or None, mssante=mssante or None,
+                                            telephone=telephone or None, acteur=etat.acteur())
             except TriageError as exc:
                 st.error(en_francais(exc, libelles))
             else:
