@@ -247,3 +247,24 @@ def test_identifiants_deterministes_et_propres_au_triage(m: Moteur):
 def test_l_export_ne_lit_pas_l_horloge():
     source = (RACINE / "triage_app" / "export" / "fhir.py").read_text(encoding="utf-8")
     assert not re.search(r"\b(date\.today|datetime\.now|datetime\.today|datetime\.utcnow|time\.time)\s*\(", source)
+
+
+def test_questionnaire_enable_when_ottawa_et_toute_question_conditionnelle(m, questionnaires):
+    """Issue #14: every conditional question says when it is asked; the Ottawa signs follow their zone's pain."""
+    for pid in PROTOCOLES:
+        p = m.protocoles[pid].modele
+        items = {i["linkId"]: i for g in questionnaires[pid]["item"] for i in g["item"]}
+        for q in p.questions:
+            assert ("enableWhen" in items[q.id]) is (q.requis == "conditionnel"), (pid, q.id)
+    items = {i["linkId"]: i for g in questionnaires["entorse_cheville"]["item"] for i in g["item"]}
+    quand = {i: [(c["question"], c["answerBoolean"]) for c in items[i]["enableWhen"]] for i in items
+             if "enableWhen" in items[i]}
+    assert quand["ottawa_malleole_laterale"] == [("ottawa_douleur_malleolaire", True)]
+    assert quand["ottawa_naviculaire"] == [("ottawa_douleur_medio_pied", True)]
+    assert sorted(quand["ottawa_appui_4_pas_impossible"]) == [("ottawa_douleur_malleolaire", True),
+                                                               ("ottawa_douleur_medio_pied", True)]
+    assert items["ottawa_appui_4_pas_impossible"]["enableBehavior"] == "any"
+    assert items["ottawa_douleur_malleolaire"]["enableBehavior"] == "all"
+    assert {q for q, v in quand["ottawa_douleur_malleolaire"]} == set(
+        m.protocoles["entorse_cheville"].modele.ottawa.non_applicable_si)
+    assert all(c["operator"] == "=" for i in quand for c in items[i]["enableWhen"])

@@ -209,3 +209,51 @@ def test_le_compte_rendu_nomme_ins_destinataire_et_auteur(tmp_path, piece, ins_i
         assert attendu in " ".join(texte.split()) and attendu in pdf, attendu
     assert "claire.martin" not in pdf.replace("claire.durand", "")  # signed with the real name, not the login
     assert ("Identité qualifiée" in pdf) is ins_imprimee
+
+
+@pytest.mark.parametrize("piece", ["cni", None])
+def test_document_fhir_composition_auteur_attestant_et_ins(tmp_path, piece):
+    import json
+    from datetime import UTC, datetime
+
+    from fhir.resources.R4B.bundle import Bundle
+
+    from triage_app.export.formats import exporter
+    from triage_app.export.resume import depuis_triage
+
+    with Depot(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
+        tid = _triage_identifie(depot, piece=piece)
+        resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
+        octets = exporter(resume, depot.moteur, "fhir-document")
+        encore = exporter(depuis_triage(depot, tid, genere_le=datetime(2026, 4, 1, tzinfo=UTC)), depot.moteur,
+                          "fhir-document")
+    assert octets == encore  # deterministic: the finalisation time, not the export time
+    bundle = Bundle.model_validate_json(octets)
+    assert bundle.type == "document" and bundle.timestamp is not None
+    donnees = json.loads(octets)
+    ressources_ = [e["resource"] for e in donnees["entry"]]
+    urls = {e["fullUrl"]: e["resource"] for e in donnees["entry"]}
+    composition = ressources_[0]
+    assert composition["resourceType"] == "Composition" and composition["status"] == "final"
+    assert composition["type"]["coding"][0]["code"] == "11488-4"
+    auteur = urls[composition["author"][0]["reference"]]
+    assert auteur["resourceType"] == "Practitioner"
+    assert auteur["identifier"][0] | {"type": None} == {"use": "official", "type": None,
+                                                        "system": "urn:oid:1.2.250.1.71.4.2.1",
+                                                        "value": "8" + RPPS}
+    assert auteur["name"][0]["family"] == "Martin"
+    assert composition["attester"][0]["mode"] == "legal"
+    assert composition["attester"][0]["party"]["reference"] == composition["author"][0]["reference"]
+    assert urls[composition["custodian"]["reference"]]["identifier"][0]["value"] == "1750001232"
+    patient = urls[composition["subject"]["reference"]]
+    medecin = urls[patient["generalPractitioner"][0]["reference"]]
+    assert medecin["identifier"][0]["value"] == "810007654329"
+    if piece:
+        (ins,) = patient["identifier"]
+        assert (ins["system"], ins["value"]) == ("urn:oid:1.2.250.1.213.1.4.8", NIR)
+        assert ins["type"]["coding"][0]["code"] == "INS-NIR"
+    else:
+        assert "identifier" not in patient  # an identity not qualified: its INS is never sent
+    for r in ressources_[1:]:
+        assert r["resourceType"] in {"Patient", "Practitioner", "Organization", "QuestionnaireResponse",
+                                     "ClinicalImpression"}

@@ -27,6 +27,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from triage_app.engine.evaluation import Moteur
 from triage_app.export.resume import Resume
 from triage_app.models.protocol import Protocole, Question
+from triage_app.storage.identites import IdentitePro
 
 BASE_URL = "https://triage-app.example/fhir"
 """Root of every canonical URL, code system and extension of the exports (an identifier, never fetched)."""
@@ -118,17 +119,43 @@ def _item_question(m: Moteur, p: Protocole, q: Question) -> dict[str, Any]:
     return item
 
 
+def conditions(p: Protocole) -> dict[str, tuple[str, list[tuple[str, bool]]]]:
+    """When each conditional question is asked (``enableWhen``): question id → (behaviour, [(question, answer)]).
+
+    The Ottawa rules (the protocol's ``ottawa`` block): a zone's pain question when none of the rule's
+    exclusions is present (each answered « non »); a sign when the pain of one of its zones is present. The time
+    window since the trauma depends on dates, which ``enableWhen`` cannot compare: it stays in the rules."""
+    out: dict[str, tuple[str, list[tuple[str, bool]]]] = {}
+    if p.ottawa is None:
+        return out
+    for zone in p.ottawa.zones:
+        out[zone.douleur] = ("all", [(q, False) for q in p.ottawa.non_applicable_si])
+    for zone in p.ottawa.zones:
+        for signe in zone.signes:
+            _, deja = out.setdefault(signe, ("any", []))
+            if (zone.douleur, True) not in deja:
+                deja.append((zone.douleur, True))
+    return out
+
+
 def questionnaire(m: Moteur, protocole_id: str) -> Questionnaire:
     """A protocol as a FHIR R4B Questionnaire: one group per theme, one item per question (stable linkIds).
 
-    ``required`` marks the questions asked in every case (``requis: toujours``); conditional ones (Ottawa) are
-    required only when the rules ask for them, which a Questionnaire cannot say, so they are left optional.
+    ``required`` marks the questions asked in every case (``requis: toujours``); conditional ones (Ottawa) carry
+    ``enableWhen`` (:func:`conditions`): a zone's pain when no exclusion applies, a sign when its zone hurts.
     The help text is a ``display`` child (itemControl ``help``); the source and its verification an extension.
     """
     p = m.protocoles[protocole_id].modele
+    quand = conditions(p)
     groupes = []
     for g in p.groupes:
         qs = [_item_question(m, p, q) for q in p.questions if q.groupe == g.id]
+        for item in qs:
+            if item["linkId"] in quand:
+                comportement, liste = quand[item["linkId"]]
+                item["enableWhen"] = [{"question": q, "operator": "=", "answerBoolean": v} for q, v in liste]
+                if len(liste) > 1:
+                    item["enableBehavior"] = comportement
         if qs:
             groupes.append({"linkId": g.id, "text": g.libelle, "type": "group", "item": qs})
     jour = p.en_vigueur_du.isoformat()
@@ -166,10 +193,28 @@ def _urn(graine: str, ressource: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{graine}/{ressource}')}"
 
 
-def _patient(resume: Resume) -> dict[str, Any]:
-    """Birth date, gender, and the name only when the Resume has one; no identifier of any kind."""
+def _identifiant(m: Moteur, genre: str, valeur: str, *, national: bool = False) -> dict[str, Any]:
+    """A national identifier (FR Core): system ``urn:oid:`` of its authority, type code; ``national`` prefixes
+    the value as the national id does (8 + RPPS, 1 + FINESS)."""
+    interop = m.registre.interop
+    assert interop is not None
+    ident = interop.identifiants[genre]  # type: ignore[index]
+    type_ = interop.fhir.types_identifiants[genre]  # type: ignore[index]
+    return {"use": "official",
+            "type": {"coding": [_coding(interop.fhir.systeme_types_identifiants, type_, ident.libelle)]},
+            "system": f"urn:oid:{ident.oid}", "value": (ident.prefixe if national else "") + valeur}
+
+
+def _patient(resume: Resume, m: Moteur | None = None) -> dict[str, Any]:
+    """Birth date, gender, the name only when the Resume has one; the INS (FR Core) only for a qualified
+    identity, with the strict traits (birth name, birth place), and the médecin traitant."""
     donnees = resume.cas["patient"]
     patient: dict[str, Any] = {"resourceType": "Patient", "birthDate": str(donnees["date_naissance"])}
+    ident = resume.identites.patient if resume.identites is not None else None
+    if m is not None and m.registre.interop is not None and ident is not None:
+        patient["meta"] = {"profile": [m.registre.interop.fhir.profil_patient]}
+        if ident.qualifiee and ident.ins_genre:
+            patient["identifier"] = [_identifiant(m, ident.ins_genre, ident.ins)]
     if resume.patient:
         nom: dict[str, Any] = {"use": "official", "text": resume.patient}
         if resume.patient_nom and resume.patient_prenom:  # stored separately: no guessing
@@ -177,6 +222,13 @@ def _patient(resume: Resume) -> dict[str, Any]:
         elif len(mots := resume.patient.split()) == 2:  # « Nom Prénom » is only unambiguous with one word each
             nom["family"], nom["given"] = mots[0], [mots[1]]
         patient["name"] = [nom]
+    if ident is not None and ident.nom_naissance:
+        patient.setdefault("name", []).append({"use": "official", "family": ident.nom_naissance,
+                                               "given": (ident.prenoms_naissance or "").split() or None,
+                                               "text": f"{ident.nom_naissance} {ident.prenoms_naissance or ''}"
+                                               .strip()})
+        if patient["name"][0].get("use") == "official" and len(patient["name"]) > 1:
+            patient["name"][0]["use"] = "usual"  # the used name; the birth name is the official one
     genre = _GENRES.get(donnees.get("sexe") or "")
     if genre:
         patient["gender"] = genre
@@ -346,11 +398,115 @@ def bundle(resume: Resume, m: Moteur) -> Bundle:
         "identifier": {"system": "urn:ietf:rfc:3986", "value": _urn(graine, "Bundle")},
         "type": "collection",
         "entry": [
-            {"fullUrl": patient, "resource": _patient(resume)},
+            {"fullUrl": patient, "resource": _patient(resume, m)},
             {"fullUrl": reponses, "resource": _questionnaire_reponse(resume, p, patient)},
             {"fullUrl": impression, "resource": _impression(m, resume, patient, reponses)},
         ],
     })
+
+
+def _praticien(m: Moteur, pro: IdentitePro | None, *, nom: str | None = None) -> dict[str, Any]:
+    """A Practitioner (FR Core): the national id (8 + RPPS, or 0 + ADELI), the name, the phone."""
+    interop = m.registre.interop
+    assert interop is not None
+    praticien: dict[str, Any] = {"resourceType": "Practitioner",
+                                 "meta": {"profile": [interop.fhir.profil_practitioner]}}
+    if pro is not None and pro.rpps:
+        praticien["identifier"] = [_identifiant(m, "rpps", pro.rpps, national=True)]
+    elif pro is not None and pro.adeli:
+        praticien["identifier"] = [_identifiant(m, "adeli", pro.adeli, national=True)]
+    if pro is not None and pro.nom_famille:
+        praticien["name"] = [{"family": pro.nom_famille, "given": [pro.prenom] if pro.prenom else None,
+                              "text": f"{pro.prenom or ''} {pro.nom_famille}".strip()}]
+    elif nom:
+        praticien["name"] = [{"text": nom}]
+    if pro is not None and pro.telephone:
+        praticien["telecom"] = [{"system": "phone", "value": pro.telephone, "use": "work"}]
+    return praticien
+
+
+def document(resume: Resume, m: Moteur) -> Bundle:
+    """A triage as a FHIR R4B ``document`` Bundle: the Composition first (type, subject, author and legal
+    attester from the account, custodian the structure), then the Patient (INS when qualified, médecin traitant as
+    ``generalPractitioner``), the author, the médecin traitant, the structure, the answers and the impression.
+
+    Deterministic like :func:`bundle`: its timestamp is the triage's finalisation (or the summary's generation
+    time for a draft or a case file), never the clock."""
+    interop = m.registre.interop
+    if interop is None:
+        raise ValueError("protocols/interoperabilite.yaml absent : pas de document FHIR")
+    graine = _graine(resume)
+    p = m.protocoles[resume.protocole_id].modele
+    ids = resume.identites
+    urn = {n: _urn(graine, n) for n in ("Composition", "Patient", "Auteur", "Medecin", "Structure",
+                                         "QuestionnaireResponse", "ClinicalImpression")}
+    moment = resume.finalise_le_utc or resume.genere_le_utc or f"{resume.resultat['date_consultation']}"
+    patient = _patient(resume, m)
+    entrees: list[dict[str, Any]] = []
+    auteur = ids.auteur if ids is not None else None
+    entrees.append({"fullUrl": urn["Auteur"], "resource": _praticien(m, auteur, nom=resume.auteur)})
+    if ids is not None and ids.patient.medecin_nom:
+        medecin = IdentitePro(identifiant="", nom=ids.patient.medecin_nom, rpps=ids.patient.medecin_rpps)
+        fiche = _praticien(m, medecin, nom=f"Dr {ids.patient.medecin_nom}")
+        if ids.patient.medecin_mssante:
+            fiche["telecom"] = [{"system": "email", "value": ids.patient.medecin_mssante, "use": "work"}]
+        entrees.append({"fullUrl": urn["Medecin"], "resource": fiche})
+        patient["generalPractitioner"] = [{"reference": urn["Medecin"]}]
+    structure = ids.structure if ids is not None else None
+    organisation: dict[str, Any] = {"resourceType": "Organization",
+                                    "meta": {"profile": [interop.fhir.profil_organization]},
+                                    "name": structure.nom if structure else resume.structure}
+    if structure is not None and (structure.finess or structure.siret):
+        genre = "finess" if structure.finess else "siret"
+        organisation["identifier"] = [_identifiant(m, genre, structure.finess or structure.siret, national=True)]
+    if structure is not None and structure.mssante:
+        organisation["telecom"] = [{"system": "email", "value": structure.mssante, "use": "work"}]
+    entrees.append({"fullUrl": urn["Structure"], "resource": organisation})
+    cda = interop.cda
+    composition = {
+        "resourceType": "Composition", "language": "fr",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": urn["Composition"]},
+        "status": "final" if resume.finalise_le_utc else "preliminary",
+        "type": {"coding": [_coding("http://loinc.org", cda.type_document.code, cda.type_document.libelle)]},
+        "subject": {"reference": urn["Patient"]},
+        "date": moment,
+        "author": [{"reference": urn["Auteur"]}],
+        "title": f"Compte rendu de triage kinésithérapique — {p.titre}",
+        "confidentiality": cda.confidentialite.code,
+        "custodian": {"reference": urn["Structure"]},
+        "section": [{"title": "Orientation et motifs", "code": {"text": "Orientation"},
+                     "text": {"status": "generated",
+                              "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{_xhtml(_resume_texte(resume))}</div>'},
+                     "entry": [{"reference": urn["ClinicalImpression"]}, {"reference": urn["QuestionnaireResponse"]}]}],
+    }
+    if resume.finalise_le_utc:
+        composition["attester"] = [{"mode": "legal", "time": resume.finalise_le_utc,
+                                    "party": {"reference": urn["Auteur"]}}]
+    impression = _impression(m, resume, urn["Patient"], urn["QuestionnaireResponse"])
+    impression["assessor"] = {"reference": urn["Auteur"]}
+    return Bundle.model_validate({
+        "resourceType": "Bundle", "language": "fr",
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": _urn(graine, "Document")},
+        "type": "document",
+        "timestamp": moment,
+        "entry": [{"fullUrl": urn["Composition"], "resource": composition},
+                  {"fullUrl": urn["Patient"], "resource": patient}, *entrees,
+                  {"fullUrl": urn["QuestionnaireResponse"],
+                   "resource": _questionnaire_reponse(resume, p, urn["Patient"])},
+                  {"fullUrl": urn["ClinicalImpression"], "resource": impression}],
+    })
+
+
+def _xhtml(texte: str) -> str:
+    """Plain text inside the narrative: escaped, line breaks kept."""
+    import html
+
+    return "<br/>".join(html.escape(ligne, quote=False) for ligne in texte.splitlines()) or "—"
+
+
+def document_json(resume: Resume, m: Moteur) -> str:
+    """The document Bundle as pretty-printed FHIR JSON."""
+    return document(resume, m).model_dump_json(indent=2)
 
 
 def bundle_json(resume: Resume, m: Moteur) -> str:

@@ -22,13 +22,14 @@ class Format:
 FORMATS: dict[str, Format] = {f.id: f for f in (
     Format("pdf", "Compte rendu (PDF)", "application/pdf", "pdf"),
     Format("fhir", "FHIR (JSON)", "application/fhir+json", "json", "_fhir"),
+    Format("fhir-document", "Document FHIR (JSON)", "application/fhir+json", "json", "_fhir_document"),
     Format("txt", "Texte pour messagerie", "text/plain", "txt"),
     Format("handout", "Fiche patient (PDF)", "application/pdf", "pdf", "_fiche_patient"),
 )}
 
 
 def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
-    """The summary in ``format_`` (``pdf``, ``fhir``, ``txt`` or ``handout``), as bytes."""
+    """The summary in ``format_`` (``pdf``, ``fhir``, ``fhir-document``, ``txt``, ``handout``), as bytes."""
     if format_ == "pdf":
         from triage_app.export.pdf import pdf_resume
 
@@ -41,6 +42,10 @@ def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
         from triage_app.export.fhir import bundle_json
 
         return bundle_json(resume, m).encode("utf-8")
+    if format_ == "fhir-document":
+        from triage_app.export.fhir import document_json
+
+        return document_json(resume, m).encode("utf-8")
     if format_ == "txt":
         from triage_app.export.texte import texte
 

@@ -80,6 +80,7 @@ class Resume:
     # Who the document is about, by and for (issue #14), in display form; the raw identities for CDA and FHIR.
     personnes: Personnes | None = None
     identites: Any = field(default=None, repr=False)
+    finalise_le_utc: str | None = None
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""
@@ -178,7 +179,10 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
         finalise_le=finalise_le.strftime("%d/%m/%Y à %H:%M") if finalise_le else None,
         genere_le=genere_le.strftime("%d/%m/%Y à %H:%M"), resultat=resultat, cas=cas,
         patient_nom=patient_nom, patient_prenom=patient_prenom,
-        genere_le_utc=genere_le.astimezone(UTC).isoformat(timespec="seconds") if genere_le.tzinfo else None)
+        genere_le_utc=genere_le.astimezone(UTC).isoformat(timespec="seconds") if genere_le.tzinfo else None,
+        # Stored in UTC; SQLite gives it back without its zone.
+        finalise_le_utc=((finalise_le if finalise_le.tzinfo else finalise_le.replace(tzinfo=UTC))
+                         .astimezone(UTC).isoformat(timespec="seconds") if finalise_le is not None else None))
 
 
 def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
