@@ -197,3 +197,10 @@ def test_texte_conseil_regles_de_berne():
     sortie, c = _texte_de(protocole="entorse_cheville", patient__date_naissance="1950-01-01")
     [conseil] = c.conseils_kine
     assert f"Conseil au kinésithérapeute : {conseil.libelle} (source : {conseil.source_titre} ; à vérifier)" in sortie
+
+
+def test_la_ligne_de_commande_offre_chaque_format():
+    from triage_app.cli import FORMATS_EXPORT
+    from triage_app.export.formats import FORMATS
+
+    assert list(FORMATS_EXPORT) == list(FORMATS)

@@ -250,6 +250,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 # ``triage-app episode --format``: the document, and what its bytes are.
 FORMATS_EPISODE = ("dap", "synthese", "synthese-txt")
+# The export formats (the same as ``triage_app.export.formats.FORMATS``, which a test checks; named here so that
+# building the parser imports no export code).
+FORMATS_EXPORT = ("pdf", "fhir", "fhir-document", "txt", "handout")
 
 
 def _jour(texte: str) -> date:
@@ -454,7 +457,7 @@ def construire_parseur() -> argparse.ArgumentParser:
     pa.add_argument("--output", metavar="FICHIER", help="export : fichier de sortie (défaut : sortie standard)")
     pa.add_argument("--base", metavar="URL", help="base de données")
     pa.set_defaults(fonction=cmd_patient)
-    formats = ["pdf", "fhir", "txt", "handout"]
+    formats = list(FORMATS_EXPORT)
     ex = sous.add_parser("export", parents=[base], help="exporter un triage enregistré (compte rendu, FHIR, texte, "
                                                         "fiche patient)")
     ex.add_argument("triage", help="identifiant du triage")
