@@ -240,8 +240,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from triage_app.export.formats import exporter
     from triage_app.export.resume import depuis_triage
 
+    genere_le = datetime.now().astimezone() if args.genere_le is None else args.genere_le
     with _depot(args) as depot:
-        resume = depuis_triage(depot, args.triage, genere_le=datetime.now().astimezone())
+        resume = depuis_triage(depot, args.triage, genere_le=genere_le)
         octets = exporter(resume, depot.moteur, args.format)
         depot.journaliser("export", acteur=args.acteur, triage_id=args.triage, details={"format": args.format})
     _ecrire_sortie(octets, args.output)
@@ -252,7 +253,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 FORMATS_EPISODE = ("dap", "synthese", "synthese-txt")
 # The export formats (the same as ``triage_app.export.formats.FORMATS``, which a test checks; named here so that
 # building the parser imports no export code).
-FORMATS_EXPORT = ("pdf", "fhir", "fhir-document", "txt", "handout")
+FORMATS_EXPORT = ("pdf", "fhir", "fhir-document", "txt", "handout", "cda", "xdm")
+
+
+def _moment(texte: str) -> Any:
+    """``--genere-le AAAA-MM-JJTHH:MM[:SS][+HH:MM]`` (local time when no offset; French error)."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"moment invalide « {texte} » (attendu : AAAA-MM-JJTHH:MM)") from None
+    return moment if moment.tzinfo else moment.astimezone()
 
 
 def _jour(texte: str) -> date:
@@ -464,6 +476,9 @@ def construire_parseur() -> argparse.ArgumentParser:
     ex.add_argument("--format", choices=formats, default="pdf")
     ex.add_argument("--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
     ex.add_argument("--acteur", default="ligne_de_commande", help="qui exporte (journalisé)")
+    ex.add_argument("--genere-le", type=_moment, metavar="AAAA-MM-JJTHH:MM",
+                    help="moment imprimé comme date de génération (défaut : maintenant) : deux exports au même "
+                         "moment donnent les mêmes octets")
     ex.set_defaults(fonction=cmd_export)
     ec = sous.add_parser("export-case", help="exporter le compte rendu d'un fichier de cas (JSON ou YAML)")
     ec.add_argument("cas", help="fichier de cas, ou « - » pour l'entrée standard")

@@ -25,11 +25,14 @@ FORMATS: dict[str, Format] = {f.id: f for f in (
     Format("fhir-document", "Document FHIR (JSON)", "application/fhir+json", "json", "_fhir_document"),
     Format("txt", "Texte pour messagerie", "text/plain", "txt"),
     Format("handout", "Fiche patient (PDF)", "application/pdf", "pdf", "_fiche_patient"),
+    Format("cda", "Document CDA (DMP)", "text/xml", "xml", "_cda"),
+    Format("xdm", "Lot MSSanté (IHE XDM)", "application/zip", "zip", "_mssante"),
 )}
 
 
 def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
-    """The summary in ``format_`` (``pdf``, ``fhir``, ``fhir-document``, ``txt``, ``handout``), as bytes."""
+    """The summary in ``format_`` (one of :data:`FORMATS`), as bytes; ``cda`` wraps the ``pdf`` bytes, ``xdm``
+    packages the ``cda`` document."""
     if format_ == "pdf":
         from triage_app.export.pdf import pdf_resume
 
@@ -42,6 +45,12 @@ def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
         from triage_app.export.fhir import bundle_json
 
         return bundle_json(resume, m).encode("utf-8")
+    if format_ in ("cda", "xdm"):
+        from triage_app.export.cda import document_cda, paquet_xdm
+        from triage_app.export.pdf import pdf_resume
+
+        document = document_cda(resume, m, pdf_resume(resume))
+        return document if format_ == "cda" else paquet_xdm(resume, m, document)
     if format_ == "fhir-document":
         from triage_app.export.fhir import document_json
 
