@@ -106,21 +106,19 @@ class FournisseurOidc:
         base = self.issuer.removesuffix(ROYAUME) + OIDC
         return {"issuer": self.issuer, "authorization_endpoint": f"{base}/auth", "token_endpoint": f"{base}/token",
                 "userinfo_endpoint": f"{base}/userinfo", "end_session_endpoint": f"{base}/logout",
-                "jwks_uri": f"{base}/certs", "response_types_supported": ["code"],
-                "subject_types_supported": ["public"],
-                "grant_types_supported": ["authorization_code"], "id_token_signing_alg_values_supported": ["RS256"],
-                "userinfo_signing_alg_values_supported": ["RS256"], "scopes_supported": ["openid", "scope_all"],
+                "jwks_uri": f"{base}/certs", "response_types_supported": ["code"], "acr_values_supported": [ACR],
+                "id_token_signing_alg_values_supported": ["RS256"], "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "code_challenge_methods_supported": ["S256"], "acr_values_supported": [ACR],
-                "claims_supported": sorted(self.utilisateur)}
+                "scopes_supported": ["openid", "scope_all"], "claims_supported": sorted(self.utilisateur)}
 
-    def secrets_toml(self, redirect_uri: str, *, fournisseur: str | None = None, prompt: str = "login",
+    def secrets_toml(self, redirect_uri: str, *, fournisseur: str | None = "default", prompt: str = "login",
                      expose_tokens: Collection[str] = ("id", "access")) -> str:
         """Streamlit's ``[auth]`` section for this provider, as PSC needs it (scope ``openid scope_all``).
 
-        With ``fournisseur`` (e.g. ``"psc"``: the app then calls ``st.login("psc")``), the provider has its own
-        ``[auth.<fournisseur>]`` section, the only form where Streamlit passes ``authorize_params``
-        (``acr_values = "eidas1"``) on to Authlib."""
+        ``redirect_uri`` may hold ``{port}`` (Streamlit puts its own port there). The client's keys go in an
+        ``[auth.<fournisseur>]`` section (``"default"``: what ``st.login()`` uses; ``"psc"``: ``st.login("psc")``),
+        the only form where Streamlit hands ``authorize_params`` (``acr_values = "eidas1"``) to Authlib; with
+        ``fournisseur=None`` they sit in ``[auth]`` itself and no ``acr_values`` is sent."""
         commun = {"redirect_uri": redirect_uri, "cookie_secret": secrets.token_urlsafe(32),
                   "expose_tokens": list(expose_tokens)}
         client = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "server_metadata_url": self.metadata_url,

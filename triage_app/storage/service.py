@@ -963,20 +963,50 @@ class Depot(IdentitesDepot):
             raise comptes.ErreurConnexion(erreur)
         return utilisateur
 
-    def connecter_oidc(self, identifiant: str) -> comptes.Utilisateur:
-        """A login confirmed by the identity provider: the account must exist (source oidc) and be active."""
+    def connecter_oidc(self, identifiant: str, *, rpps: str | None = None,
+                       profil: dict[str, str | None] | None = None) -> comptes.Utilisateur:
+        """A login confirmed by the identity provider: the account must exist (source oidc) and be active.
+
+        The account is found by its identifier (the e-mail, or the national number the coordinator typed), or by
+        its RPPS (``rpps``: Pro Santé Connect's national id without its leading 8). ``profil`` (first name, family
+        name, profession, RPPS from the provider's claims) updates the account's professional identity, which
+        then signs the documents; a value the checks refuse is left as it was."""
         identifiant = identifiant.strip().lower()
         with self._ecriture() as (s, chaine):
-            compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant))
+            candidats = [identifiant] + ([rpps] if rpps else [])
+            compte = None
+            for cle in candidats:
+                compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == cle))
+                if compte is not None:
+                    break
+            if compte is None and rpps:
+                compte = s.scalar(select(CompteTable).where(CompteTable.rpps == rpps, CompteTable.source == "oidc"))
             if compte is None or compte.source != "oidc" or not compte.actif:
                 chaine.ajouter("connexion_echec", identifiant[:200], details={"motif": "oidc_inconnu"})
                 utilisateur = None
             else:
                 compte.derniere_connexion = self.horloge()
-                chaine.ajouter("connexion", identifiant, details={"source": "oidc"})
+                chaine.ajouter("connexion", compte.identifiant, details={"source": "oidc"})
                 utilisateur = comptes.Utilisateur(compte.identifiant, compte.nom, compte.role, compte.source)
         if utilisateur is None:
             raise comptes.ErreurConnexion("compte non autorisé : demander au coordinateur de créer ce compte")
+        actuel = self.profil(utilisateur.identifiant) if profil else None
+        inchange = actuel is not None and profil is not None and all(
+            getattr(actuel, cle) == profil.get(cle) for cle in ("prenom", "nom_famille", "profession", "rpps")
+            if profil.get(cle))
+        if profil and profil.get("prenom") and profil.get("nom_famille") and not inchange:
+            try:
+                pro = self.modifier_profil_compte(
+                    utilisateur.identifiant, prenom=str(profil["prenom"]), nom_famille=str(profil["nom_famille"]),
+                    profession=str(profil.get("profession") or (actuel.profession if actuel else None) or "autre"),
+                    rpps=profil.get("rpps") or (actuel.rpps if actuel else None),
+                    adeli=actuel.adeli if actuel else None, telephone=actuel.telephone if actuel else None,
+                    acteur=utilisateur.identifiant)
+            except ErreurSaisie:
+                pro = None
+            if pro is not None:
+                utilisateur = comptes.Utilisateur(utilisateur.identifiant, pro.nom, utilisateur.role,
+                                                  utilisateur.source)
         return utilisateur
 
     def changer_mot_de_passe(self, identifiant: str, ancien: str, nouveau: str) -> None:

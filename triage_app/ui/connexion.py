@@ -14,6 +14,7 @@ from triage_app.ui.composants import en_francais
 
 _ACTIVITE = "derniere_activite"
 _VERROU = "session_verrouillee"
+_OIDC_A_CONFIRMER = "oidc_a_confirmer"
 
 
 def delai_inactivite_s() -> float:
@@ -49,11 +50,18 @@ def _ouvrir_session(utilisateur: Utilisateur) -> None:
 
 
 def _depuis_oidc() -> Utilisateur | None:
-    info = identite.identite_oidc()
+    interop = etat.moteur().registre.interop
+    info = identite.identite_oidc(interop)
     if info is None:
         return None
+    if not identite.recente(info, delai_inactivite_s()):
+        # A reload after the idle delay: the provider must confirm the person again (one tap, no password here).
+        st.session_state[_OIDC_A_CONFIRMER] = True
+        return None
+    profil = {"prenom": info.prenom, "nom_famille": info.nom_famille, "profession": info.profession,
+              "rpps": info.rpps}
     try:
-        utilisateur = etat.depot_brut().connecter_oidc(info.identifiant)
+        utilisateur = etat.depot_brut().connecter_oidc(info.identifiant, rpps=info.rpps, profil=profil)
     except ErreurConnexion as exc:
         st.error(en_francais(exc))
         return None
@@ -98,6 +106,9 @@ def formulaire_connexion() -> None:
         st.info("Le triage en cours est enregistré : il reprendra à la même étape après la connexion.",
                 icon=":material/restore:")
     if identite.oidc_configure():
+        if st.session_state.get(_OIDC_A_CONFIRMER):
+            st.info("Connexion au fournisseur d’identité trop ancienne : confirmez-la pour continuer.",
+                    icon=":material/verified_user:")
         st.button("Se connecter avec le fournisseur d’identité de la structure", key="connexion_oidc",
                   on_click=identite.demarrer_oidc, type="primary", width="stretch")
         st.caption("ou avec un compte local :")
