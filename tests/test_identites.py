@@ -257,3 +257,14 @@ def test_document_fhir_composition_auteur_attestant_et_ins(tmp_path, piece):
     for r in ressources_[1:]:
         assert r["resourceType"] in {"Patient", "Practitioner", "Organization", "QuestionnaireResponse",
                                      "ClinicalImpression"}
+
+
+def test_l_export_rgpd_contient_l_identite(depot):
+    pid = _patient(depot)
+    depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni", nom_naissance="MARTIN",
+                              prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    depot.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329", mssante=None, acteur=ACTEUR)
+    donnees = depot.exporter_patient(pid, acteur=ACTEUR)["patient"]
+    assert (donnees["ins"], donnees["ins_insi"], donnees["piece_identite"], donnees["nom_naissance"]) == (
+        NIR, True, "cni", "MARTIN")
+    assert donnees["medecin_traitant"] == {"nom": "Claire Durand", "rpps": "10007654329", "mssante": None}

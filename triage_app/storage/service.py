@@ -1054,7 +1054,17 @@ class Depot(IdentitesDepot):
                 })
             donnees = {"patient": {"id": p.id, "nom": p.nom, "prenom": p.prenom,
                                    "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe,
-                                   "couverture": p.couverture},
+                                   "couverture": p.couverture,
+                                   # Identity (issue #14): INS and what was checked, strict traits, médecin.
+                                   "ins": p.ins_matricule, "ins_oid": p.ins_oid, "ins_insi": p.ins_insi,
+                                   "piece_identite": p.piece_identite,
+                                   "piece_verifiee_le": (p.piece_verifiee_le.isoformat() if p.piece_verifiee_le
+                                                         else None),
+                                   "piece_verifiee_par": p.piece_verifiee_par, "nom_naissance": p.nom_naissance,
+                                   "prenoms_naissance": p.prenoms_naissance, "lieu_naissance": p.lieu_naissance,
+                                   "medecin_traitant": {"nom": p.medecin_traitant_nom,
+                                                        "rpps": p.medecin_traitant_rpps,
+                                                        "mssante": p.medecin_traitant_mssante}},
                        "episodes": episodes}
             chaine.ajouter("export_rgpd", acteur, details={"patient": patient_id})
         return donnees
