@@ -161,18 +161,29 @@ def test_le_medecin_lit_sans_pouvoir_ecrire(depot):
 
 
 def test_fournisseur_d_identite(depot, monkeypatch):
+    import time
+
     depot.creer_utilisateur(identifiant="docteur@exemple.fr", nom="Dr X", role="medecin", mot_de_passe=None,
                             source="oidc", acteur="test")
     monkeypatch.setattr(identite, "oidc_configure", lambda: True)
-    monkeypatch.setattr(identite, "identite_oidc", lambda: None)
+    monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: None)
     at = nouvelle_session()
     assert "connexion_oidc" in boutons(at) and "se_connecter" in boutons(at)
-    monkeypatch.setattr(identite, "identite_oidc", lambda: identite.IdentiteOidc("docteur@exemple.fr", "Dr X"))
+    monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: identite.IdentiteOidc(
+        "docteur@exemple.fr", "Dr X", emis_le=time.time()))
     at = nouvelle_session()
     assert at.session_state[CLE_UTILISATEUR].role == "medecin"
-    monkeypatch.setattr(identite, "identite_oidc", lambda: identite.IdentiteOidc("intrus@exemple.fr", "Intrus"))
+    monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: identite.IdentiteOidc(
+        "intrus@exemple.fr", "Intrus", emis_le=time.time()))
     at = nouvelle_session()
     assert CLE_UTILISATEUR not in at.session_state and "coordinateur" in at.error[0].value
+    # Streamlit's login cookie (30 days) reopening a session long after the provider confirmed the person: the
+    # provider is asked again (no session opened from the old cookie).
+    monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: identite.IdentiteOidc(
+        "docteur@exemple.fr", "Dr X", emis_le=time.time() - 3600))
+    at = nouvelle_session()
+    assert CLE_UTILISATEUR not in at.session_state and "connexion_oidc" in boutons(at)
+    assert any("trop ancienne" in i.value for i in at.info)
 
 
 def test_sans_secrets_pas_de_fournisseur(depot):
