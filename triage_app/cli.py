@@ -249,6 +249,28 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rapport(args: argparse.Namespace) -> int:
+    """The yearly indicators report (ARS): one PDF page per protocol, or a spreadsheet (CSV, XLSX); anonymised."""
+    from triage_app.export.rapport import rapport_csv, rapport_pdf, rapport_xlsx
+
+    du = args.du or date(args.annee, 1, 1)
+    au = args.au or date(args.annee, 12, 31)
+    if au < du:
+        raise ErreurSaisie([Probleme("--au", f"le {au:%d/%m/%Y} précède le début de la période ({du:%d/%m/%Y})")])
+    with _depot(args) as depot:
+        indicateurs = depot.indicateurs(du, au, acteur=args.acteur)
+        structure = depot.structure()
+        nom = structure.nom if structure else None
+        if args.format == "pdf":
+            octets = rapport_pdf(indicateurs, depot.moteur, nom, date.today())
+        elif args.format == "xlsx":
+            octets = rapport_xlsx(indicateurs, depot.moteur, nom)
+        else:
+            octets = rapport_csv(indicateurs, depot.moteur)
+    _ecrire_sortie(octets, args.output)
+    return 0
+
+
 # ``triage-app episode --format``: the document, and what its bytes are.
 FORMATS_EPISODE = ("dap", "synthese", "synthese-txt")
 # The export formats (the same as ``triage_app.export.formats.FORMATS``, which a test checks; named here so that
@@ -453,6 +475,15 @@ def construire_parseur() -> argparse.ArgumentParser:
     base = argparse.ArgumentParser(add_help=False)
     base.add_argument("--base", metavar="URL", help="base de données (par défaut : TRIAGE_DATABASE_URL, sinon "
                                                     "le fichier SQLite de data/)")
+    ra = sous.add_parser("rapport", parents=[base], help="rapport annuel des indicateurs (ARS), anonymisé : PDF "
+                                                         "(une page par protocole), CSV ou XLSX")
+    ra.add_argument("--annee", type=int, default=date.today().year, help="année civile (défaut : l'année en cours)")
+    ra.add_argument("--du", type=_jour, help="début de la période (AAAA-MM-JJ ; défaut : 1er janvier)")
+    ra.add_argument("--au", type=_jour, help="fin de la période, incluse (AAAA-MM-JJ ; défaut : 31 décembre)")
+    ra.add_argument("--format", choices=["pdf", "csv", "xlsx"], default="pdf")
+    ra.add_argument("--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
+    ra.add_argument("--acteur", default="ligne_de_commande", help="qui établit le rapport (journalisé)")
+    ra.set_defaults(fonction=cmd_rapport)
     au = sous.add_parser("audit", help="journal d'audit")
     au_sous = au.add_subparsers(dest="action", metavar="ACTION", required=True)
     au_sous.add_parser("verify", parents=[base], help="vérifier la chaîne d'empreintes (code 1 si rompue)")

@@ -31,6 +31,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "comptes.gerer": _COORDINATION,
     "rgpd": _COORDINATION,
     "audit": _COORDINATION,
+    # The structure's indicators (counts only, no patient data): the coordinator, and the médecin who reads them.
+    "rapport": frozenset({"coordinateur", "medecin"}),
+    "rapport.exporter": _COORDINATION,  # the yearly ARS report (PDF, spreadsheet)
 }
 
 # Failed logins before the account is held back, then the hold doubles at each new failure (capped).

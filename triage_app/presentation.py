@@ -206,6 +206,16 @@ def date_fr(jour: date | str) -> str:
     return jour.strftime("%d/%m/%Y")
 
 
+MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+        "novembre", "décembre")
+
+
+def mois_fr(cle: str) -> str:
+    """``2026-03`` → ``mars 2026``."""
+    annee, mois = cle.split("-")
+    return f"{MOIS[int(mois) - 1]} {annee}"
+
+
 def _jours(n: int) -> str:
     return f"{n} jour" if n in (0, 1) else f"{n} jours"
 

@@ -67,6 +67,7 @@ ACTIONS: dict[str, str] = {
     "exporter_patient": "rgpd",
     "effacer_patient": "rgpd",
     "verifier_audit": "audit",
+    "indicateurs": "rapport",
     "reevaluer": "audit",
 }
 

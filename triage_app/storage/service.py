@@ -47,6 +47,7 @@ from triage_app.models.result import Resultat
 from triage_app.storage import audit
 from triage_app.storage.db import creer_moteur_bd, migrer
 from triage_app.storage.identites import IdentitesDepot, lire_structure
+from triage_app.storage.rapport import RapportDepot
 from triage_app.storage.tables import Episode, Patient, Seance, Structure, Triage
 from triage_app.storage.tables import Utilisateur as CompteTable
 
@@ -135,7 +136,7 @@ class Changement:
     pourquoi: tuple[str, ...] = ()
 
 
-class Depot(IdentitesDepot):
+class Depot(IdentitesDepot, RapportDepot):
     """Records of one structure: settings, patients, episodes, triages, sessions and the audit trail."""
 
     def __init__(self, url: str | None = None, reglages: Reglages | None = None, moteur_regles: Moteur | None = None,

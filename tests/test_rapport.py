@@ -1,0 +1,183 @@
+"""The structure's indicators (issue #15), computed in SQL, checked against a count made here by another route
+(every stored triage, episode and session read back one by one through the ORM), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from tests import ressources
+from tests.conftest import cas_base
+from triage_app.storage.rapport import BlocProtocole
+from triage_app.storage.service import Depot
+from triage_app.storage.tables import Episode, Seance, Triage
+
+fermer_les_depots = ressources.fermer_les_depots
+ACTEUR = "kine.rapport"
+DU, AU = date(2026, 1, 1), date(2026, 12, 31)
+
+
+def remplir_varie(depot: Depot, n: int = 36, graine: int = 15) -> None:
+    """Both protocols, red flags, ineligible ages, replaced versions, drafts, sessions, outcomes, a DAP, a
+    triage outside the period."""
+    rng = random.Random(graine)
+    m = depot.moteur
+    depot.enregistrer_structure(nom="MSP Rapport", type="msp", departement="38",
+                                protocoles_appliques=sorted(m.protocoles), acteur=ACTEUR)
+    for i in range(n):
+        protocole = sorted(m.protocoles)[i % 2]
+        jour = DU + timedelta(days=rng.randrange(360)) if i % 9 else date(2025, 12, 20)
+        age = rng.choice([30, 40, 70, 16])
+        pid = depot.creer_patient(nom=f"Nom{i}", prenom="Prénom", sexe=rng.choice("MF"), acteur=ACTEUR,
+                                  date_naissance=date(jour.year - age, 1, 1))
+        eid = depot.creer_episode(patient_id=pid, protocole=protocole, acteur=ACTEUR,
+                                  date_debut=jour - timedelta(days=rng.randrange(0, 20)))
+        tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+        reponses = dict(cas_base(protocole)["reponses"])
+        drapeaux = [q.id for q in m.protocoles[protocole].modele.questions if q.id.startswith("rf_")]
+        for q in rng.sample(drapeaux, rng.choice([0, 0, 1, 2])):
+            reponses[q] = True
+        for q, v in reponses.items():
+            depot.enregistrer_reponse(tid, q, v, acteur=ACTEUR)
+        if i % 7 == 3:
+            continue  # a draft: not counted
+        depot.finaliser(tid, acteur=ACTEUR)
+        if depot.etat_episode(eid, jour).statut != "ouvert":  # referred to urgences: the episode closed itself
+            continue
+        if i % 5 == 1:  # amended: the new version counts, the replaced one does not
+            nid = depot.amender(tid, acteur=ACTEUR)
+            depot.finaliser(nid, acteur=ACTEUR)
+        for k in range(rng.randrange(0, 4)):
+            depot.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)
+        if i % 4 == 0:
+            depot.renseigner_issue(eid, repris_par=rng.choice(["delegant", "autre_medecin"]),
+                                   evenement_indesirable=i % 8 == 0, acteur=ACTEUR)
+        if i % 6 == 0:
+            depot.journaliser("export_episode", acteur=ACTEUR, details={"episode": eid, "format": "dap"})
+
+
+def compter_autrement(depot: Depot) -> dict[str, BlocProtocole]:
+    """The same indicators, from every row read back in Python."""
+    out: dict[str, BlocProtocole] = {}
+    with depot.sessions() as s:
+        triages = [t for t in s.scalars(select(Triage)) if t.statut == "final" and DU <= t.date_consultation <= AU]
+        episodes = {e.id: e for e in s.scalars(select(Episode))}
+        seances = Counter(se.episode_id for se in s.scalars(select(Seance)))
+    daps = {e["details"]["episode"] for e in _evenements(depot) if e["type"] == "export_episode"
+            and e["details"].get("format") == "dap"}
+    suivis: dict[str, set[str]] = {}
+    for t in triages:
+        ep = episodes[t.episode_id]
+        b = out.setdefault(ep.protocole, BlocProtocole())
+        b.triages += 1
+        voie = t.resultat["facturation"]["voie"]
+        b.orientations[t.orientation or ""] = b.orientations.get(t.orientation or "", 0) + 1
+        b.par_voie.setdefault(voie, {"triages": 0, "patients": 0})["triages"] += 1
+        for mo in t.resultat["motifs"]:
+            if mo.get("niveau"):
+                b.drapeaux[mo["id"]] = b.drapeaux.get(mo["id"], 0) + 1
+        for c in t.resultat["criteres_non_remplis"]:
+            b.non_eligibilite[c["id"]] = b.non_eligibilite.get(c["id"], 0) + 1
+        delai = (t.date_consultation - ep.date_debut).days
+        b.delai_jours[delai] = b.delai_jours.get(delai, 0) + 1
+        cle = f"{t.date_consultation:%Y-%m}"
+        b.mois[cle] = b.mois.get(cle, 0) + 1
+        suivis.setdefault(ep.protocole, set()).add(ep.id)
+    for protocole, ids in suivis.items():
+        b = out[protocole]
+        b.episodes = len(ids)
+        b.patients = len({episodes[e].patient_id for e in ids})
+        for e in ids:
+            b.seances_par_episode[seances[e]] = b.seances_par_episode.get(seances[e], 0) + 1
+            ep = episodes[e]
+            if ep.repris_par:
+                b.repris_par[ep.repris_par] = b.repris_par.get(ep.repris_par, 0) + 1
+            b.evenements_indesirables += bool(ep.evenement_indesirable)
+            b.dap += e in daps
+    return out
+
+
+def _evenements(depot: Depot) -> list[dict]:
+    from triage_app.storage.tables import EvenementAudit
+
+    with depot.sessions() as s:
+        return [{"type": e.type, "details": e.details} for e in s.scalars(select(EvenementAudit))]
+
+
+def test_les_indicateurs_sql_egalent_le_compte_ligne_a_ligne(url_base):
+    with Depot(url_base) as depot:
+        remplir_varie(depot)
+        calcules = depot.indicateurs(DU, AU, acteur="coord").protocoles
+        attendus = compter_autrement(depot)
+        assert set(calcules) == set(attendus) == {"lombalgie_aigue", "entorse_cheville"}
+        for protocole, a in attendus.items():
+            c = calcules[protocole]
+            for champ in ("triages", "episodes", "patients", "orientations", "drapeaux", "non_eligibilite",
+                          "delai_jours", "mois", "seances_par_episode", "repris_par", "evenements_indesirables",
+                          "dap"):
+                assert getattr(c, champ) == getattr(a, champ), (protocole, champ)
+            assert {v: d["triages"] for v, d in c.par_voie.items()} == {v: d["triages"] for v, d in a.par_voie.items()}
+            assert sum(c.versions.values()) == c.triages
+        total = sum(b.triages for b in calcules.values())
+        assert 0 < total < 36  # drafts and the triages of 2025 are left out
+        assert any(b.drapeaux for b in calcules.values()) and any(b.non_eligibilite for b in calcules.values())
+        assert depot.verifier_audit().intact
+
+
+def test_mediane_d_une_distribution():
+    assert BlocProtocole.mediane({}) is None
+    assert BlocProtocole.mediane({3: 1}) == 3
+    assert BlocProtocole.mediane({1: 1, 2: 1}) == 1.5
+    assert BlocProtocole.mediane({0: 2, 5: 1, 9: 1}) == 2.5
+    assert BlocProtocole.mediane({0: 3, 5: 1}) == 0
+
+
+def test_rapport_ars_anonymise_dans_chaque_format(tmp_path, capsys):
+    """`triage-app rapport`: one PDF page per protocol, CSV and XLSX; no name, no birth date anywhere; every
+    count from 1 to 4 shown as « < 5 », with no share."""
+    import csv
+    import io
+    import re
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from triage_app.cli import main
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    with Depot(url) as depot:
+        remplir_varie(depot)
+        with depot.sessions() as s:
+            from triage_app.storage.tables import Patient
+
+            patients = [(p.nom, p.prenom, p.date_naissance) for p in s.scalars(select(Patient))]
+        n_protocoles = len(depot.moteur.protocoles)
+    sorties = {}
+    for format_ in ("pdf", "csv", "xlsx"):
+        fichier = tmp_path / f"rapport.{format_}"
+        assert main(["rapport", "--annee", "2026", "--format", format_, "--base", url, "--output", str(fichier)]) == 0
+        sorties[format_] = fichier.read_bytes()
+    lecteur = PdfReader(io.BytesIO(sorties["pdf"]))
+    assert len(lecteur.pages) == n_protocoles
+    textes = {"pdf": " ".join(p.extract_text() for p in lecteur.pages), "csv": sorties["csv"].decode("utf-8-sig"),
+              "xlsx": " ".join(zipfile.ZipFile(io.BytesIO(sorties["xlsx"])).read(n).decode("utf-8", "replace")
+                               for n in zipfile.ZipFile(io.BytesIO(sorties["xlsx"])).namelist())}
+    for format_, texte in textes.items():
+        for nom, _, naissance in patients:
+            assert not re.search(rf"\b{nom}\b", texte), (format_, nom)
+            for forme in (naissance.isoformat(), naissance.strftime("%d/%m/%Y")):
+                assert forme not in texte, (format_, forme)
+    lignes = list(csv.DictReader(io.StringIO(textes["csv"]), delimiter=";"))
+    assert {li["Protocole"] for li in lignes} == {"Lombalgie aiguë commune", "Traumatisme en torsion de la cheville"}
+    for li in [li for li in lignes if li["Libellé"] != "Médiane"]:  # a median is not a count
+        for valeur in (li["Valeur"], li["Part"]):
+            for nombre in re.findall(r"(?<![\d,])(\d+)(?![\d,%-])(?! ?%)", valeur):
+                assert int(nombre) == 0 or int(nombre) >= 5, li
+        if "< 5" in li["Valeur"] and "triage" not in li["Valeur"]:
+            assert li["Part"] == "", li
+    assert any("< 5" in li["Valeur"] for li in lignes)
+    assert main(["rapport", "--annee", "2026", "--du", "2026-05-01", "--au", "2026-04-01", "--base", url]) == 2
+    assert "précède" in capsys.readouterr().err

@@ -1,0 +1,187 @@
+"""The structure's indicators (issue #15): per protocol and billing route, over a period, computed in the database
+with SQL aggregates (never by loading every triage into Python). Part of :class:`~triage_app.storage.service.Depot`.
+
+Counted: the final triages (a replaced version counts once, through its latest version) whose consultation falls
+in the period, their patients and episodes. Only counts leave this module: no name, no birth date, no text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Integer, and_, cast, distinct, extract, func, select, text
+
+from triage_app.storage.tables import Episode, EvenementAudit, Seance, Triage
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from triage_app.storage import audit
+
+
+@dataclass
+class BlocProtocole:
+    """One protocol's indicators over the period (counts; distributions as value → count)."""
+
+    triages: int = 0
+    patients: int = 0
+    episodes: int = 0
+    par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
+    orientations: dict[str, int] = field(default_factory=dict)
+    orientations_par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
+    drapeaux: dict[str, int] = field(default_factory=dict)
+    non_eligibilite: dict[str, int] = field(default_factory=dict)
+    seances_par_episode: dict[int, int] = field(default_factory=dict)
+    delai_jours: dict[int, int] = field(default_factory=dict)
+    repris_par: dict[str, int] = field(default_factory=dict)
+    evenements_indesirables: int = 0
+    dap: int = 0
+    clos_au_plafond: int = 0
+    mois: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def mediane(distribution: dict[int, int]) -> float | None:
+        """The median of a distribution given as value → count (``None`` when empty)."""
+        total = sum(distribution.values())
+        if total == 0:
+            return None
+        rangs = ((total - 1) // 2, total // 2)
+        vus, valeurs = 0, []
+        for valeur in sorted(distribution):
+            n = distribution[valeur]
+            valeurs += [valeur for r in rangs if vus <= r < vus + n]
+            vus += n
+        return sum(valeurs) / len(valeurs)
+
+
+@dataclass
+class Indicateurs:
+    du: date
+    au: date
+    protocoles: dict[str, BlocProtocole] = field(default_factory=dict)
+
+
+def _cle(valeur: Any) -> str:
+    return "" if valeur is None else str(valeur)
+
+
+class RapportDepot:
+    """The indicator query of the storage service (mixed into ``Depot``)."""
+
+    sessions: sessionmaker[Session]
+    _ecriture: Callable[[], AbstractContextManager[tuple[Session, audit.Chaine]]]
+
+    def indicateurs(self, du: date, au: date, *, acteur: str) -> Indicateurs:
+        """The indicators of the final triages consulted between ``du`` and ``au`` (inclusive); the query is
+        audited (its period only)."""
+        resultat = Indicateurs(du, au)
+        with self.sessions() as s:
+            dialecte = s.get_bind().dialect.name
+            dans = and_(Triage.statut == "final", Triage.date_consultation >= du, Triage.date_consultation <= au)
+            voie = Triage.resultat[("facturation", "voie")].as_string()
+            base = (select(Episode.protocole).select_from(Triage).join(Episode, Episode.id == Triage.episode_id)
+                    .where(dans))
+
+            def bloc(protocole: str) -> BlocProtocole:
+                return resultat.protocoles.setdefault(protocole, BlocProtocole())
+
+            for protocole, n, patients, episodes in s.execute(
+                    base.add_columns(func.count(), func.count(distinct(Episode.patient_id)),
+                                     func.count(distinct(Episode.id))).group_by(Episode.protocole)):
+                b = bloc(protocole)
+                b.triages, b.patients, b.episodes = n, patients, episodes
+            for protocole, v, n, patients in s.execute(
+                    base.add_columns(voie, func.count(), func.count(distinct(Episode.patient_id)))
+                    .group_by(Episode.protocole, voie)):
+                bloc(protocole).par_voie[_cle(v)] = {"triages": n, "patients": patients}
+            for protocole, v, orientation, n in s.execute(
+                    base.add_columns(voie, Triage.orientation, func.count())
+                    .group_by(Episode.protocole, voie, Triage.orientation)):
+                b = bloc(protocole)
+                b.orientations[_cle(orientation)] = b.orientations.get(_cle(orientation), 0) + n
+                b.orientations_par_voie.setdefault(_cle(v), {})[_cle(orientation)] = n
+            annee, mois = extract("year", Triage.date_consultation), extract("month", Triage.date_consultation)
+            for protocole, a, m_, n in s.execute(base.add_columns(annee, mois, func.count())
+                                                 .group_by(Episode.protocole, annee, mois)):
+                bloc(protocole).mois[f"{int(a):04d}-{int(m_):02d}"] = n
+            for protocole, version, n in s.execute(base.add_columns(Triage.version_protocole, func.count())
+                                                   .group_by(Episode.protocole, Triage.version_protocole)):
+                bloc(protocole).versions[_cle(version)] = n
+
+            # Red flags (motifs with a referral level) and unmet eligibility criteria: elements of JSON arrays.
+            for chemin, attribut, filtre in (("motifs", "drapeaux", True), ("criteres_non_remplis",
+                                                                             "non_eligibilite", False)):
+                bornes = {"du": du, "au": au} if dialecte == "postgresql" else {"du": du.isoformat(),
+                                                                                 "au": au.isoformat()}
+                for protocole, ident, n in s.execute(_elements(dialecte, chemin, filtre), bornes):
+                    getattr(bloc(protocole), attribut)[_cle(ident)] = n
+
+            # Time from onset to the triage, in days (a distribution).
+            if dialecte == "postgresql":
+                delai = (Triage.date_consultation - Episode.date_debut).label("delai")
+            else:
+                delai = cast(func.julianday(Triage.date_consultation) - func.julianday(Episode.date_debut),
+                             Integer).label("delai")
+            for protocole, jours, n in s.execute(base.add_columns(delai, func.count())
+                                                 .group_by(Episode.protocole, delai)):
+                bloc(protocole).delai_jours[int(jours)] = n
+
+            # The episodes the period's triages belong to: sessions, outcome, DAP.
+            episodes = select(Triage.episode_id).where(dans).distinct().subquery()
+            par_episode = (select(Episode.id.label("eid"), Episode.protocole.label("protocole"),
+                                  func.count(Seance.id).label("n"))
+                           .join(episodes, episodes.c.episode_id == Episode.id)
+                           .outerjoin(Seance, Seance.episode_id == Episode.id)
+                           .group_by(Episode.id, Episode.protocole).subquery())
+            for protocole, n, combien in s.execute(
+                    select(par_episode.c.protocole, par_episode.c.n, func.count())
+                    .group_by(par_episode.c.protocole, par_episode.c.n)):
+                bloc(protocole).seances_par_episode[int(n)] = combien
+            suivis = select(Episode.protocole).join(episodes, episodes.c.episode_id == Episode.id)
+            for protocole, repris, n in s.execute(suivis.add_columns(Episode.repris_par, func.count())
+                                                  .where(Episode.repris_par.is_not(None))
+                                                  .group_by(Episode.protocole, Episode.repris_par)):
+                bloc(protocole).repris_par[_cle(repris)] = n
+            indesirable = Episode.evenement_indesirable.is_(True)
+            for protocole, n in s.execute(suivis.add_columns(func.count()).where(indesirable)
+                                          .group_by(Episode.protocole)):
+                bloc(protocole).evenements_indesirables = n
+            for protocole, n in s.execute(suivis.add_columns(func.count()).where(Episode.motif_cloture == "plafond")
+                                          .group_by(Episode.protocole)):
+                bloc(protocole).clos_au_plafond = n
+            episode_dap = EvenementAudit.details["episode"].as_string()
+            format_dap = EvenementAudit.details["format"].as_string()
+            dap = (select(Episode.protocole, func.count(distinct(Episode.id)))
+                   .join(episodes, episodes.c.episode_id == Episode.id)
+                   .join(EvenementAudit, and_(EvenementAudit.type == "export_episode", episode_dap == Episode.id,
+                                              format_dap == "dap"))
+                   .group_by(Episode.protocole))
+            for protocole, n in s.execute(dap):
+                bloc(protocole).dap = n
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("rapport", acteur, details={"du": du.isoformat(), "au": au.isoformat()})
+        return resultat
+
+
+def _elements(dialecte: str, chemin: str, drapeaux: bool) -> Any:
+    """Per protocol, the ids of a result's JSON array (``motifs`` with a referral level, or
+    ``criteres_non_remplis``), counted: ``json_each`` on SQLite, ``jsonb_array_elements`` on PostgreSQL."""
+    if dialecte == "postgresql":
+        niveau = "AND j.value ->> 'niveau' IS NOT NULL" if drapeaux else ""
+        return text(f"""
+            SELECT e.protocole, j.value ->> 'id' AS ident, count(*) AS n
+            FROM triages t JOIN episodes e ON e.id = t.episode_id,
+                 jsonb_array_elements(t.resultat -> '{chemin}') AS j
+            WHERE t.statut = 'final' AND t.date_consultation BETWEEN :du AND :au {niveau}
+            GROUP BY e.protocole, ident""")
+    niveau = "AND json_extract(j.value, '$.niveau') IS NOT NULL" if drapeaux else ""
+    return text(f"""
+        SELECT e.protocole, json_extract(j.value, '$.id') AS ident, count(*) AS n
+        FROM triages t JOIN episodes e ON e.id = t.episode_id, json_each(t.resultat, '$.{chemin}') AS j
+        WHERE t.statut = 'final' AND t.date_consultation BETWEEN :du AND :au {niveau}
+        GROUP BY e.protocole, ident""")
