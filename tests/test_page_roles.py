@@ -34,7 +34,7 @@ url_fixture, depot_fixture, msp_fixture = test_page.url_fixture, test_page.depot
 
 # Widgets a read-only role may use: they read (search, filters, pages of a list) or concern its own account
 # (password, professional identity, logging in again after « Se déconnecter »).
-LECTURE = ("recherche_patient", "filtre_", "mdp_", "profil_", "connexion_")
+LECTURE = ("recherche_patient", "filtre_", "tableau_", "mdp_", "profil_", "connexion_")
 
 
 def _ecran(utilisateur: Utilisateur, chemin: str, triage: str | None = None,
@@ -95,7 +95,7 @@ def test_le_medecin_ne_voit_aucune_action_qu_il_ne_peut_faire(msp):
         _ecran(MEDECIN, ""), _ecran(MEDECIN, "triage", ids["brouillon"]),
         _ecran(MEDECIN, "triage", ids["final"]), _ecran(MEDECIN, "protocoles"), _ecran(MEDECIN, "compte"),
         _ecran(MEDECIN, "patients", avant=lambda at: taper(at, RECHERCHE_FICHE, "finalise")),
-        _ecran(MEDECIN, "nouveau"),
+        _ecran(MEDECIN, "nouveau"), _ecran(MEDECIN, "tableau"),
     ]
     tous: set[str] = set()
     for ouvrir in ecrans:

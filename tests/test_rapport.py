@@ -181,3 +181,27 @@ def test_rapport_ars_anonymise_dans_chaque_format(tmp_path, capsys):
     assert any("< 5" in li["Valeur"] for li in lignes)
     assert main(["rapport", "--annee", "2026", "--du", "2026-05-01", "--au", "2026-04-01", "--base", url]) == 2
     assert "précède" in capsys.readouterr().err
+
+
+def test_tableau_de_bord_coordinateur_et_medecin_en_lecture(tmp_path, monkeypatch):
+    from tests.connexion import COORDINATEUR, KINE, MEDECIN
+    from tests.test_page import aller, executer, lancer
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    monkeypatch.setenv("TRIAGE_DATABASE_URL", url)
+    with Depot(url) as depot:
+        remplir_varie(depot)
+        attendu = depot.indicateurs(DU, AU, acteur="test").protocoles
+    at = lancer(utilisateur=COORDINATEUR)
+    at = aller(at, "tableau")
+    executer(at.segmented_control(key="tableau_annee").set_value(2026))
+    assert at.markdown[0].value == "### Tableau de bord" and not at.exception
+    # Each protocol's tab shows its count as the query gives it.
+    assert str(attendu["entorse_cheville"].triages) in [m.value for m in at.metric if m.label == "Triages finalisés"]
+    assert str(attendu["lombalgie_aigue"].triages) in [m.value for m in at.metric if m.label == "Triages finalisés"]
+    assert len(at.get("vega_lite_chart")) >= 6
+    assert {b.key for b in at.get("download_button")} >= {"rapport_pdf", "rapport_xlsx", "rapport_csv"}
+    medecin = aller(lancer(utilisateur=MEDECIN), "tableau")
+    assert not medecin.exception and not medecin.get("download_button")
+    kine = lancer(utilisateur=KINE)
+    assert not [p for p in kine._registered_pages.values() if p.get("url_pathname") == "tableau"]

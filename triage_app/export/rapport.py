@@ -65,7 +65,7 @@ def _classes(distribution: dict[int, int], classes: tuple[tuple[int, int | None]
     return lignes
 
 
-def _libelles_motifs(m: Moteur, protocole: str) -> dict[str, str]:
+def libelles_motifs(m: Moteur, protocole: str) -> dict[str, str]:
     p = m.protocoles[protocole].modele
     libelles = {c.id: c.libelle for c in p.criteres}
     libelles |= {r.id: r.libelle_non_rempli for r in p.eligibilite}
@@ -86,7 +86,7 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
     sortie = []
     for protocole, pc in m.protocoles.items():
         b = ind.protocoles.get(protocole, BlocProtocole())
-        motifs = _libelles_motifs(m, protocole)
+        motifs = libelles_motifs(m, protocole)
         mediane_seances = BlocProtocole.mediane(b.seances_par_episode)
         mediane_delai = BlocProtocole.mediane(b.delai_jours)
         sections = [

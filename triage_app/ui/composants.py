@@ -56,8 +56,10 @@ html, body, .stApp { overflow-x: hidden; }
 .stApp [data-testid="stButtonGroup"] > div { flex-wrap: wrap; }
 .stApp [data-testid="stButtonGroup"] button p { overflow-wrap: normal; word-break: keep-all; white-space: nowrap; }
 /* The top menu fits 820 px: text only, tighter padding (no « N more » hiding pages). */
-.stApp [data-testid="stTopNavLink"] { padding-left: .45rem; padding-right: .45rem; }
-.stApp [data-testid="stTopNavLink"] [data-testid="stIconMaterial"] { display: none; }
+.stApp [data-testid="stTopNavLink"] { padding-left: .3rem; padding-right: .3rem; }
+.stApp [data-testid="stTopNavLink"] p { font-size: .95rem; }
+.stApp [data-testid="stTopNavLink"] [data-testid="stIconMaterial"],
+.stApp [data-testid="stTopNavLink"] > span:has([data-testid="stIconMaterial"]) { display: none; }
 .st-key-francais { display: none; }
 .ligne-triage p { text-align: left; }
 </style>

@@ -10,7 +10,7 @@ from triage_app.ui import etat
 
 def pages() -> dict[str, st.Page]:
     """The pages this user may open, by short name, in menu order (built on each run: roles differ)."""
-    from triage_app.ui.ecrans import compte, nouveau, patients, protocoles, structure, triages
+    from triage_app.ui.ecrans import compte, nouveau, patients, protocoles, structure, tableau, triages
 
     u: Utilisateur = etat.utilisateur()
     ecrit = u.peut("triage.ecrire")
@@ -28,6 +28,9 @@ def pages() -> dict[str, st.Page]:
         "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",
                               url_path="protocoles"),
     }
+    if u.peut("rapport"):
+        menu["tableau"] = st.Page(tableau.page, title="Tableau de bord", icon=":material/monitoring:",
+                                  url_path="tableau")
     if u.peut("structure.ecrire"):
         menu["structure"] = st.Page(structure.page, title="Structure", icon=":material/home_health:",
                                     url_path="structure")

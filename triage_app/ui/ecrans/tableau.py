@@ -1,0 +1,117 @@
+"""« Tableau de bord »: the structure's indicators per protocol over a year, in charts readable on a tablet
+(Altair, which Streamlit draws natively); the coordinator downloads the yearly ARS report. Read-only for all."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import altair as alt
+import streamlit as st
+
+from triage_app import presentation as pr
+from triage_app.export.rapport import (
+    CLASSES_DELAI,
+    libelles_motifs,
+    rapport_csv,
+    rapport_pdf,
+    rapport_xlsx,
+)
+from triage_app.storage.rapport import BlocProtocole, Indicateurs
+from triage_app.ui import etat
+
+_ANNEES = 3  # the years offered: this one and the two before
+
+
+def _barres(donnees: list[dict[str, Any]], titre: str, couleur: str = "#0b5394") -> alt.Chart:
+    """Horizontal bars with their count written at the end (legible without hovering, on a tablet)."""
+    base = alt.Chart(alt.Data(values=donnees)).encode(
+        y=alt.Y("libelle:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelFontSize=13)),
+        x=alt.X("n:Q", title=titre, axis=alt.Axis(tickMinStep=1, format="d")))
+    return (base.mark_bar(color=couleur) + base.mark_text(align="left", dx=4, fontSize=13).encode(text="n:Q")) \
+        .properties(height=max(60, 34 * len(donnees)))
+
+
+def _mois(b: BlocProtocole, annee: int) -> alt.Chart:
+    donnees = [{"mois": pr.MOIS[i][:4] + ".", "rang": i, "n": b.mois.get(f"{annee:04d}-{i + 1:02d}", 0)}
+               for i in range(12)]
+    return alt.Chart(alt.Data(values=donnees)).mark_bar(color="#1f6f43").encode(
+        x=alt.X("mois:N", sort=alt.SortField("rang"), title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12)),
+        y=alt.Y("n:Q", title="triages", axis=alt.Axis(tickMinStep=1, format="d"))).properties(height=200)
+
+
+def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
+    commun = m.registre.commun
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Triages finalisés", b.triages)
+    c2.metric("Patients", b.patients)
+    repris = sum(n for k, n in b.repris_par.items() if k != "aucun")
+    c3.metric("Repris par un médecin", repris, help="épisodes repris par le délégant ou un autre médecin")
+    c4.metric("Événements indésirables", b.evenements_indesirables)
+    if not b.triages:
+        st.info("Aucun triage finalisé sur la période.")
+        return
+    orientations = {o.id: o.libelle for o in commun.orientations}
+    st.altair_chart(_barres([{"libelle": orientations.get(o, o or "sans orientation"), "n": n}
+                             for o, n in b.orientations.items()], "triages"), width="stretch")
+    st.markdown("**Par mois**")
+    st.altair_chart(_mois(b, annee), width="stretch")
+    motifs = libelles_motifs(m, pid)
+    if b.drapeaux:
+        st.markdown("**Signes d’alerte retenus**")
+        st.altair_chart(_barres([{"libelle": motifs.get(k, k), "n": n} for k, n in b.drapeaux.items()],
+                                "triages", "#b00020"), width="stretch")
+    if b.non_eligibilite:
+        st.markdown("**Critères du protocole non remplis**")
+        st.altair_chart(_barres([{"libelle": motifs.get(k, k), "n": n} for k, n in b.non_eligibilite.items()],
+                                "triages", "#8a4b00"), width="stretch")
+    g, d = st.columns(2)
+    with g:
+        st.markdown("**Délai entre le début des symptômes et le triage**")
+        mediane = BlocProtocole.mediane(b.delai_jours)
+        st.caption(f"Médiane : {mediane:g} jour(s)" if mediane is not None else "—")
+        classes = [{"libelle": f"{bas}–{haut} j" if haut is not None else f"{bas} j et plus",
+                    "n": sum(c for v, c in b.delai_jours.items() if v >= bas and (haut is None or v <= haut))}
+                   for bas, haut in CLASSES_DELAI]
+        st.altair_chart(_barres(classes, "triages", "#6b7785"), width="stretch")
+    with d:
+        st.markdown("**Suivi des épisodes**")
+        mediane = BlocProtocole.mediane(b.seances_par_episode)
+        st.markdown(f"- Épisodes : **{b.episodes}**\n- Séances par épisode (médiane) : "
+                    f"**{'—' if mediane is None else f'{mediane:g}'}**\n- Demandes d’accord préalable : **{b.dap}**\n"
+                    f"- Accès direct clos au plafond : **{b.clos_au_plafond}**")
+
+
+def page() -> None:
+    depot = etat.depot()
+    m = depot.moteur
+    st.markdown("### Tableau de bord")
+    cette_annee = date.today().year
+    annees = [cette_annee - k for k in range(_ANNEES)]
+    annee = st.segmented_control("Année", annees, default=cette_annee, key="tableau_annee") or cette_annee
+    du, au = date(annee, 1, 1), date(annee, 12, 31)
+    cle = f"tableau_{annee}"
+    # One query per year and session (audited once): a tap elsewhere on the page does not recompute.
+    if cle not in st.session_state:
+        with st.spinner("Calcul des indicateurs…"):
+            st.session_state[cle] = depot.indicateurs(du, au)
+    indicateurs: Indicateurs = st.session_state[cle]
+    st.caption(f"Triages finalisés du {pr.date_fr(du)} au {pr.date_fr(au)}, par protocole. Chiffres exacts, pour "
+               "l’équipe ; le rapport pour l’ARS masque les effectifs de 1 à 4.")
+    onglets = st.tabs([pc.modele.titre for pc in m.protocoles.values()])
+    for onglet, pid in zip(onglets, m.protocoles, strict=True):
+        with onglet:
+            _protocole(m, pid, indicateurs.protocoles.get(pid, BlocProtocole()), annee)
+    if depot.utilisateur.peut("rapport.exporter"):
+        structure = depot.structure()
+        nom = structure.nom if structure else None
+        st.markdown("**Rapport annuel pour l’ARS** (anonymisé)")
+        colonnes = st.columns(3)
+        for colonne, (format_, libelle, mime, produire) in zip(colonnes, (
+                ("pdf", "Rapport (PDF)", "application/pdf", lambda: rapport_pdf(indicateurs, m, nom, date.today())),
+                ("xlsx", "Tableur (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 lambda: rapport_xlsx(indicateurs, m, nom)),
+                ("csv", "Tableur (CSV)", "text/csv", lambda: rapport_csv(indicateurs, m))), strict=True):
+            colonne.download_button(libelle, data=produire, file_name=f"rapport_ars_{annee}.{format_}", mime=mime,
+                                    key=f"rapport_{format_}", on_click="ignore", width="stretch",
+                                    icon=":material/download:")
