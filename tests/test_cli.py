@@ -79,16 +79,47 @@ def test_evaluate_stdin_en_sous_processus():
 
 
 def test_jsonl_continue_apres_une_ligne_invalide(monkeypatch, capsys):
+    """One output line per input line, a blank one included (an error); every output carries its line number."""
     lignes = [json.dumps(cas_base()), "{pas du json", json.dumps(cas_base(reponses__rf_x=True)), "",
               json.dumps(cas_base("entorse_cheville"))]
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(("\n".join(lignes) + "\n").encode())))
     assert main(["evaluate", "--jsonl", "-", "--processus", "1"]) == 2
     sortie = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert len(sortie) == 4
+    assert [s["ligne"] for s in sortie] == [1, 2, 3, 4, 5]
     assert sortie[0]["orientation"] == "protocole"
-    assert sortie[1]["ligne"] == 2 and "JSON" in sortie[1]["erreur"]
-    assert sortie[2]["ligne"] == 3 and "reponses.rf_x" in sortie[2]["erreur"]
-    assert sortie[3]["protocole"] == "entorse_cheville"
+    assert "JSON illisible" in sortie[1]["erreur"] and "nom de champ entre guillemets" in sortie[1]["erreur"]
+    assert "reponses.rf_x" in sortie[2]["erreur"]
+    assert sortie[3]["erreur"].startswith("ligne vide")
+    assert sortie[4]["protocole"] == "entorse_cheville"
+
+
+DOUBLON = '{"protocole": "lombalgie_aigue", "reponses": {"rf_troubles_sphincteriens": true, ' \
+          '"rf_troubles_sphincteriens": false}}'
+
+
+def test_une_cle_en_double_est_refusee_fichier_entree_et_jsonl(tmp_path, monkeypatch, capsys):
+    """The YAML reader refuses a key given twice; so does every JSON reader (the last one would win)."""
+    cas = cas_base()
+    cas["reponses"]["rf_troubles_sphincteriens"] = True
+    texte = json.dumps(cas).replace('"rf_troubles_sphincteriens": true',
+                                    '"rf_troubles_sphincteriens": true, "rf_troubles_sphincteriens": false')
+    assert texte.count("rf_troubles_sphincteriens") == 2
+    f = tmp_path / "cas.json"
+    f.write_text(texte, encoding="utf-8")
+    assert main(["evaluate", str(f)]) == 2
+    assert "« rf_troubles_sphincteriens » apparaît deux fois" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(texte.encode())))
+    assert main(["evaluate", "-"]) == 2
+    assert "deux fois" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((texte + "\n" + json.dumps(cas) + "\n").encode())))
+    assert main(["evaluate", "--jsonl", "-", "--processus", "1"]) == 2
+    premiere, seconde = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert premiere["ligne"] == 1 and "deux fois" in premiere["erreur"]
+    assert seconde["ligne"] == 2 and seconde["orientation"] == "urgences"
+    for valeur in ("NaN", "Infinity"):
+        f.write_text(json.dumps(cas_base()).replace('"reponses"', f'"x": {valeur}, "reponses"'), encoding="utf-8")
+        assert main(["evaluate", str(f)]) == 2
+        assert "n'est pas une valeur JSON" in capsys.readouterr().err
 
 
 def test_jsonl_en_parallele_garde_l_ordre_et_les_memes_resultats(tmp_path):

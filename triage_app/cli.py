@@ -35,40 +35,19 @@ def _lire_texte(chemin: str) -> str:
         raise ErreurCas([Probleme("", f"fichier « {chemin} » illisible : {exc.__class__.__name__}")]) from exc
 
 
-_MESSAGES_JSON = {
-    "Expecting value": "valeur attendue",
-    "Expecting property name enclosed in double quotes": "nom de champ entre guillemets doubles attendu",
-    "Expecting ':' delimiter": "« : » attendu",
-    "Expecting ',' delimiter": "« , » attendu",
-    "Unterminated string starting at": "texte entre guillemets non terminé",
-    "Invalid control character at": "caractère de contrôle dans un texte",
-    "Extra data": "données en trop après la fin du JSON",
-    "Invalid \\escape": "séquence d'échappement invalide",
-    "Invalid \\uXXXX escape": "séquence \\uXXXX invalide",
-}
-
-
-def _message_json(exc: json.JSONDecodeError) -> str:
-    francais = _MESSAGES_JSON.get(exc.msg, "syntaxe JSON invalide")
-    return f"JSON illisible (ligne {exc.lineno}, colonne {exc.colno}) : {francais}"
-
-
 def lire_cas(texte: str, nom: str = "cas") -> Any:
-    """Parse a case written in JSON (or YAML, read strictly); French errors, never a traceback."""
+    """Parse a case written in JSON (strict: no key twice) or YAML (read strictly); French errors, no traceback."""
+    from triage_app.json_strict import JsonInvalide, charger
+
     try:
-        return json.loads(texte)
-    except json.JSONDecodeError as exc_json:
-        if texte.lstrip()[:1] in ("{", "["):  # meant as JSON: say what is wrong with the JSON
-            raise ErreurCas([Probleme("", _message_json(exc_json))]) from None
+        return charger(texte)
+    except JsonInvalide as exc_json:
+        if texte.lstrip()[:1] in ("{", "[") or "deux fois" in exc_json.message:  # meant as JSON: say what is wrong
+            raise ErreurCas([Probleme("", exc_json.message)]) from None
         try:
             return lire_yaml_texte(texte, nom).donnees
         except ErreurChargement as exc_yaml:
-            raise ErreurCas(exc_yaml.problemes or [Probleme("", _message_json(exc_json))]) from None
-    except RecursionError:
-        raise ErreurCas([Probleme("", "JSON trop imbriqué (profondeur excessive)")]) from None
-    except ValueError as exc:  # e.g. an integer of thousands of digits
-        raise ErreurCas([Probleme("", f"JSON illisible : nombre ou valeur hors limites ({type(exc).__name__})")]) \
-            from None
+            raise ErreurCas(exc_yaml.problemes or [Probleme("", exc_json.message)]) from None
 
 
 def _erreur(message: str) -> None:

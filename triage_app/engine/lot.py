@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from triage_app.errors import ErreurCas
+from triage_app.json_strict import JsonInvalide, charger
 
 if TYPE_CHECKING:
     from triage_app.engine.evaluation import Moteur
@@ -18,18 +19,20 @@ if TYPE_CHECKING:
 _regles: Moteur | None = None
 
 
-def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes | None, bool]:
-    """One JSON Lines input line → (output line or None for a blank line, whether it was invalid)."""
-    from triage_app.engine.evaluation import moteur, resultat_octets
+def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes, bool]:
+    """One JSON Lines input line → (its output line, whether it was invalid). Every input line has its output
+    line, a blank one included (an error: it is not a case), and every output carries its input line number."""
+    from triage_app.engine.evaluation import moteur
 
     if not ligne.strip():
-        return None, False
+        return orjson.dumps({"ligne": numero, "erreur": "ligne vide : un cas JSON attendu"}), True
     try:
-        return resultat_octets((_regles or moteur()).evaluer(orjson.loads(ligne))), False
-    except orjson.JSONDecodeError as exc:
-        return orjson.dumps({"erreur": f"JSON illisible (colonne {exc.colno}) : {exc.msg}", "ligne": numero}), True
+        resultat = (_regles or moteur()).evaluer(charger(ligne))
+    except JsonInvalide as exc:
+        return orjson.dumps({"ligne": numero, "erreur": exc.message.replace("(ligne 1, ", "(")}), True
     except ErreurCas as exc:
-        return orjson.dumps({"erreur": exc.resume(), "ligne": numero}), True
+        return orjson.dumps({"ligne": numero, "erreur": exc.resume()}), True
+    return orjson.dumps({"ligne": numero, **resultat}), False
 
 
 def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
@@ -43,9 +46,8 @@ def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
     for i, ligne in enumerate(lignes):
         texte, ko = _evaluer_ligne(premier + i, ligne)
         invalide |= ko
-        if texte is not None:
-            sorties.append(texte)
-            sorties.append(b"\n")
+        sorties.append(texte)
+        sorties.append(b"\n")
     return b"".join(sorties), invalide
 
 

@@ -1099,6 +1099,7 @@ class Depot(IdentitesDepot, RapportDepot):
         changements = []
         for (tid, _, avant), sortie in zip(stockes, sorties, strict=True):
             apres = orjson.loads(sortie)
+            apres.pop("ligne", None)  # the batch's line number, not part of the result
             a, b = _resume(avant), _resume(apres)
             if a != b:
                 changements.append(Changement(tid, a, b, avant.get("version_protocole"),
