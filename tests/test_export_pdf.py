@@ -353,3 +353,36 @@ def test_resume_dans_l_ordre_de_la_carte_radiographie_mise_en_avant_puis_seances
     assert positions == sorted(positions), dict(zip(reperes, positions, strict=True))
     assert "stiell" in texte and "règle validée" in texte
     assert "annoncé, non appliqué" not in texte  # values not in force stay on « Protocoles »
+
+
+def test_un_mot_tres_long_se_coupe_dans_le_pdf_sans_deborder():
+    """Issue #16: a 400-character word in the note breaks across lines inside the page (it used to overflow)."""
+    import io
+    from datetime import UTC, datetime
+
+    import pypdfium2 as pdfium
+
+    from tests.conftest import cas_base
+    from triage_app.engine.evaluation import moteur
+    from triage_app.export.pdf import pdf_resume
+    from triage_app.export.resume import construire
+
+    m = moteur()
+    cas = cas_base()
+    mot = "Anticonstitutionnellement" * 16  # 400 characters, no space
+    resume = construire(m, cas, m.evaluer(cas), note=mot, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
+    document = pdfium.PdfDocument(io.BytesIO(pdf_resume(resume)))
+    contenu = ""
+    try:
+        largeur = document[0].get_width()
+        for page in document:
+            texte = page.get_textpage()
+            for i in range(texte.count_chars()):
+                _, _, droite, _ = texte.get_charbox(i)
+                assert droite <= largeur, f"caractère hors de la page ({droite:.0f} > {largeur:.0f})"
+            contenu += texte.get_text_range()
+            texte.close()
+    finally:
+        document.close()
+    contenu = "".join(contenu.replace("\u200b", "").split())
+    assert contenu.count("Anticonstitutionnellement") >= 16

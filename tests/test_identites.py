@@ -268,3 +268,14 @@ def test_l_export_rgpd_contient_l_identite(depot):
     assert (donnees["ins"], donnees["ins_insi"], donnees["piece_identite"], donnees["nom_naissance"]) == (
         NIR, True, "cni", "MARTIN")
     assert donnees["medecin_traitant"] == {"nom": "Claire Durand", "rpps": "10007654329", "mssante": None}
+
+
+@pytest.mark.parametrize("invisible", ["\u202e", "\u2066", "\u200b", "\ufeff", "\u200f"])
+def test_un_nom_avec_un_caractere_de_sens_d_ecriture_est_refuse(depot, invisible):
+    """Issue #16: « evil » with a right-to-left override would print « live » in the PDF."""
+    with pytest.raises(ErreurSaisie) as exc:
+        depot.creer_patient(nom=f"{invisible}live", prenom="Paul", date_naissance=date(1985, 5, 14), acteur=ACTEUR)
+    assert exc.value.problemes[0].chemin == "nom" and "sens d’écriture" in exc.value.problemes[0].message
+    with pytest.raises(ErreurSaisie):
+        depot.creer_utilisateur(identifiant="x.y", nom=f"Nom{invisible}", role="kine",
+                                mot_de_passe="mot de passe long", acteur=ACTEUR)

@@ -733,3 +733,29 @@ def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
     at.text_input(key=f"medecin_rpps_{cle}").input("10001234565")
     executer(at.button(key=f"enregistrer_medecin_{cle}").click())
     assert msp.identite_patient(pid).medecin_rpps == "10001234565"
+
+
+# -- patient text as typed (issue #16) --------------------------------------------------------------------------
+HOSTILES = ["**Gras**", "# Titre", "![i](http://127.0.0.9/x.png)", "{{7*7}}", "$x^2$", "<b>x</b>", "| a | b |",
+            ":smile:", "www.exemple.fr", "a_b_c", "`code`", "~~barré~~", "[lien](http://x)", "1. liste"]
+
+
+@pytest.mark.parametrize("hostile", HOSTILES)
+def test_un_texte_hostile_est_echappe_partout_ou_la_page_l_ecrit(msp, hostile):
+    """A name or a note holding Markdown is escaped wherever the page writes it (header, Triages row, note): the
+    unescaped text is exactly what was typed, and no Markdown character is left active."""
+    from triage_app.ui.composants import _MARKDOWN
+
+    pid = msp.creer_patient(nom=hostile, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+    eid = msp.creer_episode(patient_id=pid, protocole=CHEVILLE, date_debut=DEBUT, acteur=ACTEUR)
+    tid = msp.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
+    repondre_tout(msp, tid, CHEVILLE)
+    msp.finaliser(tid, acteur=ACTEUR, note=f"avant {hostile} après")
+    at = lancer(tid)
+    (entete,) = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    lignes = [b.label for b in aller(lancer(), "triages").button if b.key == f"ligne_{tid}"]
+    for ecrit in (entete.removeprefix("#### "), *lignes):
+        assert f"{hostile} Paul" in re.sub(r"\\(.)", r"\1", ecrit), ecrit
+        reste = re.sub(r"\\.", "", ecrit)  # what is left once every escaped character is taken out
+        assert not _MARKDOWN.search(reste), (ecrit, reste)
+    assert any(html.escape(f"avant {hostile} après", quote=False) in h.value for h in at.get("html"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,31 @@ def _horodatage(resume: Resume) -> dict[str, int]:
             "minute": moment.minute}
 
 
+# A word longer than this is given break opportunities (a zero-width space every ``_MORCEAU`` characters): Typst
+# does not hyphenate (``hyphenate: false``) and would let a 400-character word run off the page.
+_MOT_LONG = re.compile(r"\S{41,}")
+_MORCEAU = 30
+
+
+def coupable(valeur: Any) -> Any:
+    """Every string of the template's data with its very long words made breakable (the text is unchanged)."""
+    if isinstance(valeur, str):
+        return _MOT_LONG.sub(lambda m: "\u200b".join(m.group(0)[i:i + _MORCEAU]
+                                                     for i in range(0, len(m.group(0)), _MORCEAU)), valeur)
+    if isinstance(valeur, dict):
+        return {k: (v if k in _BRUTS or "url" in k else coupable(v)) for k, v in valeur.items()}
+    if isinstance(valeur, list):
+        return [coupable(v) for v in valeur]
+    return valeur
+
+
+# Values kept as they are: an image, a hash printed whole, and (by their key) addresses.
+_BRUTS = frozenset({"qr", "empreinte_regles"})
+
+
 def _compiler(modele: str, donnees: dict[str, Any]) -> bytes:
     pdf = typst.compile(str(MODELES / modele), format="pdf", ignore_system_fonts=True,
-                        sys_inputs={"donnees": json.dumps(donnees, ensure_ascii=False, default=str)},
+                        sys_inputs={"donnees": json.dumps(coupable(donnees), ensure_ascii=False, default=str)},
                         pdf_standards=[NORME_PDF])
     assert isinstance(pdf, bytes)
     return pdf

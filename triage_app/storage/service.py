@@ -901,6 +901,9 @@ class Depot(IdentitesDepot, RapportDepot):
             problemes.append(Probleme("role", f"attendu : {', '.join(comptes.ROLES)}"))
         if not nom.strip():
             problemes.append(Probleme("nom", "à renseigner"))
+        elif _CONTROLE.search(nom) or len(nom) > 200:
+            problemes.append(Probleme("nom", "200 caractères au plus, sans caractère de contrôle, invisible ou de "
+                                             "sens d’écriture"))
         if source not in ("local", "oidc"):
             problemes.append(Probleme("source", "attendu : local ou oidc"))
         if problemes:
@@ -1133,15 +1136,17 @@ def _verifier_empreinte(empreinte: str, mot_de_passe: str) -> bool:
 LONGUEUR_NOTE = 4000
 # Case fields whose values are codes, not patient data: their old and new values are audited on a correction.
 _CHAMPS_CODES = frozenset({"patient.couverture"})
-_CONTROLE = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROLE_SAUF_LIGNES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and the bidirectional controls and invisible characters that make a text print otherwise
+# than it reads (« evil » shown « live »): refused in every stored text.
+_CONTROLE = re.compile("[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROLE_SAUF_LIGNES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 def _texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes: bool = False) -> str:
     """A text field as stored: no control character, within the column's length; French error naming it."""
     motif = _CONTROLE_SAUF_LIGNES if lignes else _CONTROLE
     if not isinstance(valeur, str) or motif.search(valeur):
-        raise ErreurSaisie([Probleme(champ, "caractère de contrôle interdit")])
+        raise ErreurSaisie([Probleme(champ, "caractère de contrôle, invisible ou de sens d’écriture interdit")])
     if not valeur.strip() and not vide:
         raise ErreurSaisie([Probleme(champ, "à renseigner")])
     if len(valeur) > longueur:

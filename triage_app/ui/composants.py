@@ -61,6 +61,7 @@ html, body, .stApp { overflow-x: hidden; }
 .stApp [data-testid="stTopNavLink"] [data-testid="stIconMaterial"],
 .stApp [data-testid="stTopNavLink"] > span:has([data-testid="stIconMaterial"]) { display: none; }
 .st-key-francais { display: none; }
+.texte-saisi { white-space: pre-wrap; overflow-wrap: anywhere; }
 .ligne-triage p { text-align: left; }
 </style>
 """
@@ -145,6 +146,31 @@ def francais() -> None:
     if _francais is None:
         _francais = st.components.v2.component("triage_app.francais", html="<span></span>", js=_FRANCAIS_JS)
     _francais(key="francais", data={"traductions": _TRADUCTIONS})
+
+
+# What Markdown (CommonMark, GFM, Streamlit's additions) would read in typed text: emphasis, code, links and
+# images, HTML, tables, strike-through, LaTeX, directives; « :x » before a letter or « / » (Streamlit's
+# « :material/…: » and emoji codes, « http:// » autolinks), « @ » (e-mail autolinks), « www. »; and, at a line's
+# start, what makes a heading, a quote, a list or a rule.
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>|~$!#{}@=^&]|:(?=[\w/])|(?<=www)\.", re.IGNORECASE)
+_DEBUT_DE_LIGNE = re.compile(r"^(\s*)([-+>]|\d+(?=[.)]))")
+
+
+def brut(texte: object) -> str:
+    """Patient or user text inside Markdown (a header, a button label, a message), shown exactly as typed:
+    nothing is formatted (« **x** », headings, tables), linked (« http://… »; « ![i](http://…) » fetches nothing)
+    or computed (« $x$ », « {{7*7}} ») — each character that would be read as Markdown is escaped."""
+    lignes = []
+    for ligne in str(texte).split("\n"):
+        ligne = _MARKDOWN.sub(lambda m: "\\" + m.group(0), ligne)
+        lignes.append(_DEBUT_DE_LIGNE.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
+                                          else m.group(1) + m.group(2) + "\\", ligne, count=1))
+    return "  \n".join(lignes)
+
+
+def texte_html(texte: object) -> str:
+    """Patient or user text inside the page's HTML: escaped, line breaks kept (``white-space: pre-wrap``)."""
+    return f'<div class="texte-saisi">{html.escape(str(texte), quote=False)}</div>'
 
 
 def champ_date(libelle: str, cle: str, colonne: Any = None, **options: Any) -> str:
@@ -419,4 +445,4 @@ def en_francais(exc: Exception, codes: dict[str, str] | None = None) -> str:
     if codes:  # whole words only: the code « esp » is not replaced inside « espace »
         motif = re.compile(r"\b(" + "|".join(re.escape(c) for c in sorted(codes, key=len, reverse=True)) + r")\b")
         texte = motif.sub(lambda m: f"« {codes[m.group(1)]} »", texte)
-    return texte
+    return brut(texte)  # a refused value is echoed as typed, never formatted

@@ -10,7 +10,7 @@ from triage_app.comptes import ErreurConnexion, Utilisateur
 from triage_app.config import Reglages
 from triage_app.errors import TriageError
 from triage_app.ui import etat, identite
-from triage_app.ui.composants import en_francais
+from triage_app.ui.composants import brut, en_francais
 
 _ACTIVITE = "derniere_activite"
 _VERROU = "session_verrouillee"
@@ -130,7 +130,7 @@ def formulaire_connexion() -> None:
 def ecran_verrou(utilisateur: Utilisateur) -> None:
     """Idle lock: the work in progress is saved; the same user unlocks, or someone else logs in."""
     st.markdown("### Session verrouillée")
-    st.info(f"Session de {utilisateur.nom} verrouillée après inactivité. Le triage en cours est enregistré et "
+    st.info(f"Session de {brut(utilisateur.nom)} verrouillée après inactivité. Le triage en cours est enregistré et "
             "reprendra à la même étape.")
     if utilisateur.source == "local":
         with st.form("form_deverrouiller", enter_to_submit=False):

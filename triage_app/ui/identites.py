@@ -12,7 +12,7 @@ from triage_app.errors import TriageError
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.identites import IdentitePatient
 from triage_app.ui import etat
-from triage_app.ui.composants import en_francais
+from triage_app.ui.composants import brut, en_francais
 
 _AUCUNE = ""
 _INSI = ("L’application n’interroge pas le téléservice INSi (il demande une carte CPS ou un certificat de "
@@ -39,7 +39,7 @@ def panneau(depot: Depot, patient_id: str, cle: str, *, ouvert: bool = False) ->
     except TriageError as exc:
         st.error(en_francais(exc))
         return
-    medecin = f" · médecin traitant : {v.medecin_nom}" if v.medecin_nom else " · médecin traitant non renseigné"
+    medecin = f" · médecin traitant : {brut(v.medecin_nom)}" if v.medecin_nom else " · médecin traitant non renseigné"
     with st.expander(f"Identité (INS) et médecin traitant — {interop.statuts_identite[v.statut].split(' (')[0]}",
                      expanded=ouvert, icon=":material/badge:"):
         st.markdown(_resume(v, interop.statuts_identite) + medecin)

@@ -7,7 +7,7 @@ import streamlit as st
 from triage_app.comptes import LIBELLES_ROLES, ROLES
 from triage_app.errors import TriageError
 from triage_app.ui import etat, identites
-from triage_app.ui.composants import en_francais
+from triage_app.ui.composants import brut, en_francais
 from triage_app.ui.connexion import deconnecter
 
 _CONFIRMATION = "confirmation_comptes"
@@ -17,7 +17,7 @@ def page() -> None:
     """The logged-in user's account."""
     u = etat.utilisateur()
     st.markdown("### Mon compte")
-    st.markdown(f"**{u.nom}** — {LIBELLES_ROLES.get(u.role, u.role)} · identifiant `{u.identifiant}`")
+    st.markdown(f"**{brut(u.nom)}** — {LIBELLES_ROLES.get(u.role, u.role)} · identifiant {brut(u.identifiant)}")
     st.button("Se déconnecter", key="deconnexion", on_click=deconnecter, type="primary", width="stretch")
     identites.profil(etat.depot())
     if u.source != "local":

@@ -22,11 +22,13 @@ from triage_app.ui import etat, identites
 from triage_app.ui.composants import (
     bandeau_urgence,
     bouton_imprimer,
+    brut,
     carte_orientation,
     champ_date,
     en_francais,
     recherche_instantanee,
     saisie_instantanee,
+    texte_html,
 )
 from triage_app.ui.navigation import pages
 
@@ -100,7 +102,7 @@ def page() -> None:
             st.rerun()
         return
     protocole = etat.moteur().protocoles[triage.cas["protocole"]].modele
-    st.markdown(f"#### {entete['patient']} · {protocole.titre}")
+    st.markdown(f"#### {brut(entete['patient'])} · {protocole.titre}")
     st.caption(f"Né(e) le {pr.date_fr(entete['date_naissance'])} · début le {pr.date_fr(entete['date_debut'])} · "
                f"consultation du {pr.date_fr(triage.cas['date_consultation'])} · version {triage.version} · "
                f"{'brouillon enregistré' if triage.statut == 'brouillon' else 'finalisé'}")
@@ -128,7 +130,7 @@ def _choisir(patient: PatientTrouve | None) -> None:
 def _libelle_patient(m: Any, p: PatientTrouve) -> str:
     titres = [m.protocoles[x].modele.titre for x in p.episodes_ouverts if x in m.protocoles]
     ouverts = f" · épisode en cours : {', '.join(titres)}" if titres else ""
-    return f"{p.nom} {p.prenom} · né(e) le {pr.date_fr(p.date_naissance)}{ouverts}"
+    return f"{brut(p.nom)} {brut(p.prenom)} · né(e) le {pr.date_fr(p.date_naissance)}{ouverts}"
 
 
 def choix_patient(depot: Depot) -> PatientTrouve | None:
@@ -593,7 +595,8 @@ def resultat_final(depot: Depot, t: Triage) -> None:
                 for q in g.questions:
                     st.markdown(f"- {q.libelle} **{pr.reponse_texte(q)}**")
         if t.note:
-            st.markdown(f"**Note** : {t.note}")
+            st.markdown("**Note**")
+            st.html(texte_html(t.note))
         if t.resultat is not None:
             telechargements(depot, t)
             if t.statut == "final":

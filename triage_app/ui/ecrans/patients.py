@@ -13,7 +13,7 @@ from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.service import PatientTrouve
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat, identites
-from triage_app.ui.composants import recherche_instantanee
+from triage_app.ui.composants import brut, recherche_instantanee
 from triage_app.ui.ecrans.nouveau import PATIENT_CHOISI
 from triage_app.ui.navigation import pages
 
@@ -59,14 +59,14 @@ def page() -> None:
     for p in trouves:
         titres = [m.protocoles[x].modele.titre for x in p.episodes_ouverts if x in m.protocoles]
         suite = f" · en cours : {', '.join(titres)}" if titres else ""
-        st.button(f"{p.nom} {p.prenom} · né(e) le {pr.date_fr(p.date_naissance)}{suite}", key=f"fiche_{p.id}",
-                  on_click=_ouvrir, args=(p.id,), icon=":material/person:", width="stretch")
+        st.button(f"{brut(p.nom)} {brut(p.prenom)} · né(e) le {pr.date_fr(p.date_naissance)}{suite}",
+                  key=f"fiche_{p.id}", on_click=_ouvrir, args=(p.id,), icon=":material/person:", width="stretch")
 
 
 def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> None:
     """A patient and their episodes, the open ones first."""
     c1, c2 = st.columns([3, 2])
-    c1.markdown(f"#### {patient.nom} {patient.prenom}")
+    c1.markdown(f"#### {brut(patient.nom)} {brut(patient.prenom)}")
     c1.caption(f"Né(e) le {pr.date_fr(patient.date_naissance)}")
     c2.button("Autre patient", key="autre_patient", on_click=_ouvrir, args=(None,), icon=":material/person_search:",
               width="stretch")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.ui import etat
+from triage_app.ui.composants import brut
 from triage_app.ui.navigation import pages
 
 _PAR_PAGE = 50
@@ -41,7 +42,8 @@ def page() -> None:
     # One full-width button per triage: a tap opens it (a table would only select a cell on a tablet).
     for lt in lignes:
         statut = _STATUTS.get(lt.statut, lt.statut)
-        texte = (f"{pr.date_fr(lt.date_consultation)} · {lt.patient} · {titres.get(lt.protocole, lt.protocole)} · "
+        texte = (f"{pr.date_fr(lt.date_consultation)} · {brut(lt.patient)} · "
+                 f"{titres.get(lt.protocole, lt.protocole)} · "
                  f"{orientations.get(lt.orientation or '', 'sans orientation')} · {statut}"
                  + (f" (version {lt.version})" if lt.version > 1 else ""))
         icone = ":material/edit_note:" if lt.statut == "brouillon" and ecrit else ":material/description:"
@@ -69,7 +71,7 @@ def a_revoir(depot: Any) -> None:
         st.markdown(f"### À revoir ({len(liste)})")
         for r in liste:
             titre = m.protocoles[r.protocole].modele.titre if r.protocole in m.protocoles else r.protocole
-            texte = (f"{r.patient} · {titre} · {libelles[r.revue]} (du {pr.date_fr(r.du)} au {pr.date_fr(r.au)})")
+            texte = (f"{brut(r.patient)} · {titre} · {libelles[r.revue]} (du {pr.date_fr(r.du)} au {pr.date_fr(r.au)})")
             if r.triage_id and st.button(texte, key=f"revoir_{r.episode_id}", width="stretch",
                                          icon=":material/event_repeat:"
                                          if r.revue == "due" else ":material/event_busy:"):
