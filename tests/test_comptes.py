@@ -151,7 +151,8 @@ def test_chaque_role_fait_seulement_ce_qu_il_peut(depot):
     medecin = _service(depot, "medecin")
     for ecriture in ("creer_patient", "enregistrer_reponse", "finaliser", "amender", "enregistrer_seance"):
         assert not medecin.peut(ecriture)
-    assert medecin.peut("lister") and medecin.peut("journaliser")  # reads summaries; exports are audited
+    assert medecin.peut("lister") and medecin.peut("exporter")  # reads summaries; exports are audited
+    assert not medecin.peut("journaliser") and not medecin.peut("_refus")  # no generic audit call, for anyone
 
 
 def test_une_methode_hors_table_n_est_pas_accessible(depot):
@@ -179,3 +180,18 @@ def test_create_user_en_ligne_de_commande(url_base, monkeypatch, capsys):
     assert "mot_de_passe" in capsys.readouterr().err
     assert d.compter_utilisateurs() == 1
     assert d.verifier_audit().intact
+
+
+def test_aucun_role_ne_peut_ecrire_un_evenement_d_audit_quelconque(depot):
+    """Issue #16: a forged « effacement » could hide an edit, a forged « finalisation » fake a tampering."""
+    from triage_app.comptes import ErreurDroits, Utilisateur
+    from triage_app.storage.autorisation import ServiceAutorise
+
+    avant = depot.verifier_audit().evenements
+    for role in ("medecin", "kine", "coordinateur"):
+        service = ServiceAutorise(depot, Utilisateur(f"{role}.x", role, role))
+        for nom in ("journaliser", "_refus", "_ecriture"):
+            with pytest.raises(ErreurDroits):
+                getattr(service, nom)("effacement", details={"patient": "x"})
+    assert not hasattr(depot, "journaliser")
+    assert depot.verifier_audit().intact and depot.verifier_audit().evenements == avant

@@ -759,8 +759,10 @@ def test_textes_hostiles_sur_les_deux_bases(url_base):
         hostiles = [v for v in TEXTES_HOSTILES if "\x00" not in v]
         for valeur in hostiles:
             _aller_retour(depot, valeur[:200], valeur[::-1][:200], valeur)
-        # Names with a control character (here « \n\r\t ») are refused by the service; all others are stored.
-        acceptes = [v for v in hostiles if not re.search(r"[\x00-\x1f\x7f]", v[:200])]
+        # Names with a control character (here « \n\r\t »), or a bidirectional or invisible one (issue #16), are
+        # refused by the service; all others are stored.
+        refuses = re.compile("[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+        acceptes = [v for v in hostiles if not refuses.search(v[:200])]
         assert len(depot.lister(limite=1000)) == len(acceptes)
         assert depot.verifier_audit().intact
     finally:

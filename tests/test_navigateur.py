@@ -448,12 +448,17 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     page = nouvelle_page(largeur, hauteur, "/", nv.COORDINATEUR)
     liens = page.locator('[data-testid="stTopNavLink"]')
     titres = [t.strip() for t in liens.all_inner_texts()]
-    assert {"Nouveau triage", "Patients", "Triages", "Protocoles", "Structure", "Comptes"} <= set(titres), titres
+    assert {"Nouveau triage", "Patients", "Triages", "Protocoles", "Tableau de bord", "Structure", "Comptes"} <= set(
+        titres), titres
     for lien in liens.all():
         assert lien.is_visible(), f"{prefixe} : lien du menu caché : {lien.inner_text()}"
-    for chemin in ("patients", "protocoles", "structure", "comptes", "compte", "triages"):
+    for chemin in ("patients", "protocoles", "tableau", "structure", "comptes", "compte", "triages"):
         nv.taper(page, f'[data-testid="stTopNavLink"][href$="/{chemin}"]')
         page.wait_for_url(re.compile(rf"/{chemin}(\?|$)"))
+        if chemin == "tableau":  # the charts fit the tablet's width (no horizontal scrolling, nothing cut)
+            page.locator('[data-testid="stVegaLiteChart"], [data-testid="stMetric"]').first.wait_for(timeout=30_000)
+            m = nv.mesurer_mise_en_page(page)
+            assert m["largeur_document"] <= m["largeur_fenetre"] and not m["trop_larges"], (chemin, m)
         if chemin == "triages":
             verifier_mise_en_page(page, f"{prefixe}_{chemin}")
         nv.capturer(page, f"{prefixe}_{chemin}")
@@ -464,3 +469,47 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     assert nv.triage_de_url(page.url) == tid
     nv.capturer(page, f"{prefixe}_triage_ouvert_par_la_ligne")
     nv.verifier_francais(page, f"{prefixe}_triage_ouvert_par_la_ligne")
+
+
+# -- patient text shown as typed (issue #16) ----------------------------------------------------------------
+HOSTILE_NOM = "**Gras** # Titre"
+HOSTILE_PRENOM = "![i](http://127.0.0.9:9/x.png)"
+HOSTILE_NOTE = "| a | b |\n|---|---|\n{{7*7}} $x^2$ <b>gras</b> :smile: www.exemple.fr\n# pas un titre"
+
+
+def test_le_texte_saisi_s_affiche_tel_quel(nouvelle_page, serveur):
+    """Markdown, HTML, LaTeX, emoji codes and links typed in a name or a note are shown literally, and the page
+    fetches nothing outside the server (the image of « ![i](http://…) » is never requested)."""
+    from tests.conftest import cas_base
+    from triage_app.storage.service import Depot
+
+    with Depot(serveur.url_base) as depot:
+        pid = depot.creer_patient(nom=HOSTILE_NOM, prenom=HOSTILE_PRENOM, date_naissance=date(1986, 1, 15),
+                                  sexe="M", acteur="test")
+        eid = depot.creer_episode(patient_id=pid, protocole="entorse_cheville", acteur="test",
+                                  date_debut=date.today() - timedelta(days=1))
+        tid = depot.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
+        for q, v in cas_base("entorse_cheville")["reponses"].items():
+            depot.enregistrer_reponse(tid, q, v, acteur="test")
+        depot.finaliser(tid, acteur="test", note=HOSTILE_NOTE)
+    page = nouvelle_page(1024, 768)
+    ailleurs: list[str] = []
+    hote = urllib.parse.urlsplit(serveur.url).netloc
+    page.on("request", lambda r: ailleurs.append(r.url) if urllib.parse.urlsplit(r.url).netloc not in (hote, "")
+            and not r.url.startswith(("data:", "blob:")) else None)
+    for chemin in (f"/triage?triage={tid}", "/triages"):
+        page.goto(serveur.url + chemin)
+        nv.attendre_fin(page, 0, 30_000)
+        page.get_by_text(f"{HOSTILE_NOM} {HOSTILE_PRENOM}", exact=False).first.wait_for(timeout=30_000)
+        corps = page.locator('[data-testid="stMain"]')
+        texte = corps.inner_text()
+        assert f"{HOSTILE_NOM} {HOSTILE_PRENOM}" in texte, chemin
+        if chemin.startswith("/triage?"):
+            for ligne in HOSTILE_NOTE.splitlines():
+                assert ligne in texte, (chemin, ligne)
+        # Nothing was formatted: no bold, heading, table, image, link or formula made of the typed text.
+        for balise in ("img", "table", "strong:has-text('Gras')", "b:has-text('gras')", "a[href*='exemple']",
+                       ".katex", "h1:has-text('Titre')", "h1:has-text('pas un titre')"):
+            assert corps.locator(balise).count() == 0, (chemin, balise)
+        nv.capturer(page, f"texte_tel_quel_{chemin.strip('/').split('?')[0]}")
+    assert not [u for u in ailleurs if "127.0.0.9" in u], ailleurs

@@ -543,7 +543,8 @@ def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     msp.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
     at = lancer(tid)
     assert orientation(at) == "protocole"
-    assert any(m.value == "**Note** : Revoir à J5" for m in at.markdown)
+    assert any(m.value == "**Note**" for m in at.markdown)
+    assert any('<div class="texte-saisi">Revoir à J5</div>' in h.value for h in at.get("html"))
     assert [e.label for e in at.expander][1:3] == ["Signes de gravité immédiate — 4/4",
                                                    "Mécanisme du traumatisme — 1/1"]
     assert any("**Oui**" in m.value for m in at.markdown) and any("**Non**" in m.value for m in at.markdown)

@@ -56,7 +56,7 @@ def remplir_varie(depot: Depot, n: int = 36, graine: int = 15) -> None:
             depot.renseigner_issue(eid, repris_par=rng.choice(["delegant", "autre_medecin"]),
                                    evenement_indesirable=i % 8 == 0, acteur=ACTEUR)
         if i % 6 == 0:
-            depot.journaliser("export_episode", acteur=ACTEUR, details={"episode": eid, "format": "dap"})
+            depot.document_episode(eid, "dap", jour + timedelta(days=5), acteur=ACTEUR)
 
 
 def compter_autrement(depot: Depot) -> dict[str, BlocProtocole]:

@@ -216,14 +216,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     """Export a stored triage (summary PDF, FHIR bundle, text, patient handout); the export is audited."""
     from datetime import datetime
 
-    from triage_app.export.formats import exporter
-    from triage_app.export.resume import depuis_triage
 
     genere_le = datetime.now().astimezone() if args.genere_le is None else args.genere_le
     with _depot(args) as depot:
-        resume = depuis_triage(depot, args.triage, genere_le=genere_le)
-        octets = exporter(resume, depot.moteur, args.format)
-        depot.journaliser("export", acteur=args.acteur, triage_id=args.triage, details={"format": args.format})
+        octets = depot.exporter(args.triage, args.format, genere_le=genere_le, acteur=args.acteur)
     _ecrire_sortie(octets, args.output)
     return 0
 
@@ -281,19 +277,9 @@ def cmd_episode(args: argparse.Namespace) -> int:
 
     The day defaults to today (read here, never in the export); the read and the export are both audited.
     """
-    from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
-
     jour = args.jour or date.today()
     with _depot(args) as depot:
-        dossier = depot.dossier_episode(args.episode, jour, acteur=args.acteur)
-        if args.format == "dap":
-            octets = dap_pdf(dossier, depot.moteur)
-        elif args.format == "synthese":
-            octets = synthese_pdf(dossier, depot.moteur)
-        else:
-            octets = synthese_texte(dossier, depot.moteur).encode("utf-8")
-        depot.journaliser("export_episode", acteur=args.acteur,
-                          details={"episode": args.episode, "format": args.format})
+        octets = depot.document_episode(args.episode, args.format, jour, acteur=args.acteur)
     _ecrire_sortie(octets, args.sortie)
     return 0
 

@@ -43,15 +43,12 @@ def _sans_doublon(paires: list[tuple[str, Any]]) -> dict[str, Any]:
     return objet
 
 
-def _constante(nom: str) -> Any:
-    raise JsonInvalide(f"JSON illisible : « {nom} » n'est pas une valeur JSON")
-
-
 def charger(texte: str | bytes) -> Any:
-    """The JSON value of ``texte``; :class:`JsonInvalide` (French) for a syntax error, a duplicate key, NaN or
-    Infinity, a nesting too deep or a number out of range."""
+    """The JSON value of ``texte``; :class:`JsonInvalide` (French) for a syntax error, a duplicate key, a nesting
+    too deep or a number out of range. (``NaN`` and ``Infinity`` are read, and refused by the case model, which
+    names the field.)"""
     try:
-        return json.loads(texte, object_pairs_hook=_sans_doublon, parse_constant=_constante)
+        return json.loads(texte, object_pairs_hook=_sans_doublon)
     except _Doublon as exc:
         raise JsonInvalide(f"JSON refusé : le champ « {exc.cle} » apparaît deux fois dans le même objet "
                            "(la dernière valeur l'emporterait sans rien dire)") from None
@@ -62,7 +59,5 @@ def charger(texte: str | bytes) -> Any:
         raise JsonInvalide("JSON illisible : le texte n'est pas en UTF-8") from None
     except RecursionError:
         raise JsonInvalide("JSON trop imbriqué (profondeur excessive)") from None
-    except JsonInvalide:
-        raise
     except ValueError as exc:  # e.g. an integer of thousands of digits
         raise JsonInvalide(f"JSON illisible : nombre ou valeur hors limites ({type(exc).__name__})") from None

@@ -56,8 +56,10 @@ ACTIONS: dict[str, str] = {
     "supprimer_seance": "seance.ecrire",
     # one's own professional identity (every role signs what it exports)
     "modifier_profil": "structure.lire",
-    # exports (audited by the caller through « journaliser »)
-    "journaliser": "export",
+    # exports (each audited by the method that produces it)
+    "exporter": "export",
+    "document_episode": "export",
+    "deconnecter": "structure.lire",
     # coordination
     "enregistrer_structure": "structure.ecrire",
     "creer_utilisateur": "comptes.gerer",
@@ -95,7 +97,7 @@ class ServiceAutorise:
             raise ErreurDroits(f"action « {nom} » non disponible par le service")
         methode = getattr(self._depot, nom)
         if not self.utilisateur.peut(permission):
-            self._depot.journaliser("refus", acteur=self.utilisateur.identifiant, details={"action": nom})
+            self._depot._refus(nom, acteur=self.utilisateur.identifiant)
             exiger(self.utilisateur, permission)
         if "acteur" in inspect.signature(methode).parameters:
             def appel(*args: Any, **kwargs: Any) -> Any:

@@ -878,11 +878,46 @@ class Depot(IdentitesDepot, RapportDepot):
         with self.sessions() as s:
             return audit.verifier(s)
 
-    def journaliser(self, type_: str, *, acteur: str, triage_id: str | None = None,
-                    details: dict[str, Any] | None = None) -> None:
-        """Record an event with no other change (export of a summary, for instance)."""
+    # -- actions that change nothing but are audited: each method does the action and writes its own event; there
+    # is no generic « journaliser » (a role could otherwise forge an « effacement » or a « finalisation »).
+    def exporter(self, triage_id: str, format_: str, *, genere_le: datetime, acteur: str,
+                 impression: bool = False) -> bytes:
+        """A triage's document in ``format_`` (summary PDF, FHIR, text, handout, CDA, XDM), audited."""
+        from triage_app.export.formats import FORMATS
+        from triage_app.export.formats import exporter as produire
+        from triage_app.export.resume import depuis_triage
+
+        if format_ not in FORMATS:
+            raise ErreurSaisie([Probleme("format", f"attendu l’un de : {', '.join(FORMATS)}")])
+        octets = produire(depuis_triage(self, triage_id, genere_le=genere_le), self.moteur, format_)
+        details: dict[str, Any] = {"format": format_, **({"mode": "impression"} if impression else {})}
         with self._ecriture() as (_, chaine):
-            chaine.ajouter(type_, acteur, triage_id, details)
+            chaine.ajouter("export", acteur, triage_id, details)
+        return octets
+
+    def document_episode(self, episode_id: str, genre: str, jour: date, *, acteur: str) -> bytes:
+        """An episode's document (``dap``, ``synthese``, ``synthese-txt``) from its records at ``jour``, audited
+        (the read of the records and the export)."""
+        from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
+
+        producteurs = {"dap": dap_pdf, "synthese": synthese_pdf,
+                       "synthese-txt": lambda d, m: synthese_texte(d, m).encode("utf-8")}
+        if genre not in producteurs:
+            raise ErreurSaisie([Probleme("format", f"attendu l’un de : {', '.join(producteurs)}")])
+        octets = producteurs[genre](self.dossier_episode(episode_id, jour, acteur=acteur), self.moteur)
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("export_episode", acteur, details={"episode": episode_id, "format": genre})
+        return octets
+
+    def deconnecter(self, *, acteur: str) -> None:
+        """The user ends their session (the page forgets it): audited."""
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("deconnexion", acteur)
+
+    def _refus(self, action: str, *, acteur: str) -> None:
+        """A call the role may not make (recorded by the role check, before it is refused)."""
+        with self._ecriture() as (_, chaine):
+            chaine.ajouter("refus", acteur, details={"action": action})
 
     # -- accounts ----------------------------------------------------------------------------------
     def compter_utilisateurs(self) -> int:

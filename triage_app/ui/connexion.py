@@ -150,7 +150,7 @@ def deconnecter() -> None:
     """Log out: audit event, session forgotten (the drafts stay in the database)."""
     utilisateur: Utilisateur | None = st.session_state.get(etat.CLE_UTILISATEUR)
     if utilisateur is not None:
-        etat.depot_brut().journaliser("deconnexion", acteur=utilisateur.identifiant)
+        etat.depot_brut().deconnecter(acteur=utilisateur.identifiant)
     for cle in list(st.session_state.keys()):
         del st.session_state[cle]
     if utilisateur is not None and utilisateur.source == "oidc":

@@ -16,7 +16,7 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
-from triage_app.export.episode import dap_pdf, nom_fichier_episode_de, synthese_pdf, synthese_texte
+from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
@@ -176,13 +176,8 @@ def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     jour = _jour_affiche(cle)
 
     def produire(genre: str) -> Callable[[], bytes]:
-        def octets() -> bytes:
-            dossier = depot.dossier_episode(episode_id, jour)
-            m = depot.moteur
-            contenu = {"dap": lambda: dap_pdf(dossier, m), "synthese": lambda: synthese_pdf(dossier, m),
-                       "synthese-txt": lambda: synthese_texte(dossier, m).encode("utf-8")}[genre]()
-            depot.journaliser("export_episode", details={"episode": episode_id, "format": genre})
-            return contenu
+        def octets() -> bytes:  # produced and audited by the service
+            return depot.document_episode(episode_id, genre, jour)
 
         return octets
 

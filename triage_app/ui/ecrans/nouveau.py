@@ -11,8 +11,8 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
-from triage_app.export.formats import FORMATS, exporter
-from triage_app.export.resume import depuis_triage, nom_fichier_de
+from triage_app.export.formats import FORMATS
+from triage_app.export.resume import nom_fichier_de
 from triage_app.models.case import Patient
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.service import LONGUEUR_NOTE, PatientTrouve
@@ -541,12 +541,8 @@ def _finaliser(depot: Depot, tid: str, carte: pr.Carte, enregistree: str | None 
 
 
 def _export(depot: Depot, tid: str, format_: str, impression: bool = False) -> Callable[[], bytes]:
-    def produire() -> bytes:
-        resume = depuis_triage(depot, tid, genere_le=datetime.now().astimezone())
-        octets = exporter(resume, depot.moteur, format_)
-        details = {"format": format_, **({"mode": "impression"} if impression else {})}
-        depot.journaliser("export", triage_id=tid, details=details)  # signed by the service
-        return octets
+    def produire() -> bytes:  # produced and audited by the service, signed with the session's user
+        return depot.exporter(tid, format_, genere_le=datetime.now().astimezone(), impression=impression)
 
     return produire
 
