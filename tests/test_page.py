@@ -737,7 +737,8 @@ def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
 
 
 # -- patient text as typed (issue #16) --------------------------------------------------------------------------
-HOSTILES = ["**Gras**", "# Titre", "![i](http://127.0.0.9/x.png)", "{{7*7}}", "$x^2$", "<b>x</b>", "| a | b |",
+HOSTILES = ["**Gras**", "# Titre", "![i](http://127.0.0.9/x.png)", "a@b.fr", "https://x.fr",
+             "{{7*7}}", "$x^2$", "<b>x</b>", "| a | b |",
             ":smile:", "www.exemple.fr", "a_b_c", "`code`", "~~barré~~", "[lien](http://x)", "1. liste"]
 
 
@@ -756,7 +757,9 @@ def test_un_texte_hostile_est_echappe_partout_ou_la_page_l_ecrit(msp, hostile):
     (entete,) = [m.value for m in at.markdown if m.value.startswith("#### ")]
     lignes = [b.label for b in aller(lancer(), "triages").button if b.key == f"ligne_{tid}"]
     for ecrit in (entete.removeprefix("#### "), *lignes):
-        assert f"{hostile} Paul" in re.sub(r"\\(.)", r"\1", ecrit), ecrit
-        reste = re.sub(r"\\.", "", ecrit)  # what is left once every escaped character is taken out
+        assert f"{hostile} Paul" in re.sub(r"\\(.)", r"\1", ecrit).replace("\u2060", ""), ecrit
+        # What is left once every escaped character is taken out: nothing active.
+        reste = re.sub(r"\\.", "", ecrit)
         assert not _MARKDOWN.search(reste), (ecrit, reste)
+        assert not re.search(r"https?://|www\.|@\w", reste), (ecrit, reste)  # no autolink left either
     assert any(html.escape(f"avant {hostile} après", quote=False) in h.value for h in at.get("html"))

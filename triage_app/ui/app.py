@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from triage_app.ui.composants import francais, style
 from triage_app.ui.connexion import garde, veille
 from triage_app.ui.navigation import pages
 
-st.set_page_config(page_title="Triage kiné", page_icon=":material/medical_services:", layout="wide",
+# The icon is a file of the package: a « :material/…: » icon makes the browser fetch it from an outside font host.
+ICONE = Path(__file__).resolve().parent / "icone.png"
+st.set_page_config(page_title="Triage kiné", page_icon=str(ICONE), layout="wide",
                    initial_sidebar_state="collapsed")
 style()
 francais()

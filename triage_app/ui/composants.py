@@ -149,20 +149,25 @@ def francais() -> None:
 
 
 # What Markdown (CommonMark, GFM, Streamlit's additions) would read in typed text: emphasis, code, links and
-# images, HTML, tables, strike-through, LaTeX, directives; « :x » before a letter or « / » (Streamlit's
-# « :material/…: » and emoji codes, « http:// » autolinks), « @ » (e-mail autolinks), « www. »; and, at a line's
-# start, what makes a heading, a quote, a list or a rule.
-_MARKDOWN = re.compile(r"[\\`*_\[\]<>|~$!#{}@=^&]|:(?=[\w/])|(?<=www)\.", re.IGNORECASE)
+# images, HTML, tables, strike-through, LaTeX, directives, « :x » before a letter (Streamlit's « :material/…: »
+# and emoji codes); and, at a line's start, what makes a heading, a quote, a list or a rule. Each is escaped with
+# a backslash. GFM's autolinks (« http://… », « www.… », « a@b.fr ») are found in the text after escapes and
+# character references are read: an invisible word joiner (U+2060, nothing printed) is put inside them.
+_MARKDOWN = re.compile(r"[\\`*_\[\]<>|~$!#{}=^&]|:(?=\w)")
+_LIENS = re.compile(r":(?=//)|(?<=www)\.|@", re.IGNORECASE)
+_JOINT = "\u2060"
+_REFERENCES = {":": _JOINT + ":", ".": _JOINT + ".", "@": "@" + _JOINT}
 _DEBUT_DE_LIGNE = re.compile(r"^(\s*)([-+>]|\d+(?=[.)]))")
 
 
 def brut(texte: object) -> str:
     """Patient or user text inside Markdown (a header, a button label, a message), shown exactly as typed:
     nothing is formatted (« **x** », headings, tables), linked (« http://… »; « ![i](http://…) » fetches nothing)
-    or computed (« $x$ », « {{7*7}} ») — each character that would be read as Markdown is escaped."""
+    or computed (« $x$ », « {{7*7}} »)."""
     lignes = []
     for ligne in str(texte).split("\n"):
         ligne = _MARKDOWN.sub(lambda m: "\\" + m.group(0), ligne)
+        ligne = _LIENS.sub(lambda m: _REFERENCES[m.group(0)], ligne)
         lignes.append(_DEBUT_DE_LIGNE.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
                                           else m.group(1) + m.group(2) + "\\", ligne, count=1))
     return "  \n".join(lignes)
