@@ -146,7 +146,9 @@ class ServeurPage:
     """
 
     def __init__(self, url_base: str, delai_s: float = 60, options: list[str] | None = None,
-                 env: dict[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
+                 env: dict[str, str] | None = None, tls: ssl.SSLContext | None = None,
+                 cwd: Path | None = None) -> None:
+        self.cwd = cwd or RACINE
         self.url_base = url_base
         self.delai_s = delai_s
         self.options = ["--adresse", HOTE] if options is None else options
@@ -180,7 +182,7 @@ class ServeurPage:
         self._journal = tempfile.TemporaryFile()  # noqa: SIM115  (closed by arreter(), after the server)
         self._processus = subprocess.Popen(
             [sys.executable, "-m", "triage_app.cli", "serve", "--port", str(self.port), *self.options],
-            cwd=RACINE, env=env, stdin=subprocess.DEVNULL, stdout=self._journal, stderr=subprocess.STDOUT,
+            cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self._journal, stderr=subprocess.STDOUT,
             start_new_session=True)  # its own process group: killed as a whole, out of reach of Ctrl-C
         self._veilleur = subprocess.Popen(
             [sys.executable, "-c", _VEILLEUR, str(self._processus.pid)], stdin=subprocess.PIPE,

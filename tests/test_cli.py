@@ -162,7 +162,11 @@ def test_sans_argument_sert_la_page(argv, port, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("os.execv", lambda chemin, args: lance.append(list(args)))
     assert main(argv) == 0
     (commande,) = lance
-    assert commande[1:4] == ["-m", "streamlit", "run"] and commande[4].endswith("app.py")
+    assert commande[1:4] == ["-m", "triage_app.ui.serveur", "run"] and commande[4].endswith("app.py")
+    # The page's settings come from the project's file (any working directory), with the hardening on top.
+    assert commande[commande.index("--theme.primaryColor") + 1] == "#0b5394"
+    assert commande[commande.index("--client.showErrorDetails") + 1] == "none"
+    assert commande[commande.index("--runner.magicEnabled") + 1] == "false"
     assert commande[commande.index("--server.port") + 1] == port
     assert (tmp_path / "triage.sqlite").is_file()
     assert f"localhost:{port}" in capsys.readouterr().out

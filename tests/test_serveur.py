@@ -157,3 +157,27 @@ def test_serve_https_mal_configure_refuse_en_francais(argv, monkeypatch, tmp_pat
     assert main(argv) == 2
     erreur = capsys.readouterr().err
     assert "--certificat" in erreur or "--cle" in erreur
+
+
+def test_serve_hors_du_projet_entetes_de_securite_et_fichiers_prives(tmp_path):
+    """Issue #16: started from another folder, the server answers with the security headers, and the database's
+    folder is 0700, its files 0600 (health data readable by their owner only)."""
+    import stat
+    import urllib.request
+
+    ailleurs = tmp_path / "ailleurs"
+    ailleurs.mkdir()
+    base = tmp_path / "donnees" / "triage.sqlite"
+    with ServeurPage(f"sqlite:///{base}", cwd=ailleurs) as serveur:
+        with urllib.request.urlopen(urllib.request.Request(serveur.url + "/", method="HEAD"), timeout=10) as r:
+            entetes = {k.lower(): v for k, v in r.headers.items()}
+        with urllib.request.urlopen(serveur.url + "/_stcore/health", timeout=10) as r:
+            sante = {k.lower(): v for k, v in r.headers.items()}
+    for vus in (entetes, sante):
+        assert vus["x-frame-options"] == "DENY"
+        assert "frame-ancestors 'none'" in vus["content-security-policy"]
+        assert vus["x-content-type-options"] == "nosniff" and vus["referrer-policy"] == "no-referrer"
+    assert stat.S_IMODE(base.parent.stat().st_mode) == 0o700
+    fichiers = [p for p in base.parent.iterdir() if p.name.startswith("triage.sqlite")]
+    assert base in fichiers and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in fichiers), [
+        (p.name, oct(p.stat().st_mode)) for p in fichiers]

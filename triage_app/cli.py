@@ -206,7 +206,10 @@ def cmd_patient(args: argparse.Namespace) -> int:
 
 def _ecrire_sortie(octets: bytes, sortie: str | None) -> None:
     if sortie and sortie != "-":
-        Path(sortie).write_bytes(octets)
+        descripteur = os.open(sortie, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descripteur, "wb") as fichier:
+            fichier.write(octets)
+        os.chmod(sortie, 0o600)  # an existing file keeps its mode on open: made private too
     else:
         sys.stdout.buffer.write(octets)
         sys.stdout.buffer.flush()
@@ -359,12 +362,31 @@ def _est_locale(adresse: str) -> bool:
         return adresse == "localhost"
 
 
+# The page's settings (theme, runner…): the project's own file, found from the package (an absolute path), so
+# that they hold whatever folder ``serve`` is started from; OPTIONS_SERVEUR come on top.
+CONFIG_PAGE = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+
+
+def options_page(chemin: Path = CONFIG_PAGE) -> dict[str, str]:
+    """Every ``section.option`` of the page's config file, as Streamlit's command line takes them."""
+    import tomllib
+
+    if not chemin.is_file():
+        return {}
+    options: dict[str, str] = {}
+    for section, valeurs in tomllib.loads(chemin.read_text(encoding="utf-8")).items():
+        for nom, valeur in valeurs.items():
+            options[f"{section}.{nom}"] = str(valeur).lower() if isinstance(valeur, bool) else str(valeur)
+    return options
+
+
 def commande_serveur(port: int, adresse: str = LOCALE, certificat: Path | None = None,
                      cle: Path | None = None) -> list[str]:
-    """The ``streamlit run`` command line of the page."""
-    argv = [sys.executable, "-m", "streamlit", "run", str(APPLICATION), "--server.port", str(port),
-            "--server.address", adresse]
-    for option, valeur in OPTIONS_SERVEUR.items():
+    """The command line of the page's server (Streamlit's, through :mod:`triage_app.ui.serveur`: security headers,
+    private files)."""
+    argv = [sys.executable, "-m", "triage_app.ui.serveur", "run", str(APPLICATION)]
+    for option, valeur in (options_page() | OPTIONS_SERVEUR | {"server.port": str(port),
+                                                                  "server.address": adresse}).items():
         argv += [f"--{option}", valeur]
     if certificat is not None and cle is not None:
         argv += ["--server.sslCertFile", str(certificat), "--server.sslKeyFile", str(cle)]
@@ -524,6 +546,7 @@ def construire_parseur() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``triage-app`` console script."""
+    os.umask(0o077)  # health data: every file this command creates (database, exports) is its owner's only
     parseur = construire_parseur()
     args = parseur.parse_args(argv)
     if not getattr(args, "fonction", None):

@@ -31,13 +31,27 @@ def _pragmas_sqlite(delai_ms: int) -> Any:
     return regler
 
 
+def _dossier_prive(fichier: Path) -> None:
+    """The database's folder created 0700, the file and its journals (-wal, -shm) made 0600 when they exist:
+    health data readable by their owner only (a folder the structure chose itself is left as it is)."""
+    dossier = fichier.parent
+    if not dossier.exists():
+        dossier.mkdir(mode=0o700, parents=True)
+    for chemin in (fichier, fichier.with_name(fichier.name + "-wal"), fichier.with_name(fichier.name + "-shm")):
+        try:
+            if chemin.exists() and chemin.stat().st_mode & 0o077:
+                chemin.chmod(0o600)
+        except OSError:  # not ours to change: SQLite's own checks apply
+            pass
+
+
 def creer_moteur_bd(url: str, reglages: Reglages | None = None) -> Engine:
     """An SQLAlchemy engine for ``url``; for SQLite, the file's folder is created and the pragmas set."""
     reglages = reglages or Reglages()
     adresse = make_url(url)
     if adresse.get_backend_name() == "sqlite":
         if adresse.database and adresse.database != ":memory:":
-            Path(adresse.database).parent.mkdir(parents=True, exist_ok=True)
+            _dossier_prive(Path(adresse.database))
         # hide_parameters: SQL logs and database errors never carry the values (patients' names, dates…).
         moteur = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=5,
                                hide_parameters=True,

@@ -1,0 +1,76 @@
+"""Streamlit's server as ``triage-app serve`` starts it: the page's settings from the project (whatever the working
+directory), security headers on every HTTP answer, and files created private to their owner.
+
+Started as ``python -m triage_app.ui.serveur run APP --option valeur…`` (see :func:`triage_app.cli.commande_serveur`).
+Streamlit 1.67 serves through Starlette: an ASGI middleware is added to its own stack before the server starts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+# Every answer: no framing by another site (clickjacking), no type sniffing, no referrer, no powerful features.
+ENTETES: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
+)
+# Health data: the database, its journal files and the exports are readable by their owner only.
+MASQUE = 0o077
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Recevoir = Callable[[], Awaitable[Message]]
+Envoyer = Callable[[Message], Awaitable[None]]
+
+
+class EntetesDeSecurite:
+    """ASGI middleware: adds :data:`ENTETES` to every HTTP response (the WebSocket is left as it is)."""
+
+    def __init__(self, app: Callable[[Scope, Recevoir, Envoyer], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Recevoir, send: Envoyer) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def envoyer(message: Message) -> None:
+            if message.get("type") == "http.response.start":
+                presentes = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []),
+                                      *[(k, v) for k, v in ENTETES if k not in presentes]]
+            await send(message)
+
+        await self.app(scope, receive, envoyer)
+
+
+def installer() -> None:
+    """Add the middleware to Streamlit's stack (before the server is created)."""
+    from starlette.middleware import Middleware
+    from streamlit.web.server.starlette import starlette_app
+
+    origine = starlette_app.create_streamlit_middleware
+
+    def pile() -> list[Any]:
+        return [Middleware(EntetesDeSecurite), *origine()]
+
+    starlette_app.create_streamlit_middleware = pile  # type: ignore[assignment]
+
+
+def main() -> None:
+    os.umask(MASQUE)
+    installer()
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", *sys.argv[1:]]
+    cli.main()
+
+
+if __name__ == "__main__":
+    main()
