@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ from tests.pg import serveur_pg, url_base  # noqa: F401  (fixtures partagées SQ
 from triage_app.engine.evaluation import Moteur, moteur
 
 RACINE = Path(__file__).resolve().parents[1]
+# The structure's secret key for the whole test session (and the servers it starts): a fixed test value, so no
+# key file is written into the clone's data/ (tests/test_cle.py checks the file's creation on its own).
+os.environ.setdefault("TRIAGE_CLE_SECRETE", "7e" * 32)
 # The project's own copy of the worked examples (the specification's, plus the project's own): the tests never
 # read anything outside the repository (tests/test_reference_cases.py compares the copy with the upstream
 # specification only when one happens to lie beside the clone).

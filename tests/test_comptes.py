@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import UTC, date, datetime, timedelta
 
@@ -14,6 +15,7 @@ from triage_app.cli import main
 from triage_app.comptes import ErreurConnexion, ErreurDroits, Utilisateur
 from triage_app.errors import ErreurSaisie
 from triage_app.storage.autorisation import ACTIONS, ServiceAutorise
+from triage_app.storage.cle import empreinte_identifiant
 from triage_app.storage.service import Depot
 
 MDP = "correct horse battery"
@@ -64,18 +66,25 @@ def test_connexion_locale_et_empreinte_argon2(depot):
 @pytest.mark.parametrize(("identifiant", "mdp"), [("kine", "mauvais mot de passe"), ("inconnu", MDP),
                                                   ("docteur@exemple.fr", MDP)])
 def test_echec_de_connexion_sans_dire_pourquoi(depot, identifiant, mdp):
-    with pytest.raises(ErreurConnexion, match=r"^identifiant ou mot de passe incorrect$"):
+    with pytest.raises(ErreurConnexion, match=r"^identifiant ou mot de passe incorrect \(après"):
         depot.connecter(identifiant, mdp)
-    assert _journal(depot)[-1] == ("connexion_echec", identifiant)
+    # The audit keeps a keyed hash of what was typed, never the text (a patient's name, a password…).
+    type_, acteur = _journal(depot)[-1]
+    assert type_ == "connexion_echec" and acteur.startswith("essai:") and identifiant not in acteur
+    assert acteur == empreinte_identifiant(depot.cle, identifiant)
 
 
 def test_limitation_apres_echecs_repetes(depot, horloge):
     for _ in range(comptes.ECHECS_AVANT_BLOCAGE):
         with pytest.raises(ErreurConnexion, match="incorrect"):
             depot.connecter("kine", "mauvais mot de passe")
-    # Held back: even the right password is refused until the delay is over.
-    with pytest.raises(ErreurConnexion, match="trop d'essais"):
+    # Held back: even the right password is refused until the delay is over, with the same words as an unknown
+    # identifier (the message says nothing of the account).
+    with pytest.raises(ErreurConnexion) as bloque:
         depot.connecter("kine", MDP)
+    with pytest.raises(ErreurConnexion) as inconnu:
+        depot.connecter("personne", MDP)
+    assert str(bloque.value) == str(inconnu.value)
     horloge.maintenant += comptes.BLOCAGE_INITIAL + timedelta(seconds=1)
     assert depot.connecter("kine", MDP).role == "kine"
     # The count restarts after a success.
@@ -195,3 +204,27 @@ def test_aucun_role_ne_peut_ecrire_un_evenement_d_audit_quelconque(depot):
                 getattr(service, nom)("effacement", details={"patient": "x"})
     assert not hasattr(depot, "journaliser")
     assert depot.verifier_audit().intact and depot.verifier_audit().evenements == avant
+
+
+def test_chaque_refus_coute_une_verification_de_mot_de_passe(depot, monkeypatch):
+    """No timing oracle (issue #16): unknown identifier, wrong password, account held back, provider account —
+    each login check computes exactly one argon2 verification and answers with the same words."""
+    from triage_app.storage import service
+
+    appels: list[str] = []
+    vrai = service._verifier_empreinte
+    monkeypatch.setattr(service, "_verifier_empreinte", lambda e, m: appels.append(m) or vrai(e, m))
+    messages = set()
+    for _ in range(comptes.ECHECS_AVANT_BLOCAGE + 2):  # the last attempts meet an account held back
+        for identifiant, mdp in (("kine", "mauvais mot de passe"), ("inconnu", MDP), ("docteur@exemple.fr", MDP)):
+            avant = len(appels)
+            with contextlib.suppress(ErreurConnexion):
+                depot.connecter(identifiant, mdp)
+            assert len(appels) - avant == 1, identifiant
+    for identifiant in ("inconnu", "docteur@exemple.fr", "kine"):  # « kine » is held back: its right password too
+        avant = len(appels)
+        with pytest.raises(ErreurConnexion) as exc:
+            depot.connecter(identifiant, MDP)
+        assert len(appels) - avant == 1, identifiant
+        messages.add(str(exc.value))
+    assert len(messages) == 1

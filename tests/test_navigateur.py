@@ -423,6 +423,23 @@ def verifier_mise_en_page_episode(page, nom: str) -> None:
     assert not m["trop_larges"], f"{nom} : éléments coupés au bord droit : {m['trop_larges']}"
 
 
+def _un_triage_finalise(url_base: str) -> None:
+    """A final triage of this year per protocol in the server's database (the dashboard has something to draw)."""
+    from tests.conftest import cas_base
+    from triage_app.storage.service import Depot
+
+    with Depot(url_base) as depot:
+        for protocole in ("lombalgie_aigue", "entorse_cheville"):
+            pid = depot.creer_patient(nom="Tableau", prenom="Bord", date_naissance=date(1986, 1, 15), sexe="F",
+                                      acteur="test")
+            eid = depot.creer_episode(patient_id=pid, protocole=protocole, acteur="test",
+                                      date_debut=date.today() - timedelta(days=2))
+            tid = depot.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
+            for q, v in cas_base(protocole)["reponses"].items():
+                depot.enregistrer_reponse(tid, q, v, acteur="test")
+            depot.finaliser(tid, acteur="test")
+
+
 @pytest.mark.parametrize("vue", VUES)
 def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouvelle_page, serveur, vue):
     """Login page, then every page of the menu as the coordinator (who sees them all): French only, <html lang="fr">,
@@ -445,6 +462,7 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     # « Nouveau triage » in the menu always starts a new one (the open draft stays listed in « Triages »).
     nv.taper(kine, '[data-testid="stTopNavLink"]:has-text("Nouveau triage")', attendu=".st-key-commencer button")
     assert "triage=" not in kine.url and kine.locator(".st-key-patient_nom input").input_value() == ""
+    _un_triage_finalise(serveur.url_base)  # so that the dashboard draws its charts (and their menus)
     page = nouvelle_page(largeur, hauteur, "/", nv.COORDINATEUR)
     liens = page.locator('[data-testid="stTopNavLink"]')
     titres = [t.strip() for t in liens.all_inner_texts()]
@@ -456,7 +474,9 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
         nv.taper(page, f'[data-testid="stTopNavLink"][href$="/{chemin}"]')
         page.wait_for_url(re.compile(rf"/{chemin}(\?|$)"))
         if chemin == "tableau":  # the charts fit the tablet's width (no horizontal scrolling, nothing cut)
-            page.locator('[data-testid="stVegaLiteChart"], [data-testid="stMetric"]').first.wait_for(timeout=30_000)
+            graphique = page.locator('[data-testid="stVegaLiteChart"]:visible').first
+            graphique.wait_for(timeout=30_000)
+            graphique.hover()  # its toolbar (« Download as PNG »…)
             m = nv.mesurer_mise_en_page(page)
             assert m["largeur_document"] <= m["largeur_fenetre"] and not m["trop_larges"], (chemin, m)
         if chemin == "triages":

@@ -102,7 +102,7 @@ def test_sans_connexion_aucune_donnee_patient(depot):
 
 def test_mauvais_mot_de_passe_refuse_puis_connexion(depot):
     at = se_connecter(nouvelle_session(), "kine", "pas le bon mot de passe")
-    assert at.error[0].value == "Connexion refusée : identifiant ou mot de passe incorrect."
+    assert at.error[0].value.startswith("Connexion refusée : identifiant ou mot de passe incorrect (après")
     assert CLE_UTILISATEUR not in at.session_state
     at = se_connecter(at, "kine")
     assert at.session_state[CLE_UTILISATEUR].identifiant == "kine"

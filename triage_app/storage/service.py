@@ -45,6 +45,7 @@ from triage_app.models.episode import (
 )
 from triage_app.models.result import Resultat
 from triage_app.storage import audit
+from triage_app.storage.cle import cle_secrete, empreinte_identifiant
 from triage_app.storage.db import creer_moteur_bd, migrer
 from triage_app.storage.identites import IdentitesDepot, lire_structure
 from triage_app.storage.rapport import RapportDepot
@@ -149,6 +150,15 @@ class Depot(IdentitesDepot, RapportDepot):
         self.sessions = sessionmaker(self.bd, expire_on_commit=False)
         self.moteur = moteur_regles or moteur()
         self.horloge = horloge or (lambda: datetime.now(UTC))
+        self.reglages = reglages
+        self._cle: bytes | None = None
+
+    @property
+    def cle(self) -> bytes:
+        """The structure's secret key (kept outside the database: :mod:`triage_app.storage.cle`)."""
+        if self._cle is None:
+            self._cle = cle_secrete(self.reglages)
+        return self._cle
 
     def fermer(self) -> None:
         """Release the connections (idempotent; the service stays usable and reconnects on its next call)."""
@@ -972,25 +982,29 @@ class Depot(IdentitesDepot, RapportDepot):
     def connecter(self, identifiant: str, mot_de_passe: str) -> comptes.Utilisateur:
         """Check a local login; failures are counted and the account held back after several in a row.
 
-        The message never says whether the identifier exists. Every attempt is in the audit log.
+        Neither the message nor the time taken says whether the identifier exists or the account is held back:
+        the password is always checked (against a dummy hash when there is no account), and every refusal says
+        the same. The audit records a keyed hash of the typed identifier, never its text.
         """
         identifiant = identifiant.strip().lower()
         maintenant = self.horloge()
         erreur: str | None = None
         with self._ecriture() as (s, chaine):
             compte = s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant))
-            if compte is None or compte.source != "local" or not compte.actif:
-                _verifier_empreinte(_EMPREINTE_FICTIVE, mot_de_passe)  # same cost: no timing oracle
+            utilisable = compte is not None and compte.source == "local" and compte.actif
+            empreinte = (compte.empreinte_mot_de_passe if utilisable and compte is not None else None)
+            correct = _verifier_empreinte(empreinte or _EMPREINTE_FICTIVE, mot_de_passe) and empreinte is not None
+            if not utilisable or compte is None:
                 erreur = _REFUS
             elif compte.bloque_jusqu_a is not None and _utc(compte.bloque_jusqu_a) > maintenant:
-                attente = int((_utc(compte.bloque_jusqu_a) - maintenant).total_seconds()) + 1
-                erreur = f"trop d'essais : réessayer dans {attente} s"
-            elif not _verifier_empreinte(compte.empreinte_mot_de_passe or _EMPREINTE_FICTIVE, mot_de_passe):
+                erreur = _REFUS  # held back: even the right password is refused, with the same words
+            elif not correct:
                 compte.echecs += 1
                 compte.bloque_jusqu_a = comptes.fin_blocage(compte.echecs, maintenant)
                 erreur = _REFUS
             if erreur is not None:
-                chaine.ajouter("connexion_echec", identifiant[:200], details={"motif": "refus"})
+                chaine.ajouter("connexion_echec", empreinte_identifiant(self.cle, identifiant),
+                               details={"motif": "refus"})
             else:
                 assert compte is not None
                 compte.echecs, compte.bloque_jusqu_a, compte.derniere_connexion = 0, None, maintenant
@@ -1021,7 +1035,8 @@ class Depot(IdentitesDepot, RapportDepot):
             if compte is None and rpps:
                 compte = s.scalar(select(CompteTable).where(CompteTable.rpps == rpps, CompteTable.source == "oidc"))
             if compte is None or compte.source != "oidc" or not compte.actif:
-                chaine.ajouter("connexion_echec", identifiant[:200], details={"motif": "oidc_inconnu"})
+                chaine.ajouter("connexion_echec", empreinte_identifiant(self.cle, identifiant),
+                               details={"motif": "oidc_inconnu"})
                 utilisateur = None
             else:
                 compte.derniere_connexion = self.horloge()
@@ -1146,7 +1161,7 @@ class Depot(IdentitesDepot, RapportDepot):
 
 
 _IDENTIFIANT = re.compile(r"[a-z0-9._@-]{2,200}")
-_REFUS = "identifiant ou mot de passe incorrect"
+_REFUS = "identifiant ou mot de passe incorrect (après plusieurs échecs, attendre quelques minutes)"
 
 
 def _hacheur() -> Any:

@@ -90,7 +90,9 @@ _TRADUCTIONS = {
     "Increment": "Augmenter", "Decrement": "Diminuer", "Expand": "Déplier", "Collapse": "Replier",
     "Download": "Télécharger", "Fullscreen": "Plein écran", "Close fullscreen": "Quitter le plein écran",
     "Search": "Rechercher", "empty": "aucune ligne", "Rerun": "Relancer", "Connecting": "Connexion…",
-    "Please wait...": "Patientez…",
+    "Please wait...": "Patientez…", "Show data": "Voir les données", "Download as PNG": "Télécharger en PNG",
+    "Copy Vega-Lite spec": "Copier la description du graphique", "Copied!": "Copié !",
+    "Download as SVG": "Télécharger en SVG", "View source": "Voir la source",
 }
 _FRANCAIS_JS = """
 export default function(component) {

@@ -29,7 +29,16 @@ def _barres(donnees: list[dict[str, Any]], titre: str, couleur: str = "#0b5394")
         y=alt.Y("libelle:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelFontSize=13)),
         x=alt.X("n:Q", title=titre, axis=alt.Axis(tickMinStep=1, format="d")))
     return (base.mark_bar(color=couleur) + base.mark_text(align="left", dx=4, fontSize=13).encode(text="n:Q")) \
-        .properties(height=max(60, 34 * len(donnees)))
+        .properties(height=_hauteur(donnees))
+
+
+def _hauteur(donnees: list[dict[str, Any]]) -> int:
+    """A bar of 34 px per row, so that every label stays legible on a tablet."""
+    return max(90, 34 * len(donnees) + 40)
+
+
+def _dessiner(graphique: alt.Chart, donnees: list[dict[str, Any]]) -> None:
+    st.altair_chart(graphique, width="stretch", height=_hauteur(donnees))
 
 
 def _mois(b: BlocProtocole, annee: int) -> alt.Chart:
@@ -52,19 +61,20 @@ def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
         st.info("Aucun triage finalisé sur la période.")
         return
     orientations = {o.id: o.libelle for o in commun.orientations}
-    st.altair_chart(_barres([{"libelle": orientations.get(o, o or "sans orientation"), "n": n}
-                             for o, n in b.orientations.items()], "triages"), width="stretch")
+    lignes = [{"libelle": orientations.get(o, o or "sans orientation"), "n": n} for o, n in b.orientations.items()]
+    st.markdown("**Orientations**")
+    _dessiner(_barres(lignes, "triages"), lignes)
     st.markdown("**Par mois**")
-    st.altair_chart(_mois(b, annee), width="stretch")
+    st.altair_chart(_mois(b, annee), width="stretch", height=200)
     motifs = libelles_motifs(m, pid)
     if b.drapeaux:
         st.markdown("**Signes d’alerte retenus**")
-        st.altair_chart(_barres([{"libelle": motifs.get(k, k), "n": n} for k, n in b.drapeaux.items()],
-                                "triages", "#b00020"), width="stretch")
+        lignes = [{"libelle": motifs.get(k, k), "n": n} for k, n in b.drapeaux.items()]
+        _dessiner(_barres(lignes, "triages", "#b00020"), lignes)
     if b.non_eligibilite:
         st.markdown("**Critères du protocole non remplis**")
-        st.altair_chart(_barres([{"libelle": motifs.get(k, k), "n": n} for k, n in b.non_eligibilite.items()],
-                                "triages", "#8a4b00"), width="stretch")
+        lignes = [{"libelle": motifs.get(k, k), "n": n} for k, n in b.non_eligibilite.items()]
+        _dessiner(_barres(lignes, "triages", "#8a4b00"), lignes)
     g, d = st.columns(2)
     with g:
         st.markdown("**Délai entre le début des symptômes et le triage**")
@@ -73,7 +83,7 @@ def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
         classes = [{"libelle": f"{bas}–{haut} j" if haut is not None else f"{bas} j et plus",
                     "n": sum(c for v, c in b.delai_jours.items() if v >= bas and (haut is None or v <= haut))}
                    for bas, haut in CLASSES_DELAI]
-        st.altair_chart(_barres(classes, "triages", "#6b7785"), width="stretch")
+        _dessiner(_barres(classes, "triages", "#6b7785"), classes)
     with d:
         st.markdown("**Suivi des épisodes**")
         mediane = BlocProtocole.mediane(b.seances_par_episode)
