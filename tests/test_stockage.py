@@ -223,17 +223,16 @@ def test_un_triage_finalise_modifie_en_base_est_detecte(url_base):
     tid = _triage_complet(depot, eid)
     depot.finaliser(tid, acteur=ACTEUR)
     assert depot.verifier_audit().intact
-    with depot.bd.begin() as c:
-        c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
-    assert depot.verifier_audit().intact  # listing columns are not the record
-    t = depot.charger(tid)
-    resultat = dict(t.resultat)
-    resultat["orientation"] = "acces_direct"
-    from sqlalchemy import update
+    # The database refuses the change (issue #16)…
+    from sqlalchemy.exc import DBAPIError
 
-    from triage_app.storage.tables import Triage
-    with depot.sessions.begin() as s:
-        s.execute(update(Triage).where(Triage.id == tid).values(resultat=resultat))
+    with pytest.raises(DBAPIError, match="triage finalisé"), depot.bd.begin() as c:
+        c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
+    # …and an administrator who drops the trigger is caught by the check: the listing columns and the note are in
+    # the fingerprint too.
+    with depot.bd.begin() as c:
+        c.execute(text("DROP TRIGGER triage_fige" + (" ON triages" if depot.bd.dialect.name == "postgresql" else "")))
+        c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
     rapport = depot.verifier_audit()
     assert not rapport.intact and tid in rapport.premier_defaut
 

@@ -1,15 +1,21 @@
-"""The audit trail: append-only, hash-chained events, and their verification.
+"""The audit trail: append-only, hash-chained events, anchored by a keyed MAC, and their verification.
 
-Each event's hash covers the previous event's hash and its own content, so changing or removing
-any row breaks the chain at that row. The database refuses UPDATE and DELETE on the table
-(triggers); :func:`verifier` finds what an administrator bypassing them would have broken.
+Each event's hash covers the previous event's hash and its own content, so changing or removing any row breaks
+the chain at that row. The chain's head (last number and hash) carries an HMAC made with the structure's secret
+key, kept outside the database: whoever can write to the database but lacks the key cannot recompute the chain
+after a change, nor cut its tail, without :func:`verifier` seeing it. The database refuses UPDATE and DELETE on
+the events and any change to a finalised triage (triggers); :func:`verifier` also finds what an administrator
+bypassing them would have broken: each finalised triage is checked against the fingerprint of every stored
+field, taken when it was finalised.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -34,27 +40,71 @@ def empreinte_contenu(cas: dict[str, Any], resultat: dict[str, Any] | None) -> s
     return hashlib.sha256(contenu.encode()).hexdigest()
 
 
+# Every stored field of a triage that a reader sees or that decides, in the fingerprint of a finalised triage
+# (the status apart: « final » becomes « remplace » when a new version is finalised, which the chain records).
+CHAMPS_FIGES = ("id", "episode_id", "version", "remplace_id", "date_consultation", "cas", "resultat", "orientation",
+                "version_protocole", "empreinte_regles", "etape", "note", "auteur", "cree_le", "finalise_le")
+
+
+def _valeur(v: Any) -> Any:
+    if isinstance(v, datetime):  # stored in UTC; SQLite gives it back without its zone
+        return (v if v.tzinfo else v.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    return v
+
+
+def empreinte_triage(t: Triage) -> str:
+    """SHA-256 of every field of :data:`CHAMPS_FIGES`: recorded when the triage is finalised."""
+    contenu = json.dumps({c: _valeur(getattr(t, c)) for c in CHAMPS_FIGES}, sort_keys=True, ensure_ascii=False,
+                         separators=(",", ":"), default=str)
+    return hashlib.sha256(contenu.encode()).hexdigest()
+
+
+def mac_tete(cle: bytes, seq: int, empreinte: str) -> str:
+    """The head's keyed MAC (HMAC-SHA-256 of its number and hash)."""
+    return hmac.new(cle, f"{seq}|{empreinte}".encode(), hashlib.sha256).hexdigest()
+
+
 class Chaine:
     """Appends events within one write transaction; created by taking the chain's lock."""
 
-    def __init__(self, session: Session, horodatage: str) -> None:
+    def __init__(self, session: Session, horodatage: str, cle: bytes | None = None) -> None:
+        """``cle``: the structure's secret key, which seals the head; ``None`` only to write as a release before
+        the seal did (the upgrade tests build such databases)."""
         self.session = session
         self.horodatage = horodatage
+        self.cle = cle
         # First statement of every write transaction: takes the write lock (SQLite) / row lock (PostgreSQL),
         # so that appends are serialised and a transaction never has to upgrade a read lock.
-        ligne = session.execute(text("UPDATE tete_audit SET seq = seq WHERE id = 1 RETURNING seq, empreinte")).one()
-        self.seq, self.empreinte = int(ligne[0]), str(ligne[1])
+        if cle is None:
+            ligne = session.execute(text("UPDATE tete_audit SET seq = seq WHERE id = 1 RETURNING seq, empreinte")).one()
+            self.seq, self.empreinte, self.sceau_rompu = int(ligne[0]), str(ligne[1]), False
+        else:
+            ligne = session.execute(text("UPDATE tete_audit SET seq = seq WHERE id = 1 "
+                                         "RETURNING seq, empreinte, mac")).one()
+            self.seq, self.empreinte = int(ligne[0]), str(ligne[1])
+            # Appending re-seals the head: a seal found broken is written into the chain for good, so that the
+            # app's next write never seals over a chain recomputed without the key.
+            self.sceau_rompu = self.seq > 0 and (ligne[2] is None or not hmac.compare_digest(
+                str(ligne[2]), mac_tete(cle, self.seq, self.empreinte)))
 
     def ajouter(self, type_: str, acteur: str, triage_id: str | None = None,
                 details: dict[str, Any] | None = None) -> int:
         """Append one event (ids, types and hashes only: never personal data)."""
-        details = details or {}
+        details = dict(details or {})
+        if self.sceau_rompu:
+            details["sceau_rompu"] = True
+            self.sceau_rompu = False
         seq = self.seq + 1
         empreinte = empreinte_evenement(self.empreinte, seq, self.horodatage, type_, triage_id, acteur, details)
         self.session.add(EvenementAudit(seq=seq, horodatage=self.horodatage, type=type_, triage_id=triage_id,
                                         acteur=acteur, details=details, precedent=self.empreinte,
                                         empreinte=empreinte))
-        self.session.execute(update(TeteAudit).where(TeteAudit.id == 1).values(seq=seq, empreinte=empreinte))
+        valeurs: dict[str, Any] = {"seq": seq, "empreinte": empreinte}
+        if self.cle is not None:
+            valeurs["mac"] = mac_tete(self.cle, seq, empreinte)
+        self.session.execute(update(TeteAudit).where(TeteAudit.id == 1).values(**valeurs))
         self.seq, self.empreinte = seq, empreinte
         return seq
 
@@ -71,12 +121,15 @@ class RapportAudit:
         return self.premier_defaut is None
 
 
-def verifier(session: Session) -> RapportAudit:
-    """Walk the whole chain; also check that each finalised triage still has the content it was finalised with."""
+def verifier(session: Session, cle: bytes) -> RapportAudit:
+    """Walk the whole chain, check its head's keyed MAC, and check each finalised triage against the fingerprint
+    of every field taken when it was finalised, and its status against the chain (« remplace » only once a newer
+    version is finalised)."""
     precedent = GENESE
     attendu = 1
     n = 0
-    empreintes_finales: dict[str, str] = {}
+    finaux: dict[str, dict[str, Any]] = {}
+    remplaces: set[str] = set()
     for ev in session.scalars(select(EvenementAudit).order_by(EvenementAudit.seq)).yield_per(1000):
         n += 1
         if ev.seq != attendu:
@@ -90,20 +143,35 @@ def verifier(session: Session) -> RapportAudit:
             return RapportAudit(n, f"maillon n° {ev.seq} ({ev.type}) : contenu modifié (empreinte recalculée "
                                    "différente)")
         if ev.type == "finalisation" and ev.triage_id:
-            empreintes_finales[ev.triage_id] = str(ev.details.get("contenu", ""))
+            finaux[ev.triage_id] = ev.details
+            if ev.details.get("remplace"):
+                remplaces.add(str(ev.details["remplace"]))
         elif ev.type == "effacement":
             for tid in ev.details.get("triages", []):
-                empreintes_finales.pop(tid, None)
+                finaux.pop(tid, None)
+        if ev.details.get("sceau_rompu"):
+            return RapportAudit(n, f"maillon n° {ev.seq} ({ev.type}) : écrit alors que le sceau de la chaîne était "
+                                   "absent ou faux (chaîne recalculée ou coupée sans la clé)")
         precedent = ev.empreinte
         attendu += 1
     tete = session.get(TeteAudit, 1)
     if tete is None or tete.seq != attendu - 1 or tete.empreinte != precedent:
         return RapportAudit(n, f"tête de chaîne : attendu le maillon n° {attendu - 1}, la tête indique "
                                f"n° {tete.seq if tete else '?'} (maillons retirés en fin de chaîne ?)")
-    for tid, empreinte in empreintes_finales.items():
+    if tete.seq > 0 and (tete.mac is None or not hmac.compare_digest(tete.mac, mac_tete(cle, tete.seq,
+                                                                                         tete.empreinte))):
+        return RapportAudit(n, "tête de chaîne : sceau (MAC) absent ou faux — chaîne recalculée ou coupée sans "
+                               "la clé de la structure")
+    for tid, details in finaux.items():
         t = session.get(Triage, tid)
         if t is None:
             return RapportAudit(n, f"triage {tid} : finalisé mais introuvable, sans effacement journalisé")
-        if empreinte_contenu(t.cas, t.resultat) != empreinte:
+        if "triage" in details:
+            if empreinte_triage(t) != details["triage"]:
+                return RapportAudit(n, f"triage {tid} : modifié depuis sa finalisation")
+        elif empreinte_contenu(t.cas, t.resultat) != details.get("contenu"):  # finalised before version 0006
             return RapportAudit(n, f"triage {tid} : contenu modifié depuis sa finalisation")
+        statut = "remplace" if tid in remplaces else "final"
+        if t.statut != statut:
+            return RapportAudit(n, f"triage {tid} : statut « {t.statut} » au lieu de « {statut} »")
     return RapportAudit(n, None)

@@ -173,7 +173,7 @@ class Depot(IdentitesDepot, RapportDepot):
     @contextmanager
     def _ecriture(self) -> Iterator[tuple[Session, audit.Chaine]]:
         with self.sessions.begin() as s:
-            yield s, audit.Chaine(s, self.horloge().isoformat())
+            yield s, audit.Chaine(s, self.horloge().isoformat(), self.cle)
 
     # -- structure ---------------------------------------------------------------------------------
     def structure(self) -> Structure | None:
@@ -482,9 +482,10 @@ class Depot(IdentitesDepot, RapportDepot):
             t.statut, t.finalise_le = FINAL, self.horloge()
             if t.remplace_id:
                 s.execute(update(Triage).where(Triage.id == t.remplace_id).values(statut=REMPLACE))
+            s.flush()
             chaine.ajouter("finalisation", acteur, triage_id, {
-                "contenu": audit.empreinte_contenu(t.cas, t.resultat), "version": t.version,
-                "remplace": t.remplace_id, "empreinte_regles": resultat["empreinte_regles"]})
+                "contenu": audit.empreinte_contenu(t.cas, t.resultat), "triage": audit.empreinte_triage(t),
+                "version": t.version, "remplace": t.remplace_id, "empreinte_regles": resultat["empreinte_regles"]})
             self._suite_du_triage(s, chaine, t, resultat, acteur)
         return resultat
 
@@ -886,7 +887,7 @@ class Depot(IdentitesDepot, RapportDepot):
     def verifier_audit(self) -> audit.RapportAudit:
         """Check the whole audit chain and the finalised triages' content."""
         with self.sessions() as s:
-            return audit.verifier(s)
+            return audit.verifier(s, self.cle)
 
     # -- actions that change nothing but are audited: each method does the action and writes its own event; there
     # is no generic « journaliser » (a role could otherwise forge an « effacement » or a « finalisation »).
@@ -1131,8 +1132,10 @@ class Depot(IdentitesDepot, RapportDepot):
             episodes = select(Episode.id).where(Episode.patient_id == patient_id)
             triages = list(s.scalars(select(Triage.id).where(Triage.episode_id.in_(episodes))))
             s.execute(delete(Seance).where(Seance.episode_id.in_(episodes)))
-            s.execute(update(Triage).where(Triage.id.in_(triages)).values(remplace_id=None))
-            s.execute(delete(Triage).where(Triage.id.in_(triages)))
+            # Newest versions first: a finalised row is never updated (trigger), and the link to the version it
+            # replaces goes with the row itself.
+            for tid in s.scalars(select(Triage.id).where(Triage.id.in_(triages)).order_by(Triage.version.desc())):
+                s.execute(delete(Triage).where(Triage.id == tid))
             s.execute(delete(Episode).where(Episode.patient_id == patient_id))
             s.execute(delete(Patient).where(Patient.id == patient_id))
             chaine.ajouter("effacement", acteur, details={"patient": patient_id, "triages": sorted(triages)})

@@ -176,6 +176,8 @@ class TeteAudit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     empreinte: Mapped[str] = mapped_column(String(64))
+    # HMAC of seq and empreinte with the structure's secret key (outside the database): the chain's anchor.
+    mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class Utilisateur(Base):
