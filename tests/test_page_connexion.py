@@ -189,3 +189,18 @@ def test_fournisseur_d_identite(depot, monkeypatch):
 def test_sans_secrets_pas_de_fournisseur(depot):
     at = nouvelle_session()
     assert "connexion_oidc" not in boutons(at)
+
+
+def test_un_tap_apres_le_delai_d_inactivite_n_est_pas_enregistre(depot):
+    """Issue #16: the tap's callback runs before the page checks the idle delay; the service refuses it (nothing
+    saved under the absent user) and the page then shows the lock screen."""
+    tid, _ = creer_triage(depot, nom=PATIENT[0])
+    at = se_connecter(nouvelle_session(tid), "kine")
+    at.session_state["derniere_activite"] = time.monotonic() - 16 * 60  # 15 min by default, no rerun since
+    at.button(key="aucun_neurologique").click().run()
+    assert "rf_deficit_moteur" not in depot.charger(tid).cas["reponses"]
+    with depot.bd.connect() as c:
+        reponses = c.execute(text("SELECT count(*) FROM evenements_audit WHERE type = 'reponse'")).scalar()
+    assert reponses == 0
+    executer(at)
+    assert at.markdown[0].value == "### Session verrouillée"

@@ -530,3 +530,24 @@ def test_couverture_inconnue_refusee_en_francais(tmp_path, valeur):
     assert "regime_general, alsace_moselle, exoneration_100" in str(exc.value)
     with depot.bd.connect() as c:
         assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0
+
+
+def test_base_occupee_message_francais_sans_ecriture(tmp_path):
+    """Issue #16: « database is locked » (many writers on SQLite) is said in French, and nothing is written."""
+    import sqlite3
+
+    from triage_app.config import Reglages
+    from triage_app.storage.service import ErreurStockage
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    with Depot(url, reglages=Reglages(sqlite_busy_timeout_ms=50)) as depot:
+        avant = depot.verifier_audit().evenements
+        verrou = sqlite3.connect(tmp_path / "b.sqlite")
+        try:
+            verrou.execute("BEGIN IMMEDIATE")
+            with pytest.raises(ErreurStockage, match="base de données occupée"):
+                depot.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+        finally:
+            verrou.rollback()
+            verrou.close()
+        assert depot.verifier_audit().evenements == avant

@@ -77,9 +77,11 @@ ACTIONS: dict[str, str] = {
 class ServiceAutorise:
     """A :class:`Depot` restricted to what ``utilisateur`` may do."""
 
-    def __init__(self, depot: Depot, utilisateur: Utilisateur) -> None:
+    def __init__(self, depot: Depot, utilisateur: Utilisateur, verrou: Callable[[], bool] | None = None) -> None:
+        """``verrou``: whether the user's session is locked (idle): then every call is refused."""
         self._depot = depot
         self.utilisateur = utilisateur
+        self._verrou = verrou
 
     @property
     def moteur(self) -> Any:
@@ -96,6 +98,8 @@ class ServiceAutorise:
         if permission is None:
             raise ErreurDroits(f"action « {nom} » non disponible par le service")
         methode = getattr(self._depot, nom)
+        if self._verrou is not None and nom != "deconnecter" and self._verrou():
+            raise ErreurDroits("session verrouillée après inactivité : rien n'a été enregistré ; se reconnecter")
         if not self.utilisateur.peut(permission):
             self._depot._refus(nom, acteur=self.utilisateur.identifiant)
             exiger(self.utilisateur, permission)

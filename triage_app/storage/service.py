@@ -19,6 +19,7 @@ from typing import Any, Self, get_args
 
 import orjson
 from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from triage_app import comptes
@@ -172,8 +173,16 @@ class Depot(IdentitesDepot, RapportDepot):
 
     @contextmanager
     def _ecriture(self) -> Iterator[tuple[Session, audit.Chaine]]:
-        with self.sessions.begin() as s:
-            yield s, audit.Chaine(s, self.horloge().isoformat(), self.cle)
+        try:
+            with self.sessions.begin() as s:
+                yield s, audit.Chaine(s, self.horloge().isoformat(), self.cle)
+        except OperationalError as exc:
+            # Many writers at once on SQLite: after its busy timeout (TRIAGE_SQLITE_BUSY_TIMEOUT_MS), said in French
+            # (nothing was written: the transaction is rolled back whole).
+            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                raise ErreurStockage("base de données occupée par d’autres enregistrements : rien n’a été "
+                                     "enregistré, réessayer dans un instant") from None
+            raise
 
     # -- structure ---------------------------------------------------------------------------------
     def structure(self) -> Structure | None:

@@ -12,8 +12,8 @@ from triage_app.errors import TriageError
 from triage_app.ui import etat, identite
 from triage_app.ui.composants import brut, en_francais
 
-_ACTIVITE = "derniere_activite"
-_VERROU = "session_verrouillee"
+_ACTIVITE = etat.CLE_ACTIVITE
+_VERROU = etat.CLE_VERROU
 _OIDC_A_CONFIRMER = "oidc_a_confirmer"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -56,9 +57,27 @@ def utilisateur() -> Utilisateur:
     return u
 
 
+CLE_ACTIVITE = "derniere_activite"
+CLE_VERROU = "session_verrouillee"
+
+
+def session_inactive() -> bool:
+    """Whether the session is past its idle delay (then locked for good until the user logs in again). Checked at
+    every call of the service, so a tap that lands after the delay — whose callback runs before the page's own
+    check — is refused and never saved under the absent user."""
+    if st.session_state.get(CLE_VERROU):
+        return True
+    derniere = st.session_state.get(CLE_ACTIVITE)
+    if derniere is not None and time.monotonic() - derniere > Reglages().inactivite_minutes * 60:
+        st.session_state[CLE_VERROU] = True
+        return True
+    return False
+
+
 def depot() -> ServiceAutorise:
-    """The storage service as the logged-in user may use it (every call checked against the role)."""
-    return ServiceAutorise(depot_brut(), utilisateur())
+    """The storage service as the logged-in user may use it (every call checked against the role and the idle
+    lock)."""
+    return ServiceAutorise(depot_brut(), utilisateur(), verrou=session_inactive)
 
 
 def moteur() -> Moteur:
