@@ -112,9 +112,14 @@ def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
     at.query_params["triage"] = tid
     at.run()
     assert not at.exception
-    boutons = at.get("download_button")
-    assert len(boutons) == len(FORMATS)
-    assert sorted(b.proto.label for b in boutons) == sorted(f.libelle for f in FORMATS.values())
+    from tests.test_page import fichiers
+
+    boutons = {k: v for k, v in fichiers(at).items() if k.startswith("telecharger_")}
+    assert sorted(b["libelle"] for b in boutons.values()) == sorted(f.libelle for f in FORMATS.values())
+    assert not at.get("download_button")  # nothing served through /media
+    for f in FORMATS.values():
+        assert boutons[f"telecharger_{f.id}"]["contenu"] is None  # produced on the tap only
+        assert boutons[f"telecharger_{f.id}"]["nom"].endswith(f.extension)
     # File names carry the protocol, date and opaque id, never the patient's name.
     from triage_app.export.formats import nom_export
     from triage_app.export.resume import depuis_triage

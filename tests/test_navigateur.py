@@ -320,6 +320,7 @@ def test_un_triage_fait_dans_la_page_se_telecharge_en_pdf(nouvelle_page, tmp_pat
     onglet.value.close()
     with page.expect_download() as telechargement:
         page.locator(".st-key-telecharger_pdf button, .st-key-telecharger_pdf a").first.click()
+    assert telechargement.value.url.startswith("blob:")  # from the session's memory, not a /media address
     fichier = tmp_path / telechargement.value.suggested_filename
     telechargement.value.save_as(fichier)
     assert "Export" not in fichier.name and fichier.name.startswith("triage_lombalgie_aigue_")

@@ -122,6 +122,15 @@ def boutons(at: AppTest) -> list[str]:
     return [b.key for b in at.button if b.key]
 
 
+def fichiers(at: AppTest) -> dict[str, dict[str, Any]]:
+    """The document buttons on the page (downloads and « Imprimer »), by key: their data (label, file name…).
+    They are produced in the session on a tap and handed over from memory (no ``/media`` address)."""
+    import json as _json
+
+    return {e.proto.id.split("-", 2)[2]: _json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == "triage_app.fichier"}
+
+
 def questions(at: AppTest) -> dict[str, Any]:
     """The questions on screen (open group) and their selected value."""
     return {s.key.removeprefix("q_"): s.value for s in at.segmented_control if s.key and s.key.startswith("q_")}

@@ -193,7 +193,7 @@ def test_dap_annoncee_avant_la_seance_et_produite(msp):
     at = lancer(tid)
     assert any("demande d’accord préalable (DAP) nécessaire" in w.value for w in at.warning)
     assert msp.etat_episode(eid, AUJOURD_HUI).dap_necessaire
-    assert f"doc_dap_{eid}" in str(at.get("download_button"))
+    assert f"doc_dap_{eid}" in test_page.fichiers(at)
 
 
 def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):

@@ -361,44 +361,50 @@ def recherche_instantanee(libelle: str, cle: str, aide: str = "") -> str:
     return saisie_instantanee(libelle, cle, aide=aide)
 
 
-# -- « Imprimer »: the PDF opened in a new tab, for the tablet's print dialog ------------------------------------------
-# A tap opens the new tab at once (within the tap, so no pop-up blocker stops it) and asks the page for the PDF; the
-# PDF is produced then (never on an ordinary rerun), sent once, and shown in that tab from memory: no file on the
-# server, no address to guess. If the browser refused the tab, a link in its place opens it.
-_IMPRIMER_HTML = '<button type="button" class="imprimer"></button><a class="secours" target="_blank" hidden></a>'
-_IMPRIMER_CSS = """
-.imprimer { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem; padding: .4rem .75rem;
+# -- documents produced in the session: « Imprimer » (a new tab) and downloads -----------------------------------------
+# A tap asks the page for the document; it is produced then (never on an ordinary rerun), sent once to this
+# browser session and handed over from memory (a ``blob:`` address): no file on the server, no ``/media`` address
+# that another browser could fetch. « Imprimer » opens the new tab within the tap itself (no pop-up blocker stops
+# it) and shows the PDF there for the tablet's print dialog; « Télécharger » saves the file. If the browser refused
+# the tab, a link in its place opens it.
+_FICHIER_HTML = '<button type="button" class="fichier"></button><a class="secours" target="_blank" hidden></a>'
+_FICHIER_CSS = """
+.fichier { box-sizing: border-box; width: 100%; min-height: 44px; font-size: 1rem; padding: .4rem .75rem;
   border: 1px solid var(--st-border-color, #d5dae5); border-radius: .5rem; cursor: pointer;
   background: var(--st-background-color, #fff); color: var(--st-text-color, #31333f); font-family: inherit; }
-.imprimer:hover, .imprimer:focus { border-color: var(--st-primary-color, #0b5394); color: var(--st-primary-color); }
+.fichier:hover, .fichier:focus { border-color: var(--st-primary-color, #0b5394); color: var(--st-primary-color); }
 .secours { display: block; margin-top: .3rem; font-size: .9rem; color: var(--st-link-color, #0b5394); }
 """
-_IMPRIMER_JS = """
+_FICHIER_JS = """
 export default function(component) {
   const { data, setTriggerValue, parentElement } = component;
   const bouton = parentElement.querySelector("button");
   const secours = parentElement.querySelector("a.secours");
-  bouton.textContent = "🖨 " + data.libelle;
+  bouton.textContent = (data.mode === "imprimer" ? "🖨 " : "⬇ ") + data.libelle;
   bouton.setAttribute("aria-label", data.libelle);
-  const onglets = (window.__triage_impressions = window.__triage_impressions || {});
+  const attentes = (window.__triage_fichiers = window.__triage_fichiers || {});
   if (bouton.dataset.pret !== "1") {
     bouton.dataset.pret = "1";
     bouton.addEventListener("click", () => {
-      const onglet = window.open("", "_blank");
-      if (onglet) {
-        onglet.document.title = data.libelle;
-        onglet.document.body.textContent = "Préparation du document…";
+      let onglet = null;
+      if (data.mode === "imprimer") {
+        onglet = window.open("", "_blank");
+        if (onglet) { onglet.document.title = data.libelle; onglet.document.body.textContent = "Préparation…"; }
       }
-      onglets[data.cle] = { onglet: onglet, jeton: data.jeton };
-      setTriggerValue("imprimer", data.jeton + 1);
+      attentes[data.cle] = { onglet: onglet, jeton: data.jeton };
+      setTriggerValue("produire", data.jeton + 1);
     });
   }
-  const attente = onglets[data.cle];
-  if (data.pdf && attente && data.jeton > attente.jeton) {
-    delete onglets[data.cle];
-    const octets = Uint8Array.from(atob(data.pdf), (c) => c.charCodeAt(0));
-    const url = URL.createObjectURL(new Blob([octets], { type: "application/pdf" }));
-    if (attente.onglet && !attente.onglet.closed) {
+  const attente = attentes[data.cle];
+  if (data.contenu && attente && data.jeton > attente.jeton) {
+    delete attentes[data.cle];
+    const octets = Uint8Array.from(atob(data.contenu), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([octets], { type: data.mime }));
+    if (data.mode !== "imprimer") {
+      const a = document.createElement("a");
+      a.href = url; a.download = data.nom; a.hidden = true;
+      document.body.appendChild(a); a.click(); a.remove();
+    } else if (attente.onglet && !attente.onglet.closed) {
       attente.onglet.location.href = url;
     } else {
       secours.href = url; secours.textContent = "Ouvrir le document pour l’imprimer"; secours.hidden = false;
@@ -407,15 +413,17 @@ export default function(component) {
   }
 }
 """
-_imprimer: Any = None
+_fichier: Any = None
 
 
-def bouton_imprimer(libelle: str, cle: str, produire: Callable[[], bytes]) -> None:
-    """« Imprimer … »: on a tap, ``produire()`` makes the PDF (audited by it) and the new tab shows it."""
-    global _imprimer
-    if _imprimer is None:
-        _imprimer = st.components.v2.component("triage_app.imprimer", html=_IMPRIMER_HTML, css=_IMPRIMER_CSS,
-                                               js=_IMPRIMER_JS)
+def bouton_fichier(libelle: str, cle: str, produire: Callable[[], bytes], *, mode: str = "telecharger",
+                   nom: str = "document.pdf", mime: str = "application/pdf") -> None:
+    """A button that produces a document on its tap (``produire()``, which audits it) and hands it to this browser
+    from memory: downloaded as ``nom``, or (``mode="imprimer"``) shown in a new tab for printing."""
+    global _fichier
+    if _fichier is None:
+        _fichier = st.components.v2.component("triage_app.fichier", html=_FICHIER_HTML, css=_FICHIER_CSS,
+                                              js=_FICHIER_JS)
     pret = f"{cle}_pret"
     jeton = int(st.session_state.get(f"{cle}_jeton", 0))
 
@@ -423,8 +431,14 @@ def bouton_imprimer(libelle: str, cle: str, produire: Callable[[], bytes]) -> No
         st.session_state[f"{cle}_jeton"] = jeton + 1
         st.session_state[pret] = base64.b64encode(produire()).decode("ascii")
 
-    pdf = st.session_state.pop(pret, None)  # sent once: an ordinary rerun sends no document
-    _imprimer(key=cle, data={"libelle": libelle, "cle": cle, "jeton": jeton, "pdf": pdf}, on_imprimer_change=preparer)
+    contenu = st.session_state.pop(pret, None)  # sent once: an ordinary rerun sends no document
+    _fichier(key=cle, data={"libelle": libelle, "cle": cle, "jeton": jeton, "contenu": contenu, "mode": mode,
+                            "nom": nom, "mime": mime}, on_produire_change=preparer)
+
+
+def bouton_imprimer(libelle: str, cle: str, produire: Callable[[], bytes]) -> None:
+    """« Imprimer … »: on a tap, ``produire()`` makes the PDF (audited by it) and a new tab shows it."""
+    bouton_fichier(libelle, cle, produire, mode="imprimer")
 
 
 # The fields of the account and structure forms, as the page names them (the service names them by their code).

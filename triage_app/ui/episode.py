@@ -20,7 +20,7 @@ from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
-from triage_app.ui.composants import champ_date
+from triage_app.ui.composants import bouton_fichier, champ_date
 
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
@@ -194,8 +194,8 @@ def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
         return
     colonnes = st.columns(len(boutons))
     for colonne, (genre, libelle, fichier, mime) in zip(colonnes, boutons, strict=True):
-        colonne.download_button(libelle, data=produire(genre), file_name=fichier, mime=mime, on_click="ignore",
-                                key=f"doc_{genre}_{cle}", icon=":material/download:", width="stretch")
+        with colonne:
+            bouton_fichier(libelle, f"doc_{genre}_{cle}", produire(genre), nom=fichier, mime=mime)
 
 
 def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:

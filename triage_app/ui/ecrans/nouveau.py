@@ -21,6 +21,7 @@ from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat, identites
 from triage_app.ui.composants import (
     bandeau_urgence,
+    bouton_fichier,
     bouton_imprimer,
     brut,
     carte_orientation,
@@ -557,11 +558,10 @@ def telechargements(depot: Depot, t: Triage) -> None:
         st.markdown("**Comptes rendus**")
         colonnes = st.columns(2)
         for i, f in enumerate(FORMATS.values()):
-            colonnes[i % 2].download_button(f.libelle, data=_export(depot, tid, f.id),
-                                            file_name=nom_fichier_de(t.cas["protocole"], t.cas["date_consultation"],
-                                                                     tid, f.extension, f.suffixe), mime=f.mime,
-                                            key=f"telecharger_{f.id}", on_click="ignore", width="stretch",
-                                            icon=":material/download:")
+            with colonnes[i % 2]:
+                bouton_fichier(f.libelle, f"telecharger_{f.id}", _export(depot, tid, f.id), mime=f.mime,
+                               nom=nom_fichier_de(t.cas["protocole"], t.cas["date_consultation"], tid, f.extension,
+                                                  f.suffixe))
         # « Imprimer »: the PDF in a new tab, for the tablet's print dialog (produced on the tap, audited).
         impression = st.columns(2)
         for i, (format_, libelle) in enumerate(IMPRESSIONS.items()):

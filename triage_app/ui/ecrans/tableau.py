@@ -19,6 +19,7 @@ from triage_app.export.rapport import (
 )
 from triage_app.storage.rapport import BlocProtocole, Indicateurs
 from triage_app.ui import etat
+from triage_app.ui.composants import bouton_fichier
 
 _ANNEES = 3  # the years offered: this one and the two before
 
@@ -122,6 +123,6 @@ def page() -> None:
                 ("xlsx", "Tableur (XLSX)", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                  lambda: rapport_xlsx(indicateurs, m, nom)),
                 ("csv", "Tableur (CSV)", "text/csv", lambda: rapport_csv(indicateurs, m))), strict=True):
-            colonne.download_button(libelle, data=produire, file_name=f"rapport_ars_{annee}.{format_}", mime=mime,
-                                    key=f"rapport_{format_}", on_click="ignore", width="stretch",
-                                    icon=":material/download:")
+            with colonne:
+                bouton_fichier(libelle, f"rapport_{format_}", produire, nom=f"rapport_ars_{annee}.{format_}",
+                               mime=mime)
