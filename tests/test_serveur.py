@@ -181,3 +181,53 @@ def test_serve_hors_du_projet_entetes_de_securite_et_fichiers_prives(tmp_path):
     fichiers = [p for p in base.parent.iterdir() if p.name.startswith("triage.sqlite")]
     assert base in fichiers and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in fichiers), [
         (p.name, oct(p.stat().st_mode)) for p in fichiers]
+
+
+def test_une_exception_journalisee_perd_son_message():
+    """Issue #16: an unhandled exception's message may hold stored values; the log keeps its traceback only."""
+    import io
+    import logging
+
+    from triage_app.ui.serveur import SansValeurs
+
+    tampon = io.StringIO()
+    gestionnaire = logging.StreamHandler(tampon)
+    gestionnaire.addFilter(SansValeurs())
+    journal = logging.getLogger("test.sans_valeurs")
+    journal.addHandler(gestionnaire)
+    valeur_stockee = "".join(["Dup", "ont Marie née le 17", "/05/1980"])  # never in the source line itself
+    try:
+        raise ValueError(f"patient {valeur_stockee}")
+    except ValueError:
+        journal.exception("Uncaught app execution")
+    finally:
+        journal.removeHandler(gestionnaire)
+    texte = tampon.getvalue()
+    assert "Uncaught app execution" in texte and "ValueError (message retiré" in texte and "test_serveur.py" in texte
+    assert "Dupont" not in texte and "17/05/1980" not in texte
+
+
+def test_le_filtre_vaut_pour_tout_journal_du_serveur():
+    """The server installs it through the record factory: a logger with its own handler (as Streamlit's) too."""
+    import io
+    import logging
+
+    from triage_app.ui.serveur import filtrer_journaux
+
+    avant = logging.getLogRecordFactory()
+    tampon = io.StringIO()
+    journal = logging.getLogger("streamlit.test_sans_valeurs")
+    gestionnaire = logging.StreamHandler(tampon)
+    journal.addHandler(gestionnaire)
+    journal.propagate = False
+    try:
+        filtrer_journaux()
+        valeur = "".join(["Zéph", "yrine"])
+        try:
+            raise KeyError(valeur)
+        except KeyError:
+            journal.exception("Erreur")
+    finally:
+        logging.setLogRecordFactory(avant)
+        journal.removeHandler(gestionnaire)
+    assert "KeyError (message retiré" in tampon.getvalue() and "Zéphyrine" not in tampon.getvalue()

@@ -7,8 +7,10 @@ Streamlit 1.67 serves through Starlette: an ASGI middleware is added to its own 
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -50,6 +52,33 @@ class EntetesDeSecurite:
         await self.app(scope, receive, envoyer)
 
 
+class SansValeurs(logging.Filter):
+    """An exception in the server's log keeps its traceback (files, lines, code) but loses its message, which may
+    hold stored values (a patient's name in a validation error): the type alone is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[0] is not None:
+            type_, _, pile = record.exc_info
+            record.exc_text = ("Traceback (most recent call last):\n" + "".join(traceback.format_tb(pile))
+                               + f"{type_.__name__} (message retiré du journal : il peut contenir des données)")
+            record.exc_info = None
+        return True
+
+
+def filtrer_journaux() -> None:
+    """:class:`SansValeurs` applied to every log record of the process, whichever logger and handler write it
+    (Streamlit gives each of its loggers its own handler): through the record factory."""
+    fabrique = logging.getLogRecordFactory()
+    filtre = SansValeurs()
+
+    def sans_valeurs(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        enregistrement = fabrique(*args, **kwargs)
+        filtre.filter(enregistrement)
+        return enregistrement
+
+    logging.setLogRecordFactory(sans_valeurs)
+
+
 def installer() -> None:
     """Add the middleware to Streamlit's stack (before the server is created)."""
     from starlette.middleware import Middleware
@@ -65,6 +94,7 @@ def installer() -> None:
 
 def main() -> None:
     os.umask(MASQUE)
+    filtrer_journaux()
     installer()
     from streamlit.web import cli
 
