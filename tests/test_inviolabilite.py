@@ -4,13 +4,16 @@ A base is filled through the service (a triage finalised then amended, so one ve
 session; a patient erased). Each case then changes the database as someone with write access to it would — the
 protections dropped first, as an administrator can — and the check must fail; the untouched base passes. On SQLite
 and PostgreSQL, each case inside a transaction rolled back afterwards (the check reads the same connection);
-``triage-app audit verify`` itself exits 1 on a tampered copy of the SQLite file and 0 on the untouched one.
+``triage-app audit verify`` itself exits 1 on a tampered copy (SQLite file, PostgreSQL database made from a
+template) after each case, and 0 on the untouched copy.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -208,11 +211,16 @@ def test_la_base_refuse_de_changer_un_triage_finalise_et_le_journal(url_base):
         assert depot.verifier_audit().intact
 
 
-@pytest.mark.parametrize("nom", ["statut_brouillon", "note", "chaine_recalculee", "queue_coupee_tete_recalee",
-                                 "sceau_efface"])
-def test_audit_verify_sort_en_1_sur_une_copie_falsifiee(tmp_path, capsys, nom):
-    fichier = tmp_path / "base.sqlite"
-    ids = _base(f"sqlite:///{fichier}")
+@pytest.fixture(scope="module")
+def base_sqlite(tmp_path_factory) -> tuple[Any, dict[str, str]]:
+    fichier = tmp_path_factory.mktemp("inviolabilite") / "base.sqlite"
+    return fichier, _base(f"sqlite:///{fichier}")
+
+
+@pytest.mark.parametrize("nom", sorted(CAS))
+def test_audit_verify_sort_en_1_sur_une_copie_falsifiee(base_sqlite, tmp_path, capsys, nom):
+    """`triage-app audit verify` itself, on a copy of the SQLite file: 0 untouched, 1 after each falsification."""
+    fichier, ids = base_sqlite
     copie = tmp_path / "copie.sqlite"
     shutil.copy(fichier, copie)
     capsys.readouterr()
@@ -223,3 +231,36 @@ def test_audit_verify_sort_en_1_sur_une_copie_falsifiee(tmp_path, capsys, nom):
         CAS[nom](c, ids)
     assert main(["audit", "verify", "--base", f"sqlite:///{copie}"]) == 1
     assert "intact" not in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def modele_pg(serveur_pg) -> tuple[Any, dict[str, str]]:
+    """A filled PostgreSQL database used as the template of each copy (CREATE DATABASE … TEMPLATE)."""
+    nom = f"modele_{uuid.uuid4().hex[:8]}"
+    ids = _base(serveur_pg.creer_base(nom))
+    yield nom, ids
+    with contextlib.suppress(Exception):
+        serveur_pg.supprimer_base(nom)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nom", sorted(CAS))
+def test_audit_verify_sort_en_1_sur_une_copie_postgresql_falsifiee(serveur_pg, modele_pg, capsys, nom):
+    from psycopg import sql
+
+    modele, ids = modele_pg
+    copie = f"copie_{uuid.uuid4().hex[:8]}"
+    with serveur_pg.connexion_admin() as c:
+        c.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(copie), sql.Identifier(modele)))
+    url = serveur_pg.url(copie)
+    try:
+        capsys.readouterr()
+        assert main(["audit", "verify", "--base", url]) == 0
+        assert "intact" in capsys.readouterr().out
+        with Depot(url) as depot, depot.bd.begin() as c:
+            _sans_protections(c)
+            CAS[nom](c, ids)
+        assert main(["audit", "verify", "--base", url]) == 1
+        assert "intact" not in capsys.readouterr().out
+    finally:
+        serveur_pg.supprimer_base(copie)
