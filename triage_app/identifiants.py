@@ -13,8 +13,12 @@ from datetime import date
 
 _CHIFFRES = re.compile(r"[\s.\-]")
 _COURRIEL = re.compile(r"^[A-Za-z0-9._%+\-']+@([A-Za-z0-9\-]+\.)+[A-Za-z]{2,}$")
-# Bidirectional controls and zero-width characters: refused in names (« evil » must not print « live »).
-_INVISIBLES = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Bidirectional controls and zero-width characters (« evil » must not print « live »): refused in names here and in
+# every stored text by the storage service (one class of characters for both).
+INVISIBLES = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_INVISIBLES = re.compile(f"[{INVISIBLES}]")
+# Nine characters: the département (2A/2B for Corsica), then seven digits (ADELI, FINESS).
+_DEPARTEMENT_ET_7 = re.compile(r"([0-9]{2}|2A|2B)[0-9]{7}")
 
 
 def _compact(texte: str) -> str:
@@ -83,16 +87,14 @@ def rpps(numero: str) -> str:
 def adeli(numero: str) -> str:
     """An ADELI number: 9 characters (2 of the département, 2A/2B for Corsica, then 7 digits)."""
     n = _compact(numero)
-    if not re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{7}", n):
+    if not _DEPARTEMENT_ET_7.fullmatch(n):
         raise ValueError("9 caractères attendus (département puis 7 chiffres)")
     return n
 
 
 def finess(numero: str) -> str:
-    """A FINESS number: 9 characters (2 of the département, 2A/2B for Corsica), the last a Luhn key."""
-    n = _compact(numero)
-    if not re.fullmatch(r"([0-9]{2}|2A|2B)[0-9]{7}", n):
-        raise ValueError("9 caractères attendus (département puis 7 chiffres)")
+    """A FINESS number: an ADELI-shaped number (:func:`adeli`) whose last digit is a Luhn key."""
+    n = adeli(numero)
     if n.isdigit() and not luhn_valide(n):
         raise ValueError("clé de contrôle incorrecte : une faute de frappe ?")
     return n

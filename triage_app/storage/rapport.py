@@ -32,7 +32,6 @@ class BlocProtocole:
     episodes: int = 0
     par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
     orientations: dict[str, int] = field(default_factory=dict)
-    orientations_par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
     drapeaux: dict[str, int] = field(default_factory=dict)
     non_eligibilite: dict[str, int] = field(default_factory=dict)
     seances_par_episode: dict[int, int] = field(default_factory=dict)
@@ -99,12 +98,9 @@ class RapportDepot:
                     base.add_columns(voie, func.count(), func.count(distinct(Episode.patient_id)))
                     .group_by(Episode.protocole, voie)):
                 bloc(protocole).par_voie[_cle(v)] = {"triages": n, "patients": patients}
-            for protocole, v, orientation, n in s.execute(
-                    base.add_columns(voie, Triage.orientation, func.count())
-                    .group_by(Episode.protocole, voie, Triage.orientation)):
-                b = bloc(protocole)
-                b.orientations[_cle(orientation)] = b.orientations.get(_cle(orientation), 0) + n
-                b.orientations_par_voie.setdefault(_cle(v), {})[_cle(orientation)] = n
+            for protocole, orientation, n in s.execute(base.add_columns(Triage.orientation, func.count())
+                                                       .group_by(Episode.protocole, Triage.orientation)):
+                bloc(protocole).orientations[_cle(orientation)] = n
             annee, mois = extract("year", Triage.date_consultation), extract("month", Triage.date_consultation)
             for protocole, a, m_, n in s.execute(base.add_columns(annee, mois, func.count())
                                                  .group_by(Episode.protocole, annee, mois)):

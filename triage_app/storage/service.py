@@ -31,6 +31,7 @@ from triage_app.domain.texte import cle_patient, cle_recherche, mots_recherche
 from triage_app.engine.evaluation import Moteur, moteur
 from triage_app.engine.lot import evaluer_lot
 from triage_app.errors import ErreurCas, ErreurSaisie, Probleme, TriageError
+from triage_app.identifiants import INVISIBLES
 from triage_app.models.base import Couverture
 from triage_app.models.episode import (
     Acte,
@@ -1200,8 +1201,8 @@ LONGUEUR_NOTE = 4000
 _CHAMPS_CODES = frozenset({"patient.couverture"})
 # Control characters, and the bidirectional controls and invisible characters that make a text print otherwise
 # than it reads (« evil » shown « live »): refused in every stored text.
-_CONTROLE = re.compile("[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-_CONTROLE_SAUF_LIGNES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROLE = re.compile(f"[\x00-\x1f\x7f{INVISIBLES}]")
+_CONTROLE_SAUF_LIGNES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{INVISIBLES}]")
 
 
 def _texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes: bool = False) -> str:

@@ -158,7 +158,7 @@ def francais() -> None:
 _MARKDOWN = re.compile(r"[\\`*_\[\]<>|~$!#{}=^&]|:(?=\w)")
 _LIENS = re.compile(r":(?=//)|(?<=www)\.|@", re.IGNORECASE)
 _JOINT = "\u2060"
-_REFERENCES = {":": _JOINT + ":", ".": _JOINT + ".", "@": "@" + _JOINT}
+_JOINTS = {":": _JOINT + ":", ".": _JOINT + ".", "@": "@" + _JOINT}
 _DEBUT_DE_LIGNE = re.compile(r"^(\s*)([-+>]|\d+(?=[.)]))")
 
 
@@ -169,7 +169,7 @@ def brut(texte: object) -> str:
     lignes = []
     for ligne in str(texte).split("\n"):
         ligne = _MARKDOWN.sub(lambda m: "\\" + m.group(0), ligne)
-        ligne = _LIENS.sub(lambda m: _REFERENCES[m.group(0)], ligne)
+        ligne = _LIENS.sub(lambda m: _JOINTS[m.group(0)], ligne)
         lignes.append(_DEBUT_DE_LIGNE.sub(lambda m: m.group(1) + "\\" + m.group(2) if not m.group(2)[0].isdigit()
                                           else m.group(1) + m.group(2) + "\\", ligne, count=1))
     return "  \n".join(lignes)

@@ -7,7 +7,6 @@ import time
 import streamlit as st
 
 from triage_app.comptes import ErreurConnexion, Utilisateur
-from triage_app.config import Reglages
 from triage_app.errors import TriageError
 from triage_app.ui import etat, identite
 from triage_app.ui.composants import brut, en_francais
@@ -17,9 +16,7 @@ _VERROU = etat.CLE_VERROU
 _OIDC_A_CONFIRMER = "oidc_a_confirmer"
 
 
-def delai_inactivite_s() -> float:
-    """Idle time before the session locks (settings: ``TRIAGE_INACTIVITE_MINUTES``, default 15)."""
-    return Reglages().inactivite_minutes * 60.0
+delai_inactivite_s = etat.delai_inactivite_s
 
 
 def garde() -> Utilisateur | None:
@@ -33,13 +30,10 @@ def garde() -> Utilisateur | None:
         else:
             formulaire_connexion()
         return None
-    maintenant = time.monotonic()
-    derniere = st.session_state.get(_ACTIVITE, maintenant)
-    if st.session_state.get(_VERROU) or maintenant - derniere > delai_inactivite_s():
-        st.session_state[_VERROU] = True
+    if etat.session_inactive():  # the service refuses every call from then on, callbacks included
         ecran_verrou(utilisateur)
         return None
-    st.session_state[_ACTIVITE] = maintenant
+    st.session_state[_ACTIVITE] = time.monotonic()
     return utilisateur
 
 

@@ -61,6 +61,11 @@ CLE_ACTIVITE = "derniere_activite"
 CLE_VERROU = "session_verrouillee"
 
 
+def delai_inactivite_s() -> float:
+    """Idle time before the session locks (settings: ``TRIAGE_INACTIVITE_MINUTES``, default 15)."""
+    return Reglages().inactivite_minutes * 60.0
+
+
 def session_inactive() -> bool:
     """Whether the session is past its idle delay (then locked for good until the user logs in again). Checked at
     every call of the service, so a tap that lands after the delay — whose callback runs before the page's own
@@ -68,7 +73,7 @@ def session_inactive() -> bool:
     if st.session_state.get(CLE_VERROU):
         return True
     derniere = st.session_state.get(CLE_ACTIVITE)
-    if derniere is not None and time.monotonic() - derniere > Reglages().inactivite_minutes * 60:
+    if derniere is not None and time.monotonic() - derniere > delai_inactivite_s():
         st.session_state[CLE_VERROU] = True
         return True
     return False
