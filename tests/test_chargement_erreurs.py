@@ -27,11 +27,13 @@ from triage_app.loading.registry import (
     charger_commun,
     charger_parametres,
     charger_protocole,
+    charger_rapport,
     charger_registre,
     charger_sources,
 )
 from triage_app.loading.yaml_strict import lire_yaml
 
+RAPPORT = "rapport.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "invalides"
 
 # English words that must never reach the user (pydantic, PyYAML or Python leftovers).
@@ -254,10 +256,31 @@ CAS: list[Cas] = [
            ("    rang: 0\n", "    rang: premier\n"), reel="commun.yaml"),
     _modif("commun_type_decimal", "orientations[0].rang", ("nombre entier attendu", "0.5"), "    rang: 0.5",
            ("    rang: 0\n", "    rang: 0.5\n"), reel="commun.yaml"),
+    # -- rapport.yaml (the ARS report: masking threshold and classes) -----------------------------
+    _modif("rapport_classes_avec_trou", "classes.delai_jours.bornes[1]", ("commence à 4", "attendu 3"),
+           "    bornes: [[0, 2], [4, 7]", ("[[0, 2], [3, 7]", "[[0, 2], [4, 7]"), reel=RAPPORT),
+    _modif("rapport_classes_chevauchantes", "classes.seances_par_episode.bornes[2]", ("commence à 3", "attendu 4"),
+           "    bornes: [[0, 0], [1, 3], [3, 6]", ("[1, 3], [4, 6]", "[1, 3], [3, 6]"), reel=RAPPORT),
+    _modif("rapport_derniere_classe_fermee", "classes.seances_par_episode.bornes[4]",
+           ("dernière classe doit être ouverte", "[11, null]"), "    bornes: [[0, 0]", ("[11, null]", "[11, 20]"),
+           reel=RAPPORT),
+    _modif("rapport_classe_ouverte_au_milieu", "classes.delai_jours.bornes[3]", ("seule la dernière",),
+           "    bornes: [[0, 2]", ("[15, 28]", "[15, null]"), reel=RAPPORT),
+    _modif("rapport_source_inconnue", "petits_effectifs.source",
+           ("source", "choix_produit_petit_effectif", "inconnu", "attendu l'un de"),
+           "  source: choix_produit_petit_effectif\n",
+           ("source: choix_produit_petits_effectifs\n  verification", "source: choix_produit_petit_effectif\n"
+            "  verification"), reel=RAPPORT),
+    _modif("rapport_seuil_texte", "petits_effectifs.seuil", ("nombre entier attendu", "cinq"), "  seuil: cinq",
+           ("  seuil: 5\n", "  seuil: cinq\n"), reel=RAPPORT),
+    _modif("rapport_seuil_trop_petit", "petits_effectifs.seuil", ("2",), "  seuil: 1\n",
+           ("  seuil: 5\n", "  seuil: 1\n"), reel=RAPPORT),
+    _modif("rapport_distribution_inconnue", "classes.delais_jours", ("delai_jours",), "  delais_jours:",
+           ("  delai_jours:\n", "  delais_jours:\n"), reel=RAPPORT),
 ]
 
 # Files of protocols/ that are not protocols.
-_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml"}
+_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml", RAPPORT}
 
 
 @pytest.fixture(scope="module")
@@ -312,6 +335,8 @@ def _charger(fichier: str, texte: str, dossier: Path, socle: tuple[dict[str, Any
         charger_sources(chemin)
     elif fichier == "commun.yaml":
         charger_commun(chemin, sources, parametres)
+    elif fichier == RAPPORT:
+        charger_rapport(chemin)
     elif fichier.startswith("parameters/"):
         charger_parametres(dossier / "parameters", sources)
     else:

@@ -207,3 +207,54 @@ def test_tableau_de_bord_coordinateur_et_medecin_en_lecture(tmp_path, monkeypatc
     assert not medecin.exception and not fichiers(medecin)
     kine = lancer(utilisateur=KINE)
     assert not [p for p in kine._registered_pages.values() if p.get("url_pathname") == "tableau"]
+
+
+def _page(m, bloc: BlocProtocole) -> dict[str, list]:
+    from triage_app.export.rapport import pages
+    from triage_app.storage.rapport import Indicateurs
+
+    pid = next(iter(m.protocoles))
+    page = next(p for p in pages(Indicateurs(date(2026, 1, 1), date(2026, 12, 31), {pid: bloc}), m)
+                if p.protocole == pid)
+    return {s.titre: s.lignes for s in page.sections}
+
+
+def test_le_seuil_et_les_classes_du_rapport_viennent_de_protocols(tmp_path):
+    """The masking threshold and the classes are data (``protocols/rapport.yaml``): changing the file changes the
+    report, and every value of a distribution is counted in exactly one class."""
+    import shutil
+
+    from triage_app.engine.evaluation import moteur
+    from triage_app.loading.registry import DOSSIER_PROTOCOLES
+
+    bloc = BlocProtocole(triages=7, patients=4, episodes=7, seances_par_episode={0: 1, 2: 2, 5: 4},
+                         delai_jours={1: 3, 9: 2, 40: 2})
+    reel = _page(moteur(), bloc)
+    assert [li.valeur for li in reel["Activité"]] == ["7", "< 5", "7"]
+    assert [(li.libelle, li.valeur) for li in reel["Séances par épisode"]][1:] == [
+        ("0 séance(s)", "< 5"), ("1 à 3 séance(s)", "< 5"), ("4 à 6 séance(s)", "< 5"), ("7 à 10 séance(s)", "0"),
+        ("11 séance(s) et plus", "0")]
+
+    copie = tmp_path / "protocols"
+    shutil.copytree(DOSSIER_PROTOCOLES, copie)
+    fichier = copie / "rapport.yaml"
+    texte = fichier.read_text(encoding="utf-8")
+    for ancien, nouveau in (("  seuil: 5\n", "  seuil: 3\n"),
+                            ("[[0, 2], [3, 7], [8, 14], [15, 28], [29, null]]", "[[0, 1], [2, 30], [31, null]]")):
+        assert texte.count(ancien) == 1
+        texte = texte.replace(ancien, nouveau)
+    fichier.write_text(texte, encoding="utf-8")
+    change = _page(moteur(copie), bloc)
+    assert [li.valeur for li in change["Activité"]] == ["7", "4", "7"]
+    assert [li.part for li in change["Séances par épisode"][1:4]] == ["", "", "57 %"]  # 1 and 2 are below 3
+    assert [(li.libelle, li.valeur) for li in change["Délai entre le début des symptômes et le triage"]][1:] == [
+        ("0 à 1 jour(s)", "3"), ("2 à 30 jour(s)", "< 3"), ("31 jour(s) et plus", "< 3")]
+
+
+def test_masque_des_petits_effectifs():
+    from triage_app.export.rapport import Masque
+
+    masque = Masque(5)
+    assert [masque.compte(n) for n in (0, 1, 4, 5, 12)] == ["0", "< 5", "< 5", "5", "12"]
+    assert masque.ligne("x", 4, 10).part == "" and masque.ligne("x", 5, 10).part == "50 %"
+    assert masque.regle == "effectifs de 1 à 4 affichés « < 5 »"

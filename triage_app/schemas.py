@@ -17,6 +17,7 @@ from triage_app.models.case import Cas
 from triage_app.models.interop import Interop
 from triage_app.models.parameters import Parametre
 from triage_app.models.protocol import Commun, FichierSources, Protocole
+from triage_app.models.rapport_ars import ParametresRapport
 from triage_app.models.result import ADAPTATEUR_RESULTAT
 
 SCHEMAS: dict[str, type[BaseModel] | TypeAdapter] = {  # type: ignore[type-arg]
@@ -25,6 +26,7 @@ SCHEMAS: dict[str, type[BaseModel] | TypeAdapter] = {  # type: ignore[type-arg]
     "commun.schema.json": Commun,
     "sources.schema.json": FichierSources,
     "interoperabilite.schema.json": Interop,
+    "rapport.schema.json": ParametresRapport,
     "cas.schema.json": Cas,
     "resultat.schema.json": ADAPTATEUR_RESULTAT,
 }

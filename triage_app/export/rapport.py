@@ -1,6 +1,7 @@
 """The yearly report for the ARS (art. D4011-4 CSP) from the indicators: one page per protocol (PDF) and a
-spreadsheet (CSV, XLSX), anonymised — only counts, and every count from 1 to 4 shown as « < 5 » (with no share:
-a share would give it back). Labels come from ``protocols/``; nothing here reads the clock.
+spreadsheet (CSV, XLSX), anonymised — only counts, and every small count shown as « < seuil » (with no share:
+a share would give it back). The threshold and the classes come from ``protocols/rapport.yaml``, the labels from
+the rules; nothing here reads the clock.
 """
 
 from __future__ import annotations
@@ -13,13 +14,8 @@ from typing import Any
 
 from triage_app import presentation as pr
 from triage_app.engine.evaluation import Moteur
+from triage_app.models.rapport_ars import Classes, ParametresRapport
 from triage_app.storage.rapport import BlocProtocole, Indicateurs
-
-SEUIL_PETITES_CELLULES = 5
-PETITE_CELLULE = "< 5"
-# Distributions shown as classes (bounds inclusive): sessions per episode, days from onset to triage.
-CLASSES_SEANCES = ((0, 0), (1, 3), (4, 6), (7, 10), (11, None))
-CLASSES_DELAI = ((0, 2), (3, 7), (8, 14), (15, 28), (29, None))
 
 
 @dataclass(frozen=True)
@@ -42,27 +38,50 @@ class PageProtocole:
     sections: list[Section]
 
 
-def compte(n: int) -> str:
-    """A count as the report shows it: 1 to 4 become « < 5 » (0 stays 0: it describes nobody)."""
-    return PETITE_CELLULE if 0 < n < SEUIL_PETITES_CELLULES else str(n)
+def parametres(m: Moteur) -> ParametresRapport:
+    """The masking threshold and the classes, from ``protocols/rapport.yaml``."""
+    if m.registre.rapport is None:
+        raise ValueError("protocols/rapport.yaml absent : pas de rapport annuel (seuil de masquage inconnu)")
+    return m.registre.rapport
 
 
-def _ligne(libelle: str, n: int, total: int | None = None) -> Ligne:
-    part = ""
-    if total and n >= SEUIL_PETITES_CELLULES:
-        part = f"{100 * n / total:.0f} %".replace(".", ",")
-    return Ligne(libelle, compte(n), part)
+@dataclass(frozen=True)
+class Masque:
+    """Counts from 1 to ``seuil - 1`` shown « < seuil », with no share (0 stays 0: it describes nobody)."""
+
+    seuil: int
+
+    @property
+    def petite(self) -> str:
+        return f"< {self.seuil}"
+
+    @property
+    def regle(self) -> str:
+        return f"effectifs de 1 à {self.seuil - 1} affichés « {self.petite} »"
+
+    def compte(self, n: int) -> str:
+        return self.petite if 0 < n < self.seuil else str(n)
+
+    def ligne(self, libelle: str, n: int, total: int | None = None) -> Ligne:
+        part = ""
+        if total and n >= self.seuil:
+            part = f"{100 * n / total:.0f} %".replace(".", ",")
+        return Ligne(libelle, self.compte(n), part)
+
+    def classes(self, distribution: dict[int, int], classes: Classes) -> list[Ligne]:
+        total = sum(distribution.values())
+        unite = classes.unite
+        lignes = []
+        for bas, haut in classes.bornes:
+            nom = f"{bas} {unite}" if bas == haut else (f"{bas} à {haut} {unite}" if haut is not None
+                                                        else f"{bas} {unite} et plus")
+            lignes.append(self.ligne(nom, effectif_classe(distribution, bas, haut), total))
+        return lignes
 
 
-def _classes(distribution: dict[int, int], classes: tuple[tuple[int, int | None], ...], unite: str) -> list[Ligne]:
-    total = sum(distribution.values())
-    lignes = []
-    for bas, haut in classes:
-        n = sum(c for v, c in distribution.items() if v >= bas and (haut is None or v <= haut))
-        nom = f"{bas} {unite}" if bas == haut else (f"{bas} à {haut} {unite}" if haut is not None
-                                                    else f"{bas} {unite} et plus")
-        lignes.append(_ligne(nom, n, total))
-    return lignes
+def effectif_classe(distribution: dict[int, int], bas: int, haut: int | None) -> int:
+    """How many values of ``distribution`` (value → count) fall in ``[bas, haut]`` (``haut`` None: no upper bound)."""
+    return sum(c for v, c in distribution.items() if v >= bas and (haut is None or v <= haut))
 
 
 def libelles_motifs(m: Moteur, protocole: str) -> dict[str, str]:
@@ -80,6 +99,9 @@ def _capitale(texte: str) -> str:
 def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
     """The report's content, one page per protocol of the rules (in the rules' order), counts masked."""
     commun = m.registre.commun
+    reglage = parametres(m)
+    masque = Masque(reglage.petits_effectifs.seuil)
+    compte, _ligne = masque.compte, masque.ligne
     orientations = {o.id: o.libelle for o in commun.orientations}
     voies = {v.id: v.libelle for v in commun.voies}
     repris = commun.libelles.episode.repris_par
@@ -104,13 +126,13 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
                 _ligne(_capitale(motifs.get(k, k)), n, b.triages)
                 for k, n in sorted(b.non_eligibilite.items(), key=lambda x: -x[1])] or [Ligne("Aucun", "0")]),
             Section("Séances par épisode", [
-                Ligne("Médiane", "—" if mediane_seances is None or b.episodes < SEUIL_PETITES_CELLULES
+                Ligne("Médiane", "—" if mediane_seances is None or b.episodes < masque.seuil
                       else f"{mediane_seances:g}".replace(".", ",")),
-                *_classes(b.seances_par_episode, CLASSES_SEANCES, "séance(s)")]),
+                *masque.classes(b.seances_par_episode, reglage.classes["seances_par_episode"])]),
             Section("Délai entre le début des symptômes et le triage", [
-                Ligne("Médiane", "—" if mediane_delai is None or b.triages < SEUIL_PETITES_CELLULES
+                Ligne("Médiane", "—" if mediane_delai is None or b.triages < masque.seuil
                       else f"{mediane_delai:g} jour(s)".replace(".", ",")),
-                *_classes(b.delai_jours, CLASSES_DELAI, "jour(s)")]),
+                *masque.classes(b.delai_jours, reglage.classes["delai_jours"])]),
             Section("Suivi des épisodes", [
                 *[_ligne(repris.get(k, k), n, b.episodes) for k, n in sorted(b.repris_par.items())
                   if k != "aucun"],
@@ -147,12 +169,13 @@ def rapport_xlsx(ind: Indicateurs, m: Moteur, structure: str | None) -> bytes:
     classeur.set_properties({"title": titre(ind), "company": structure or ""})
     gras = classeur.add_format({"bold": True})
     titre_fmt = classeur.add_format({"bold": True, "font_size": 13})
+    regle = Masque(parametres(m).petits_effectifs.seuil).regle
     for page in pages(ind, m):
         feuille = classeur.add_worksheet(page.protocole[:31])
         feuille.set_column(0, 0, 62)
         feuille.set_column(1, 2, 18)
         feuille.write(0, 0, f"{page.titre} — {periode(ind)}", titre_fmt)
-        feuille.write(1, 0, f"{structure or ''} · effectifs de 1 à 4 affichés « {PETITE_CELLULE} »")
+        feuille.write(1, 0, f"{structure or ''} · {regle}")
         rang = 3
         for section in page.sections:
             feuille.write(rang, 0, section.titre, gras)
@@ -182,7 +205,7 @@ def rapport_pdf(ind: Indicateurs, m: Moteur, structure: str | None, jour: date) 
     donnees: dict[str, Any] = {
         "titre": titre(ind), "periode": periode(ind), "structure": structure or "Structure non décrite",
         "jour": pr.date_fr(jour), "date": {"annee": jour.year, "mois": jour.month, "jour": jour.day},
-        "petite": PETITE_CELLULE,
+        "regle": Masque(parametres(m).petits_effectifs.seuil).regle,
         "pages": [{"titre": p.titre, "sections": [{"titre": s.titre, "lignes": [
             {"libelle": li.libelle, "valeur": li.valeur, "part": li.part} for li in s.lignes]} for s in p.sections]}
             for p in pages(ind, m)],

@@ -23,11 +23,12 @@ from triage_app.models.base import Couverture
 from triage_app.models.interop import Interop
 from triage_app.models.parameters import Parametre, ValeurDatee
 from triage_app.models.protocol import Commun, FichierSources, Protocole, Source
+from triage_app.models.rapport_ars import ParametresRapport
 
 M = TypeVar("M", bound=BaseModel)
 
 DOSSIER_PROTOCOLES = Path(__file__).resolve().parents[2] / "protocols"
-FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml"}
+FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml", "rapport.yaml"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Registre:
     protocoles: dict[str, Protocole]
     empreintes: dict[str, str] = field(default_factory=dict)
     interop: Interop | None = None  # identifiers and codes of the exports: not rules, outside the fingerprints
+    rapport: ParametresRapport | None = None  # masking and classes of the ARS report: outside the fingerprints
 
     def parametre(self, pid: str) -> ParametreDate:
         """A parameter by id (``ngap.lettre_cle_metropole``)."""
@@ -427,6 +429,34 @@ def charger_interop(chemin: Path, nom: str = "interoperabilite.yaml") -> Interop
     return interop
 
 
+def charger_rapport(chemin: Path, nom: str = "rapport.yaml") -> ParametresRapport:
+    """Read the ARS report's parameters: each cites one of the file's own sources, and each distribution's classes
+    start at 0, follow one another without gap or overlap and end with an open class, so every value is counted
+    exactly once."""
+    doc = lire_yaml(chemin, nom)
+    rapport = _valider(ParametresRapport, doc, nom)
+    ctl = _Controle(nom, doc)
+    sources = {s.id: s for s in rapport.sources}
+    ctl.dans(rapport.petits_effectifs.source, sources, "petits_effectifs.source", "source")
+    for genre, classes in rapport.classes.items():
+        ctl.dans(classes.source, sources, f"classes.{genre}.source", "source")
+        attendu = 0
+        for i, (bas, haut) in enumerate(classes.bornes):
+            chemin_yaml = f"classes.{genre}.bornes[{i}]"
+            dernier = i == len(classes.bornes) - 1
+            if bas != attendu:
+                ctl.erreur(chemin_yaml, f"la classe commence à {bas} : attendu {attendu} (classes contiguës depuis 0)")
+            if haut is None and not dernier:
+                ctl.erreur(chemin_yaml, "seule la dernière classe peut être ouverte (null)")
+            elif haut is not None and dernier:
+                ctl.erreur(chemin_yaml, f"la dernière classe doit être ouverte : attendu [{bas}, null]")
+            elif haut is not None and haut < bas:
+                ctl.erreur(chemin_yaml, f"borne haute {haut} inférieure à la borne basse {bas}")
+            attendu = (haut if haut is not None else bas) + 1
+    ctl.lever()
+    return rapport
+
+
 def charger_registre(dossier: Path | None = None) -> Registre:
     """Load and validate everything under ``dossier`` (default: the project's ``protocols/``)."""
     dossier = dossier or DOSSIER_PROTOCOLES
@@ -449,4 +479,6 @@ def charger_registre(dossier: Path | None = None) -> Registre:
     empreintes = {pid: _empreinte(p.model_dump(mode="json"), *socle) for pid, p in protocoles.items()}
     chemin_interop = dossier / "interoperabilite.yaml"
     interop = charger_interop(chemin_interop) if chemin_interop.exists() else None
-    return Registre(dossier, sources, commun, parametres, protocoles, empreintes, interop)
+    chemin_rapport = dossier / "rapport.yaml"
+    rapport = charger_rapport(chemin_rapport) if chemin_rapport.exists() else None
+    return Registre(dossier, sources, commun, parametres, protocoles, empreintes, interop, rapport)

@@ -11,8 +11,9 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.export.rapport import (
-    CLASSES_DELAI,
+    effectif_classe,
     libelles_motifs,
+    parametres,
     rapport_csv,
     rapport_pdf,
     rapport_xlsx,
@@ -82,8 +83,8 @@ def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
         mediane = BlocProtocole.mediane(b.delai_jours)
         st.caption(f"Médiane : {mediane:g} jour(s)" if mediane is not None else "—")
         classes = [{"libelle": f"{bas}–{haut} j" if haut is not None else f"{bas} j et plus",
-                    "n": sum(c for v, c in b.delai_jours.items() if v >= bas and (haut is None or v <= haut))}
-                   for bas, haut in CLASSES_DELAI]
+                    "n": effectif_classe(b.delai_jours, bas, haut)}
+                   for bas, haut in parametres(m).classes["delai_jours"].bornes]
         _dessiner(_barres(classes, "triages", "#6b7785"), classes)
     with d:
         st.markdown("**Suivi des épisodes**")
