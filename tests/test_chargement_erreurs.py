@@ -24,6 +24,7 @@ import pytest
 from triage_app.errors import ErreurChargement, Probleme
 from triage_app.loading.registry import (
     DOSSIER_PROTOCOLES,
+    FICHIERS_COMMUNS,
     charger_commun,
     charger_parametres,
     charger_protocole,
@@ -264,7 +265,8 @@ CAS: list[Cas] = [
     _modif("rapport_derniere_classe_fermee", "classes.seances_par_episode.bornes[4]",
            ("dernière classe doit être ouverte", "[11, null]"), "    bornes: [[0, 0]", ("[11, null]", "[11, 20]"),
            reel=RAPPORT),
-    _modif("rapport_classe_ouverte_au_milieu", "classes.delai_jours.bornes[3]", ("seule la dernière",),
+    _modif("rapport_classe_ouverte_au_milieu", "classes.delai_jours.bornes[3]",
+           ("seule la dernière", "attendu une borne haute"),
            "    bornes: [[0, 2]", ("[15, 28]", "[15, null]"), reel=RAPPORT),
     _modif("rapport_source_inconnue", "petits_effectifs.source",
            ("source", "choix_produit_petit_effectif", "inconnu", "attendu l'un de"),
@@ -280,7 +282,7 @@ CAS: list[Cas] = [
 ]
 
 # Files of protocols/ that are not protocols.
-_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml", RAPPORT}
+_COMMUNS = FICHIERS_COMMUNS
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from tests.conftest import RACINE, cas_base, cas_reference
 from triage_app.engine.evaluation import Moteur
 from triage_app.export import fhir
 from triage_app.export.resume import Resume, construire, depuis_cas
+from triage_app.loading.registry import FICHIERS_COMMUNS
 
 GENERE_LE = datetime(2026, 3, 10, 18, 30)
-PROTOCOLES = sorted(p.stem for p in (RACINE / "protocols").glob("*.yaml") if p.stem not in {"commun", "sources",
-                                                                                   "interoperabilite"})
+PROTOCOLES = sorted(p.stem for p in (RACINE / "protocols").glob("*.yaml") if p.name not in FICHIERS_COMMUNS)
 
 
 def _questions(items: list[dict[str, Any]], parent: str | None = None) -> dict[str, tuple[dict[str, Any], str | None]]:

@@ -447,11 +447,12 @@ def charger_rapport(chemin: Path, nom: str = "rapport.yaml") -> ParametresRappor
             if bas != attendu:
                 ctl.erreur(chemin_yaml, f"la classe commence à {bas} : attendu {attendu} (classes contiguës depuis 0)")
             if haut is None and not dernier:
-                ctl.erreur(chemin_yaml, "seule la dernière classe peut être ouverte (null)")
+                ctl.erreur(chemin_yaml, "classe ouverte (null) avant la dernière : attendu une borne haute (seule la "
+                                       "dernière classe est ouverte)")
             elif haut is not None and dernier:
                 ctl.erreur(chemin_yaml, f"la dernière classe doit être ouverte : attendu [{bas}, null]")
             elif haut is not None and haut < bas:
-                ctl.erreur(chemin_yaml, f"borne haute {haut} inférieure à la borne basse {bas}")
+                ctl.erreur(chemin_yaml, f"borne haute {haut} sous la borne basse {bas} : attendu au moins {bas}")
             attendu = (haut if haut is not None else bas) + 1
     ctl.lever()
     return rapport
