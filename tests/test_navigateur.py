@@ -492,6 +492,19 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     nv.verifier_francais(page, f"{prefixe}_triage_ouvert_par_la_ligne")
 
 
+def test_un_lien_vers_une_page_y_mene_apres_la_connexion(nouvelle_page):
+    """A bookmark to « Patients » opened in a new browser session: the login form, then that page, at that URL;
+    a page the role lacks (a kiné's link to « Comptes ») leads to the role's first page, with no error."""
+    page = nouvelle_page(1180, 820, "/patients")
+    page.get_by_text("Patients", exact=True).first.wait_for()
+    assert page.locator("h3", has_text="Patients").count() == 1
+    assert urllib.parse.urlparse(page.url).path.endswith("/patients"), page.url
+    page = nouvelle_page(1180, 820, "/comptes")
+    page.locator(".st-key-commencer button").wait_for()
+    assert page.locator("h3", has_text="Nouveau triage").count() == 1
+    assert not page.get_by_text("Page not found").count() and not page.get_by_text("introuvable").count()
+
+
 # -- patient text shown as typed (issue #16) ----------------------------------------------------------------
 HOSTILE_NOM = "**Gras** # Titre"
 HOSTILE_PRENOM = "![i](http://127.0.0.9:9/x.png)"

@@ -94,10 +94,34 @@ def test_sans_connexion_aucune_donnee_patient(depot):
         texte = tout_le_texte(at)
         assert all(x not in texte for x in PATIENT), texte
         assert not at.segmented_control and not at.dataframe
-    # Pages cannot be reached around the gate either.
+    # Pages cannot be reached around the gate either: before the login, each path only draws the gate.
+    for chemin in ("triages", "patients", "tableau", "structure", "comptes", "triage"):
+        at = aller(nouvelle_session(), chemin)
+        assert "se_connecter" in boutons(at), chemin
+        assert [m.value for m in at.markdown][:1] == ["### Connexion"], chemin
+        assert not at.dataframe and not at.segmented_control and not at.get("vega_lite_chart"), chemin
+        texte = tout_le_texte(at)
+        assert all(x not in texte for x in PATIENT), (chemin, texte)
+
+
+@pytest.mark.parametrize(("identifiant", "chemin", "titre"), [
+    ("kine", "patients", "### Patients"),
+    ("coord", "tableau", "### Tableau de bord"),
+    ("medecin", "protocoles", "### Protocoles"),
+    ("kine", "compte", "### Mon compte"),
+    ("kine", "comptes", "### Nouveau triage"),  # not in the kiné's menu: the role's first page
+    ("medecin", "structure", "### Triages"),
+    ("kine", "", "### Nouveau triage"),  # the root: the role's first page
+    ("medecin", "", "### Triages"),
+])
+def test_la_page_de_l_url_est_ouverte_apres_la_connexion(depot, identifiant, chemin, titre):
+    """A link or bookmark to a page (``/patients``) opened in a new session: the login leads to that page when the
+    user's role has it, to the role's first page otherwise (never to a page the role lacks)."""
     at = nouvelle_session()
-    for chemin in ("triages", "structure", "comptes"):
-        assert not [h for h, info in at._registered_pages.items() if info.get("url_pathname") == chemin]
+    if chemin:
+        aller(at, chemin)
+    se_connecter(at, identifiant)
+    assert [m.value for m in at.markdown][:1] == [titre]
 
 
 def test_mauvais_mot_de_passe_refuse_puis_connexion(depot):

@@ -8,7 +8,7 @@ import streamlit as st
 
 from triage_app.ui.composants import francais, style
 from triage_app.ui.connexion import garde, veille
-from triage_app.ui.navigation import pages
+from triage_app.ui.navigation import pages, pages_de_la_connexion
 
 # The icon is a file of the package: a « :material/…: » icon makes the browser fetch it from an outside font host.
 ICONE = Path(__file__).resolve().parent / "icone.png"
@@ -19,3 +19,5 @@ francais()
 if garde() is not None:
     veille()
     st.navigation(list(pages().values()), position="top").run()
+else:  # the login, first-account or lock screen is drawn; the URL keeps its page for the run after the login
+    st.navigation(pages_de_la_connexion(), position="hidden")

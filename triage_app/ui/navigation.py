@@ -1,19 +1,26 @@
-"""The pages of the navigation for the logged-in user's role, reachable from any page (``st.switch_page``)."""
+"""The pages of the navigation for the logged-in user's role, reachable from any page (``st.switch_page``), and
+the hidden pages of the login gate, which keep the page of the URL through the login."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from triage_app.comptes import Utilisateur
 from triage_app.ui import etat
 
+CHEMIN_CONNEXION = "connexion"  # the gate's own default page: no page of the menu has this path
 
-def pages() -> dict[str, st.Page]:
-    """The pages this user may open, by short name, in menu order (built on each run: roles differ)."""
+
+def pages(peut: Callable[[str], bool] | None = None) -> dict[str, st.Page]:
+    """The pages this user may open, by short name (the page's URL path), in menu order (built on each run: roles
+    differ).
+
+    ``peut`` replaces the logged-in user's permission check (the gate asks for every page of every role)."""
     from triage_app.ui.ecrans import compte, nouveau, patients, protocoles, structure, tableau, triages
 
-    u: Utilisateur = etat.utilisateur()
-    ecrit = u.peut("triage.ecrire")
+    peut = peut or etat.utilisateur().peut
+    ecrit = peut("triage.ecrire")
     menu = {
         "nouveau": st.Page(nouveau.page_nouveau, title="Nouveau triage" if ecrit else "Triage",
                            icon=":material/add_circle:", url_path="nouveau", default=ecrit,
@@ -28,14 +35,28 @@ def pages() -> dict[str, st.Page]:
         "protocoles": st.Page(protocoles.page, title="Protocoles", icon=":material/account_tree:",
                               url_path="protocoles"),
     }
-    if u.peut("rapport"):
+    if peut("rapport"):
         menu["tableau"] = st.Page(tableau.page, title="Tableau de bord", icon=":material/monitoring:",
                                   url_path="tableau")
-    if u.peut("structure.ecrire"):
+    if peut("structure.ecrire"):
         menu["structure"] = st.Page(structure.page, title="Structure", icon=":material/home_health:",
                                     url_path="structure")
-    if u.peut("comptes.gerer"):
+    if peut("comptes.gerer"):
         menu["comptes"] = st.Page(compte.page_comptes, title="Comptes", icon=":material/group:", url_path="comptes")
     # A short title, so that the whole menu fits 820 px (no « + N » hiding pages); the name is on the page.
     menu["compte"] = st.Page(compte.page, title="Mon compte", icon=":material/person:", url_path="compte")
     return menu
+
+
+def _connexion() -> None:
+    """Drawn by the gate before the navigation: nothing more to draw."""
+
+
+def pages_de_la_connexion() -> list[st.Page]:
+    """Before the login, every path of every role's menu, as hidden pages that draw nothing (the gate draws the
+    login). The URL's page (a link, a bookmark, a reload) is thus kept through the login, whose rerun opens it when
+    the user's role has it, or the role's first page otherwise. The root URL is the gate's own page, which no menu
+    has: it leads to the role's first page too."""
+    chemins = list(pages(lambda _permission: True))  # the keys are the URL paths (a default page's reads "")
+    return [st.Page(_connexion, title="Connexion", url_path=CHEMIN_CONNEXION, default=True)] + [
+        st.Page(_connexion, title="Connexion", url_path=chemin, visibility="hidden") for chemin in chemins]
