@@ -264,3 +264,49 @@ def test_audit_verify_sort_en_1_sur_une_copie_postgresql_falsifiee(serveur_pg, m
         assert "intact" not in capsys.readouterr().out
     finally:
         serveur_pg.supprimer_base(copie)
+
+
+# -- checkpoints kept outside the database: what the head's seal cannot see --------------------------------------
+
+def test_point_de_controle_sur_les_deux_bases(url_base):
+    """A checkpoint (a link kept outside) is found in the chain as it grows; one that is not there, or differs,
+    is reported, while the chain itself stays intact."""
+    _base(url_base)
+    with Depot(url_base) as depot:
+        rapport = depot.verifier_audit()
+        point = rapport.tete
+        assert rapport.intact and point is not None and point.seq == rapport.evenements
+        depot.creer_patient(nom="Apres", prenom="Point", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
+        suivant = depot.verifier_audit((point,))
+        assert suivant.intact and suivant.tete is not None and suivant.tete.seq > point.seq
+        plus_tard = audit.PointControle(suivant.tete.seq + 3, "a" * 64)
+        assert "base revenue à un état antérieur" in (depot.verifier_audit((point, plus_tard)).premier_defaut or "")
+        reecrit = audit.PointControle(point.seq, "0" * 64)
+        assert "différent du point de contrôle" in (depot.verifier_audit((reecrit,)).premier_defaut or "")
+        assert depot.verifier_audit().intact
+
+
+def test_audit_verify_voit_une_base_restauree_avec_le_point_de_controle(tmp_path, capsys):
+    """A database file put back as a whole to an earlier copy (its seal matching, so `audit verify` alone says
+    intact) is caught with the checkpoint printed by a later verification."""
+    fichier = tmp_path / "base.sqlite"
+    url = f"sqlite:///{fichier}"
+    _base(url)
+    ancienne = tmp_path / "ancienne.sqlite"
+    shutil.copy(fichier, ancienne)
+    with Depot(url) as depot:
+        depot.creer_patient(nom="Apres", prenom="Copie", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
+    capsys.readouterr()
+    assert main(["audit", "verify", "--base", url]) == 0
+    sortie = capsys.readouterr().out
+    point = sortie.split("Point de contrôle à garder hors de la base : ")[1].strip()
+    assert audit.PointControle.lire(point).seq >= 2
+    assert main(["audit", "verify", "--base", url, "--point", point]) == 0
+    assert "1 point(s) de contrôle retrouvé(s)" in capsys.readouterr().out
+    assert main(["audit", "verify", "--base", f"sqlite:///{ancienne}"]) == 0  # the seal alone cannot tell
+    capsys.readouterr()
+    assert main(["audit", "verify", "--base", f"sqlite:///{ancienne}", "--point", point]) == 1
+    assert "base revenue à un état antérieur" in capsys.readouterr().err
+    for mauvais in ("12", "0:" + "a" * 64, "3:" + "A" * 64, "3:abc"):
+        assert main(["audit", "verify", "--base", url, "--point", mauvais]) == 2
+        assert "--point : point de contrôle attendu sous la forme N:EMPREINTE" in capsys.readouterr().err

@@ -164,11 +164,22 @@ def _depot(args: argparse.Namespace) -> Depot:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    """Check the audit chain; exit 1 naming the first broken link."""
+    """Check the audit chain (and the checkpoints given with ``--point``); exit 1 naming the first broken link.
+    An intact chain prints its head, to keep outside the database as the next checkpoint."""
+    from triage_app.storage.audit import PointControle
+
+    try:
+        points = tuple(PointControle.lire(p) for p in args.point)
+    except ValueError as exc:
+        _erreur(f"--point : {exc}")
+        return 2
     with _depot(args) as depot:
-        rapport = depot.verifier_audit()
+        rapport = depot.verifier_audit(points)
     if rapport.intact:
-        print(f"Journal d'audit intact : {rapport.evenements} événement(s) vérifié(s).")
+        print(f"Journal d'audit intact : {rapport.evenements} événement(s) vérifié(s)"
+              + (f", {len(points)} point(s) de contrôle retrouvé(s)." if points else "."))
+        if rapport.tete is not None:
+            print(f"Point de contrôle à garder hors de la base : {rapport.tete}")
         return 0
     _erreur(f"Journal d'audit rompu : {rapport.premier_defaut}")
     return 1
@@ -473,7 +484,10 @@ def construire_parseur() -> argparse.ArgumentParser:
     ra.set_defaults(fonction=cmd_rapport)
     au = sous.add_parser("audit", help="journal d'audit")
     au_sous = au.add_subparsers(dest="action", metavar="ACTION", required=True)
-    au_sous.add_parser("verify", parents=[base], help="vérifier la chaîne d'empreintes (code 1 si rompue)")
+    av = au_sous.add_parser("verify", parents=[base], help="vérifier la chaîne d'empreintes (code 1 si rompue)")
+    av.add_argument("--point", action="append", default=[], metavar="N:EMPREINTE",
+                    help="point de contrôle gardé hors de la base (affiché par une vérification précédente) : il doit "
+                         "être dans la chaîne ; répétable")
     au.set_defaults(fonction=cmd_audit_verify)
     re_ = sous.add_parser("reevaluate", parents=[base],
                           help="rejouer les triages finalisés avec les règles en vigueur et lister les changements")

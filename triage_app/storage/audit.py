@@ -110,21 +110,47 @@ class Chaine:
 
 
 @dataclass(frozen=True)
+class PointControle:
+    """A link of the chain kept outside the database (``seq:empreinte``): a copy of the database rolled back as a
+    whole to before it, or a chain rewritten with the key, no longer has it. The head's seal cannot see either."""
+
+    seq: int
+    empreinte: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.empreinte}"
+
+    @classmethod
+    def lire(cls, texte: str) -> PointControle:
+        """Read ``N:EMPREINTE`` (N ≥ 1, 64 hexadecimal characters); ``ValueError`` in French otherwise."""
+        seq, _, empreinte = texte.strip().partition(":")
+        if not (seq.isdigit() and int(seq) >= 1 and len(empreinte) == 64
+                and all(c in "0123456789abcdef" for c in empreinte)):
+            raise ValueError("point de contrôle attendu sous la forme N:EMPREINTE (numéro du maillon, deux-points, "
+                             "64 caractères hexadécimaux en minuscules), tel que l'affiche « audit verify »")
+        return cls(int(seq), empreinte)
+
+
+@dataclass(frozen=True)
 class RapportAudit:
-    """Outcome of a verification: ``premier_defaut`` names the first broken link, or is ``None``."""
+    """Outcome of a verification: ``premier_defaut`` names the first broken link, or is ``None``; ``tete`` is the
+    chain's last link, to keep outside the database as a checkpoint (``None`` for an empty chain)."""
 
     evenements: int
     premier_defaut: str | None
+    tete: PointControle | None = None
 
     @property
     def intact(self) -> bool:
         return self.premier_defaut is None
 
 
-def verifier(session: Session, cle: bytes) -> RapportAudit:
+def verifier(session: Session, cle: bytes, points: tuple[PointControle, ...] = ()) -> RapportAudit:
     """Walk the whole chain, check its head's keyed MAC, and check each finalised triage against the fingerprint
     of every field taken when it was finalised, and its status against the chain (« remplace » only once a newer
-    version is finalised)."""
+    version is finalised). Each checkpoint of ``points`` (links kept outside the database) must be in the chain,
+    with the same hash."""
+    attendus = {p.seq: p.empreinte for p in points}
     precedent = GENESE
     attendu = 1
     n = 0
@@ -149,6 +175,9 @@ def verifier(session: Session, cle: bytes) -> RapportAudit:
         elif ev.type == "effacement":
             for tid in ev.details.get("triages", []):
                 finaux.pop(tid, None)
+        if ev.seq in attendus and not hmac.compare_digest(attendus[ev.seq], ev.empreinte):
+            return RapportAudit(n, f"maillon n° {ev.seq} : différent du point de contrôle gardé hors de la base "
+                                   "(chaîne réécrite)")
         if ev.details.get("sceau_rompu"):
             return RapportAudit(n, f"maillon n° {ev.seq} ({ev.type}) : écrit alors que le sceau de la chaîne était "
                                    "absent ou faux (chaîne recalculée ou coupée sans la clé)")
@@ -162,6 +191,10 @@ def verifier(session: Session, cle: bytes) -> RapportAudit:
                                                                                          tete.empreinte))):
         return RapportAudit(n, "tête de chaîne : sceau (MAC) absent ou faux — chaîne recalculée ou coupée sans "
                                "la clé de la structure")
+    if points and max(attendus) > tete.seq:
+        return RapportAudit(n, f"point de contrôle n° {max(attendus)} absent : la chaîne s'arrête au maillon "
+                               f"n° {tete.seq} (base revenue à un état antérieur, par exemple une sauvegarde "
+                               "restaurée)")
     for tid, details in finaux.items():
         t = session.get(Triage, tid)
         if t is None:
@@ -174,4 +207,4 @@ def verifier(session: Session, cle: bytes) -> RapportAudit:
         statut = "remplace" if tid in remplaces else "final"
         if t.statut != statut:
             return RapportAudit(n, f"triage {tid} : statut « {t.statut} » au lieu de « {statut} »")
-    return RapportAudit(n, None)
+    return RapportAudit(n, None, PointControle(tete.seq, tete.empreinte) if tete.seq > 0 else None)

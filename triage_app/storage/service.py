@@ -894,10 +894,10 @@ class Depot(IdentitesDepot, RapportDepot):
         return dossier
 
     # -- audit -------------------------------------------------------------------------------------
-    def verifier_audit(self) -> audit.RapportAudit:
-        """Check the whole audit chain and the finalised triages' content."""
+    def verifier_audit(self, points: tuple[audit.PointControle, ...] = ()) -> audit.RapportAudit:
+        """Check the whole audit chain and the finalised triages' content (and the checkpoints kept outside)."""
         with self.sessions() as s:
-            return audit.verifier(s, self.cle)
+            return audit.verifier(s, self.cle, points)
 
     # -- actions that change nothing but are audited: each method does the action and writes its own event; there
     # is no generic « journaliser » (a role could otherwise forge an « effacement » or a « finalisation »).
