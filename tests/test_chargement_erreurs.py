@@ -281,9 +281,6 @@ CAS: list[Cas] = [
            ("  delai_jours:\n", "  delais_jours:\n"), reel=RAPPORT),
 ]
 
-# Files of protocols/ that are not protocols.
-_COMMUNS = FICHIERS_COMMUNS
-
 
 @pytest.fixture(scope="module")
 def socle() -> tuple[dict[str, Any], dict[str, Any], Any]:
@@ -407,7 +404,7 @@ def test_messages_en_francais(cas: Cas, tmp_path: Path, socle) -> None:
 def test_les_vrais_protocoles_se_chargent() -> None:
     registre = charger_registre()
     assert set(registre.protocoles) == {p.stem for p in DOSSIER_PROTOCOLES.glob("*.yaml")} - {
-        Path(n).stem for n in _COMMUNS}
+        Path(n).stem for n in FICHIERS_COMMUNS}
     assert registre.sources and registre.parametres
 
 

@@ -79,6 +79,11 @@ class Masque:
         return lignes
 
 
+def masque(m: Moteur) -> Masque:
+    """The report's masking, from ``protocols/rapport.yaml``."""
+    return Masque(parametres(m).petits_effectifs.seuil)
+
+
 def effectif_classe(distribution: dict[int, int], bas: int, haut: int | None) -> int:
     """How many values of ``distribution`` (value → count) fall in ``[bas, haut]`` (``haut`` None: no upper bound)."""
     return sum(c for v, c in distribution.items() if v >= bas and (haut is None or v <= haut))
@@ -99,9 +104,8 @@ def _capitale(texte: str) -> str:
 def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
     """The report's content, one page per protocol of the rules (in the rules' order), counts masked."""
     commun = m.registre.commun
-    reglage = parametres(m)
-    masque = Masque(reglage.petits_effectifs.seuil)
-    compte, _ligne = masque.compte, masque.ligne
+    reglage, mq = parametres(m), masque(m)
+    compte, ligne = mq.compte, mq.ligne
     orientations = {o.id: o.libelle for o in commun.orientations}
     voies = {v.id: v.libelle for v in commun.voies}
     repris = commun.libelles.episode.repris_par
@@ -112,36 +116,36 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
         mediane_seances = BlocProtocole.mediane(b.seances_par_episode)
         mediane_delai = BlocProtocole.mediane(b.delai_jours)
         sections = [
-            Section("Activité", [_ligne("Triages finalisés", b.triages), _ligne("Patients", b.patients),
-                                 _ligne("Épisodes de soins", b.episodes)]),
+            Section("Activité", [ligne("Triages finalisés", b.triages), ligne("Patients", b.patients),
+                                 ligne("Épisodes de soins", b.episodes)]),
             Section("Par voie de prise en charge", [
                 Ligne(voies.get(v, v or "—"), compte(d["triages"]) + " triage(s)", compte(d["patients"])
                       + " patient(s)") for v, d in sorted(b.par_voie.items())]),
-            Section("Orientations", [_ligne(orientations.get(o, o or "sans orientation"), n, b.triages)
+            Section("Orientations", [ligne(orientations.get(o, o or "sans orientation"), n, b.triages)
                                      for o, n in sorted(b.orientations.items(), key=lambda x: -x[1])]),
             Section("Signes d’alerte retenus (par critère)", [
-                _ligne(motifs.get(k, k), n, b.triages) for k, n in sorted(b.drapeaux.items(), key=lambda x: -x[1])]
+                ligne(motifs.get(k, k), n, b.triages) for k, n in sorted(b.drapeaux.items(), key=lambda x: -x[1])]
                 or [Ligne("Aucun", "0")]),
             Section("Critères du protocole non remplis", [
-                _ligne(_capitale(motifs.get(k, k)), n, b.triages)
+                ligne(_capitale(motifs.get(k, k)), n, b.triages)
                 for k, n in sorted(b.non_eligibilite.items(), key=lambda x: -x[1])] or [Ligne("Aucun", "0")]),
             Section("Séances par épisode", [
-                Ligne("Médiane", "—" if mediane_seances is None or b.episodes < masque.seuil
+                Ligne("Médiane", "—" if mediane_seances is None or b.episodes < mq.seuil
                       else f"{mediane_seances:g}".replace(".", ",")),
-                *masque.classes(b.seances_par_episode, reglage.classes["seances_par_episode"])]),
+                *mq.classes(b.seances_par_episode, reglage.classes["seances_par_episode"])]),
             Section("Délai entre le début des symptômes et le triage", [
-                Ligne("Médiane", "—" if mediane_delai is None or b.triages < masque.seuil
+                Ligne("Médiane", "—" if mediane_delai is None or b.triages < mq.seuil
                       else f"{mediane_delai:g} jour(s)".replace(".", ",")),
-                *masque.classes(b.delai_jours, reglage.classes["delai_jours"])]),
+                *mq.classes(b.delai_jours, reglage.classes["delai_jours"])]),
             Section("Suivi des épisodes", [
-                *[_ligne(repris.get(k, k), n, b.episodes) for k, n in sorted(b.repris_par.items())
+                *[ligne(repris.get(k, k), n, b.episodes) for k, n in sorted(b.repris_par.items())
                   if k != "aucun"],
-                _ligne("Événements indésirables", b.evenements_indesirables, b.episodes),
-                _ligne("Demandes d’accord préalable (épisodes)", b.dap, b.episodes),
-                _ligne("Accès direct : épisodes clos au plafond des séances", b.clos_au_plafond, b.episodes)]),
-            Section("Par mois", [_ligne(pr.mois_fr(k), n) for k, n in sorted(b.mois.items())]
+                ligne("Événements indésirables", b.evenements_indesirables, b.episodes),
+                ligne("Demandes d’accord préalable (épisodes)", b.dap, b.episodes),
+                ligne("Accès direct : épisodes clos au plafond des séances", b.clos_au_plafond, b.episodes)]),
+            Section("Par mois", [ligne(pr.mois_fr(k), n) for k, n in sorted(b.mois.items())]
                     or [Ligne("Aucun triage", "0")]),
-            Section("Versions des règles appliquées", [_ligne(v or "—", n) for v, n in sorted(b.versions.items())]
+            Section("Versions des règles appliquées", [ligne(v or "—", n) for v, n in sorted(b.versions.items())]
                     or [Ligne("—", "0")]),
         ]
         sortie.append(PageProtocole(protocole, pc.modele.titre, sections))
@@ -169,7 +173,7 @@ def rapport_xlsx(ind: Indicateurs, m: Moteur, structure: str | None) -> bytes:
     classeur.set_properties({"title": titre(ind), "company": structure or ""})
     gras = classeur.add_format({"bold": True})
     titre_fmt = classeur.add_format({"bold": True, "font_size": 13})
-    regle = Masque(parametres(m).petits_effectifs.seuil).regle
+    regle = masque(m).regle
     for page in pages(ind, m):
         feuille = classeur.add_worksheet(page.protocole[:31])
         feuille.set_column(0, 0, 62)
@@ -205,7 +209,7 @@ def rapport_pdf(ind: Indicateurs, m: Moteur, structure: str | None, jour: date) 
     donnees: dict[str, Any] = {
         "titre": titre(ind), "periode": periode(ind), "structure": structure or "Structure non décrite",
         "jour": pr.date_fr(jour), "date": {"annee": jour.year, "mois": jour.month, "jour": jour.day},
-        "regle": Masque(parametres(m).petits_effectifs.seuil).regle,
+        "regle": masque(m).regle,
         "pages": [{"titre": p.titre, "sections": [{"titre": s.titre, "lignes": [
             {"libelle": li.libelle, "valeur": li.valeur, "part": li.part} for li in s.lignes]} for s in p.sections]}
             for p in pages(ind, m)],
