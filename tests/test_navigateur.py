@@ -466,6 +466,7 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     _un_triage_finalise(serveur.url_base)  # so that the dashboard draws its charts (and their menus)
     page = nouvelle_page(largeur, hauteur, "/", nv.COORDINATEUR)
     liens = page.locator('[data-testid="stTopNavLink"]')
+    liens.first.wait_for()  # the menu is drawn by the run after the login: read it once it is there
     titres = [t.strip() for t in liens.all_inner_texts()]
     assert {"Nouveau triage", "Patients", "Triages", "Protocoles", "Tableau de bord", "Structure", "Comptes"} <= set(
         titres), titres
