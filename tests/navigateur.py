@@ -201,6 +201,11 @@ class ServeurPage:
         raise ErreurServeur(f"le serveur ne répond pas « ok » sur /_stcore/health après {self.delai_s:.0f} s :\n"
                             f"{self.journal()}")
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id (``serve`` replaces itself with Streamlit's server: the same process)."""
+        return self._processus.pid if self._processus is not None else None
+
     def journal(self, caracteres: int = 4000) -> str:
         """The end of the server's output (for failure messages)."""
         if self._journal is None:

@@ -106,6 +106,24 @@ def aller(at: AppTest, url_path: str) -> AppTest:
     return at
 
 
+def ouvrir_volet(at: AppTest, cle: str) -> AppTest:
+    """Open a section built only while open (``composants.volet``), as a tap on its header does: a run."""
+    at.session_state[cle] = True
+    return executer(at)
+
+
+def ouvrir_volets(at: AppTest) -> AppTest:
+    """Open every section built only while open, as a user tapping each header would (until none is left closed)."""
+    for _ in range(5):
+        fermes = [e.proto.id.split("-", 2)[2] for e in at.expander if e.proto.id and not e.proto.expanded]
+        if not fermes:
+            break
+        for cle in fermes:
+            at.session_state[cle] = True
+        executer(at)
+    return at
+
+
 def orientation(at: AppTest) -> str | None:
     """The card's orientation: its id, "" for « Pas encore d'orientation », None when no card is shown."""
     trouvees = [m.group(1) for h in at.get("html") if (m := ORIENTATION.search(h.value))]
@@ -608,6 +626,8 @@ def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp)
     assert orientation(at) == "protocole"
     [corriger] = [e for e in at.expander if e.label == "Corriger le patient et l’épisode"]
     assert not corriger.proto.expanded
+    assert not any(t.key.startswith("corr_") for t in at.toggle if t.key)  # built only once opened
+    ouvrir_volet(at, "corr_volet")
     executer(at.toggle(key="corr_consentement.partage_dmp").set_value(False))
     assert msp.charger(tid).cas["consentement"]["partage_dmp"] is False
     assert orientation(at) == "acces_direct"
@@ -724,6 +744,8 @@ def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
     cle = f"triage_{tid}"
     k_ = f"{97 - int(f'{NAISSANCE:1%y%m}78006084') % 97:02d}"  # the NIR's key, computed here another way
     at = lancer(tid)
+    assert not any(t.key == f"ins_{cle}" for t in at.text_input)  # the forms are built once the section is open
+    ouvrir_volet(at, f"volet_identite_{cle}")
     at.text_input(key=f"ins_{cle}").input(f"{NAISSANCE:1%y%m}78006084" + f"{int(k_) + 1:02d}"[-2:])
     executer(at.button(key=f"enregistrer_identite_{cle}").click())
     assert any("INS : clé incorrecte" in e.value for e in at.error)

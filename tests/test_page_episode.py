@@ -23,6 +23,7 @@ from tests.test_page import (
     creer_triage,
     executer,
     lancer,
+    ouvrir_volet,
     remplir_patient,
     repondre_tout,
 )
@@ -230,7 +231,7 @@ def test_page_patients_recherche_fiche_et_nouveau_triage(msp):
 
 def test_historique_declare_avec_son_motif(msp):
     tid, eid = triage_final(msp)
-    at = lancer(tid)
+    at = ouvrir_volet(lancer(tid), f"volet_historique_{eid}")
     at.number_input(key=f"decl_seances_{eid}").set_value(12)
     executer(at.button(key=f"declarer_{eid}").click())
     assert any("Motif de la déclaration" in e.value for e in at.error)
@@ -247,7 +248,7 @@ def test_historique_declare_avec_son_motif(msp):
 
 def test_issue_de_l_episode_cloture_a_la_main(msp):
     tid, eid = triage_final(msp)
-    at = lancer(tid)
+    at = ouvrir_volet(lancer(tid), f"volet_cloture_{eid}")
     at.segmented_control(key=f"motif_{eid}").set_value("guerison")
     executer(at.button(key=f"cloturer_{eid}").click())
     at.segmented_control(key=f"repris_{eid}").set_value("aucun")

@@ -24,6 +24,7 @@ from tests.test_page import (
     creer_triage,
     executer,
     lancer,
+    ouvrir_volets,
     repondre_tout,
 )
 from tests.test_page_episode import RECHERCHE_FICHE, evenements, taper
@@ -59,8 +60,10 @@ def _explorer(ouvrir: Callable[[], AppTest], profondeur: int = 2) -> tuple[set[s
         suivants: list[tuple[str, ...]] = []
         for chemin in chemins:
             at = ouvrir()
+            ouvrir_volets(at)  # the sections built only while open: their content too
             for cle in chemin:
                 executer(at.button(key=cle).click())
+                ouvrir_volets(at)
                 refus = [e.value for e in at.error if "action refusée" in e.value]
                 assert not refus, (chemin, refus)
             for genre in ("text_input", "text_area", "number_input", "segmented_control", "toggle", "selectbox",

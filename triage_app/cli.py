@@ -363,6 +363,11 @@ OPTIONS_SERVEUR = {
     "server.fileWatcherType": "none",
     "server.runOnSave": "false",
     "server.enableXsrfProtection": "true",
+    # Many tablets on one process (issue #25): Streamlit's full garbage collection after every run (~170 ms with the
+    # page's objects) holds the interpreter, so every other session waits and SQLite writes time out behind it. At
+    # 10 tablets it took 86 % of the server's time (p95 per tap 2,075 ms; 11,112 ms and « base occupée » at 30); off,
+    # p95 223 ms at 30 tablets. Python's own generational collector still frees cycles (memory: bench/charge.py).
+    "runner.postScriptGC": "false",
 }
 
 

@@ -8,6 +8,7 @@ An optional file ``triage.toml`` (or the path in ``TRIAGE_CONFIG``) may hold the
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from pydantic import Field
@@ -42,3 +43,10 @@ class Reglages(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'triage.sqlite').as_posix()}"
+
+
+@cache
+def reglages() -> Reglages:
+    """The settings, read once per process: the page's every run and every service call share them (a running server's
+    environment and file do not change; ``reglages.cache_clear()`` forgets them, for the tests that change them)."""
+    return Reglages()

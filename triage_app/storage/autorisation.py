@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from triage_app.comptes import ErreurDroits, Utilisateur, exiger
@@ -22,6 +23,7 @@ ACTIONS: dict[str, str] = {
     "charger": "triage.lire",
     "entete": "triage.lire",
     "evaluer": "triage.lire",
+    "charger_evalue": "triage.lire",
     "cas_effectif": "triage.lire",
     "versions": "triage.lire",
     "compter_seances": "triage.lire",
@@ -40,6 +42,7 @@ ACTIONS: dict[str, str] = {
     "creer_patient": "triage.ecrire",
     "creer_episode": "triage.ecrire",
     "creer_triage": "triage.ecrire",
+    "demarrer_triage": "triage.ecrire",
     "enregistrer_reponse": "triage.ecrire",
     "completer_reponses": "triage.ecrire",
     "modifier_brouillon": "triage.ecrire",
@@ -74,6 +77,12 @@ ACTIONS: dict[str, str] = {
 }
 
 
+@cache
+def _prend_acteur(nom: str) -> bool:
+    """Whether the service method records who acts (read once per method, not on every call)."""
+    return "acteur" in inspect.signature(getattr(Depot, nom)).parameters
+
+
 class ServiceAutorise:
     """A :class:`Depot` restricted to what ``utilisateur`` may do."""
 
@@ -103,7 +112,7 @@ class ServiceAutorise:
         if not self.utilisateur.peut(permission):
             self._depot._refus(nom, acteur=self.utilisateur.identifiant)
             exiger(self.utilisateur, permission)
-        if "acteur" in inspect.signature(methode).parameters:
+        if _prend_acteur(nom):
             def appel(*args: Any, **kwargs: Any) -> Any:
                 kwargs["acteur"] = self.utilisateur.identifiant
                 return methode(*args, **kwargs)

@@ -82,6 +82,22 @@ def nouvel_id() -> str:
 
 
 @dataclass(frozen=True)
+class PatientNouveau:
+    """A patient to record (« Nouveau triage » for someone not found): checked before anything is written."""
+
+    nom: str
+    prenom: str
+    date_naissance: date
+    sexe: str | None = None
+    couverture: str = "regime_general"
+
+    def verifier(self) -> None:
+        _texte("nom", self.nom, 200)
+        _texte("prenom", self.prenom, 200)
+        _couverture(self.couverture)
+
+
+@dataclass(frozen=True)
 class LigneTriage:
     """A row of the triage list (no answers, no result)."""
 
@@ -222,58 +238,111 @@ class Depot(IdentitesDepot, RapportDepot):
     def creer_patient(self, *, nom: str, prenom: str, date_naissance: date, sexe: str | None = None,
                       couverture: str = "regime_general", acteur: str) -> str:
         """Record a patient (``couverture``: the cover that sets the reimbursed share); returns its opaque id."""
-        nom, prenom = _texte("nom", nom, 200), _texte("prenom", prenom, 200)
-        couverture = _couverture(couverture)
-        pid = nouvel_id()
+        nouveau = PatientNouveau(nom, prenom, date_naissance, sexe, couverture)
+        nouveau.verifier()
         with self._ecriture() as (s, chaine):
-            s.add(Patient(id=pid, nom=nom, prenom=prenom, date_naissance=date_naissance, sexe=sexe,
-                          couverture=couverture, nom_recherche=cle_patient(nom, prenom), cree_le=self.horloge()))
-            chaine.ajouter("creation_patient", acteur, details={"patient": pid})
+            return self._ajouter_patient(s, chaine, nouveau, acteur)
+
+    def _ajouter_patient(self, s: Session, chaine: audit.Chaine, p: PatientNouveau, acteur: str) -> str:
+        pid = nouvel_id()
+        s.add(Patient(id=pid, nom=p.nom, prenom=p.prenom, date_naissance=p.date_naissance, sexe=p.sexe,
+                      couverture=p.couverture, nom_recherche=cle_patient(p.nom, p.prenom), cree_le=self.horloge()))
+        chaine.ajouter("creation_patient", acteur, details={"patient": pid})
         return pid
 
     def creer_episode(self, *, patient_id: str, protocole: str, date_debut: date, prescription_medicale: bool = False,
                       diagnostic_medical_prealable: bool = False, antecedent_lombalgie: bool = False,
                       episodes_anterieurs_12_mois: int = 0, acteur: str) -> str:
         """Open an episode of care for a protocol; returns its id."""
+        self._protocole_connu(protocole)
+        with self._ecriture() as (s, chaine):
+            return self._ajouter_episode(s, chaine, patient_id=patient_id, protocole=protocole, date_debut=date_debut,
+                                         prescription_medicale=prescription_medicale,
+                                         diagnostic_medical_prealable=diagnostic_medical_prealable,
+                                         antecedent_lombalgie=antecedent_lombalgie,
+                                         episodes_anterieurs_12_mois=episodes_anterieurs_12_mois, acteur=acteur)
+
+    def _protocole_connu(self, protocole: str) -> None:
         if protocole not in self.moteur.protocoles:
             raise ErreurStockage(f"protocole « {protocole} » inconnu")
+
+    def _ajouter_episode(self, s: Session, chaine: audit.Chaine, *, patient_id: str, protocole: str, date_debut: date,
+                         prescription_medicale: bool, diagnostic_medical_prealable: bool, antecedent_lombalgie: bool,
+                         episodes_anterieurs_12_mois: int, acteur: str) -> str:
+        if s.get(Patient, patient_id) is None:
+            raise ErreurStockage("patient introuvable")
         eid = nouvel_id()
-        with self._ecriture() as (s, chaine):
-            if s.get(Patient, patient_id) is None:
-                raise ErreurStockage("patient introuvable")
-            s.add(Episode(id=eid, patient_id=patient_id, protocole=protocole, date_debut=date_debut,
-                          prescription_medicale=prescription_medicale,
-                          diagnostic_medical_prealable=diagnostic_medical_prealable,
-                          antecedent_lombalgie=antecedent_lombalgie,
-                          episodes_anterieurs_12_mois=episodes_anterieurs_12_mois,
-                          episodes_12_mois_declares=episodes_anterieurs_12_mois or None,
-                          motif_declaration=MOTIF_DECLARATION_OUVERTURE if episodes_anterieurs_12_mois else None,
-                          cree_le=self.horloge()))
-            chaine.ajouter("creation_episode", acteur, details={"episode": eid, "patient": patient_id})
+        s.add(Episode(id=eid, patient_id=patient_id, protocole=protocole, date_debut=date_debut,
+                      prescription_medicale=prescription_medicale,
+                      diagnostic_medical_prealable=diagnostic_medical_prealable,
+                      antecedent_lombalgie=antecedent_lombalgie,
+                      episodes_anterieurs_12_mois=episodes_anterieurs_12_mois,
+                      episodes_12_mois_declares=episodes_anterieurs_12_mois or None,
+                      motif_declaration=MOTIF_DECLARATION_OUVERTURE if episodes_anterieurs_12_mois else None,
+                      cree_le=self.horloge()))
+        chaine.ajouter("creation_episode", acteur, details={"episode": eid, "patient": patient_id})
         return eid
 
     # -- triages -----------------------------------------------------------------------------------
     def creer_triage(self, *, episode_id: str, date_consultation: date, acteur: str) -> str:
         """Start a draft triage for an episode, prefilled from the structure, the patient and the episode."""
-        tid = nouvel_id()
-        maintenant = self.horloge()
         with self._ecriture() as (s, chaine):
-            ep = _lire_episode(s, episode_id)
-            st = s.get(Structure, 1)
-            cas = {
-                "protocole": ep.protocole,
-                "date_consultation": date_consultation.isoformat(),
-                "patient": {"date_naissance": ep.patient.date_naissance.isoformat(), "sexe": ep.patient.sexe,
-                            "couverture": ep.patient.couverture},
-                "cadre": self._cadre(st, ep.protocole),
-                "consentement": {"protocole": False, "partage_dmp": False},
-                "episode": self._episode(ep),
-                "reponses": {},
-            }
-            s.add(Triage(id=tid, episode_id=ep.id, version=1, statut=BROUILLON, date_consultation=date_consultation,
-                         cas=cas, auteur=acteur, cree_le=maintenant, modifie_le=maintenant))
-            chaine.ajouter("creation", acteur, tid)
-        return tid
+            return self._ajouter_triage(s, chaine, _lire_episode(s, episode_id), date_consultation, acteur).id
+
+    def _ajouter_triage(self, s: Session, chaine: audit.Chaine, ep: Episode, date_consultation: date,
+                        acteur: str) -> Triage:
+        maintenant = self.horloge()
+        st = s.get(Structure, 1)
+        cas = {
+            "protocole": ep.protocole,
+            "date_consultation": date_consultation.isoformat(),
+            "patient": {"date_naissance": ep.patient.date_naissance.isoformat(), "sexe": ep.patient.sexe,
+                        "couverture": ep.patient.couverture},
+            "cadre": self._cadre(st, ep.protocole),
+            "consentement": {"protocole": False, "partage_dmp": False},
+            "episode": self._episode(ep),
+            "reponses": {},
+        }
+        t = Triage(id=nouvel_id(), episode_id=ep.id, version=1, statut=BROUILLON, date_consultation=date_consultation,
+                   cas=cas, auteur=acteur, cree_le=maintenant, modifie_le=maintenant)
+        s.add(t)
+        chaine.ajouter("creation", acteur, t.id)
+        return t
+
+    def demarrer_triage(self, *, protocole: str, date_debut: date, date_consultation: date,
+                        patient_id: str | None = None, nouveau_patient: PatientNouveau | None = None,
+                        prescription_medicale: bool = False, diagnostic_medical_prealable: bool = False,
+                        antecedent_lombalgie: bool = False, champs: dict[str, Any] | None = None,
+                        acteur: str) -> tuple[str, str, bool]:
+        """« Commencer le triage »: in one transaction, the patient (``nouveau_patient``, or the one found:
+        ``patient_id``), their open episode of this protocol or a new one, and the draft with the start form's other
+        fields (``champs``, as :meth:`modifier_brouillon` takes them). The same records and audit events as those
+        four calls, in one short write instead of four. Returns (triage id, episode id, whether the triage joins an
+        episode already open)."""
+        self._protocole_connu(protocole)
+        if (patient_id is None) == (nouveau_patient is None):
+            raise ErreurStockage("un patient trouvé ou un nouveau patient, l’un des deux")
+        if nouveau_patient is not None:
+            nouveau_patient.verifier()
+        with self._ecriture() as (s, chaine):
+            if nouveau_patient is not None:
+                patient_id = self._ajouter_patient(s, chaine, nouveau_patient, acteur)
+            assert patient_id is not None
+            eid = s.scalar(select(Episode.id).where(Episode.patient_id == patient_id, Episode.protocole == protocole,
+                                                    Episode.statut == OUVERT)
+                           .order_by(Episode.date_debut.desc(), Episode.cree_le.desc()).limit(1))
+            continue_ = eid is not None
+            if eid is None:
+                eid = self._ajouter_episode(s, chaine, patient_id=patient_id, protocole=protocole,
+                                            date_debut=date_debut, prescription_medicale=prescription_medicale,
+                                            diagnostic_medical_prealable=diagnostic_medical_prealable,
+                                            antecedent_lombalgie=antecedent_lombalgie, episodes_anterieurs_12_mois=0,
+                                            acteur=acteur)
+                s.flush()
+            t = self._ajouter_triage(s, chaine, _lire_episode(s, eid), date_consultation, acteur)
+            if champs:
+                self._modifier(chaine, t, champs, acteur)
+            return t.id, eid, continue_
 
     @staticmethod
     def _cadre(st: Structure | None, protocole: str) -> dict[str, Any]:
@@ -348,32 +417,35 @@ class Depot(IdentitesDepot, RapportDepot):
                            etape: str | None = None, note: str | None = None) -> None:
         """Set case fields by dotted path (``cadre.medecin_joignable``, ``consentement.protocole``…)."""
         with self._ecriture() as (s, chaine):
-            t = self._brouillon(s, triage_id)
-            cas = copy.deepcopy(t.cas)
-            valeurs: dict[str, dict[str, Any]] = {}
-            for chemin, valeur in champs.items():
-                *parents, feuille = chemin.split(".")
-                cible = cas
-                for p in parents:
-                    cible = cible.setdefault(p, {})
-                ancienne = cible.get(feuille)
-                # Old and new values go to the audit only for yes/no and coded fields (never a date or a text:
-                # the journal holds no patient data).
-                if isinstance(valeur, bool) or chemin in _CHAMPS_CODES:
-                    valeurs[chemin] = {"avant": ancienne, "apres": valeur}
-                cible[feuille] = valeur
-            t.cas = cas
-            if "date_consultation" in champs:
-                t.date_consultation = date.fromisoformat(str(champs["date_consultation"]))
-            if etape is not None:
-                t.etape = etape
-            if note is not None:
-                t.note = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True)
-            t.modifie_le = self.horloge()
-            details: dict[str, Any] = {"champs": sorted(champs)}
-            if valeurs:
-                details["valeurs"] = valeurs
-            chaine.ajouter("modification", acteur, triage_id, details)
+            self._modifier(chaine, self._brouillon(s, triage_id), champs, acteur, etape, note)
+
+    def _modifier(self, chaine: audit.Chaine, t: Triage, champs: dict[str, Any], acteur: str,
+                  etape: str | None = None, note: str | None = None) -> None:
+        cas = copy.deepcopy(t.cas)
+        valeurs: dict[str, dict[str, Any]] = {}
+        for chemin, valeur in champs.items():
+            *parents, feuille = chemin.split(".")
+            cible = cas
+            for p in parents:
+                cible = cible.setdefault(p, {})
+            ancienne = cible.get(feuille)
+            # Old and new values go to the audit only for yes/no and coded fields (never a date or a text:
+            # the journal holds no patient data).
+            if isinstance(valeur, bool) or chemin in _CHAMPS_CODES:
+                valeurs[chemin] = {"avant": ancienne, "apres": valeur}
+            cible[feuille] = valeur
+        t.cas = cas
+        if "date_consultation" in champs:
+            t.date_consultation = date.fromisoformat(str(champs["date_consultation"]))
+        if etape is not None:
+            t.etape = etape
+        if note is not None:
+            t.note = _texte("note", note, LONGUEUR_NOTE, vide=True, lignes=True)
+        t.modifie_le = self.horloge()
+        details: dict[str, Any] = {"champs": sorted(champs)}
+        if valeurs:
+            details["valeurs"] = valeurs
+        chaine.ajouter("modification", acteur, t.id, details)
 
     def enregistrer_note(self, triage_id: str, note: str, *, acteur: str) -> None:
         """Save the draft's note for the médecin as it is typed (the page sends it debounced). The audit records
@@ -439,7 +511,8 @@ class Depot(IdentitesDepot, RapportDepot):
         cas = copy.deepcopy(t.cas)
         jour = date.fromisoformat(cas["date_consultation"])
         ep = _lire_episode(s, t.episode_id)
-        realisees, _ = self._compter(s, t.episode_id, jour)
+        realisees = int(s.scalar(select(func.count()).select_from(Seance).where(
+            Seance.episode_id == ep.id, Seance.acte == SEANCE, Seance.date < jour)) or 0)
         sur_12_mois, _, episodes_12_mois, _ = self._historique(s, ep, jour)
         cas["episode"]["seances_realisees_episode"] = realisees
         cas["episode"]["seances_12_mois"] = sur_12_mois
@@ -474,6 +547,14 @@ class Depot(IdentitesDepot, RapportDepot):
     def evaluer(self, triage_id: str) -> Resultat:
         """Evaluate a triage as it stands (nothing is written)."""
         return self.moteur.evaluer(self.cas_effectif(triage_id))
+
+    def charger_evalue(self, triage_id: str) -> tuple[Triage, Resultat]:
+        """A triage and its evaluation as it stands, in one read (the walk's every answer needs both)."""
+        with self.sessions() as s:
+            t = s.get(Triage, triage_id)
+            if t is None:
+                raise ErreurStockage("triage introuvable")
+            return t, self.moteur.evaluer(self._cas_effectif(s, t))
 
     def finaliser(self, triage_id: str, *, acteur: str, note: str | None = None) -> Resultat:
         """Evaluate and freeze a draft with its result, rule version and fingerprint; an amended one replaces."""

@@ -189,6 +189,14 @@ def champ_date(libelle: str, cle: str, colonne: Any = None, **options: Any) -> s
     return str(cible.text_input(libelle, key=cle, max_chars=10, placeholder="JJ/MM/AAAA", **options) or "")
 
 
+def volet(libelle: str, cle: str, *, icone: str | None = None, ouvert: bool = False) -> Any:
+    """A collapsed section whose content is built only while it is open (``.open``): its forms cost nothing on the
+    runs where it stays closed (issue #25). Opening it reruns the part of the page it is in (a fragment, or the page).
+
+    ``with volet(…) as v:`` then ``if v.open:`` around the content."""
+    return st.expander(libelle, expanded=ouvert, key=cle, icon=icone, on_change="rerun")
+
+
 def badge(texte: str, primaire: bool = False) -> str:
     """A small verification badge (HTML)."""
     classe = "badge primaire" if primaire else "badge"

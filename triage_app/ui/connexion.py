@@ -33,13 +33,13 @@ def garde() -> Utilisateur | None:
     if etat.session_inactive():  # the service refuses every call from then on, callbacks included
         ecran_verrou(utilisateur)
         return None
-    st.session_state[_ACTIVITE] = time.monotonic()
+    etat.noter_activite()
     return utilisateur
 
 
 def _ouvrir_session(utilisateur: Utilisateur) -> None:
     st.session_state[etat.CLE_UTILISATEUR] = utilisateur
-    st.session_state[_ACTIVITE] = time.monotonic()
+    etat.noter_activite()
     st.session_state.pop(_VERROU, None)
 
 

@@ -20,7 +20,7 @@ from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.ui import etat
-from triage_app.ui.composants import bouton_fichier, champ_date
+from triage_app.ui.composants import bouton_fichier, champ_date, volet
 
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
@@ -249,7 +249,10 @@ def _derniers(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
 
 
 def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
-    with st.expander("Séances faites ailleurs (12 derniers mois)", icon=":material/history:"):
+    with volet("Séances faites ailleurs (12 derniers mois)", f"volet_historique_{cle}",
+               icone=":material/history:") as section:
+        if not section.open:
+            return
         st.caption(f"Calculé à partir des séances enregistrées : {e.seances_12_mois_calculees} séance(s) et "
                    f"{e.episodes_12_mois_calcules} épisode(s) du même motif dans les 12 derniers mois. Une "
                    "déclaration plus élevée (séances faites dans un autre cabinet) demande un motif ; elle est "
@@ -266,8 +269,10 @@ def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
 
 def _cloture_et_issue(depot: Depot, e: EtatEpisode, episode_id: str, cle: str) -> None:
     libelles = depot.moteur.registre.commun.libelles.episode
-    titre = "Issue de l’épisode" if e.statut == "clos" else "Clore l’épisode et son issue"
-    with st.expander(titre, icon=":material/flag:"):
+    # One label whether the episode is open or closed: a label that changed with the closing would close the section.
+    with volet("Clôture et issue de l’épisode", f"volet_cloture_{cle}", icone=":material/flag:") as section:
+        if not section.open:
+            return
         if e.statut == "ouvert":
             st.segmented_control("Motif de clôture", list(MOTIFS_A_LA_MAIN), key=f"motif_{cle}",
                                  format_func=libelles.motifs_cloture.__getitem__)
@@ -289,9 +294,13 @@ def _cloture_et_issue(depot: Depot, e: EtatEpisode, episode_id: str, cle: str) -
                   width="stretch")
 
 
-def panneau(depot: Depot, episode_id: str, cle: str | None = None) -> EtatEpisode | None:
-    """The episode's panel; ``cle`` tells apart several panels on one page (default: the episode's id)."""
+@etat.fragment
+def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
+    """The episode's panel; ``cle`` tells apart several panels on one page (default: the episode's id).
+
+    A fragment: an act recorded reruns the panel only (its counters, thresholds and documents), not the page."""
     cle = cle or episode_id
+    depot = etat.depot()
     m = depot.moteur
     libelles = m.registre.commun.libelles.episode
     try:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import streamlit as st
 
 from triage_app.comptes import ErreurDroits, Utilisateur
-from triage_app.config import Reglages
+from triage_app.config import reglages
 from triage_app.engine.evaluation import Moteur
 from triage_app.storage.autorisation import ServiceAutorise
 from triage_app.storage.service import Depot, PatientTrouve
@@ -34,9 +37,11 @@ def _depot(url: str) -> Depot:
 def fermer_depots() -> None:
     """Forget the page's storage services and release their database connections; the next run opens a new one.
 
-    For whoever runs the page in-process (the AppTest tests, after each test): a server keeps its service.
+    For whoever runs the page in-process (the AppTest tests, after each test): a server keeps its service. The
+    settings are read again too (a test sets its own database).
     """
     _depot.clear()
+    reglages.cache_clear()
     with _verrou_ouverts:
         ouverts = _ouverts[:]
         _ouverts.clear()
@@ -46,7 +51,7 @@ def fermer_depots() -> None:
 
 def depot_brut() -> Depot:
     """The unrestricted storage service: for the login gate only."""
-    return _depot(Reglages().url_base)
+    return _depot(reglages().url_base)
 
 
 def utilisateur() -> Utilisateur:
@@ -63,7 +68,7 @@ CLE_VERROU = "session_verrouillee"
 
 def delai_inactivite_s() -> float:
     """Idle time before the session locks (settings: ``TRIAGE_INACTIVITE_MINUTES``, default 15)."""
-    return Reglages().inactivite_minutes * 60.0
+    return reglages().inactivite_minutes * 60.0
 
 
 def session_inactive() -> bool:
@@ -77,6 +82,32 @@ def session_inactive() -> bool:
         st.session_state[CLE_VERROU] = True
         return True
     return False
+
+
+def noter_activite() -> None:
+    """The user acted (a full run after the gate, or a tap in a fragment): the idle delay starts again."""
+    st.session_state[CLE_ACTIVITE] = time.monotonic()
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def fragment(fonction: _F) -> _F:
+    """``st.fragment`` for a part of a page the user works in (the walk, a panel): a tap on one of its widgets reruns
+    that part only, so the rest of the page is not rebuilt for it (issue #25: many tablets on one server).
+
+    A fragment's rerun does not pass through the page's login gate: it checks the same things first (a user logged
+    in, the session not idle; otherwise the whole page reruns and the gate draws the login or the lock), and counts
+    as activity, like a full run."""
+
+    @functools.wraps(fonction)
+    def garde(*args: Any, **kwargs: Any) -> Any:
+        if st.session_state.get(CLE_UTILISATEUR) is None or session_inactive():
+            st.rerun(scope="app")
+        noter_activite()
+        return fonction(*args, **kwargs)
+
+    return st.fragment(garde)  # type: ignore[return-value]
 
 
 def depot() -> ServiceAutorise:

@@ -12,7 +12,7 @@ from triage_app.errors import TriageError
 from triage_app.storage.autorisation import ServiceAutorise as Depot
 from triage_app.storage.identites import IdentitePatient
 from triage_app.ui import etat
-from triage_app.ui.composants import brut, en_francais
+from triage_app.ui.composants import brut, en_francais, volet
 
 _AUCUNE = ""
 _INSI = ("L’application n’interroge pas le téléservice INSi (il demande une carte CPS ou un certificat de "
@@ -29,8 +29,12 @@ def _resume(v: IdentitePatient, libelles: dict[str, str]) -> str:
     return texte
 
 
-def panneau(depot: Depot, patient_id: str, cle: str, *, ouvert: bool = False) -> None:
-    """« Identité (INS) et médecin traitant »: the status, and the forms for the roles that write."""
+@etat.fragment
+def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
+    """« Identité (INS) et médecin traitant »: the status, and the forms for the roles that write.
+
+    A fragment: its forms rerun the panel only, and the page's other taps do not rebuild its forms."""
+    depot = etat.depot()
     interop = depot.moteur.registre.interop
     if interop is None:
         return
@@ -40,8 +44,13 @@ def panneau(depot: Depot, patient_id: str, cle: str, *, ouvert: bool = False) ->
         st.error(en_francais(exc))
         return
     medecin = f" · médecin traitant : {brut(v.medecin_nom)}" if v.medecin_nom else " · médecin traitant non renseigné"
-    with st.expander(f"Identité (INS) et médecin traitant — {interop.statuts_identite[v.statut].split(' (')[0]}",
-                     expanded=ouvert, icon=":material/badge:"):
+    # The status at a glance; the section's label stays the same whatever the status (a changed label would close it
+    # after a save).
+    st.caption(f"Identité : {interop.statuts_identite[v.statut].split(' (')[0]}{medecin}")
+    with volet("Identité (INS) et médecin traitant", f"volet_identite_{cle}", ouvert=ouvert,
+               icone=":material/badge:") as section:
+        if not section.open:
+            return
         st.markdown(_resume(v, interop.statuts_identite) + medecin)
         if not depot.peut("renseigner_identite"):
             return

@@ -15,7 +15,7 @@ from triage_app.export.formats import FORMATS
 from triage_app.export.resume import nom_fichier_de
 from triage_app.models.case import Patient
 from triage_app.storage.autorisation import ServiceAutorise as Depot
-from triage_app.storage.service import LONGUEUR_NOTE, PatientTrouve
+from triage_app.storage.service import LONGUEUR_NOTE, PatientNouveau, PatientTrouve
 from triage_app.storage.tables import Triage
 from triage_app.ui import episode as vue_episode
 from triage_app.ui import etat, identites
@@ -30,6 +30,7 @@ from triage_app.ui.composants import (
     recherche_instantanee,
     saisie_instantanee,
     texte_html,
+    volet,
 )
 from triage_app.ui.navigation import pages
 
@@ -38,6 +39,8 @@ _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continue
 _GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomplete
 _TRIAGE_AFFICHE = "triage_affiche"
 _A_OUVRIR = "triage_a_ouvrir"
+_ALLER_NOUVEAU = "aller_nouveau_triage"
+_ERREUR_FINALISATION = "erreur_finalisation"
 # The case format's default cover (« Régime général »): the form's preselected choice.
 COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 _CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
@@ -75,6 +78,8 @@ def page() -> None:
     """The page: the patient form without a triage in the URL, the walk with one."""
     if (ouvert := st.session_state.pop(_A_OUVRIR, None)) is not None:  # a triage just started: its own page
         st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: ouvert})
+    if st.session_state.pop(_ALLER_NOUVEAU, False):  # « Nouveau triage » tapped: the form, without drawing this page
+        st.switch_page(pages()["nouveau"])
     depot = etat.depot()
     tid = etat.triage_dans_url()
     if tid is None and st.query_params.get(etat.PARAM_TRIAGE):
@@ -111,10 +116,10 @@ def page() -> None:
         st.info(f"Ce triage rejoint l’épisode en cours, commencé le {pr.date_fr(entete['date_debut'])} "
                 f"({entete['autres_triages']} triage(s) et {entete['actes_episode']} acte(s) avant celui-ci).",
                 icon=":material/link:")
-    identites.panneau(depot, entete["patient_id"], f"triage_{tid}")
+    identites.panneau(entete["patient_id"], f"triage_{tid}")
     if triage.statut == "brouillon" and ecrit:
         corrections(tid, triage.cas)
-        marche(depot, tid, triage.cas, triage.etape, triage.note)
+        marche(tid)
     else:
         resultat_final(depot, triage)
 
@@ -215,7 +220,8 @@ def formulaire_patient(depot: Depot) -> None:
             if doublons:
                 ss[_DOUBLONS] = tuple(doublons)
             elif _demarrer(patient.id if patient is not None else None):
-                st.rerun()
+                # Straight to the triage's page (one run, not a rerun of this form first).
+                st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: st.session_state.pop(_A_OUVRIR)})
     if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
         st.error(erreur)
     if doublons := st.session_state.get(_DOUBLONS):
@@ -289,20 +295,19 @@ def _demarrer(patient_id: str | None) -> bool:
     depot = etat.depot()
     lues = ss[_DATES_LUES]
     protocole, debut, consultation = ss["protocole"], lues["debut"], lues["consultation"]
-    try:
-        if patient_id is None:
-            patient_id = depot.creer_patient(nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(),
-                                             date_naissance=lues["naissance"], sexe=ss.get("patient_sexe"),
-                                             couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
-        eid, _ = depot.ouvrir_ou_continuer_episode(  # the triage page says which episode it joins
-            patient_id=patient_id, protocole=protocole, date_debut=debut,
-            prescription_medicale=bool(ss.get("prescription")), diagnostic_medical_prealable=bool(ss.get("diagnostic")),
-            antecedent_lombalgie=bool(ss.get("antecedent_lombalgie")))
-        tid = depot.creer_triage(episode_id=eid, date_consultation=consultation)
-        depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
-                                       "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
-                                       "consentement.protocole": bool(ss.get("consentement")),
-                                       "consentement.partage_dmp": bool(ss.get("partage_dmp"))})
+    nouveau = None if patient_id is not None else PatientNouveau(
+        nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(), date_naissance=lues["naissance"],
+        sexe=ss.get("patient_sexe"), couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
+    try:  # one write: the patient unless found, their open episode or a new one (the page says which), the draft
+        tid, _, _ = depot.demarrer_triage(
+            protocole=protocole, date_debut=debut, date_consultation=consultation, patient_id=patient_id,
+            nouveau_patient=nouveau, prescription_medicale=bool(ss.get("prescription")),
+            diagnostic_medical_prealable=bool(ss.get("diagnostic")),
+            antecedent_lombalgie=bool(ss.get("antecedent_lombalgie")),
+            champs={"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
+                    "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
+                    "consentement.protocole": bool(ss.get("consentement")),
+                    "consentement.partage_dmp": bool(ss.get("partage_dmp"))})
     except TriageError as exc:
         ss[_ERREUR_DEMARRAGE] = str(exc)
         return False
@@ -357,7 +362,11 @@ def corrections(tid: str, cas: dict[str, Any]) -> None:
     """Every field of the start form, correctable in place until the triage is finalised."""
     m = etat.moteur()
     couvertures = m.registre.commun.libelles.couvertures
-    with st.expander("Corriger le patient et l’épisode", icon=":material/edit:"):
+    # Built only while open (a correction is rare; the form is a dozen widgets). Its key starts like the fields' so
+    # that another triage starts with it closed.
+    with volet("Corriger le patient et l’épisode", _CORRECTION + "volet", icone=":material/edit:") as section:
+        if not section.open:
+            return
         if erreur := st.session_state.get(_ERREUR_CORRECTION):
             st.error(erreur)
         c1, c2 = st.columns(2)
@@ -438,14 +447,22 @@ def _continuer(groupe: str | None) -> None:
         st.session_state[_GROUPE_CIBLE] = groupe
 
 
-def marche(depot: Depot, tid: str, cas: dict[str, Any], etape: str | None, note: str | None = None) -> None:
-    """The questions group by group (current one open), the card beside them; ``note`` is the draft's stored note."""
+@etat.fragment
+def marche(tid: str) -> None:
+    """The questions group by group (current one open), the card beside them, the note and « Finaliser ».
+
+    A fragment: an answer reruns the walk and the card only, not the header, the identity panel or the corrections
+    (which an answer does not change; a correction, outside, reruns the whole page)."""
+    depot = etat.depot()
     m = depot.moteur
     try:
-        resultat = depot.evaluer(tid)
+        triage, resultat = depot.charger_evalue(tid)
+        if triage.statut != "brouillon":  # finalised meanwhile (another tab): the page shows the final triage
+            st.rerun(scope="app")
     except TriageError as exc:
         st.error(f"Ce triage ne peut pas être évalué : {exc}")
         return
+    cas, etape, note = triage.cas, triage.etape, triage.note
     protocole = m.protocoles[cas["protocole"]].modele
     vues = pr.groupes(protocole, cas["reponses"], resultat)
     carte = pr.carte(m, resultat, cas["reponses"])
@@ -530,15 +547,25 @@ def _finaliser(depot: Depot, tid: str, carte: pr.Carte, enregistree: str | None 
             st.markdown(f"**{carte.orientation_libelle} : le triage peut être finalisé sans les autres questions.**")
         else:
             st.markdown("**Toutes les questions obligatoires ont une réponse.**")
-        note = note_du_brouillon(depot, tid, enregistree)
-        if st.button("Finaliser le triage", key="finaliser", type="primary", width="stretch",
-                     disabled=carte.orientation is None):
-            try:
-                depot.finaliser(tid, acteur=etat.acteur(), note=note or None)
-            except TriageError as exc:
-                st.error(str(exc))
-                return
-            st.rerun()
+        note_du_brouillon(depot, tid, enregistree)
+        if erreur := st.session_state.pop(_ERREUR_FINALISATION, None):
+            st.error(erreur)
+        st.button("Finaliser le triage", key="finaliser", type="primary", width="stretch",
+                  disabled=carte.orientation is None, on_click=_finaliser_brouillon, args=(tid,))
+
+
+def _finaliser_brouillon(tid: str) -> None:
+    """« Finaliser » (before the run: the run that follows shows the final triage, not the walk first). The note goes
+    with it as the field holds it (the last keystrokes may not have been saved yet)."""
+    actuel = st.session_state.get(f"{NOTE}_{tid}")
+    note = str(actuel["texte"]) if isinstance(actuel, dict) and actuel.get("texte") is not None else None
+    depot = etat.depot()
+    try:
+        if depot.charger(tid).statut != "brouillon":
+            return  # a second tap on « Finaliser » (a double tap): the first one finalised it
+        depot.finaliser(tid, acteur=etat.acteur(), note=note or None)
+    except TriageError as exc:
+        st.session_state[_ERREUR_FINALISATION] = str(exc)
 
 
 def _export(depot: Depot, tid: str, format_: str, impression: bool = False) -> Callable[[], bytes]:
@@ -596,12 +623,13 @@ def resultat_final(depot: Depot, t: Triage) -> None:
         if t.resultat is not None:
             telechargements(depot, t)
             if t.statut == "final":
-                vue_episode.panneau(depot, t.episode_id)
+                vue_episode.panneau(t.episode_id)
         c1, c2 = st.columns(2)
         if t.statut == "final" and depot.peut("amender") and c1.button("Modifier (nouvelle version)", key="amender",
                                              width="stretch"):
             nid = depot.amender(tid, acteur=etat.acteur())
             etat.ouvrir_triage(nid)
             st.rerun()
-        if depot.peut("creer_triage") and c2.button("Nouveau triage", key="nouveau", width="stretch"):
-            st.switch_page(pages()["nouveau"])
+        if depot.peut("creer_triage"):
+            c2.button("Nouveau triage", key="nouveau", width="stretch", on_click=st.session_state.__setitem__,
+                      args=(_ALLER_NOUVEAU, True))

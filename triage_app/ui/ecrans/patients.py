@@ -74,11 +74,11 @@ def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> No
                                                 type="primary", icon=":material/add_circle:", width="stretch"):
         st.session_state[PATIENT_CHOISI] = patient
         st.switch_page(pages()["nouveau"])
-    identites.panneau(depot, patient.id, f"fiche_{patient.id}")
+    identites.panneau(patient.id, f"fiche_{patient.id}")
     if not episodes:
         st.info("Aucun épisode enregistré.")
     for episode_id in episodes:
-        e = vue_episode.panneau(depot, episode_id)
+        e = vue_episode.panneau(episode_id)
         if e is not None and e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{episode_id}",
                                                         icon=":material/description:"):
             st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: e.triage_id})
