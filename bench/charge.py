@@ -4,7 +4,7 @@
     python -m bench.charge --sessions 30 --bases sqlite --duree 60 --sans-ecrire
     python -m bench.charge --proxy --sessions 60            # 2 processes behind the TLS proxy (deploy/)
 
-Each tablet is a real Streamlit session over the websocket (``bench.session_ws``: no browser, the server does the
+Each tablet is a real Streamlit session over the websocket (``tests.session_ws``: no browser, the server does the
 same work as for a tablet's tap): it logs in, fills the start form and taps « Commencer », answers every question
 group (« Aucun de ces signes », or each open question), taps « Finaliser », then « Nouveau triage », and again
 until the time is up, thinking 1 to 3 s between taps; it answers the page's idle check (a fragment rerun every
@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.commun import RACINE, ecrire_section, etalon_ms, machine
-from bench.session_ws import SessionPerdue, SessionStreamlit, Tour
+from tests.session_ws import SessionPerdue, SessionStreamlit, Tour
 
 CIBLE_P95_MS = 300.0
 TITRES = {"lombalgie_aigue": "Lombalgie aiguë commune", "entorse_cheville": "Traumatisme en torsion de la cheville"}

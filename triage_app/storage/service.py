@@ -9,13 +9,16 @@ records, never asked of the kiné.
 from __future__ import annotations
 
 import copy
+import functools
+import random
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Self, get_args
+from typing import Any, Self, TypeVar, get_args
 
 import orjson
 from sqlalchemy import Engine, delete, func, select, update
@@ -66,6 +69,35 @@ MOTIF_DECLARATION_OUVERTURE = "nombre d'épisodes saisi à l'ouverture de l'épi
 
 class ErreurStockage(TriageError):
     """A request the records cannot satisfy (unknown id, finalised triage changed…), in French."""
+
+
+class BaseOccupee(ErreurStockage):
+    """SQLite stayed locked by other writers past its busy timeout: nothing was written (the transaction was rolled
+    back whole)."""
+
+
+# A write that found the database busy is tried again this many times in all, after a short random pause (many
+# tablets at once on SQLite: issue #25). Only for writes that give the same records when repeated.
+ESSAIS_ECRITURE = 3
+_PAUSE_S = (0.02, 0.15)
+_M = TypeVar("_M", bound=Callable[..., Any])
+
+
+def reessayable(methode: _M) -> _M:
+    """Repeat an idempotent write that found the database busy (nothing was written by the failed attempt)."""
+
+    @functools.wraps(methode)
+    def enveloppe(*args: Any, **kwargs: Any) -> Any:
+        for essai in range(1, ESSAIS_ECRITURE + 1):
+            try:
+                return methode(*args, **kwargs)
+            except BaseOccupee:
+                if essai == ESSAIS_ECRITURE:
+                    raise
+                time.sleep(random.uniform(*_PAUSE_S))  # a pause that spreads the writers, not a secret
+        raise AssertionError("inaccessible")
+
+    return enveloppe  # type: ignore[return-value]
 
 
 def _lire_episode(s: Session, episode_id: str) -> Episode:
@@ -197,7 +229,7 @@ class Depot(IdentitesDepot, RapportDepot):
             # Many writers at once on SQLite: after its busy timeout (TRIAGE_SQLITE_BUSY_TIMEOUT_MS), said in French
             # (nothing was written: the transaction is rolled back whole).
             if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-                raise ErreurStockage("base de données occupée par d’autres enregistrements : rien n’a été "
+                raise BaseOccupee("base de données occupée par d’autres enregistrements : rien n’a été "
                                      "enregistré, réessayer dans un instant") from None
             raise
 
@@ -368,11 +400,13 @@ class Depot(IdentitesDepot, RapportDepot):
             raise ErreurStockage("ce triage est finalisé : le modifier crée une nouvelle version (amender)")
         return t
 
+    @reessayable
     def enregistrer_reponse(self, triage_id: str, question: str, valeur: Any, *, acteur: str,
                             etape: str | None = None) -> None:
         """Save one answer to a draft (one short transaction). ``None`` removes the answer."""
         self._ecrire_reponses(triage_id, {question: valeur}, acteur=acteur, etape=etape, remplacer=True)
 
+    @reessayable
     def completer_reponses(self, triage_id: str, valeurs: dict[str, Any], *, acteur: str,
                            etape: str | None = None) -> list[str]:
         """Set only the answers still missing (one transaction); an answer already given is never replaced.
@@ -413,6 +447,7 @@ class Depot(IdentitesDepot, RapportDepot):
                 t.etape = etape
         return ecrites
 
+    @reessayable
     def modifier_brouillon(self, triage_id: str, champs: dict[str, Any], *, acteur: str,
                            etape: str | None = None, note: str | None = None) -> None:
         """Set case fields by dotted path (``cadre.medecin_joignable``, ``consentement.protocole``…)."""
@@ -447,6 +482,7 @@ class Depot(IdentitesDepot, RapportDepot):
             details["valeurs"] = valeurs
         chaine.ajouter("modification", acteur, t.id, details)
 
+    @reessayable
     def enregistrer_note(self, triage_id: str, note: str, *, acteur: str) -> None:
         """Save the draft's note for the médecin as it is typed (the page sends it debounced). The audit records
         that the note changed and its length, never its text (the journal holds no patient data)."""
@@ -556,6 +592,7 @@ class Depot(IdentitesDepot, RapportDepot):
                 raise ErreurStockage("triage introuvable")
             return t, self.moteur.evaluer(self._cas_effectif(s, t))
 
+    @reessayable
     def finaliser(self, triage_id: str, *, acteur: str, note: str | None = None) -> Resultat:
         """Evaluate and freeze a draft with its result, rule version and fingerprint; an amended one replaces."""
         with self._ecriture() as (s, chaine):

@@ -1,4 +1,5 @@
-"""A Streamlit session over its websocket, as the browser drives it: for the load benchmark (``bench.charge``).
+"""A Streamlit session over its websocket, as the browser drives it: for the load benchmark (``bench.charge``) and
+the tests of what a real server does between taps (fragments, idle lock).
 
 The client speaks Streamlit's own protocol (``/_stcore/stream``, protobuf ``BackMsg`` / ``ForwardMsg``) with the
 server's own message classes. Like the page in a browser it keeps the values of the widgets it was shown (the
@@ -54,6 +55,7 @@ class Tour:
     erreurs: list[str]
     exceptions: list[str]
     textes: list[str]
+    fragment: bool = False  # only a fragment ran (the rest of the page was not rebuilt)
 
     @property
     def orientation(self) -> str | None:
@@ -243,7 +245,8 @@ class SessionStreamlit:
                 self.valeurs = {i: v for i, v in self.valeurs.items() if i in ids}
                 if statut == _FIN.FINISHED_WITH_COMPILE_ERROR:
                     exceptions.append("erreur de compilation du script")
-                return Tour(duree, dict(self.widgets), erreurs, exceptions, textes)
+                return Tour(duree, dict(self.widgets), erreurs, exceptions, textes,
+                            fragment=statut == _FIN.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
 
     def _element(self, el: Any, fragment: str, widgets: dict[str, Widget], erreurs: list[str], exceptions: list[str],
                  textes: list[str]) -> None:
