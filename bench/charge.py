@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -30,6 +31,7 @@ import resource
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
@@ -175,6 +177,40 @@ class Tablette:
             raise SessionPerdue("« Nouveau triage » n'a pas ouvert le formulaire")
 
 
+class ChargeDeFond:
+    """``n`` tablets walking triages in a background thread against ``url`` until the block ends (``bench/ui.py``
+    measures its own taps in Chromium meanwhile)."""
+
+    def __init__(self, url: str, n: int, graine: int = 20261207) -> None:
+        self.url, self.n, self.graine = url, n, graine
+        self.releve = Releve()
+        self._boucle: asyncio.AbstractEventLoop | None = None
+        self._tache: asyncio.Task[Any] | None = None
+        self._fil: threading.Thread | None = None
+        self._pret = threading.Event()
+
+    async def _vivre(self) -> None:
+        self._boucle = asyncio.get_running_loop()
+        tablettes = [Tablette(i, self.url, None, self.releve, float("inf"), self.graine + i) for i in range(self.n)]
+        self._tache = asyncio.ensure_future(asyncio.gather(*(t.vivre() for t in tablettes)))
+        self._pret.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._tache
+
+    def __enter__(self) -> ChargeDeFond:
+        self._fil = threading.Thread(target=asyncio.run, args=(self._vivre(),), daemon=True)
+        self._fil.start()
+        self._pret.wait(30)
+        time.sleep(10)  # the tablets log in and start their first triage before the measure
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        if self._boucle is not None and self._tache is not None:
+            self._boucle.call_soon_threadsafe(self._tache.cancel)
+        if self._fil is not None:
+            self._fil.join(30)
+
+
 def preparer(url_base: str, n: int) -> None:
     """The structure (both protocols) and one kiné account per tablet."""
     from triage_app.storage.service import Depot
@@ -258,16 +294,16 @@ def mesurer(base: str, url_base: str, n: int, duree_s: float, graine: int, proxy
 
     preparer(url_base, n)
     with ExitStack() as pile:
-        serveurs = [pile.enter_context(nv.ServeurPage(url_base)) for _ in range(processus)]
         ssl = None
-        if proxy:
-            from bench.proxy import Proxy
+        if proxy:  # the documented deployment: deploy/plusieurs.py (HAProxy, TLS, sticky sessions)
+            from tests.repartiteur import Repartiteur
 
-            px = pile.enter_context(Proxy([s.port for s in serveurs if s.port is not None]))
-            urls, ssl = [px.url], px.ssl_client()
+            repartiteur = pile.enter_context(Repartiteur(url_base, processus))
+            urls, ssl, pids = [repartiteur.url], repartiteur.ssl_client(), list(repartiteur.pids)
         else:
+            serveurs = [pile.enter_context(nv.ServeurPage(url_base)) for _ in range(processus)]
             urls = [s.url for s in serveurs]
-        pids = [s.pid for s in serveurs if s.pid is not None]
+            pids = [s.pid for s in serveurs if s.pid is not None]
         rss_max = 0.0
         echantillons: list[float] = []
 
@@ -300,6 +336,8 @@ def main() -> None:
     parseur.add_argument("--graine", type=int, default=20261207)
     parseur.add_argument("--sans-ecrire", action="store_true")
     args = parseur.parse_args()
+    if args.proxy:
+        args.bases = ["postgresql"]  # several processes share one PostgreSQL database (deploy/plusieurs.py)
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     sys.path.insert(0, str(RACINE))
 

@@ -6,6 +6,8 @@
 # (never « playwright install », whose downloads are not reachable everywhere); chromium-driver and a font
 # package come with it so that pages render with real glyphs in the screenshots.
 # OpenSSL: the HTTPS test (tests/test_serveur.py) makes a throw-away self-signed certificate with it.
+# HAProxy: the multi-process deployment (deploy/plusieurs.py) is started behind it by tests/test_deploiement.py and
+# bench/charge.py --proxy.
 # Each dependency already present costs nothing (no apt call): the usual case stays instantaneous.
 # Outside CI a failed installation only warns (the tests concerned are then skipped); in CI (CI=true) it fails.
 set -euo pipefail
@@ -26,6 +28,10 @@ chromium_present() {
 
 openssl_present() {
     command -v openssl >/dev/null 2>&1
+}
+
+haproxy_present() {
+    command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]
 }
 
 en_ci() {
@@ -99,4 +105,6 @@ installer "Chromium" chromium_present "les tests navigateur seront ignorés" \
     chromium chromium-driver fonts-dejavu-core || statut=1
 installer "OpenSSL" openssl_present "le test HTTPS échouera (certificat jetable)" \
     openssl || statut=1
+installer "HAProxy" haproxy_present "le test du déploiement à plusieurs processus sera ignoré" \
+    haproxy || statut=1
 exit "$statut"

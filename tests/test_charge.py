@@ -204,7 +204,9 @@ def test_le_serveur_ne_ramasse_pas_les_miettes_apres_chaque_run():
 
 
 # -- a real server, driven over its websocket as a tablet does ------------------------------------------------------
-async def _connecter_et_commencer(s: Any) -> Any:
+async def _connecter_et_commencer(s: Any, nom: str = "Fragment") -> Any:
+    """Log in (the browser tests' kiné) and start a triage for a new patient ``nom`` (a name not used before: the
+    same name and birth date would be offered as a namesake first)."""
     from tests import navigateur as nv
 
     await s.ouvrir()
@@ -213,7 +215,7 @@ async def _connecter_et_commencer(s: Any) -> Any:
     tour = await s.taper("se_connecter")
     assert "commencer" in tour.widgets, tour.erreurs
     s.regler("protocole", nv.TITRES[LOMBALGIE])
-    for cle, valeur in (("patient_nom", "Fragment"), ("patient_prenom", "Lou"), ("patient_naissance", "14/06/1986"),
+    for cle, valeur in (("patient_nom", nom), ("patient_prenom", "Lou"), ("patient_naissance", "14/06/1986"),
                         ("date_debut", AUJOURD_HUI.strftime("%d/%m/%Y"))):
         s.regler(cle, valeur)
     for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp", "antecedent_lombalgie"):
