@@ -263,3 +263,17 @@ def test_une_reponse_ne_reexecute_que_la_marche_et_compte_comme_activite(tmp_pat
 
     with nv.ServeurPage(url, env={"TRIAGE_INACTIVITE_MINUTES": str(delai_s / 60)}) as serveur:
         asyncio.run(scenario(serveur.url))
+
+
+def test_le_serveur_prechauffe_puis_met_de_cote_ses_objets():
+    """Before the first visitor the server compiles the rules, imports the page's modules and sets their objects
+    aside from the collector (its full collections then scan only what the sessions made)."""
+    import subprocess
+    import sys
+
+    code = ("import gc, sys; from triage_app.ui.serveur import prechauffer; prechauffer(); "
+            "from triage_app.engine.evaluation import moteur; "
+            "print(gc.get_freeze_count(), moteur.cache_info().currsize, 'triage_app.ui.ecrans.nouveau' in sys.modules)")
+    sortie = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    gele, regles, page = sortie.stdout.split()
+    assert int(gele) > 50_000 and int(regles) == 1 and page == "True"
