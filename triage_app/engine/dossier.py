@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from transitions import Machine
     from transitions.core import Event
 
+    from triage_app.engine.machine import Sortie
     from triage_app.loading.registry import Registre
 
 
@@ -38,6 +39,7 @@ class ProtocoleCompile:
     etats: dict[str, Etat]
     machine: Machine
     evenements: dict[str, Event]
+    sorties: dict[str, tuple[Sortie, ...]]
     requises_toujours: tuple[str, ...]
     defauts: dict[str, Any]
 

@@ -5,12 +5,20 @@ in order (the first whose conditions hold fires), with conditions resolved by na
 allow-list in :mod:`triage_app.engine.predicats`. ``auto_transitions=False``: no shortcut
 trigger can skip a stage. The machine has no bound model; each evaluation passes its own
 :class:`~triage_app.engine.dossier.Dossier`, so evaluating never rebuilds anything.
+
+The machine is the declared structure (diagrams, checks). Evaluation walks a table compiled once
+from the same transitions (:func:`sorties`): per state, its exits in the machine's order, each with
+its condition and ``unless`` functions. Firing an exit does what the machine's trigger does (the
+first exit whose conditions all hold and none of whose ``unless`` holds; the same trace entry) without
+transitions' per-trigger machinery, which cost more than the stages themselves (``bench/lot.py``).
+:func:`parcourir_machine` walks the machine itself; a test checks both walks agree.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import transitions.core
@@ -54,12 +62,40 @@ def _condition(nom: str) -> Callable[[EventData], bool]:
     return condition
 
 
+def _entree_trace(t: Transition) -> dict[str, Any]:
+    """The trace entry of a transition that fired."""
+    return {"etat": t.depuis, "question": None, "reponse": t.vers, "regle": t.id, "source": t.source}
+
+
 def _noter_transition(t: Transition) -> Callable[[EventData], None]:
     def noter(ev: EventData) -> None:
-        ev.model.trace.append({"etat": t.depuis, "question": None, "reponse": t.vers, "regle": t.id,
-                               "source": t.source})
+        ev.model.trace.append(_entree_trace(t))
 
     return noter
+
+
+@dataclass(frozen=True)
+class Sortie:
+    """One exit of a state, as the machine would try it: conditions (all true), ``unless`` (all false)."""
+
+    transition: Transition
+    conditions: tuple[Callable[[Dossier], bool], ...]
+    sauf: tuple[Callable[[Dossier], bool], ...]
+
+
+def sorties(p: Protocole) -> dict[str, tuple[Sortie, ...]]:
+    """Per non-final state, its exits in the order the machine tries them.
+
+    The machine tries, for the state's trigger, that trigger's transitions from the state in the YAML's order
+    (loading checks every state has one trigger); conditions are the allow-list's functions, by name.
+    """
+    declencheurs = {t.depuis: t.declencheur for t in p.transitions}
+    table: dict[str, list[Sortie]] = {}
+    for t in p.transitions:
+        if t.declencheur == declencheurs[t.depuis]:
+            table.setdefault(t.depuis, []).append(Sortie(t, tuple(FONCTIONS[c] for c in t.conditions),
+                                                         tuple(FONCTIONS[c] for c in t.sauf)))
+    return {etat: tuple(liste) for etat, liste in table.items()}
 
 
 def configuration(p: Protocole, executable: bool = True) -> dict[str, Any]:
@@ -103,6 +139,7 @@ def construire(p: Protocole, empreinte: str) -> ProtocoleCompile:
         etats={e.id: e for e in p.etats},
         machine=machine,
         evenements={etat: machine.events[nom] for etat, nom in declencheurs.items()},
+        sorties=sorties(p),
         requises_toujours=tuple(q.id for q in p.questions if q.requis == "toujours"),
         defauts={q.id: q.defaut for q in p.questions if q.defaut is not None},
     )
@@ -112,8 +149,34 @@ class ImpasseProtocole(RuntimeError):
     """A walk stopped in a non-final state: a bug in a protocol that passed loading."""
 
 
+def _impasse(etat: str) -> ImpasseProtocole:
+    return ImpasseProtocole(f"aucune transition possible depuis « {etat} »")
+
+
 def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> None:
-    """Walk the machine from its initial state to an outcome, running each stage on the way."""
+    """Walk the protocol from its initial state to an outcome, running each stage on the way.
+
+    At each state, the first exit whose conditions all hold and none of whose ``unless`` holds fires, in the
+    machine's order, as the machine's trigger would (:func:`parcourir_machine`).
+    """
+    p = d.p
+    while True:
+        etat = p.etats[d.state]
+        etapes[etat.etape](d, etat)
+        if etat.final:
+            return
+        for sortie in p.sorties[d.state]:
+            if all(c(d) for c in sortie.conditions) and not any(u(d) for u in sortie.sauf):
+                t = sortie.transition
+                d.state = t.vers
+                d.trace.append(_entree_trace(t))
+                break
+        else:
+            raise _impasse(d.state)
+
+
+def parcourir_machine(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> None:
+    """The same walk through the ``transitions`` machine's triggers (the reference :func:`parcourir` agrees with)."""
     p = d.p
     while True:
         etat = p.etats[d.state]
@@ -121,7 +184,7 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
         if etat.final:
             return
         if not p.evenements[d.state].trigger(d):
-            raise ImpasseProtocole(f"aucune transition possible depuis « {d.state} »")
+            raise _impasse(d.state)
 
 
 def diagramme_mermaid(p: Protocole) -> str:
