@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from triage_app.domain.dates import age_en_annees, classe_duree, jours_entre
 from triage_app.domain.scores import score_chronicite, zones_positives
@@ -25,6 +24,37 @@ if TYPE_CHECKING:
 
     from triage_app.engine.machine import Sortie
     from triage_app.loading.registry import Registre
+
+
+_T = TypeVar("_T")
+
+
+class calcule_une_fois(Generic[_T]):  # a decorator, named like functools.cached_property
+    """``functools.cached_property`` without its lock: computed on first read, then an ordinary attribute.
+
+    Python 3.11's takes a lock on every first read, which cost a fifth of a case's derived facts; a
+    :class:`Dossier` is never shared between threads.
+    """
+
+    def __init__(self, calcul: Callable[[Any], _T]) -> None:
+        self.calcul = calcul
+        self.nom = calcul.__name__
+        self.__doc__ = calcul.__doc__
+
+    def __set_name__(self, proprietaire: type, nom: str) -> None:
+        self.nom = nom
+
+    @overload
+    def __get__(self, instance: None, proprietaire: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, proprietaire: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, proprietaire: type | None = None) -> Self | _T:
+        if instance is None:
+            return self
+        valeur = instance.__dict__[self.nom] = self.calcul(instance)
+        return valeur
 
 
 @dataclass(frozen=True)
@@ -42,6 +72,8 @@ class ProtocoleCompile:
     sorties: dict[str, tuple[Sortie, ...]]
     requises_toujours: tuple[str, ...]
     defauts: dict[str, Any]
+    # Every allowed answer as (question, type, value): what ``Moteur._problemes_reponses`` accepts.
+    reponses_permises: frozenset[tuple[str, type, Any]]
 
 
 class Dossier:
@@ -96,7 +128,7 @@ class Dossier:
         return self.predicats[nom](self)
 
     # -- derived facts -----------------------------------------------------------------------
-    @cached_property
+    @calcule_une_fois
     def classe_duree(self) -> str | None:
         d = self.p.modele.duree
         if d is None:
@@ -104,14 +136,14 @@ class Dossier:
         return classe_duree(self.cas.episode.date_debut, self.jour, self.seuil(d.aigue_moins_de_jours),
                             self.seuil(d.chronique_des_mois))
 
-    @cached_property
+    @calcule_une_fois
     def recidivante(self) -> bool | None:
         r = self.p.modele.recidive
         if r is None:
             return None
         return self.cas.episode.episodes_anterieurs_12_mois >= self.seuil(r.episodes_min)
 
-    @cached_property
+    @calcule_une_fois
     def score(self) -> tuple[str | None, int | None, int | None]:
         s = self.p.modele.score_chronicite
         if s is None:
@@ -119,7 +151,7 @@ class Dossier:
         return score_chronicite(self.reponses, [(i.question, i.points_si) for i in s.items], s.sous_score,
                                 s.total_faible_max, s.sous_score_eleve_min)
 
-    @cached_property
+    @calcule_une_fois
     def ottawa_applicable(self) -> bool:
         o = self.p.modele.ottawa
         if o is None:
@@ -129,7 +161,7 @@ class Dossier:
         # An unanswered contra-indication does not rule the Ottawa rules out (the safer reading).
         return not any(self.reponses.get(q) is True for q in o.non_applicable_si)
 
-    @cached_property
+    @calcule_une_fois
     def radiographie(self) -> str | None:
         o = self.p.modele.ottawa
         if o is None or not self.ottawa_applicable:
@@ -137,22 +169,24 @@ class Dossier:
         zones = zones_positives(self.reponses, [(z.id, z.douleur, z.signes) for z in o.zones])
         return "_et_".join(zones) or None
 
-    @cached_property
+    @calcule_une_fois
     def eligibilite(self) -> list[tuple[RegleEligibilite, bool]]:
-        return [(r, self.verifie(r)) for r in self.p.modele.eligibilite]
+        predicats = self.predicats
+        return [(r, predicats[r.condition](self)) for r in self.p.modele.eligibilite]
 
-    @cached_property
+    @calcule_une_fois
     def eligible(self) -> bool:
         return all(ok for _, ok in self.eligibilite)
 
-    @cached_property
+    @calcule_une_fois
     def declenches(self) -> dict[str, list[Critere]]:
-        out: dict[str, list[Critere]] = {}
-        for niveau, criteres in self.p.criteres.items():
-            out[niveau] = [c for c in criteres if self.critere_vrai(c)]
-        return out
+        reponses, verifie = self.reponses, self.verifie
+        # critere_vrai, written out: twenty criteria per case
+        return {niveau: [c for c in criteres if (reponses.get(c.question) is True if c.question is not None
+                                                 else verifie(c.condition or ""))]
+                for niveau, criteres in self.p.criteres.items()}
 
-    @cached_property
+    @calcule_une_fois
     def motifs_criteres(self) -> list[Critere]:
         """The criteria listed among the motifs, urgent level first, each in the protocol's order: those that
         fired, and the « supplementary » ones whose condition holds outside their excluded orientations (rules
@@ -163,7 +197,7 @@ class Dossier:
         return [c for niveau in ("urgences", "medecin_jour") for c in self.p.criteres.get(niveau, ())
                 if c.id in declenches or c.id in en_plus]
 
-    @cached_property
+    @calcule_une_fois
     def criteres_non_remplis(self) -> list[RegleEligibilite]:
         """Failed eligibility rows, in the protocol's order, when the structure applies the protocol (rules v2,
         §8.4); empty otherwise."""
@@ -171,7 +205,7 @@ class Dossier:
             return []
         return [r for r, ok in self.eligibilite if not ok]
 
-    @cached_property
+    @calcule_une_fois
     def conseils_kine(self) -> list[Regle]:
         """Advice to the kiné whose condition holds (changes no decision)."""
         return [r for r in self.p.modele.conseils_kine if self.verifie(r)]
@@ -182,7 +216,7 @@ class Dossier:
             return self.reponses.get(c.question) is True
         return self.verifie(c.condition or "")
 
-    @cached_property
+    @calcule_une_fois
     def manquantes(self) -> list[str]:
         manque = [q for q in self.p.requises_toujours if q not in self.reponses]
         o = self.p.modele.ottawa
@@ -197,7 +231,7 @@ class Dossier:
             manque = sorted({*manque, *extra}, key=ordre.__getitem__)
         return manque
 
-    @cached_property
+    @calcule_une_fois
     def acces_direct_disponible(self) -> bool:
         ad = self.registre.commun.acces_direct
         cadre = self.cas.cadre
@@ -208,7 +242,7 @@ class Dossier:
         departement = (cadre.departement or "").strip().upper()
         return departement in {d.upper() for d in self.parametre_ou(ad.cpts_departements, [])}
 
-    @cached_property
+    @calcule_une_fois
     def plafond_acces_direct(self) -> int | None:
         """Sessions allowed in accès direct without prior diagnosis; ``None`` when no cap applies."""
         if self.cas.episode.diagnostic_medical_prealable:

@@ -82,6 +82,17 @@ class Sortie:
     conditions: tuple[Callable[[Dossier], bool], ...]
     sauf: tuple[Callable[[Dossier], bool], ...]
 
+    def ouverte(self, d: Dossier) -> bool:
+        """Whether the machine would take this exit: its conditions in order, then its ``unless``, the first that
+        decides stops the check (as transitions' ``Transition.execute`` does)."""
+        for condition in self.conditions:
+            if not condition(d):
+                return False
+        for sauf in self.sauf:  # noqa: SIM110  (no generator per exit tried: most have no ``unless``)
+            if sauf(d):
+                return False
+        return True
+
 
 def sorties(p: Protocole) -> dict[str, tuple[Sortie, ...]]:
     """Per non-final state, its exits in the order the machine tries them.
@@ -142,6 +153,9 @@ def construire(p: Protocole, empreinte: str) -> ProtocoleCompile:
         sorties=sorties(p),
         requises_toujours=tuple(q.id for q in p.questions if q.requis == "toujours"),
         defauts={q.id: q.defaut for q in p.questions if q.defaut is not None},
+        reponses_permises=frozenset((q.id, type(v), v) for q in p.questions
+                                    for v in (None, *((True, False) if q.type == "booleen" else
+                                                      (c.valeur for c in q.choix)))),
     )
 
 
@@ -166,7 +180,7 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
         if etat.final:
             return
         for sortie in p.sorties[d.state]:
-            if all(c(d) for c in sortie.conditions) and not any(u(d) for u in sortie.sauf):
+            if sortie.ouverte(d):
                 t = sortie.transition
                 d.state = t.vers
                 d.trace.append(_entree_trace(t))
