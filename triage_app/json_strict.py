@@ -62,6 +62,9 @@ class _PasSur(Exception):
     """orjson's value may not be the strict reader's: read the text again, strictly."""
 
 
+_A_VOIR = frozenset({dict, list, float})
+
+
 def _nombre_de_cles(valeur: Any, reste: int) -> int:
     """Keys of every object in ``valeur`` (orjson's output: only ``dict`` and ``list`` hold other values);
     :class:`_PasSur` for a float or a nesting deeper than ``reste``."""
@@ -77,6 +80,8 @@ def _nombre_de_cles(valeur: Any, reste: int) -> int:
         return 0
     if reste == 0:
         raise _PasSur
+    if _A_VOIR.isdisjoint(map(type, enfants)):  # only strings, integers, booleans, nulls: nothing more to count
+        return n
     for enfant in enfants:
         genre = type(enfant)
         if genre is dict or genre is list:
