@@ -57,6 +57,39 @@ class calcule_une_fois(Generic[_T]):  # a decorator, named like functools.cached
         return valeur
 
 
+# The protocol's rows that every case reads, copied once into slotted records: an attribute of a pydantic model is
+# read through its ``__getattr__`` hook, about five times the cost of a slot, and these are read some three hundred
+# times per case (criteria alone, 170).
+@dataclass(frozen=True, slots=True)
+class CritereCompile:
+    """A red-flag criterion: its question (answered « oui » fires it) or its computed condition."""
+
+    modele: Critere
+    id: str
+    question: str | None
+    condition: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegleCompilee:
+    """An eligibility row and its allow-listed predicate."""
+
+    modele: RegleEligibilite
+    id: str
+    source: str | None
+    fonction: Callable[[Dossier], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class EtatCompile:
+    """A state of the walk: the stage it runs, whether it is an outcome."""
+
+    modele: Etat
+    etape: str
+    final: bool
+
+
 @dataclass(frozen=True)
 class ProtocoleCompile:
     """A validated protocol with its look-up tables and its machine, built once per process."""
@@ -65,6 +98,11 @@ class ProtocoleCompile:
     empreinte: str
     questions: dict[str, Question]
     criteres: dict[str, tuple[Critere, ...]]
+    table_criteres: dict[str, tuple[CritereCompile, ...]]
+    table_eligibilite: tuple[RegleCompilee, ...]
+    etats_compiles: dict[str, EtatCompile]
+    # The chronicity score's items as (question, answers that score a point).
+    items_score: tuple[tuple[str, tuple[Any, ...]], ...]
     seuils: dict[str, float | int]
     etats: dict[str, Etat]
     machine: Machine
@@ -148,8 +186,8 @@ class Dossier:
         s = self.p.modele.score_chronicite
         if s is None:
             return None, None, None
-        return score_chronicite(self.reponses, [(i.question, i.points_si) for i in s.items], s.sous_score,
-                                s.total_faible_max, s.sous_score_eleve_min)
+        return score_chronicite(self.reponses, self.p.items_score, s.sous_score, s.total_faible_max,
+                                s.sous_score_eleve_min)
 
     @calcule_une_fois
     def ottawa_applicable(self) -> bool:
@@ -170,9 +208,8 @@ class Dossier:
         return "_et_".join(zones) or None
 
     @calcule_une_fois
-    def eligibilite(self) -> list[tuple[RegleEligibilite, bool]]:
-        predicats = self.predicats
-        return [(r, predicats[r.condition](self)) for r in self.p.modele.eligibilite]
+    def eligibilite(self) -> list[tuple[RegleCompilee, bool]]:
+        return [(r, r.fonction(self)) for r in self.p.table_eligibilite]
 
     @calcule_une_fois
     def eligible(self) -> bool:
@@ -182,9 +219,9 @@ class Dossier:
     def declenches(self) -> dict[str, list[Critere]]:
         reponses, verifie = self.reponses, self.verifie
         # critere_vrai, written out: twenty criteria per case
-        return {niveau: [c for c in criteres if (reponses.get(c.question) is True if c.question is not None
-                                                 else verifie(c.condition or ""))]
-                for niveau, criteres in self.p.criteres.items()}
+        return {niveau: [c.modele for c in criteres if (reponses.get(c.question) is True if c.question is not None
+                                                        else verifie(c.condition or ""))]
+                for niveau, criteres in self.p.table_criteres.items()}
 
     @calcule_une_fois
     def motifs_criteres(self) -> list[Critere]:
@@ -194,7 +231,7 @@ class Dossier:
         en_plus = {ms.critere for ms in self.p.modele.motifs_supplementaires
                    if self.orientation not in ms.sauf_orientations and self.verifie(ms.condition)}
         declenches = {c.id for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())}
-        return [c for niveau in ("urgences", "medecin_jour") for c in self.p.criteres.get(niveau, ())
+        return [c.modele for niveau in ("urgences", "medecin_jour") for c in self.p.table_criteres.get(niveau, ())
                 if c.id in declenches or c.id in en_plus]
 
     @calcule_une_fois
@@ -203,7 +240,7 @@ class Dossier:
         §8.4); empty otherwise."""
         if self.eligible or not self.verifie(self.registre.commun.criteres_non_remplis_si):
             return []
-        return [r for r, ok in self.eligibilite if not ok]
+        return [r.modele for r, ok in self.eligibilite if not ok]
 
     @calcule_une_fois
     def conseils_kine(self) -> list[Regle]:

@@ -30,8 +30,8 @@ def criteres(d: Dossier, etat: Etat) -> None:
     """A red-flag decision table: every criterion of the state's level, in order (the hottest loop of an
     evaluation: the trace entries of :meth:`Dossier.noter` are written here directly)."""
     trace, ici, reponses = d.trace, d.state, d.reponses
-    for c in d.p.criteres.get(etat.niveau or "", ()):
-        reponse = reponses.get(c.question) if c.question is not None else d.critere_vrai(c)
+    for c in d.p.table_criteres.get(etat.niveau or "", ()):
+        reponse = reponses.get(c.question) if c.question is not None else d.critere_vrai(c.modele)
         trace.append({"etat": ici, "question": c.question, "reponse": reponse, "regle": c.id, "source": c.source})
 
 
@@ -53,8 +53,8 @@ def classification(d: Dossier, etat: Etat) -> None:
     trace, ici, reponses = d.trace, d.state, d.reponses
     if p.score_chronicite is not None:
         source = p.score_chronicite.source
-        for item in p.score_chronicite.items:
-            trace.append({"etat": ici, "question": item.question, "reponse": reponses.get(item.question),
+        for question, _ in d.p.items_score:
+            trace.append({"etat": ici, "question": question, "reponse": reponses.get(question),
                           "regle": "score_chronicite", "source": source})
         d.noter(None, d.score[0], "risque_chronicite", source)
     if p.ottawa is not None:

@@ -25,7 +25,7 @@ import transitions.core
 from transitions import Machine, State
 from transitions.core import EventData
 
-from triage_app.engine.dossier import Dossier, ProtocoleCompile
+from triage_app.engine.dossier import CritereCompile, Dossier, EtatCompile, ProtocoleCompile, RegleCompilee
 from triage_app.engine.predicats import FONCTIONS
 from triage_app.models.protocol import Protocole, Transition
 
@@ -81,6 +81,8 @@ class Sortie:
     transition: Transition
     conditions: tuple[Callable[[Dossier], bool], ...]
     sauf: tuple[Callable[[Dossier], bool], ...]
+    vers: str
+    entree: dict[str, Any]  # the trace entry, copied when the exit is taken
 
     def ouverte(self, d: Dossier) -> bool:
         """Whether the machine would take this exit: its conditions in order, then its ``unless``, the first that
@@ -105,7 +107,8 @@ def sorties(p: Protocole) -> dict[str, tuple[Sortie, ...]]:
     for t in p.transitions:
         if t.declencheur == declencheurs[t.depuis]:
             table.setdefault(t.depuis, []).append(Sortie(t, tuple(FONCTIONS[c] for c in t.conditions),
-                                                         tuple(FONCTIONS[c] for c in t.sauf)))
+                                                         tuple(FONCTIONS[c] for c in t.sauf), t.vers,
+                                                         _entree_trace(t)))
     return {etat: tuple(liste) for etat, liste in table.items()}
 
 
@@ -146,6 +149,12 @@ def construire(p: Protocole, empreinte: str) -> ProtocoleCompile:
         empreinte=empreinte,
         questions={q.id: q for q in p.questions},
         criteres={k: tuple(v) for k, v in criteres.items()},
+        table_criteres={k: tuple(CritereCompile(c, c.id, c.question, c.condition, c.source) for c in v)
+                        for k, v in criteres.items()},
+        table_eligibilite=tuple(RegleCompilee(r, r.id, r.source, FONCTIONS[r.condition]) for r in p.eligibilite),
+        etats_compiles={e.id: EtatCompile(e, e.etape, e.final) for e in p.etats},
+        items_score=tuple((i.question, tuple(i.points_si)) for i in p.score_chronicite.items)
+        if p.score_chronicite is not None else (),
         seuils={k: s.valeur for k, s in p.seuils.items()},
         etats={e.id: e for e in p.etats},
         machine=machine,
@@ -175,15 +184,14 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
     """
     p = d.p
     while True:
-        etat = p.etats[d.state]
-        etapes[etat.etape](d, etat)
+        etat = p.etats_compiles[d.state]
+        etapes[etat.etape](d, etat.modele)
         if etat.final:
             return
         for sortie in p.sorties[d.state]:
             if sortie.ouverte(d):
-                t = sortie.transition
-                d.state = t.vers
-                d.trace.append(_entree_trace(t))
+                d.state = sortie.vers
+                d.trace.append(dict(sortie.entree))
                 break
         else:
             raise _impasse(d.state)
