@@ -125,8 +125,10 @@ class Dossier:
         self.predicats = predicats
         self.jour: date = cas.date_consultation
         self.state: str = protocole.modele.etat_initial
-        self.reponses: dict[str, Any] = {**protocole.defauts, **{k: v for k, v in cas.reponses.items()
-                                                                if v is not None}}
+        reponses = cas.reponses
+        if None in reponses.values():  # an unanswered question (null) keeps its default, if any
+            reponses = {k: v for k, v in reponses.items() if v is not None}
+        self.reponses: dict[str, Any] = {**protocole.defauts, **reponses}
         self.age = age_en_annees(cas.patient.date_naissance, self.jour)
         self.jours = jours_entre(cas.episode.date_debut, self.jour)
         self.trace: list[dict[str, Any]] = []
@@ -230,6 +232,8 @@ class Dossier:
         v2, §8.3: they inform, they decide nothing). Read once the orientation is known."""
         en_plus = {ms.critere for ms in self.p.modele.motifs_supplementaires
                    if self.orientation not in ms.sauf_orientations and self.verifie(ms.condition)}
+        if not en_plus:  # the fired criteria, in the protocol's order within each level (ids are unique: loading)
+            return [c for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())]
         declenches = {c.id for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())}
         return [c.modele for niveau in ("urgences", "medecin_jour") for c in self.p.table_criteres.get(niveau, ())
                 if c.id in declenches or c.id in en_plus]

@@ -46,10 +46,10 @@ class Moteur:
 
         Every problem is reported at once (format errors and unknown answer ids together).
         """
-        if isinstance(donnees, Cas):
+        if type(donnees) is not dict and isinstance(donnees, Cas):  # a dict, the usual case, skips the ABC checks
             cas = donnees
         else:
-            if not isinstance(donnees, Mapping):
+            if type(donnees) is not dict and not isinstance(donnees, Mapping):
                 raise ErreurCas([Probleme("", "un cas est un objet JSON (dictionnaire) : attendu { … }")])
             try:
                 cas = Cas.model_validate(donnees)
