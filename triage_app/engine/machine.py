@@ -191,7 +191,7 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
         for sortie in p.sorties[d.state]:
             if sortie.ouverte(d):
                 d.state = sortie.vers
-                d.trace.append(dict(sortie.entree))
+                d.trace.append(sortie.entree.copy())
                 break
         else:
             raise _impasse(d.state)
