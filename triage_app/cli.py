@@ -82,8 +82,11 @@ def _lignes(chemin: str) -> Iterator[bytes]:
     if chemin == "-":
         yield from sys.stdin.buffer
         return
-    with open(chemin, "rb") as fichier:
+    with open(chemin, "rb", buffering=_BLOC) as fichier:
         yield from fichier
+
+
+_BLOC = 1 << 16  # a batch file is read, and its results written, by blocks of 64 KiB (not one system call a line)
 
 
 def _nombre_de_lignes(chemin: str) -> int:
@@ -91,7 +94,7 @@ def _nombre_de_lignes(chemin: str) -> int:
     n = 0
     dernier = b"\n"
     with open(chemin, "rb") as fichier:
-        while bloc := fichier.read(1 << 20):
+        while bloc := fichier.read(_BLOC):
             n += bloc.count(b"\n")
             dernier = bloc[-1:]
     return n + (dernier != b"\n")
@@ -103,17 +106,28 @@ def _evaluer_lot(chemin: str, sortie: IO[bytes], processus: int | None = None) -
     from triage_app.engine.lot import evaluer_lot, processus_par_defaut
 
     invalide = False
+    tampon: list[bytes] = []  # a file's results, written by blocks (standard input's, line by line as they come)
+    taille = 0
     try:
         if processus is None:
             processus = processus_par_defaut(None if chemin == "-" else _nombre_de_lignes(chemin))
         for texte, ko in evaluer_lot(_lignes(chemin), processus):
             invalide |= ko
-            sortie.write(texte)
             if chemin == "-":
+                sortie.write(texte)
                 sortie.flush()
+                continue
+            tampon.append(texte)
+            taille += len(texte)
+            if taille >= _BLOC:
+                sortie.write(b"".join(tampon))
+                tampon.clear()
+                taille = 0
     except OSError as exc:
+        sortie.write(b"".join(tampon))
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE
+    sortie.write(b"".join(tampon))
     return EXIT_INVALIDE if invalide else 0
 
 
