@@ -178,6 +178,21 @@ def test_nombre_de_lignes_compte_une_derniere_ligne_sans_retour(tmp_path):
         assert _nombre_de_lignes(str(tmp_path / "f")) == n
 
 
+def test_jsonl_erreur_d_ecriture_message_francais(tmp_path, capsys):
+    """A write that fails (disk full, closed pipe) ends the batch with the French message and code 2, as before the
+    results were written by blocks."""
+    from triage_app.cli import _evaluer_lot
+
+    class Pleine(io.BytesIO):
+        def write(self, octets):
+            raise OSError(28, "No space left on device")
+
+    f = tmp_path / "lot.jsonl"
+    f.write_text("\n".join(json.dumps(cas_base()) for _ in range(200)) + "\n", encoding="utf-8")
+    assert _evaluer_lot(str(f), Pleine()) == 2
+    assert "illisible : OSError" in capsys.readouterr().err
+
+
 def test_evaluate_n_importe_ni_la_base_ni_la_page_ni_les_exports(tmp_path):
     """``evaluate --jsonl`` starts light: no database layer, no page, no exports, no worker machinery."""
     f = _ecrire(tmp_path, cas_base(), "lot.jsonl")

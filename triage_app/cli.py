@@ -11,6 +11,7 @@ nor the exports (start-up is part of a batch's cost; ``tests/test_cli.py`` check
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -124,7 +125,8 @@ def _evaluer_lot(chemin: str, sortie: IO[bytes], processus: int | None = None) -
                 tampon.clear()
                 taille = 0
     except OSError as exc:
-        sortie.write(b"".join(tampon))
+        with contextlib.suppress(OSError):  # the lines evaluated before a read error; not again after a write error
+            sortie.write(b"".join(tampon))
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE
     sortie.write(b"".join(tampon))
