@@ -9,11 +9,16 @@ previous release installed beside it, the runs alternated, each run's CPU (user 
 The previous release (``PRECEDENTE``) is installed once under ``.bench-cache/`` (git-ignored): its files from
 ``git archive``, a virtualenv, ``pip install --no-deps -e`` of those files, and this tree's dependencies on its
 path, so that both runs use the same libraries and only the code differs. Each round runs the previous release
-with its default options (one worker per core), this tree with its defaults, then the previous release with
-``--processus 1``; the CPU of each run is the growth of ``RUSAGE_CHILDREN`` across it (a finished child's own
-waited-for children, the workers, are in it). Every output must be byte-identical to the previous release's.
+with its default options (one worker per core), this tree with its defaults and the previous release with
+``--processus 1``, in reverse order every other round; the CPU of each run is the growth of ``RUSAGE_CHILDREN``
+across it (a finished child's own waited-for children, the workers, are in it). Every output must be
+byte-identical to the previous release's.
 
 Target (issue 25): CPU ≤ 45 % of the previous release's on the same cases (median of the per-round ratios).
+
+``--croisement``: this tree with one process, then two, on batches of growing size. Workers are taken to pay off
+from the size where they shorten the batch by at least ``GAIN_UTILE`` at that size and every larger one
+(they always add CPU); ``triage_app.engine.lot.SEUIL_PROCESSUS`` is set from that measurement.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -43,6 +49,7 @@ REFERENCE = RACINE / "tests" / "fixtures" / "lot_identique"
 N_CAS = 10_000
 LIGNES_ECHANTILLON = 300
 CIBLE = 0.45
+GAIN_UTILE = 0.10  # the share of the batch's duration that workers must save to be worth their extra CPU
 
 
 def installer_precedente(commit: str = PRECEDENTE) -> Path:
@@ -175,8 +182,9 @@ def main() -> None:
         mur: dict[str, list[float]] = {v: [] for v in variantes}
         empreintes: set[str] = set()
         codes: set[int] = set()
-        for _ in range(args.tours):
-            for nom, commande in variantes.items():
+        charge_avant = os.getloadavg()
+        for tour in range(args.tours):
+            for nom, commande in (variantes.items() if tour % 2 == 0 else reversed(variantes.items())):
                 sortie = dossier / f"{nom}.jsonl"
                 c, w, code = lancer(commande, sortie, dossier)
                 cpu[nom].append(c)
@@ -188,7 +196,8 @@ def main() -> None:
         rapports = [c / p for c, p in zip(cpu["courante"], cpu["precedente"], strict=True)]
         rapports_1 = [c / p for c, p in zip(cpu["courante"], cpu["precedente_1"], strict=True)]
         rapport = statistics.median(rapports)
-        mesures = croisement(dossier, courante, [250, 500, 1000, 2000, 5000, 10_000, 20_000, 40_000],
+        charge_apres = os.getloadavg()
+        mesures = croisement(dossier, courante, [500, 1000, 2500, 5000, 10_000, 20_000, 40_000],
                              max(3, args.tours // 2)) if args.croisement else []
     med = {nom: statistics.median(v) for nom, v in cpu.items()}
     med_mur = {nom: statistics.median(v) for nom, v in mur.items()}
@@ -198,6 +207,8 @@ def main() -> None:
 machine plus rapide au moment de la mesure). `triage-app evaluate --jsonl` sur {N_CAS} cas générés (`cas_generes`,
 graine fixe), la version précédente (`{PRECEDENTE[:7]}`, installée à côté avec les mêmes bibliothèques) et celle-ci
 lancées tour à tour, {args.tours} tours ; CPU = utilisateur + système du processus et de ses processus de calcul.
+Charge de la machine (moyenne sur 1 min) : {charge_avant[0]:.1f} au début, {charge_apres[0]:.1f} à la fin (une autre
+charge partage les 2 cœurs : les tours où elle pèse s'écartent des autres).
 
 | lancement | CPU médian | durée médiane | CPU de chaque tour |
 |---|---|---|---|
@@ -215,12 +226,20 @@ lancées tour à tour, {args.tours} tours ; CPU = utilisateur + système du proc
   {"oui ✅" if identiques else "NON ❌"} (codes de sortie : {sorted(codes)})
 """
     if mesures:
+        from triage_app.engine.lot import SEUIL_PROCESSUS
+
+        utiles = [x["n"] for x in mesures if (x["mur1"] - x["mur2"]) / x["mur1"] >= GAIN_UTILE]
+        croise = next((x["n"] for i, x in enumerate(mesures) if all(y["n"] in utiles for y in mesures[i:])), None)
         lignes = "\n".join(
             f"| {x['n']} | {x['cpu1']:.2f} s | {x['cpu2']:.2f} s | {x['mur1']:.2f} s | {x['mur2']:.2f} s | "
             f"{x['mur1'] - x['mur2']:+.2f} s | {x['cpu2'] - x['cpu1']:+.2f} s |" for x in mesures)
         corps += f"""
-Un ou deux processus (cette version, `--processus 1` puis `2`, médianes) : les processus de calcul paient quand
-le temps qu'ils font gagner dépasse le CPU qu'ils ajoutent.
+Un ou deux processus (cette version, `--processus 1` puis `2`, médianes de {max(3, args.tours // 2)} paires) : deux
+processus ajoutent toujours du CPU ; ils sont jugés utiles à partir de la taille où ils raccourcissent le lot d'au
+moins {GAIN_UTILE:.0%}, à cette taille et au-delà : **{f"{croise} cas" if croise else "jamais jusqu'à " +
+                                                       str(mesures[-1]["n"]) + " cas"}** ici. Défaut de
+`--processus auto` : un seul processus en dessous de {SEUIL_PROCESSUS} cas (`SEUIL_PROCESSUS`, la plus grande des
+tailles ainsi mesurées, qui varient avec la charge de la machine : voir `triage_app/engine/lot.py`).
 
 | cas | CPU 1 | CPU 2 | durée 1 | durée 2 | durée gagnée | CPU ajouté |
 |---|---|---|---|---|---|---|
