@@ -193,6 +193,15 @@ def main() -> None:
                 empreintes.add(empreinte(sortie))
             print({nom: round(v[-1], 3) for nom, v in cpu.items()}, file=sys.stderr)
         identiques = len(empreintes) == 1
+        # Start-up: a one-case batch (imports, rules loaded and compiled, one evaluation).
+        un = dossier / "un.jsonl"
+        un.write_bytes(lot.read_bytes().split(b"\n", 1)[0] + b"\n")
+        demarrage: dict[str, list[float]] = {"precedente": [], "courante": []}
+        for _ in range(5):
+            for nom in demarrage:
+                commande = [*variantes[nom][:-1], str(un)] if nom == "courante" else [
+                    str(precedente), "evaluate", "--jsonl", str(un), "--processus", "1"]
+                demarrage[nom].append(lancer(commande, dossier / "x", dossier)[0])
         rapports = [c / p for c, p in zip(cpu["courante"], cpu["precedente"], strict=True)]
         rapports_1 = [c / p for c, p in zip(cpu["courante"], cpu["precedente_1"], strict=True)]
         rapport = statistics.median(rapports)
@@ -222,6 +231,9 @@ charge partage les 2 cœurs : les tours où elle pèse s'écartent des autres).
 - CPU de cette version / version précédente (médiane des rapports tour par tour) : **{rapport:.0%}** (tours :
   {", ".join(f"{x:.0%}" for x in rapports)}) — cible ≤ {CIBLE:.0%} {"✅" if rapport <= CIBLE else "❌"}
 - par rapport à la version précédente avec `--processus 1` : {statistics.median(rapports_1):.0%}
+- démarrage (lot d'un cas, CPU médian de 5) : {statistics.median(demarrage["precedente"]):.2f} s avant,
+  {statistics.median(demarrage["courante"]):.2f} s maintenant (imports de pydantic, PyYAML, transitions et des
+  modèles ; chargement et vérification de `protocols/`)
 - sorties identiques octet pour octet à celles de la version précédente, à chaque lancement :
   {"oui ✅" if identiques else "NON ❌"} (codes de sortie : {sorted(codes)})
 """
