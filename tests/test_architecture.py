@@ -70,8 +70,8 @@ _HORS_DEPOT = re.compile(r"\.\./shared|\"shared\"\s*/|DEVELOPERS\.md|case-format
 
 
 def _fichiers_du_projet() -> list[Path]:
-    exclus = {".git", ".venv", "data", "artefacts", "artifacts", "__pycache__", ".pytest_cache", ".ruff_cache",
-              ".hypothesis", "build", "dist"}
+    exclus = {".git", ".venv", ".bench-cache", "data", "artefacts", "artifacts", "__pycache__", ".pytest_cache",
+              ".ruff_cache", ".hypothesis", "build", "dist"}
     suffixes = {".py", ".sh", ".md", ".toml", ".yaml", ".yml", ".json", ".typ", ".cfg", ".txt", ""}
     return sorted(p for p in RACINE.rglob("*") if p.is_file() and p.suffix in suffixes
                   and not exclus.intersection(p.relative_to(RACINE).parts)

@@ -137,6 +137,76 @@ def test_jsonl_en_parallele_garde_l_ordre_et_les_memes_resultats(tmp_path):
     assert [json.loads(x).get("protocole") for x in sorties["2"][:2]] == ["lombalgie_aigue", "entorse_cheville"]
 
 
+def test_jsonl_un_seul_processus_par_defaut_sous_le_seuil(tmp_path, monkeypatch, capsys):
+    """``--processus`` defaults to ``auto``: one process below SEUIL_PROCESSUS cases (and for standard input), one per
+    core above; ``--processus N`` and ``auto`` are still accepted, and the output is the same whatever the count."""
+    import triage_app.engine.lot as lot
+
+    f = tmp_path / "lot.jsonl"
+    f.write_text("\n".join(json.dumps(cas_base(p)) for p in ("lombalgie_aigue", "entorse_cheville") * 3) + "\n",
+                 encoding="utf-8")
+    vus = []
+    evaluer_lot = lot.evaluer_lot
+
+    def espion(lignes, processus=None, *args, **kwargs):
+        vus.append(processus)
+        return evaluer_lot(lignes, processus, *args, **kwargs)
+
+    monkeypatch.setattr(lot, "evaluer_lot", espion)
+    sorties = []
+    for options in ([], ["--processus", "auto"], ["--processus", "2"], ["--processus", "0"]):
+        assert main(["evaluate", "--jsonl", str(f), *options]) == 0
+        sorties.append(capsys.readouterr().out)
+    assert vus == [1, 1, 2, 1]
+    assert len(set(sorties)) == 1 and len(sorties[0].splitlines()) == 6
+    monkeypatch.setattr(lot, "SEUIL_PROCESSUS", 6)
+    assert main(["evaluate", "--jsonl", str(f)]) == 0
+    assert vus[-1] == lot.processus_par_defaut(6) and capsys.readouterr().out == sorties[0]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f.read_bytes())))
+    assert main(["evaluate", "--jsonl", "-"]) == 0
+    assert vus[-1] == 1 and capsys.readouterr().out == sorties[0]
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--jsonl", str(f), "--processus", "beaucoup"])
+    assert "nombre de processus invalide « beaucoup »" in capsys.readouterr().err
+
+
+def test_nombre_de_lignes_compte_une_derniere_ligne_sans_retour(tmp_path):
+    from triage_app.cli import _nombre_de_lignes
+
+    for texte, n in ((b"", 0), (b"a", 1), (b"a\n", 1), (b"a\nb", 2), (b"\n\n", 2), (b"a\n" * 300_000, 300_000)):
+        (tmp_path / "f").write_bytes(texte)
+        assert _nombre_de_lignes(str(tmp_path / "f")) == n
+
+
+def test_jsonl_erreur_d_ecriture_message_francais(tmp_path, capsys):
+    """A write that fails (disk full, closed pipe) ends the batch with the French message and code 2, as before the
+    results were written by blocks."""
+    from triage_app.cli import _evaluer_lot
+
+    class Pleine(io.BytesIO):
+        def write(self, octets):
+            raise OSError(28, "No space left on device")
+
+    f = tmp_path / "lot.jsonl"
+    f.write_text("\n".join(json.dumps(cas_base()) for _ in range(200)) + "\n", encoding="utf-8")
+    assert _evaluer_lot(str(f), Pleine()) == 2
+    assert "illisible : OSError" in capsys.readouterr().err
+
+
+def test_evaluate_n_importe_ni_la_base_ni_la_page_ni_les_exports(tmp_path):
+    """``evaluate --jsonl`` starts light: no database layer, no page, no exports, no worker machinery."""
+    f = _ecrire(tmp_path, cas_base(), "lot.jsonl")
+    code = ("import sys; from triage_app.cli import main; main(['evaluate', '--jsonl', sys.argv[1]]); "
+            "sys.stderr.write(' '.join(sorted(sys.modules)))")
+    r = subprocess.run([sys.executable, "-c", code, f], capture_output=True, text=True, check=True)
+    modules = set(r.stderr.split())
+    assert json.loads(r.stdout)["orientation"] == "protocole"
+    interdits = {"sqlalchemy", "alembic", "streamlit", "typst", "fhir", "lxml", "argon2", "psycopg", "segno",
+                 "xlsxwriter", "multiprocessing", "triage_app.storage", "triage_app.ui", "triage_app.export"}
+    assert not {m for m in modules if m.split(".")[0] in interdits or any(m.startswith(i + ".") or m == i
+                                                                         for i in interdits)}
+
+
 def test_protocols(capsys):
     assert main(["protocols"]) == 0
     texte = capsys.readouterr().out

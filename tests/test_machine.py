@@ -9,6 +9,7 @@ from transitions import MachineError
 
 from tests.conftest import cas_base
 from triage_app.engine.dossier import Dossier
+from triage_app.engine.etapes import ETAPES
 from triage_app.engine.machine import diagramme_mermaid
 from triage_app.engine.predicats import FONCTIONS
 
@@ -124,3 +125,70 @@ def test_export_mermaid_restitue_les_etats_et_les_transitions(pc):
     fleches = re.findall(r"^\s*(\w+) --> (\w+)", texte, flags=re.M)
     assert {(a, b) for a, b in fleches if a != "[*]"} >= {(t.depuis, t.vers) for t in pc.modele.transitions}
     assert "critere_urgences" in texte
+
+
+# -- the precompiled exits and the machine agree ----------------------------------------------------------------------
+def test_les_sorties_compilees_sont_celles_de_la_machine(pc):
+    """Per state: the machine's transitions for the state's trigger, in its order, with the same conditions."""
+    assert set(pc.sorties) == set(pc.evenements)
+    for etat, evenement in pc.evenements.items():
+        machine = [(t.dest, [(c.func.__name__, c.target) for c in t.conditions]) for t in evenement.transitions[etat]]
+        compilees = [(s.transition.vers, [(f.__name__, True) for f in s.conditions]
+                      + [(f.__name__, False) for f in s.sauf]) for s in pc.sorties[etat]]
+        assert compilees == machine, etat
+
+
+def _cas_de_test(m) -> list[dict]:
+    """Generated cases, the worked examples and every scenario case (valid or not)."""
+    import yaml
+
+    from bench.commun import cas_generes
+    from tests.conftest import CAS_REFERENCE, cas_reference
+    from tests.scenarios.conftest import DOSSIER, _Chargeur, construire_cas
+
+    cas = cas_generes(m, 3000) + [c for _, c, _ in cas_reference()]
+    for fichier in sorted(DOSSIER.rglob("*.yaml")):
+        cas += [construire_cas(sc) for sc in yaml.load(fichier.read_text(encoding="utf-8"), Loader=_Chargeur)]
+    assert len(cas) > 3000 + len(list(CAS_REFERENCE.glob("*.case.json")))
+    return cas
+
+
+def test_le_parcours_compile_et_la_machine_donnent_le_meme_resultat(m, monkeypatch):
+    """Walking the precompiled exits or triggering the transitions machine: the same states, trace and result."""
+    import triage_app.engine.evaluation as evaluation
+    from triage_app.engine.machine import parcourir, parcourir_machine
+    from triage_app.errors import ErreurCas
+
+    cas = _cas_de_test(m)
+    resultats = {}
+    for nom, parcours in (("compile", parcourir), ("machine", parcourir_machine)):
+        monkeypatch.setattr(evaluation, "parcourir", parcours)
+        sortie = []
+        for c in cas:
+            try:
+                sortie.append(m.evaluer(c))
+            except ErreurCas as exc:
+                sortie.append(str(exc))
+        resultats[nom] = sortie
+    assert resultats["compile"] == resultats["machine"]
+    etats = {r["trace"][-1]["etat"] for r in resultats["compile"] if isinstance(r, dict)}
+    assert etats == {e.id for p in m.protocoles.values() for e in p.modele.etats if e.final}
+
+
+def test_une_impasse_leve_la_meme_erreur_dans_les_deux_parcours(m, pc):
+    """A protocol whose last exit is conditional (loading refuses it): both walks stop with the same error."""
+    from triage_app.engine.machine import ImpasseProtocole, construire, parcourir, parcourir_machine
+
+    modele = pc.modele.model_copy(update={"transitions": [
+        t.model_copy(update={"conditions": ["critere_urgences"]}) if t.depuis == "decision" else t
+        for t in pc.modele.transitions]})
+    impasse = construire(modele, "essai")
+    cas = m.valider(cas_base(pc.modele.id))
+    messages = []
+    for parcours in (parcourir, parcourir_machine):
+        d = Dossier(cas, impasse, m.registre, FONCTIONS)
+        with pytest.raises(ImpasseProtocole) as exc:
+            parcours(d, {nom: e.fonction for nom, e in ETAPES.items()})
+        messages.append((str(exc.value), d.state, d.trace))
+    assert messages[0] == messages[1]
+    assert messages[0][0] == "aucune transition possible depuis « decision »"

@@ -3,12 +3,15 @@
 Every sub-command calls the same engine as the page and the tests
 (:class:`triage_app.engine.evaluation.Moteur`). Messages are French; results are JSON on stdout;
 errors go to stderr with exit status 2.
+
+Each sub-command imports what it needs when it runs: ``evaluate`` loads neither the database layer, nor the page,
+nor the exports (start-up is part of a batch's cost; ``tests/test_cli.py`` checks what it imports).
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import contextlib
 import json
 import os
 import sys
@@ -18,7 +21,6 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from triage_app.errors import ErreurCas, ErreurChargement, ErreurSaisie, Probleme, TriageError
-from triage_app.loading.yaml_strict import lire_yaml_texte
 
 if TYPE_CHECKING:
     from triage_app.storage.service import Depot
@@ -38,6 +40,7 @@ def _lire_texte(chemin: str) -> str:
 def lire_cas(texte: str, nom: str = "cas") -> Any:
     """Parse a case written in JSON (strict: no key twice) or YAML (read strictly); French errors, no traceback."""
     from triage_app.json_strict import JsonInvalide, charger
+    from triage_app.loading.yaml_strict import lire_yaml_texte
 
     try:
         return charger(texte)
@@ -61,7 +64,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     m = moteur()  # loaded before any worker is forked
     if args.jsonl:
         sys.stdout.flush()
-        code = _evaluer_lot(args.jsonl, sys.stdout.buffer, max(1, args.processus))
+        code = _evaluer_lot(args.jsonl, sys.stdout.buffer, args.processus)
         sys.stdout.buffer.flush()
         return code
     if not args.cas:
@@ -80,24 +83,53 @@ def _lignes(chemin: str) -> Iterator[bytes]:
     if chemin == "-":
         yield from sys.stdin.buffer
         return
-    with open(chemin, "rb") as fichier:
+    with open(chemin, "rb", buffering=_BLOC) as fichier:
         yield from fichier
 
 
-def _evaluer_lot(chemin: str, sortie: IO[bytes], processus: int = 1) -> int:
-    """Evaluate one case per line, in order (see :func:`triage_app.engine.lot.evaluer_lot`)."""
-    from triage_app.engine.lot import evaluer_lot
+_BLOC = 1 << 16  # a batch file is read, and its results written, by blocks of 64 KiB (not one system call a line)
+
+
+def _nombre_de_lignes(chemin: str) -> int:
+    """Lines of a file (a last line without its newline counted), read by blocks."""
+    n = 0
+    dernier = b"\n"
+    with open(chemin, "rb") as fichier:
+        while bloc := fichier.read(_BLOC):
+            n += bloc.count(b"\n")
+            dernier = bloc[-1:]
+    return n + (dernier != b"\n")
+
+
+def _evaluer_lot(chemin: str, sortie: IO[bytes], processus: int | None = None) -> int:
+    """Evaluate one case per line, in order (see :func:`triage_app.engine.lot.evaluer_lot`); ``processus=None``:
+    the default for the file's number of lines (standard input: one process, results as the lines come)."""
+    from triage_app.engine.lot import evaluer_lot, processus_par_defaut
 
     invalide = False
+    tampon: list[bytes] = []  # a file's results, written by blocks (standard input's, line by line as they come)
+    taille = 0
     try:
-        for texte, ko in evaluer_lot(_lignes(chemin), processus, taille=400 if processus > 1 else 1):
+        if processus is None:
+            processus = processus_par_defaut(None if chemin == "-" else _nombre_de_lignes(chemin))
+        for texte, ko in evaluer_lot(_lignes(chemin), processus):
             invalide |= ko
-            sortie.write(texte)
             if chemin == "-":
+                sortie.write(texte)
                 sortie.flush()
+                continue
+            tampon.append(texte)
+            taille += len(texte)
+            if taille >= _BLOC:
+                sortie.write(b"".join(tampon))
+                tampon.clear()
+                taille = 0
     except OSError as exc:
+        with contextlib.suppress(OSError):  # the lines evaluated before a read error; not again after a write error
+            sortie.write(b"".join(tampon))
         _erreur(f"Fichier « {chemin} » illisible : {exc.__class__.__name__}")
         return EXIT_INVALIDE
+    sortie.write(b"".join(tampon))
     return EXIT_INVALIDE if invalide else 0
 
 
@@ -188,7 +220,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_reevaluate(args: argparse.Namespace) -> int:
     """Replay stored final triages with the rules in force now; list those whose result changes, and why."""
     with _depot(args) as depot:
-        changements = depot.reevaluer(processus=max(1, args.processus))
+        changements = depot.reevaluer(processus=args.processus)
     if args.json:
         print(json.dumps([{"triage": c.triage_id, "version_avant": c.version_avant, "version_apres": c.version_apres,
                            "pourquoi": list(c.pourquoi), "avant": c.avant, "apres": c.apres} for c in changements],
@@ -276,6 +308,18 @@ def _moment(texte: str) -> Any:
     except ValueError:
         raise argparse.ArgumentTypeError(f"moment invalide « {texte} » (attendu : AAAA-MM-JJTHH:MM)") from None
     return moment if moment.tzinfo else moment.astimezone()
+
+
+def _processus(texte: str) -> int | None:
+    """``--processus N`` (1 or more; less counts as 1) or ``auto`` (``None``: the default of
+    :func:`triage_app.engine.lot.processus_par_defaut`)."""
+    if texte == "auto":
+        return None
+    try:
+        return max(1, int(texte))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"nombre de processus invalide « {texte} » (attendu : un entier ou "
+                                         "« auto »)") from None
 
 
 def _jour(texte: str) -> date:
@@ -372,6 +416,8 @@ OPTIONS_SERVEUR = {
 
 
 def _est_locale(adresse: str) -> bool:
+    import ipaddress
+
     try:
         return ipaddress.ip_address(adresse).is_loopback
     except ValueError:
@@ -457,6 +503,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def construire_parseur() -> argparse.ArgumentParser:
     """The argument parser (French help)."""
+    from triage_app.engine.lot import SEUIL_PROCESSUS
+
+    seuil = f"{SEUIL_PROCESSUS:,}".replace(",", "\u202f")
     parseur = argparse.ArgumentParser(
         prog="triage-app",
         description="Aide au triage des patients vus sans prescription par un kinésithérapeute "
@@ -466,8 +515,9 @@ def construire_parseur() -> argparse.ArgumentParser:
     ev.add_argument("cas", nargs="?", help="fichier de cas, ou « - » pour l'entrée standard")
     ev.add_argument("--jsonl", metavar="FICHIER", help="un cas JSON par ligne (« - » : entrée standard)")
     ev.add_argument("--indent", action="store_true", help="JSON indenté (lecture humaine)")
-    ev.add_argument("--processus", type=int, default=os.cpu_count() or 1, metavar="N",
-                    help="avec --jsonl : nombre de processus de calcul (par défaut : un par cœur)")
+    ev.add_argument("--processus", type=_processus, default=None, metavar="N",
+                    help="avec --jsonl : nombre de processus de calcul, ou « auto » (par défaut : un seul en "
+                         f"dessous de {seuil} cas et pour l'entrée standard, un par cœur au-delà)")
     ev.set_defaults(fonction=cmd_evaluate)
     pr = sous.add_parser("protocols", help="lister les protocoles, leur version, leur validité et leurs sources")
     pr.add_argument("--json", action="store_true", help="sortie JSON")
@@ -497,7 +547,9 @@ def construire_parseur() -> argparse.ArgumentParser:
     re_ = sous.add_parser("reevaluate", parents=[base],
                           help="rejouer les triages finalisés avec les règles en vigueur et lister les changements")
     re_.add_argument("--json", action="store_true")
-    re_.add_argument("--processus", type=int, default=os.cpu_count() or 1, metavar="N")
+    re_.add_argument("--processus", type=_processus, default=None, metavar="N",
+                     help=f"nombre de processus de calcul, ou « auto » (par défaut : un seul en dessous de {seuil} "
+                          "triages, un par cœur au-delà)")
     re_.set_defaults(fonction=cmd_reevaluate)
     pa = sous.add_parser("patient", help="RGPD : exporter ou effacer les données d'un patient")
     pa.add_argument("action", choices=["export", "erase"])

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from triage_app.domain.dates import age_en_annees, classe_duree, jours_entre
 from triage_app.domain.scores import score_chronicite, zones_positives
@@ -23,7 +22,72 @@ if TYPE_CHECKING:
     from transitions import Machine
     from transitions.core import Event
 
+    from triage_app.engine.machine import Sortie
     from triage_app.loading.registry import Registre
+
+
+_T = TypeVar("_T")
+
+
+class calcule_une_fois(Generic[_T]):  # a decorator, named like functools.cached_property
+    """``functools.cached_property`` without its lock: computed on first read, then an ordinary attribute.
+
+    Python 3.11's takes a lock on every first read, which cost a fifth of a case's derived facts; a
+    :class:`Dossier` is never shared between threads.
+    """
+
+    def __init__(self, calcul: Callable[[Any], _T]) -> None:
+        self.calcul = calcul
+        self.nom = calcul.__name__
+        self.__doc__ = calcul.__doc__
+
+    def __set_name__(self, proprietaire: type, nom: str) -> None:
+        self.nom = nom
+
+    @overload
+    def __get__(self, instance: None, proprietaire: type | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, proprietaire: type | None = None) -> _T: ...
+
+    def __get__(self, instance: object | None, proprietaire: type | None = None) -> Self | _T:
+        if instance is None:
+            return self
+        valeur = instance.__dict__[self.nom] = self.calcul(instance)
+        return valeur
+
+
+# The protocol's rows that every case reads, copied once into slotted records: an attribute of a pydantic model is
+# read through its ``__getattr__`` hook, about five times the cost of a slot, and these are read some three hundred
+# times per case (criteria alone, 170).
+@dataclass(frozen=True, slots=True)
+class CritereCompile:
+    """A red-flag criterion: its question (answered « oui » fires it) or its computed condition."""
+
+    modele: Critere
+    id: str
+    question: str | None
+    condition: str | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RegleCompilee:
+    """An eligibility row and its allow-listed predicate."""
+
+    modele: RegleEligibilite
+    id: str
+    source: str | None
+    fonction: Callable[[Dossier], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class EtatCompile:
+    """A state of the walk: the stage it runs, whether it is an outcome."""
+
+    modele: Etat
+    etape: str
+    final: bool
 
 
 @dataclass(frozen=True)
@@ -34,12 +98,20 @@ class ProtocoleCompile:
     empreinte: str
     questions: dict[str, Question]
     criteres: dict[str, tuple[Critere, ...]]
+    table_criteres: dict[str, tuple[CritereCompile, ...]]
+    table_eligibilite: tuple[RegleCompilee, ...]
+    etats_compiles: dict[str, EtatCompile]
+    # The chronicity score's items as (question, answers that score a point).
+    items_score: tuple[tuple[str, tuple[Any, ...]], ...]
     seuils: dict[str, float | int]
     etats: dict[str, Etat]
     machine: Machine
     evenements: dict[str, Event]
+    sorties: dict[str, tuple[Sortie, ...]]
     requises_toujours: tuple[str, ...]
     defauts: dict[str, Any]
+    # Every allowed answer as (question, type, value): what ``Moteur._problemes_reponses`` accepts.
+    reponses_permises: frozenset[tuple[str, type, Any]]
 
 
 class Dossier:
@@ -53,8 +125,10 @@ class Dossier:
         self.predicats = predicats
         self.jour: date = cas.date_consultation
         self.state: str = protocole.modele.etat_initial
-        self.reponses: dict[str, Any] = {**protocole.defauts, **{k: v for k, v in cas.reponses.items()
-                                                                if v is not None}}
+        reponses = cas.reponses
+        if None in reponses.values():  # an unanswered question (null) keeps its default, if any
+            reponses = {k: v for k, v in reponses.items() if v is not None}
+        self.reponses: dict[str, Any] = {**protocole.defauts, **reponses}
         self.age = age_en_annees(cas.patient.date_naissance, self.jour)
         self.jours = jours_entre(cas.episode.date_debut, self.jour)
         self.trace: list[dict[str, Any]] = []
@@ -94,7 +168,7 @@ class Dossier:
         return self.predicats[nom](self)
 
     # -- derived facts -----------------------------------------------------------------------
-    @cached_property
+    @calcule_une_fois
     def classe_duree(self) -> str | None:
         d = self.p.modele.duree
         if d is None:
@@ -102,22 +176,22 @@ class Dossier:
         return classe_duree(self.cas.episode.date_debut, self.jour, self.seuil(d.aigue_moins_de_jours),
                             self.seuil(d.chronique_des_mois))
 
-    @cached_property
+    @calcule_une_fois
     def recidivante(self) -> bool | None:
         r = self.p.modele.recidive
         if r is None:
             return None
         return self.cas.episode.episodes_anterieurs_12_mois >= self.seuil(r.episodes_min)
 
-    @cached_property
+    @calcule_une_fois
     def score(self) -> tuple[str | None, int | None, int | None]:
         s = self.p.modele.score_chronicite
         if s is None:
             return None, None, None
-        return score_chronicite(self.reponses, [(i.question, i.points_si) for i in s.items], s.sous_score,
-                                s.total_faible_max, s.sous_score_eleve_min)
+        return score_chronicite(self.reponses, self.p.items_score, s.sous_score, s.total_faible_max,
+                                s.sous_score_eleve_min)
 
-    @cached_property
+    @calcule_une_fois
     def ottawa_applicable(self) -> bool:
         o = self.p.modele.ottawa
         if o is None:
@@ -127,7 +201,7 @@ class Dossier:
         # An unanswered contra-indication does not rule the Ottawa rules out (the safer reading).
         return not any(self.reponses.get(q) is True for q in o.non_applicable_si)
 
-    @cached_property
+    @calcule_une_fois
     def radiographie(self) -> str | None:
         o = self.p.modele.ottawa
         if o is None or not self.ottawa_applicable:
@@ -135,41 +209,44 @@ class Dossier:
         zones = zones_positives(self.reponses, [(z.id, z.douleur, z.signes) for z in o.zones])
         return "_et_".join(zones) or None
 
-    @cached_property
-    def eligibilite(self) -> list[tuple[RegleEligibilite, bool]]:
-        return [(r, self.verifie(r)) for r in self.p.modele.eligibilite]
+    @calcule_une_fois
+    def eligibilite(self) -> list[tuple[RegleCompilee, bool]]:
+        return [(r, r.fonction(self)) for r in self.p.table_eligibilite]
 
-    @cached_property
+    @calcule_une_fois
     def eligible(self) -> bool:
         return all(ok for _, ok in self.eligibilite)
 
-    @cached_property
+    @calcule_une_fois
     def declenches(self) -> dict[str, list[Critere]]:
-        out: dict[str, list[Critere]] = {}
-        for niveau, criteres in self.p.criteres.items():
-            out[niveau] = [c for c in criteres if self.critere_vrai(c)]
-        return out
+        reponses, verifie = self.reponses, self.verifie
+        # critere_vrai, written out: twenty criteria per case
+        return {niveau: [c.modele for c in criteres if (reponses.get(c.question) is True if c.question is not None
+                                                        else verifie(c.condition or ""))]
+                for niveau, criteres in self.p.table_criteres.items()}
 
-    @cached_property
+    @calcule_une_fois
     def motifs_criteres(self) -> list[Critere]:
         """The criteria listed among the motifs, urgent level first, each in the protocol's order: those that
         fired, and the « supplementary » ones whose condition holds outside their excluded orientations (rules
         v2, §8.3: they inform, they decide nothing). Read once the orientation is known."""
         en_plus = {ms.critere for ms in self.p.modele.motifs_supplementaires
                    if self.orientation not in ms.sauf_orientations and self.verifie(ms.condition)}
+        if not en_plus:  # the fired criteria, in the protocol's order within each level (ids are unique: loading)
+            return [c for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())]
         declenches = {c.id for niveau in ("urgences", "medecin_jour") for c in self.declenches.get(niveau, ())}
-        return [c for niveau in ("urgences", "medecin_jour") for c in self.p.criteres.get(niveau, ())
+        return [c.modele for niveau in ("urgences", "medecin_jour") for c in self.p.table_criteres.get(niveau, ())
                 if c.id in declenches or c.id in en_plus]
 
-    @cached_property
+    @calcule_une_fois
     def criteres_non_remplis(self) -> list[RegleEligibilite]:
         """Failed eligibility rows, in the protocol's order, when the structure applies the protocol (rules v2,
         §8.4); empty otherwise."""
         if self.eligible or not self.verifie(self.registre.commun.criteres_non_remplis_si):
             return []
-        return [r for r, ok in self.eligibilite if not ok]
+        return [r.modele for r, ok in self.eligibilite if not ok]
 
-    @cached_property
+    @calcule_une_fois
     def conseils_kine(self) -> list[Regle]:
         """Advice to the kiné whose condition holds (changes no decision)."""
         return [r for r in self.p.modele.conseils_kine if self.verifie(r)]
@@ -180,7 +257,7 @@ class Dossier:
             return self.reponses.get(c.question) is True
         return self.verifie(c.condition or "")
 
-    @cached_property
+    @calcule_une_fois
     def manquantes(self) -> list[str]:
         manque = [q for q in self.p.requises_toujours if q not in self.reponses]
         o = self.p.modele.ottawa
@@ -195,7 +272,7 @@ class Dossier:
             manque = sorted({*manque, *extra}, key=ordre.__getitem__)
         return manque
 
-    @cached_property
+    @calcule_une_fois
     def acces_direct_disponible(self) -> bool:
         ad = self.registre.commun.acces_direct
         cadre = self.cas.cadre
@@ -206,7 +283,7 @@ class Dossier:
         departement = (cadre.departement or "").strip().upper()
         return departement in {d.upper() for d in self.parametre_ou(ad.cpts_departements, [])}
 
-    @cached_property
+    @calcule_une_fois
     def plafond_acces_direct(self) -> int | None:
         """Sessions allowed in accès direct without prior diagnosis; ``None`` when no cap applies."""
         if self.cas.episode.diagnostic_medical_prealable:

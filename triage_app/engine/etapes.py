@@ -27,18 +27,19 @@ def identification(d: Dossier, etat: Etat) -> None:
 
 
 def criteres(d: Dossier, etat: Etat) -> None:
-    """A red-flag decision table: every criterion of the state's level, in order."""
-    for c in d.p.criteres.get(etat.niveau or "", ()):
-        if c.question is not None:
-            d.noter(c.question, d.reponses.get(c.question), c.id, c.source)
-        else:
-            d.noter(None, d.critere_vrai(c), c.id, c.source)
+    """A red-flag decision table: every criterion of the state's level, in order (the hottest loop of an
+    evaluation: the trace entries of :meth:`Dossier.noter` are written here directly)."""
+    trace, ici, reponses = d.trace, d.state, d.reponses
+    for c in d.p.table_criteres.get(etat.niveau or "", ()):
+        reponse = reponses.get(c.question) if c.question is not None else d.critere_vrai(c.modele)
+        trace.append({"etat": ici, "question": c.question, "reponse": reponse, "regle": c.id, "source": c.source})
 
 
 def eligibilite(d: Dossier, etat: Etat) -> None:
     """The protocol's eligibility table, every row."""
+    trace, ici = d.trace, d.state
     for regle, ok in d.eligibilite:
-        d.noter(None, ok, regle.id, regle.source)
+        trace.append({"etat": ici, "question": None, "reponse": ok, "regle": regle.id, "source": regle.source})
     d.noter(None, d.eligible, "eligible_protocole", None)
 
 
@@ -49,17 +50,23 @@ def classification(d: Dossier, etat: Etat) -> None:
         d.noter(None, d.classe_duree, "classe_duree", p.duree.source)
     if p.recidive is not None:
         d.noter(None, d.recidivante, "recidivante", p.recidive.source)
+    trace, ici, reponses = d.trace, d.state, d.reponses
     if p.score_chronicite is not None:
-        for item in p.score_chronicite.items:
-            d.noter(item.question, d.reponses.get(item.question), "score_chronicite", p.score_chronicite.source)
-        d.noter(None, d.score[0], "risque_chronicite", p.score_chronicite.source)
+        source = p.score_chronicite.source
+        for question, _ in d.p.items_score:
+            trace.append({"etat": ici, "question": question, "reponse": reponses.get(question),
+                          "regle": "score_chronicite", "source": source})
+        d.noter(None, d.score[0], "risque_chronicite", source)
     if p.ottawa is not None:
-        d.noter(None, d.ottawa_applicable, "ottawa_applicable", p.ottawa.source)
+        source = p.ottawa.source
+        d.noter(None, d.ottawa_applicable, "ottawa_applicable", source)
         if d.ottawa_applicable:
             for z in p.ottawa.zones:
+                regle = f"ottawa_{z.id}"
                 for q in (z.douleur, *z.signes):
-                    d.noter(q, d.reponses.get(q), f"ottawa_{z.id}", p.ottawa.source)
-        d.noter(None, d.radiographie, "radiographie", p.ottawa.source)
+                    trace.append({"etat": ici, "question": q, "reponse": reponses.get(q), "regle": regle,
+                                  "source": source})
+        d.noter(None, d.radiographie, "radiographie", source)
     if "stade_gravite" in d.p.questions:
         q = d.p.questions["stade_gravite"]
         d.noter(q.id, d.reponses.get(q.id), "stade_gravite", q.source)

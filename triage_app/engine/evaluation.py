@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import ValidationError
@@ -23,7 +23,9 @@ from triage_app.loading.registry import Registre, charger_registre
 from triage_app.loading.yaml_strict import problemes_pydantic
 from triage_app.models.case import Cas
 from triage_app.models.protocol import Critere, Motif, Regle
-from triage_app.models.result import MotifResultat, Resultat
+
+if TYPE_CHECKING:  # the result's adapter and schema are built on import: not needed to evaluate
+    from triage_app.models.result import MotifResultat, Resultat
 
 
 class Moteur:
@@ -44,10 +46,10 @@ class Moteur:
 
         Every problem is reported at once (format errors and unknown answer ids together).
         """
-        if isinstance(donnees, Cas):
+        if type(donnees) is not dict and isinstance(donnees, Cas):  # a dict, the usual case, skips the ABC checks
             cas = donnees
         else:
-            if not isinstance(donnees, Mapping):
+            if type(donnees) is not dict and not isinstance(donnees, Mapping):
                 raise ErreurCas([Probleme("", "un cas est un objet JSON (dictionnaire) : attendu { … }")])
             try:
                 cas = Cas.model_validate(donnees)
@@ -77,6 +79,13 @@ class Moteur:
 
     @staticmethod
     def _problemes_reponses(pc: ProtocoleCompile, reponses: Mapping[str, Any]) -> list[Probleme]:
+        try:  # the usual case: every (question, type, value) is an allowed answer (a list or an object is not
+            # hashable: the loop below says why it is refused)
+            valeurs = reponses.values()
+            if pc.reponses_permises.issuperset(zip(reponses, map(type, valeurs), valeurs, strict=True)):
+                return []
+        except TypeError:
+            pass
         problemes = []
         for qid, valeur in reponses.items():
             chemin = f"reponses.{qid}"

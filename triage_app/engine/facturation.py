@@ -106,7 +106,6 @@ def lignes(d: Dossier, voie_facturation: str | None, remarques: list[str]) -> li
     if voie_facturation is None:
         return []
     commun = d.registre.commun
-    date_txt = d.jour.strftime("%d/%m/%Y")
     if voie_facturation == "aucune":
         remarques.append(_remarque(d, "aucune", seuil_devis=_nombre(_valeur(d, commun.facturation.seuil_devis)
                                                                    or 0)))
@@ -118,7 +117,7 @@ def lignes(d: Dossier, voie_facturation: str | None, remarques: list[str]) -> li
         for f in dus:
             montant = _valeur(d, f.parametre)
             if montant is None:
-                remarques.append(_remarque(d, "montant_non_fixe", code=f.code, date=date_txt))
+                remarques.append(_remarque(d, "montant_non_fixe", code=f.code, date=d.jour.strftime("%d/%m/%Y")))
             out.append({"code": f.code, "libelle": f.libelle,
                         "montant_eur": None if montant is None else produit(montant),
                         "part_remboursee_eur": None, "part_patient_eur": None})
@@ -148,7 +147,7 @@ def lignes(d: Dossier, voie_facturation: str | None, remarques: list[str]) -> li
     for code_acte, libelle, coefficient in actes:
         montant = None if coefficient is None or lettre is None else produit(coefficient, lettre)
         if montant is None:
-            remarques.append(_remarque(d, "montant_non_fixe", code=code_acte, date=date_txt))
+            remarques.append(_remarque(d, "montant_non_fixe", code=code_acte, date=d.jour.strftime("%d/%m/%Y")))
         rembourse = None if montant is None or taux is None else part(montant, taux)
         out.append({"code": code_acte, "libelle": libelle, "montant_eur": montant, "part_remboursee_eur": rembourse,
                     "part_patient_eur": None if montant is None or rembourse is None else reste(montant, rembourse)})

@@ -1,10 +1,16 @@
-"""Batch evaluation of JSON Lines: the same evaluation, in order, optionally over forked worker processes."""
+"""Batch evaluation of JSON Lines: the same evaluation, in order, in this process or over forked worker processes.
+
+Workers cost CPU (fork, passing lines and results between processes, two busy cores each slower than one): by
+default (``processus=None``) a batch runs in one process below :data:`SEUIL_PROCESSUS` cases, and over one worker
+per core from there, where workers start to pay off (measured by ``python -m bench.lot --croisement``, see
+BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
 import gc
-import multiprocessing
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable, Iterator, Sized
 from typing import TYPE_CHECKING
 
 import orjson
@@ -15,24 +21,44 @@ from triage_app.json_strict import JsonInvalide, charger
 if TYPE_CHECKING:
     from triage_app.engine.evaluation import Moteur
 
+# Below this many cases, one process. Measured on the project's 2-core machine (shared with other work): two workers
+# add 40 to 70 % of CPU at every size, and shorten a batch by 10 % or more only from 10,000 cases (machine otherwise
+# idle) to 20,000 cases (machine busy); the larger bound is kept, so a default batch never pays for workers that
+# would not make it noticeably shorter.
+SEUIL_PROCESSUS = 20_000
+
 # The rules of the batch being evaluated: set before the workers fork, so they inherit it.
 _regles: Moteur | None = None
 
+_LIGNE = orjson.OPT_APPEND_NEWLINE
+
+
+def processus_par_defaut(nombre_de_cas: int | None) -> int:
+    """The default worker count: one process for a batch below :data:`SEUIL_PROCESSUS` cases or of unknown size (a
+    stream, evaluated as it comes), one per core above."""
+    if nombre_de_cas is None or nombre_de_cas < SEUIL_PROCESSUS:
+        return 1
+    return os.cpu_count() or 1
+
 
 def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes, bool]:
-    """One JSON Lines input line → (its output line, whether it was invalid). Every input line has its output
-    line, a blank one included (an error: it is not a case), and every output carries its input line number."""
-    from triage_app.engine.evaluation import moteur
+    """One JSON Lines input line → (its output line with its ``\\n``, whether it was invalid). Every input line has
+    its output line, a blank one included (an error: it is not a case), and every output carries its input line
+    number."""
+    regles = _regles
+    if regles is None:
+        from triage_app.engine.evaluation import moteur
 
+        regles = moteur()
     if not ligne.strip():
-        return orjson.dumps({"ligne": numero, "erreur": "ligne vide : un cas JSON attendu"}), True
+        return orjson.dumps({"ligne": numero, "erreur": "ligne vide : un cas JSON attendu"}, option=_LIGNE), True
     try:
-        resultat = (_regles or moteur()).evaluer(charger(ligne))
+        resultat = regles.evaluer(charger(ligne))
     except JsonInvalide as exc:
-        return orjson.dumps({"ligne": numero, "erreur": exc.message.replace("(ligne 1, ", "(")}), True
+        return orjson.dumps({"ligne": numero, "erreur": exc.message.replace("(ligne 1, ", "(")}, option=_LIGNE), True
     except ErreurCas as exc:
-        return orjson.dumps({"ligne": numero, "erreur": exc.resume()}), True
-    return orjson.dumps({"ligne": numero, **resultat}), False
+        return orjson.dumps({"ligne": numero, "erreur": exc.resume()}, option=_LIGNE), True
+    return orjson.dumps({"ligne": numero, **resultat}, option=_LIGNE), False
 
 
 def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
@@ -47,7 +73,6 @@ def _evaluer_paquet(paquet: tuple[int, list[bytes]]) -> tuple[bytes, bool]:
         texte, ko = _evaluer_ligne(premier + i, ligne)
         invalide |= ko
         sorties.append(texte)
-        sorties.append(b"\n")
     return b"".join(sorties), invalide
 
 
@@ -65,22 +90,28 @@ def _paquets(lignes: Iterable[bytes], taille: int) -> Iterator[tuple[int, list[b
         yield premier, paquet
 
 
-def evaluer_lot(lignes: Iterable[bytes], processus: int = 1, taille: int = 400,
+def evaluer_lot(lignes: Iterable[bytes], processus: int | None = None, taille: int = 400,
                 regles: Moteur | None = None) -> Iterator[tuple[bytes, bool]]:
-    """Evaluate one JSON case per line; yields, in input order, chunks of output lines and whether any was invalid.
+    """Evaluate one JSON case per line; yields, in input order, output lines (each with its ``\\n``) and whether any
+    was invalid: one line at a time in this process, chunks of ``taille`` lines over workers.
 
     An invalid line gives ``{"erreur": …, "ligne": N}`` and the batch goes on. ``regles`` defaults to the
-    project's rules. With ``processus`` > 1 the chunks are evaluated in forked workers that share the
+    project's rules. ``processus``: ``None`` for :func:`processus_par_defaut` (from the number of lines when
+    ``lignes`` has a length, else one process); above 1, the chunks are evaluated in forked workers that share the
     already-loaded rules.
     """
     global _regles
     from triage_app.engine.evaluation import moteur
 
     _regles = regles or moteur()
+    if processus is None:
+        processus = processus_par_defaut(len(lignes) if isinstance(lignes, Sized) else None)
     if processus <= 1:
-        for paquet in _paquets(lignes, taille):
-            yield _evaluer_paquet(paquet)
+        for numero, ligne in enumerate(lignes, start=1):
+            yield _evaluer_ligne(numero, ligne)
         return
+    import multiprocessing
+
     # Frozen objects are left alone by the collector, so the workers do not copy every page of the
     # shared rules (copy-on-write).
     gc.freeze()

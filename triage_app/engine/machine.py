@@ -5,19 +5,27 @@ in order (the first whose conditions hold fires), with conditions resolved by na
 allow-list in :mod:`triage_app.engine.predicats`. ``auto_transitions=False``: no shortcut
 trigger can skip a stage. The machine has no bound model; each evaluation passes its own
 :class:`~triage_app.engine.dossier.Dossier`, so evaluating never rebuilds anything.
+
+The machine is the declared structure (diagrams, checks). Evaluation walks a table compiled once
+from the same transitions (:func:`sorties`): per state, its exits in the machine's order, each with
+its condition and ``unless`` functions. Firing an exit does what the machine's trigger does (the
+first exit whose conditions all hold and none of whose ``unless`` holds; the same trace entry) without
+transitions' per-trigger machinery, which cost more than the stages themselves (``bench/lot.py``).
+:func:`parcourir_machine` walks the machine itself; a test checks both walks agree.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import transitions.core
 from transitions import Machine, State
 from transitions.core import EventData
 
-from triage_app.engine.dossier import Dossier, ProtocoleCompile
+from triage_app.engine.dossier import CritereCompile, Dossier, EtatCompile, ProtocoleCompile, RegleCompilee
 from triage_app.engine.predicats import FONCTIONS
 from triage_app.models.protocol import Protocole, Transition
 
@@ -54,12 +62,54 @@ def _condition(nom: str) -> Callable[[EventData], bool]:
     return condition
 
 
+def _entree_trace(t: Transition) -> dict[str, Any]:
+    """The trace entry of a transition that fired."""
+    return {"etat": t.depuis, "question": None, "reponse": t.vers, "regle": t.id, "source": t.source}
+
+
 def _noter_transition(t: Transition) -> Callable[[EventData], None]:
     def noter(ev: EventData) -> None:
-        ev.model.trace.append({"etat": t.depuis, "question": None, "reponse": t.vers, "regle": t.id,
-                               "source": t.source})
+        ev.model.trace.append(_entree_trace(t))
 
     return noter
+
+
+@dataclass(frozen=True)
+class Sortie:
+    """One exit of a state, as the machine would try it: conditions (all true), ``unless`` (all false)."""
+
+    transition: Transition
+    conditions: tuple[Callable[[Dossier], bool], ...]
+    sauf: tuple[Callable[[Dossier], bool], ...]
+    vers: str
+    entree: dict[str, Any]  # the trace entry, copied when the exit is taken
+
+    def ouverte(self, d: Dossier) -> bool:
+        """Whether the machine would take this exit: its conditions in order, then its ``unless``, the first that
+        decides stops the check (as transitions' ``Transition.execute`` does)."""
+        for condition in self.conditions:
+            if not condition(d):
+                return False
+        for sauf in self.sauf:  # noqa: SIM110  (no generator per exit tried: most have no ``unless``)
+            if sauf(d):
+                return False
+        return True
+
+
+def sorties(p: Protocole) -> dict[str, tuple[Sortie, ...]]:
+    """Per non-final state, its exits in the order the machine tries them.
+
+    The machine tries, for the state's trigger, that trigger's transitions from the state in the YAML's order
+    (loading checks every state has one trigger); conditions are the allow-list's functions, by name.
+    """
+    declencheurs = {t.depuis: t.declencheur for t in p.transitions}
+    table: dict[str, list[Sortie]] = {}
+    for t in p.transitions:
+        if t.declencheur == declencheurs[t.depuis]:
+            table.setdefault(t.depuis, []).append(Sortie(t, tuple(FONCTIONS[c] for c in t.conditions),
+                                                         tuple(FONCTIONS[c] for c in t.sauf), t.vers,
+                                                         _entree_trace(t)))
+    return {etat: tuple(liste) for etat, liste in table.items()}
 
 
 def configuration(p: Protocole, executable: bool = True) -> dict[str, Any]:
@@ -99,12 +149,22 @@ def construire(p: Protocole, empreinte: str) -> ProtocoleCompile:
         empreinte=empreinte,
         questions={q.id: q for q in p.questions},
         criteres={k: tuple(v) for k, v in criteres.items()},
+        table_criteres={k: tuple(CritereCompile(c, c.id, c.question, c.condition, c.source) for c in v)
+                        for k, v in criteres.items()},
+        table_eligibilite=tuple(RegleCompilee(r, r.id, r.source, FONCTIONS[r.condition]) for r in p.eligibilite),
+        etats_compiles={e.id: EtatCompile(e, e.etape, e.final) for e in p.etats},
+        items_score=tuple((i.question, tuple(i.points_si)) for i in p.score_chronicite.items)
+        if p.score_chronicite is not None else (),
         seuils={k: s.valeur for k, s in p.seuils.items()},
         etats={e.id: e for e in p.etats},
         machine=machine,
         evenements={etat: machine.events[nom] for etat, nom in declencheurs.items()},
+        sorties=sorties(p),
         requises_toujours=tuple(q.id for q in p.questions if q.requis == "toujours"),
         defauts={q.id: q.defaut for q in p.questions if q.defaut is not None},
+        reponses_permises=frozenset((q.id, type(v), v) for q in p.questions
+                                    for v in (None, *((True, False) if q.type == "booleen" else
+                                                      (c.valeur for c in q.choix)))),
     )
 
 
@@ -112,8 +172,33 @@ class ImpasseProtocole(RuntimeError):
     """A walk stopped in a non-final state: a bug in a protocol that passed loading."""
 
 
+def _impasse(etat: str) -> ImpasseProtocole:
+    return ImpasseProtocole(f"aucune transition possible depuis « {etat} »")
+
+
 def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> None:
-    """Walk the machine from its initial state to an outcome, running each stage on the way."""
+    """Walk the protocol from its initial state to an outcome, running each stage on the way.
+
+    At each state, the first exit whose conditions all hold and none of whose ``unless`` holds fires, in the
+    machine's order, as the machine's trigger would (:func:`parcourir_machine`).
+    """
+    p = d.p
+    while True:
+        etat = p.etats_compiles[d.state]
+        etapes[etat.etape](d, etat.modele)
+        if etat.final:
+            return
+        for sortie in p.sorties[d.state]:
+            if sortie.ouverte(d):
+                d.state = sortie.vers
+                d.trace.append(sortie.entree.copy())
+                break
+        else:
+            raise _impasse(d.state)
+
+
+def parcourir_machine(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> None:
+    """The same walk through the ``transitions`` machine's triggers (the reference :func:`parcourir` agrees with)."""
     p = d.p
     while True:
         etat = p.etats[d.state]
@@ -121,7 +206,7 @@ def parcourir(d: Dossier, etapes: dict[str, Callable[[Dossier, Any], None]]) -> 
         if etat.final:
             return
         if not p.evenements[d.state].trigger(d):
-            raise ImpasseProtocole(f"aucune transition possible depuis « {d.state} »")
+            raise _impasse(d.state)
 
 
 def diagramme_mermaid(p: Protocole) -> str:

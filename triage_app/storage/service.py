@@ -1269,7 +1269,7 @@ class Depot(IdentitesDepot, RapportDepot):
             chaine.ajouter("effacement", acteur, details={"patient": patient_id, "triages": sorted(triages)})
 
     # -- re-evaluation -----------------------------------------------------------------------------
-    def reevaluer(self, processus: int = 1) -> list[Changement]:
+    def reevaluer(self, processus: int | None = None) -> list[Changement]:
         """Replay every current final triage with the rules in force now; list those whose result changes.
 
         Compared: orientation, billing route, lines (amount, reimbursed and patient shares), motif ids, failed
