@@ -4,15 +4,17 @@
     python -m bench.charge --sessions 30 --bases sqlite --duree 60 --sans-ecrire
     python -m bench.charge --proxy --sessions 60            # 2 processes behind the TLS proxy (deploy/)
 
-Each tablet is a real Streamlit session over the websocket (``tests.session_ws``: no browser, the server does the
-same work as for a tablet's tap): it logs in, fills the start form and taps « Commencer », answers every question
-group (« Aucun de ces signes », or each open question), taps « Finaliser », then « Nouveau triage », and again
-until the time is up, thinking 1 to 3 s between taps; it answers the page's idle check (a fragment rerun every
+Each tablet is a real Streamlit session over the websocket (``tests.session_ws``: no browser, the server does the same
+work as for a tablet's tap). The tablets arrive at random over a ramp-up (``--montee``, one a second on average by
+default: a structure's tablets are switched on through the morning, and each login is a deliberately costly password
+check), then all work for 90 s more. Each one logs in, fills the start form and taps « Commencer », answers every
+question group (« Aucun de ces signes », or each open question), taps « Finaliser », then « Nouveau triage », and
+again until the time is up, thinking 1 to 3 s between taps; it answers the page's idle check (a fragment rerun every
 30 s) as the page does. Measured for each tap, by the client on loopback: from its message to the run's end
 (``script_finished``), i.e. the server's time. A tap fails when the page shows an error or an exception (« base de
-données occupée »…); a session is lost when its connection closes or a run does not end within 60 s (the tablet
-then reconnects and logs in again, as a kiné would reload). The server's CPU time and peak memory are read from
-``/proc``; the client's own CPU is given too (both share the machine's cores).
+données occupée »…); a session is lost when its connection closes or a run does not end within 60 s (the tablet then
+reconnects and logs in again, as a kiné would reload). The server's CPU time and peak memory are read from ``/proc``;
+the client's own CPU is given too (both share the machine's cores).
 
 Targets: at 30 sessions p95 ≤ 300 ms, 0 failed taps, 0 lost sessions (SQLite and PostgreSQL); through the proxy
 with 2 processes at 60 sessions, p95 ≤ 300 ms. Needs the test extra (PostgreSQL binaries for ``postgresql``,
@@ -78,8 +80,10 @@ class Releve:
 class Tablette:
     """One tablet's kiné, walking triages until ``fin``."""
 
-    def __init__(self, numero: int, url: str, ssl: Any, releve: Releve, fin: float, graine: int) -> None:
+    def __init__(self, numero: int, url: str, ssl: Any, releve: Releve, fin: float, graine: int,
+                 montee: float = 5.0) -> None:
         self.numero = numero
+        self.montee = montee
         self.url = url
         self.ssl = ssl
         self.releve = releve
@@ -105,7 +109,7 @@ class Tablette:
         return self.releve.noter(genre, await action)
 
     async def vivre(self) -> None:
-        await asyncio.sleep(self.rng.uniform(0, 5))  # tablets are not switched on in the same millisecond
+        await asyncio.sleep(self.rng.uniform(0, self.montee))  # the tablets arrive over the ramp-up
         while time.monotonic() < self.fin:
             try:
                 await self.session()
@@ -260,6 +264,7 @@ class Resultat:
     cpu_serveur_s: float
     cpu_client_s: float
     rss_max_mo: float
+    montee_s: float = 5.0
 
     @property
     def durees(self) -> list[float]:
@@ -273,23 +278,24 @@ class Resultat:
     def ligne(self) -> str:
         d = self.durees
         r = self.releve
-        return (f"| {self.base} | {self.processus} | {self.sessions} | {len(d)} | {r.triages} | "
+        connexions = [t for g, t in r.taps if g == "connexion"]
+        return (f"| {self.base} | {self.processus} | {self.sessions} | {self.montee_s:.0f} | {len(d)} | {r.triages} | "
                 f"{statistics.median(d):.0f} | {_quantile(d, 0.95):.0f} | {max(d):.0f} | "
                 f"{sum(r.echecs.values())} | {r.perdues} | {len(d) / self.duree_s:.1f} | "
                 f"{100 * self.cpu_serveur_s / self.duree_s:.0f} % | {100 * self.cpu_client_s / self.duree_s:.0f} % | "
-                f"{self.rss_max_mo:.0f} | {'✅' if self.ok else '❌'} |")
+                f"{self.rss_max_mo:.0f} | {_quantile(connexions, 0.95):.0f} | {'✅' if self.ok else '❌'} |")
 
 
-async def _charge(urls: list[str], ssl: Any, n: int, duree_s: float, graine: int) -> Releve:
+async def _charge(urls: list[str], ssl: Any, n: int, duree_s: float, graine: int, montee: float = 5.0) -> Releve:
     releve = Releve()
     fin = time.monotonic() + duree_s
-    tablettes = [Tablette(i, urls[i % len(urls)], ssl, releve, fin, graine + i) for i in range(n)]
+    tablettes = [Tablette(i, urls[i % len(urls)], ssl, releve, fin, graine + i, montee) for i in range(n)]
     await asyncio.gather(*(t.vivre() for t in tablettes))
     return releve
 
 
 def mesurer(base: str, url_base: str, n: int, duree_s: float, graine: int, proxy: bool = False,
-            processus: int = 1) -> Resultat:
+            processus: int = 1, montee_s: float = 5.0) -> Resultat:
     from tests import navigateur as nv
 
     preparer(url_base, n)
@@ -309,7 +315,7 @@ def mesurer(base: str, url_base: str, n: int, duree_s: float, graine: int, proxy
 
         async def tout() -> Releve:
             nonlocal rss_max
-            tache = asyncio.create_task(_charge(urls, ssl, n, duree_s, graine))
+            tache = asyncio.create_task(_charge(urls, ssl, n, duree_s, graine, montee_s))
             while not tache.done():
                 rss_max = max(rss_max, _rss_mo(pids))
                 echantillons.append(rss_max)
@@ -323,14 +329,17 @@ def mesurer(base: str, url_base: str, n: int, duree_s: float, graine: int, proxy
         client1 = resource.getrusage(resource.RUSAGE_SELF)
         cpu_serveur = _cpu_s(pids) - cpu0
     cpu_client = (client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime)
-    return Resultat(base, n, processus, ecoule, releve, cpu_serveur, cpu_client, rss_max)
+    return Resultat(base, n, processus, ecoule, releve, cpu_serveur, cpu_client, rss_max, montee_s)
 
 
 def main() -> None:
     parseur = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parseur.add_argument("--sessions", type=int, nargs="+", default=[1, 10, 30])
     parseur.add_argument("--bases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
-    parseur.add_argument("--duree", type=float, default=120.0, help="secondes de charge par mesure (défaut : 120)")
+    parseur.add_argument("--duree", type=float, default=None,
+                         help="secondes de charge par mesure (défaut : la montée, puis 90 s)")
+    parseur.add_argument("--montee", type=float, default=None,
+                         help="les tablettes arrivent au hasard sur cette durée (défaut : une par seconde)")
     parseur.add_argument("--proxy", action="store_true", help="2 processus derrière le proxy TLS (deploy/)")
     parseur.add_argument("--processus", type=int, default=2, help="avec --proxy : processus serve (défaut : 2)")
     parseur.add_argument("--graine", type=int, default=20261207)
@@ -356,8 +365,9 @@ def main() -> None:
 
                         pg = pile.enter_context(ServeurPostgres())
                     url = pg.creer_base(f"charge_{n}_{len(resultats)}")
-                r = mesurer(base, url, n, args.duree, args.graine, proxy=args.proxy,
-                            processus=args.processus if args.proxy else 1)
+                montee = float(n) if args.montee is None else args.montee
+                r = mesurer(base, url, n, args.duree or montee + 90, args.graine, proxy=args.proxy,
+                            processus=args.processus if args.proxy else 1, montee_s=montee)
                 resultats.append(r)
                 print(_entete() if len(resultats) == 1 else "", file=sys.stderr, end="")
                 print(r.ligne(), file=sys.stderr)
@@ -368,11 +378,15 @@ def main() -> None:
     titre = "Charge : tablettes simultanées (issue #25)" + (" — derrière le proxy" if args.proxy else "")
     corps = f"""
 `python -m bench.charge{' --proxy' if args.proxy else ''}` — mesuré le {date.today().isoformat()} ({machine()}),
-étalon CPU {etalon:.0f} ms (plus petit = machine plus rapide). {args.duree:.0f} s de charge par ligne ; chaque
-tablette est une vraie session Streamlit sur la WebSocket (connexion, formulaire de départ, chaque groupe de
-questions, « Finaliser », « Nouveau triage », 1 à 3 s de réflexion entre deux taps, vérification d'inactivité de
-la page toutes les 30 s). Temps serveur d'un tap : du message du client à la fin du run (`script_finished`), sur la
-boucle locale. CPU en % d'un cœur sur la durée (la machine en a deux ; le client de charge les partage).
+étalon CPU {etalon:.0f} ms (plus petit = machine plus rapide). Chaque tablette est une vraie session Streamlit sur la
+WebSocket (connexion, formulaire de départ, chaque groupe de questions, « Finaliser », « Nouveau triage », 1 à 3 s
+de réflexion entre deux taps, vérification d'inactivité de la page toutes les 30 s). Les tablettes arrivent au
+hasard pendant la montée (une par seconde en moyenne : les postes d'une structure s'allument au fil de la matinée),
+puis toutes travaillent encore 90 s ; tous les taps comptent, montée comprise. Une connexion vérifie le mot de
+passe (argon2id, ~115 ms de calcul, hors du verrou de l'interpréteur) : 60 connexions en 5 s occupent à elles seules
+les deux cœurs pendant 3 à 4 s (p95 de la connexion à part). Temps serveur d'un tap : du message du client à la fin
+du run (`script_finished`), sur la boucle locale. CPU en % d'un cœur sur la durée (la machine en a deux ; le client
+de charge, PostgreSQL et HAProxy les partagent).
 {_PROXY if args.proxy else ""}
 
 {_entete()}{chr(10).join(r.ligne() for r in resultats)}
@@ -387,9 +401,10 @@ _PROXY = ("Plusieurs processus `triage-app serve` sur une base PostgreSQL, derri
 
 
 def _entete() -> str:
-    return ("| Base | Processus | Tablettes | Taps | Triages | p50 (ms) | p95 (ms) | max (ms) | Taps en échec | "
-            "Sessions perdues | Taps/s | CPU serveur | CPU client | Mémoire serveur max (Mo) | Cible |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+    return ("| Base | Processus | Tablettes | Montée (s) | Taps | Triages | p50 (ms) | p95 (ms) | max (ms) | "
+            "Taps en échec | Sessions perdues | Taps/s | CPU serveur | CPU client | Mémoire serveur max (Mo) | "
+            "p95 connexion (ms) | Cible |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 
 
 def _detail(r: Resultat) -> None:
