@@ -217,15 +217,15 @@ class ChargeDeFond:
 
 def preparer(url_base: str, n: int) -> None:
     """The structure (both protocols) and one kiné account per tablet."""
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    depot = Depot(url_base)
+    depot = Services(url_base)
     try:
-        depot.enregistrer_structure(nom="MSP de la charge", type="msp", departement="38",
-                                    protocoles_appliques=sorted(TITRES), acteur="bench")
+        depot.structure.enregistrer_structure(nom="MSP de la charge", type="msp", departement="38",
+                                              protocoles_appliques=sorted(TITRES), acteur="bench")
         for i in range(n):
-            depot.creer_utilisateur(identifiant=f"kine.charge{i}", nom=f"Kiné {i}", role="kine",
-                                    mot_de_passe=MOT_DE_PASSE, acteur="bench")
+            depot.comptes.creer_utilisateur(identifiant=f"kine.charge{i}", nom=f"Kiné {i}", role="kine",
+                                            mot_de_passe=MOT_DE_PASSE, acteur="bench")
     finally:
         depot.fermer()
 

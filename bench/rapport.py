@@ -3,7 +3,7 @@
     python -m bench.rapport                  # SQLite (temporary file) and the tests' throw-away PostgreSQL
     python -m bench.rapport --sqlite-seul --n 2000 --sans-ecrire
 
-Each round times (a) the indicators query (``Depot.indicateurs``: every aggregate in SQL), (b) the whole
+Each round times (a) the indicators query (``Services.indicateurs``: every aggregate in SQL), (b) the whole
 command ``triage-app rapport --annee 2025`` in a new process for each format (PDF, CSV, XLSX: interpreter start,
 migration check, query, document), and (c) the « Tableau de bord » page drawn for the coordinator (Streamlit's
 AppTest, the query included). Target: the dashboard and the command within 2 s on SQLite and on PostgreSQL.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.commun import RACINE, ecrire_section, etalon_ms, machine
 from bench.store import remplir
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 CIBLE_S = 2.0
 ANNEE = 2025
@@ -67,10 +67,10 @@ def _tableau(url: str) -> float:
 
 def mesurer(url: str, tours: int) -> list[dict[str, float]]:
     lignes = []
-    with tempfile.TemporaryDirectory() as dossier, Depot(url) as depot:
+    with tempfile.TemporaryDirectory() as dossier, Services(url) as depot:
         for _ in range(tours):
-            ligne = {"requete": _chrono(lambda: depot.indicateurs(date(ANNEE, 1, 1), date(ANNEE, 12, 31),
-                                                                     acteur="bench"))}
+            ligne = {"requete": _chrono(lambda: depot.rapport.indicateurs(date(ANNEE, 1, 1), date(ANNEE, 12, 31),
+                                                                             acteur="bench"))}
             for f in FORMATS:
                 ligne[f] = _commande(url, f, Path(dossier) / f"rapport.{f}")
             ligne["tableau"] = _tableau(url)
@@ -103,9 +103,9 @@ def main() -> None:
     with _bases(args.sqlite_seul) as bases:
         for nom, url in bases:
             debut = time.perf_counter()
-            with Depot(url) as depot:
+            with Services(url) as depot:
                 remplir(depot, args.n)
-                with depot.sessions() as s:
+                with depot.uow.sessions() as s:
                     from sqlalchemy import func, select
 
                     from triage_app.storage.tables import Triage
@@ -118,7 +118,7 @@ def main() -> None:
     corps = [f"`python -m bench.rapport` — mesuré le {date.today().isoformat()} ({machine()}), étalon CPU "
              f"{etalon:.0f} ms (plus petit = machine plus rapide au moment de la mesure). Base remplie par "
              f"`bench/store.py` : {args.n} triages (la moitié finalisés), rapport de l'année {ANNEE}. Requête : "
-             "`Depot.indicateurs` (tous les agrégats en SQL) ; commande : `triage-app rapport` dans un nouveau "
+             "`Services.indicateurs` (tous les agrégats en SQL) ; commande : `triage-app rapport` dans un nouveau "
              "processus (démarrage de Python compris) ; tableau de bord : la page dessinée pour le coordinateur "
              "(AppTest, requête comprise).", ""]
     for nom, (finals, lignes) in resultats.items():

@@ -13,11 +13,11 @@ write and the JSON rewrite of the draft. Targets: one answer ≤ 5 ms median on 
 10 000 ≤ 50 ms.
 
 Followed episodes (issue #12): 10 000 patients (French names, a fifth accented) recorded through
-``Depot.creer_patient`` (or, with ``--patients-direct``, inserted in one Core transaction with their search
+``Services.creer_patient`` (or, with ``--patients-direct``, inserted in one Core transaction with their search
 key); then (a) a look-up by a partial name of 3 to 5 letters (accented names often typed without their
-accents) through ``Depot.rechercher_patients``, audit event included — target ≤ 20 ms median; (b) recording a
-session with ``Depot.enregistrer_seance`` on an episode with a final triage (which evaluates the episode's
-next session with the engine, before and after) — target ≤ 5 ms median; (c) ``Depot.etat_episode``.
+accents) through ``Services.rechercher_patients``, audit event included — target ≤ 20 ms median; (b) recording a
+session with ``Services.enregistrer_seance`` on an episode with a final triage (which evaluates the episode's
+next session with the engine, before and after) — target ≤ 5 ms median; (c) ``Services.etat_episode``.
 
 The machine is shared and noisy: every round is reported and the verdict uses the best.
 """
@@ -42,7 +42,8 @@ from typing import Any
 
 from bench.commun import ecrire_section, etalon_ms, machine
 from triage_app.domain.texte import cle_patient, cle_recherche
-from triage_app.storage.service import Depot, nouvel_id
+from triage_app.services.application import Services
+from triage_app.services.unite import nouvel_id
 from triage_app.storage.tables import Patient
 
 ACTEUR = "bench"
@@ -53,10 +54,10 @@ def _quantile(valeurs: list[float], q: float) -> float:
     return valeurs[min(len(valeurs) - 1, int(q * len(valeurs)))]
 
 
-def remplir(depot: Depot, n: int, graine: int = 20261202) -> list[str]:
+def remplir(depot: Services, n: int, graine: int = 20261202) -> list[str]:
     """``n`` triages (two per episode), answered through the service; half finalised. Returns the draft ids."""
     rng = random.Random(graine)
-    depot.enregistrer_structure(nom="MSP de mesure", type="msp", departement="38",
+    depot.structure.enregistrer_structure(nom="MSP de mesure", type="msp", departement="38",
                                 protocoles_appliques=sorted(depot.moteur.protocoles), acteur=ACTEUR)
     questions = {p: [q.id for q in pc.modele.questions if q.requis != "facultatif"]
                  for p, pc in depot.moteur.protocoles.items()}
@@ -65,18 +66,18 @@ def remplir(depot: Depot, n: int, graine: int = 20261202) -> list[str]:
     for i in range(0, n, 2):
         protocole = rng.choice(sorted(questions))
         jour = date(2025, 1, 1) + timedelta(days=rng.randrange(600))
-        pid = depot.creer_patient(nom=f"Patient{i}", prenom="Mesure", acteur=ACTEUR,
+        pid = depot.patients.creer_patient(nom=f"Patient{i}", prenom="Mesure", acteur=ACTEUR,
                                   date_naissance=jour - timedelta(days=rng.randrange(18 * 365, 70 * 365)))
-        eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=3),
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=3),
                                   acteur=ACTEUR)
         for k in range(2 if i + 1 < n else 1):
-            tid = depot.creer_triage(episode_id=eid, date_consultation=jour + timedelta(days=k), acteur=ACTEUR)
+            tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour + timedelta(days=k), acteur=ACTEUR)
             # The first triage of an episode is answered in full and finalised; the second stays a draft.
             a_repondre = questions[protocole] if k == 0 else questions[protocole][: rng.randrange(1, 6)]
             for q in a_repondre:
-                depot.enregistrer_reponse(tid, q, q == "mecanisme_torsion", acteur=ACTEUR)
+                depot.triages.enregistrer_reponse(tid, q, q == "mecanisme_torsion", acteur=ACTEUR)
             if k == 0:
-                depot.finaliser(tid, acteur=ACTEUR)
+                depot.triages.finaliser(tid, acteur=ACTEUR)
             else:
                 brouillons.append(tid)
         if (i + 2) % 2000 == 0:
@@ -84,22 +85,22 @@ def remplir(depot: Depot, n: int, graine: int = 20261202) -> list[str]:
     return brouillons
 
 
-def mesurer(depot: Depot, brouillons: list[str], tours: int, n_reponses: int) -> list[dict[str, float]]:
+def mesurer(depot: Services, brouillons: list[str], tours: int, n_reponses: int) -> list[dict[str, float]]:
     rng = random.Random(7)
     questions = {p: [q.id for q in pc.modele.questions] for p, pc in depot.moteur.protocoles.items()}
-    protocole_de = {tid: depot.charger(tid).cas["protocole"] for tid in brouillons[:n_reponses]}
+    protocole_de = {tid: depot.triages.charger(tid).cas["protocole"] for tid in brouillons[:n_reponses]}
     resultats = []
     for _ in range(tours):
         reponses = []
         for tid, protocole in protocole_de.items():
             q = rng.choice([x for x in questions[protocole] if not x.startswith("sbt_")])
             t = time.perf_counter()
-            depot.enregistrer_reponse(tid, q, rng.random() < 0.5, acteur=ACTEUR)
+            depot.triages.enregistrer_reponse(tid, q, rng.random() < 0.5, acteur=ACTEUR)
             reponses.append(time.perf_counter() - t)
         listes = []
         for _ in range(100):
             t = time.perf_counter()
-            lignes = depot.lister(limite=50)
+            lignes = depot.triages.lister(limite=50)
             listes.append(time.perf_counter() - t)
             assert len(lignes) == min(50, len(brouillons) * 2)
         resultats.append({"reponse_med": statistics.median(reponses) * 1e3,
@@ -138,7 +139,7 @@ def _naissance(rng: random.Random) -> date:
     return date(1940, 1, 1) + timedelta(days=rng.randrange(70 * 365))
 
 
-def remplir_patients(depot: Depot, n: int, direct: bool, graine: int = 20261212) -> list[tuple[str, str, date]]:
+def remplir_patients(depot: Services, n: int, direct: bool, graine: int = 20261212) -> list[tuple[str, str, date]]:
     """``n`` patients: through ``creer_patient`` (one transaction and one audit event each), or with ``direct``
     in one Core transaction (the search key computed as the service does, no audit event). Returns
     (id, nom, date of birth)."""
@@ -151,11 +152,11 @@ def remplir_patients(depot: Depot, n: int, direct: bool, graine: int = 20261212)
         valeurs = [{"id": nouvel_id(), "nom": nom, "prenom": prenom, "date_naissance": naissance, "sexe": sexe,
                     "couverture": "regime_general", "nom_recherche": cle_patient(nom, prenom), "cree_le": maintenant}
                    for nom, prenom, naissance, sexe in lignes]
-        with depot.bd.begin() as connexion:
+        with depot.uow.bd.begin() as connexion:
             connexion.execute(Patient.__table__.insert(), valeurs)
         return [(v["id"], v["nom"], v["date_naissance"]) for v in valeurs]
     for i, (nom, prenom, naissance, sexe) in enumerate(lignes, start=1):
-        pid = depot.creer_patient(nom=nom, prenom=prenom, date_naissance=naissance, sexe=sexe, acteur=ACTEUR)
+        pid = depot.patients.creer_patient(nom=nom, prenom=prenom, date_naissance=naissance, sexe=sexe, acteur=ACTEUR)
         patients.append((pid, nom, naissance))
         if i % 2500 == 0:
             print(f"  … {i} patients enregistrés ({time.perf_counter() - debut:.0f} s)", file=sys.stderr)
@@ -176,7 +177,7 @@ def saisie_partielle(rng: random.Random, nom: str) -> tuple[str, bool]:
     return (morceau.lower() if rng.random() < 0.5 else morceau), False
 
 
-def episodes_avec_triage(depot: Depot, patients: list[tuple[str, str, date]], nombre: int, jour: date,
+def episodes_avec_triage(depot: Services, patients: list[tuple[str, str, date]], nombre: int, jour: date,
                          graine: int = 12) -> list[str]:
     """``nombre`` episodes of patients aged 25 to 50 on ``jour``, each with a final triage oriented to the
     protocol (through the service, as the page does)."""
@@ -187,10 +188,10 @@ def episodes_avec_triage(depot: Depot, patients: list[tuple[str, str, date]], no
     episodes = []
     for n, (pid, _, _) in enumerate(candidats[:nombre]):
         protocole = protocoles[n % len(protocoles)]
-        eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=2),
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=2),
                                   antecedent_lombalgie=True, acteur=ACTEUR)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
-        depot.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": True,
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+        depot.triages.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": True,
                                        "cadre.medecin_delegant_est_medecin_traitant": True,
                                        "cadre.medecin_joignable": True, "consentement.protocole": True,
                                        "consentement.partage_dmp": True}, acteur=ACTEUR)
@@ -198,8 +199,8 @@ def episodes_avec_triage(depot: Depot, patients: list[tuple[str, str, date]], no
         reponses = {q.id: q.id == "mecanisme_torsion" for q in modele.questions if q.requis == "toujours"}
         if modele.ottawa is not None:
             reponses.update({z.douleur: False for z in modele.ottawa.zones})
-        depot.completer_reponses(tid, reponses, acteur=ACTEUR)
-        resultat = depot.finaliser(tid, acteur=ACTEUR)
+        depot.triages.completer_reponses(tid, reponses, acteur=ACTEUR)
+        resultat = depot.triages.finaliser(tid, acteur=ACTEUR)
         assert resultat["orientation"] == "protocole", (protocole, resultat["orientation"])
         episodes.append(eid)
     assert len(episodes) == nombre, "pas assez de patients de 25 à 50 ans"
@@ -233,7 +234,7 @@ def _profil(actif: bool, titre: str, sortie: list[str]) -> Iterator[None]:
         sortie.append(f"### {titre}\n{texte.getvalue()}")
 
 
-def mesurer_episodes(depot: Depot, patients: list[tuple[str, str, date]], tours: int, n_recherches: int,
+def mesurer_episodes(depot: Services, patients: list[tuple[str, str, date]], tours: int, n_recherches: int,
                      n_seances: int, profiler: bool) -> tuple[list[dict[str, Any]], list[str]]:
     """Per round: ``n_recherches`` look-ups, ``n_seances`` sessions (15 per episode, interleaved across fresh
     episodes, as a day of several kinés), as many ``etat_episode`` reads."""
@@ -251,7 +252,7 @@ def mesurer_episodes(depot: Depot, patients: list[tuple[str, str, date]], tours:
                 texte, tape_sans_accent = saisie_partielle(rng, rng.choice(patients)[1])
                 sans_accent += tape_sans_accent
                 t = time.perf_counter()
-                lignes = depot.rechercher_patients(texte, acteur=ACTEUR)
+                lignes = depot.patients.rechercher_patients(texte, acteur=ACTEUR)
                 recherches.append(time.perf_counter() - t)
                 trouves.append(len(lignes))
                 assert lignes, texte
@@ -262,17 +263,19 @@ def mesurer_episodes(depot: Depot, patients: list[tuple[str, str, date]], tours:
                 for eid in les_miens:
                     if len(seances) == n_seances:
                         break
-                    seances.append(_chrono(lambda eid=eid, k=k: depot.enregistrer_seance(
+                    seances.append(_chrono(lambda eid=eid, k=k: depot.episodes.enregistrer_seance(
                         episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)))
         etats = []
         with _profil(profiler and tour == 0, "etat_episode", profils):
             for _ in range(n_seances):
                 eid = rng.choice(les_miens)
-                etats.append(_chrono(lambda eid=eid: depot.etat_episode(eid, jour + timedelta(days=par_episode))))
+                etats.append(_chrono(lambda eid=eid: depot.episodes.etat_episode(eid,
+                                                                                 jour + timedelta(days=par_episode))))
         resultats.append({"recherche": _stats(recherches), "seance": _stats(seances), "etat": _stats(etats),
                           "trouves_med": statistics.median(trouves), "trouves_max": max(trouves),
                           "sans_accent": sans_accent,
-                          "serie": depot.etat_episode(les_miens[0], jour + timedelta(days=par_episode)).seances_serie})
+                          "serie": depot.episodes.etat_episode(les_miens[0],
+                                                               jour + timedelta(days=par_episode)).seances_serie})
     return resultats, profils
 
 
@@ -283,19 +286,19 @@ NOTE_PG_JETABLE = ("Serveur PostgreSQL jetable des tests (`tests/pg.py` : 127.0.
 
 
 def bench_episodes(args: argparse.Namespace, url: str, etalon: float, note: str | None) -> None:
-    with Depot(url) as depot:
-        moteur_bd = depot.bd.dialect.name
+    with Services(url) as depot:
+        moteur_bd = depot.uow.bd.dialect.name
         mode = "insérés en une transaction Core avec leur clé de recherche (`--patients-direct`, sans événement " \
-               "d'audit)" if args.patients_direct else "enregistrés par `Depot.creer_patient` (une transaction " \
+               "d'audit)" if args.patients_direct else "enregistrés par `Services.creer_patient` (une transaction " \
                                                         "et un événement d'audit chacun)"
         print(f"Remplissage : {args.patients} patients ({moteur_bd}, {mode})…", file=sys.stderr)
         t = time.perf_counter()
         patients = remplir_patients(depot, args.patients, args.patients_direct)
         remplissage = time.perf_counter() - t
         tours, profils = mesurer_episodes(depot, patients, args.tours, args.recherches, args.seances, args.profil)
-        with depot.sessions() as s:
+        with depot.uow.sessions() as s:
             total_patients = s.query(Patient).count()
-        rapport = depot.verifier_audit()
+        rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
     accentues = sum(1 for _, nom, _ in patients if cle_recherche(nom) != nom.lower())
 
@@ -343,15 +346,15 @@ oriente vers le protocole : jusqu'à {n_tour['serie']} séances dans la série),
 
 
 def bench_triages(args: argparse.Namespace, url: str, etalon: float, note: str | None) -> None:
-    with Depot(url) as depot:  # its connections are closed even when a round fails
-        moteur_bd = depot.bd.dialect.name
+    with Services(url) as depot:  # its connections are closed even when a round fails
+        moteur_bd = depot.uow.bd.dialect.name
         print(f"Remplissage : {args.n} triages ({moteur_bd})…", file=sys.stderr)
         t = time.perf_counter()
         brouillons = remplir(depot, args.n)
         remplissage = time.perf_counter() - t
         tours = mesurer(depot, brouillons, args.tours, args.reponses)
         t = time.perf_counter()
-        rapport = depot.verifier_audit()
+        rapport = depot.audit.verifier_audit()
         verification = time.perf_counter() - t
         assert rapport.intact, rapport.premier_defaut
 

@@ -118,9 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     os.umask(0o077)
     # The schema is brought up to date once, before the processes start.
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    Depot(url).fermer()
+    Services(url).fermer()
 
     processus: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="triage-plusieurs-") as dossier:

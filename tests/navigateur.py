@@ -258,16 +258,17 @@ COORDINATEUR = "coord.navigateur"  # same password: sees « Structure » and « 
 
 def preparer_base(url_base: str) -> None:
     """Describe an MSP applying both protocols (so the protocol orientation is reachable) and a kiné account."""
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    depot = Depot(url_base)
+    depot = Services(url_base)
     try:
-        depot.enregistrer_structure(nom="MSP des tests navigateur", type="msp", departement="38",
-                                    protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
-        depot.creer_utilisateur(identifiant=IDENTIFIANT, nom="Kiné Navigateur", role="kine",
-                                mot_de_passe=MOT_DE_PASSE, acteur="test")
-        depot.creer_utilisateur(identifiant=COORDINATEUR, nom="Coordinatrice Navigateur", role="coordinateur",
-                                mot_de_passe=MOT_DE_PASSE, acteur="test")
+        depot.structure.enregistrer_structure(nom="MSP des tests navigateur", type="msp", departement="38",
+                                              protocoles_appliques=["lombalgie_aigue",
+                                                                    "entorse_cheville"], acteur="test")
+        depot.comptes.creer_utilisateur(identifiant=IDENTIFIANT, nom="Kiné Navigateur", role="kine",
+                                        mot_de_passe=MOT_DE_PASSE, acteur="test")
+        depot.comptes.creer_utilisateur(identifiant=COORDINATEUR, nom="Coordinatrice Navigateur", role="coordinateur",
+                                        mot_de_passe=MOT_DE_PASSE, acteur="test")
     finally:
         depot.fermer()
 

@@ -90,3 +90,116 @@ def test_aucun_fichier_ne_renvoie_hors_du_depot():
         fautes += [f"{nom} : {m.group(0)}" for m in _HORS_DEPOT.finditer(texte)]
     assert len(_fichiers_du_projet()) > 50
     assert fautes == []
+
+
+# -- rooms and arrows (issue #26) ----------------------------------------------------------------------------------
+def _nom_module(chemin: Path) -> str:
+    parties = chemin.relative_to(RACINE).with_suffix("").parts
+    return ".".join(parties[:-1] if parties[-1] == "__init__" else parties)
+
+
+def _dependances(chemin: Path, modules: set[str]) -> set[str]:
+    """The package's modules ``chemin`` imports: every import statement, at the top, in a function or under
+    ``TYPE_CHECKING`` (an arrow is an arrow); ``from package import module`` names the module."""
+    arbre = ast.parse(chemin.read_text(encoding="utf-8"))
+    paquet = _nom_module(chemin) if chemin.name == "__init__.py" else _nom_module(chemin).rpartition(".")[0]
+    cibles: set[str] = set()
+    for noeud in ast.walk(arbre):
+        if isinstance(noeud, ast.Import):
+            cibles.update(a.name for a in noeud.names)
+        elif isinstance(noeud, ast.ImportFrom):
+            base = noeud.module or ""
+            if noeud.level:
+                racine = paquet.split(".")[: len(paquet.split(".")) - noeud.level + 1]
+                base = ".".join([*racine, *([base] if base else [])])
+            cibles.add(base)
+            cibles.update(f"{base}.{a.name}" for a in noeud.names)
+    trouves = set()
+    for cible in cibles:
+        while cible and cible not in modules:  # « triage_app.x.y.Nom » names the module triage_app.x.y
+            cible = cible.rpartition(".")[0]
+        if cible and cible != _nom_module(chemin):
+            trouves.add(cible)
+    return trouves
+
+
+def _graphe() -> dict[str, set[str]]:
+    chemins = {_nom_module(p): p for p in _modules() if "migrations" not in p.parts}
+    modules = set(chemins)
+    # A package's own __init__ is not an arrow target when a module of it is imported through it.
+    return {m: {d for d in _dependances(p, modules) if not m.startswith(d + ".")} for m, p in chemins.items()}
+
+
+def _cycles(graphe: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of more than one module (Tarjan), and self-loops."""
+    index: dict[str, int] = {}
+    bas: dict[str, int] = {}
+    pile: list[str] = []
+    sur_pile: set[str] = set()
+    groupes: list[list[str]] = []
+    compteur = [0]
+
+    def visiter(v: str) -> None:
+        index[v] = bas[v] = compteur[0]
+        compteur[0] += 1
+        pile.append(v)
+        sur_pile.add(v)
+        for w in sorted(graphe.get(v, ())):
+            if w not in index:
+                visiter(w)
+                bas[v] = min(bas[v], bas[w])
+            elif w in sur_pile:
+                bas[v] = min(bas[v], index[w])
+        if bas[v] == index[v]:
+            groupe = []
+            while True:
+                w = pile.pop()
+                sur_pile.discard(w)
+                groupe.append(w)
+                if w == v:
+                    break
+            if len(groupe) > 1:
+                groupes.append(sorted(groupe))
+
+    for v in sorted(graphe):
+        if v not in index:
+            visiter(v)
+    return groupes
+
+
+def test_aucun_cycle_d_imports_entre_les_modules_du_paquet():
+    """No import circle between the package's modules, at any depth (the rooms' arrows only point down)."""
+    graphe = _graphe()
+    assert len(graphe) > 60 and "triage_app.services.triages" in graphe
+    assert _cycles(graphe) == []
+
+
+def test_le_detecteur_de_cycles_en_trouve_un():
+    """The check above can fail: two modules that import each other, three in a ring, are found."""
+    assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_export_et_stockage_ne_s_importent_pas():
+    """Documents are made from plain data: export/ never imports storage/ (nor the services that read it), and
+    storage/ imports nothing of export/ or ui/."""
+    graphe = _graphe()
+    fautes = [(m, d) for m, deps in graphe.items() for d in deps
+              if (m.startswith("triage_app.export") and d.startswith(("triage_app.storage", "triage_app.services")))
+              or (m.startswith("triage_app.storage") and d.startswith(("triage_app.export", "triage_app.ui",
+                                                                        "triage_app.services")))]
+    assert fautes == []
+
+
+def test_le_chargement_ne_connait_pas_le_moteur():
+    """loading/ checks the rules against what it is given (the engine's vocabulary), it does not import the engine."""
+    graphe = _graphe()
+    assert not [(m, d) for m, deps in graphe.items() for d in deps
+                if m.startswith("triage_app.loading") and d.startswith("triage_app.engine")]
+
+
+def test_aucun_module_du_paquet_ne_depasse_500_lignes():
+    trop_longs = {p.relative_to(RACINE).as_posix(): n for p in _modules()
+                  if (n := len(p.read_text(encoding="utf-8").splitlines())) > 500}
+    assert trop_longs == {}

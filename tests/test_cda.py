@@ -21,7 +21,7 @@ from tests.conftest import RACINE
 from tests.test_identites import NIR, RPPS, _triage_identifie
 from triage_app.cli import main
 from triage_app.export.cda import HL7, RIM, pdf_de_cda
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 fermer_les_depots = ressources.fermer_les_depots
 SOUS_ENSEMBLE = RACINE / "tests" / "fixtures" / "cda" / "cda_r2_sous_ensemble.xsd"
@@ -46,7 +46,7 @@ def exports(tmp_path_factory) -> dict[str, dict[str, bytes]]:
     for piece in ("cni", None):
         dossier = tmp_path_factory.mktemp(f"cda_{piece}")
         url = f"sqlite:///{dossier / 'b.sqlite'}"
-        with Depot(url) as depot:
+        with Services(url) as depot:
             tid = _triage_identifie(depot, piece=piece)
         out[str(piece)] = {f: _exporter(url, tid, f, dossier / f"sortie.{f}") for f in ("pdf", "cda", "xdm")}
     return out

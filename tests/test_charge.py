@@ -20,10 +20,12 @@ from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test h
 from tests import ressources, test_page
 from tests.connexion import COORDINATEUR, KINE, connecte
 from tests.test_page import ACTEUR, APP, AUJOURD_HUI, LOMBALGIE, aller, creer_triage, executer, repondre_tout
-from triage_app import cli
+from triage_app.cli import serveur as cli_serveur
 from triage_app.config import Reglages, reglages
-from triage_app.storage import service
-from triage_app.storage.service import BaseOccupee, Depot, ErreurStockage, PatientNouveau
+from triage_app.services import unite
+from triage_app.services.application import Services
+from triage_app.services.patients import PatientNouveau
+from triage_app.services.unite import BaseOccupee, ErreurStockage
 from triage_app.storage.tables import Episode, EvenementAudit, Patient, Triage
 
 fermer_les_depots = ressources.fermer_les_depots
@@ -48,7 +50,7 @@ class Compteur:
         from triage_app.ui import etat
 
         [depot] = etat._ouverts
-        self._moteur = depot.bd
+        self._moteur = depot.uow.bd
         event.listen(self._moteur, "before_cursor_execute", self._noter)
 
     def _noter(self, _conn: Any, _curseur: Any, instruction: str, *_: Any) -> None:
@@ -77,8 +79,8 @@ def test_lectures_de_chaque_ecran_dans_leur_budget(msp, compteur):
     brouillon, _ = creer_triage(msp)
     final, eid = creer_triage(msp, nom="Final")
     repondre_tout(msp, final, LOMBALGIE)
-    msp.finaliser(final, acteur=ACTEUR)
-    msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    msp.triages.finaliser(final, acteur=ACTEUR)
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
     lectures: dict[str, int] = {}
     porte = AppTest.from_file(APP, default_timeout=30)
     executer(porte)  # the first run opens the page's storage service
@@ -103,18 +105,18 @@ def test_lectures_de_chaque_ecran_dans_leur_budget(msp, compteur):
 def test_commencer_ecrit_en_une_transaction_ce_qu_ecrivaient_quatre_appels(msp):
     """« Commencer le triage » for a new patient: the patient, the episode, the draft with the start form's fields, and
     their four audit events, in one write; a found patient with an open episode joins it."""
-    avant = msp.verifier_audit().evenements
-    tid, eid, continue_ = msp.demarrer_triage(
+    avant = msp.audit.verifier_audit().evenements
+    tid, eid, continue_ = msp.triages.demarrer_triage(
         protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
         nouveau_patient=PatientNouveau("Durand", "Lou", date(1986, 6, 14), "F", "exoneration_100"),
         antecedent_lombalgie=True, champs={"consentement.protocole": True, "cadre.medecin_joignable": True},
         acteur=ACTEUR)
     assert not continue_
-    t = msp.charger(tid)
+    t = msp.triages.charger(tid)
     assert t.episode_id == eid and t.statut == "brouillon"
     assert t.cas["consentement"]["protocole"] is True and t.cas["cadre"]["medecin_joignable"] is True
     assert t.cas["patient"]["couverture"] == "exoneration_100" and t.cas["episode"]["antecedent_lombalgie"] is True
-    with msp.sessions() as s:
+    with msp.uow.sessions() as s:
         evenements = list(s.scalars(select(EvenementAudit).where(EvenementAudit.seq > avant)
                                     .order_by(EvenementAudit.seq)))
         # One transaction: the four events carry the same time.
@@ -122,38 +124,38 @@ def test_commencer_ecrit_en_une_transaction_ce_qu_ecrivaient_quatre_appels(msp):
         assert len({e.horodatage for e in evenements}) == 1
         pid = s.scalar(select(Episode.patient_id).where(Episode.id == eid))
     assert evenements[3].details["valeurs"]["consentement.protocole"] == {"avant": False, "apres": True}
-    second, meme_episode, continue_ = msp.demarrer_triage(protocole=LOMBALGIE, date_debut=date(2020, 1, 1),
+    second, meme_episode, continue_ = msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=date(2020, 1, 1),
                                                           date_consultation=AUJOURD_HUI, patient_id=pid,
                                                           acteur=ACTEUR)
     assert continue_ and meme_episode == eid and second != tid
-    assert msp.verifier_audit().intact
+    assert msp.audit.verifier_audit().intact
 
 
 def test_commencer_refuse_avant_d_ecrire(msp):
     """A refused start (an invalid name, both patients given, an unknown protocol) writes nothing at all."""
-    avant = msp.verifier_audit().evenements
+    avant = msp.audit.verifier_audit().evenements
     with pytest.raises(ErreurStockage):
-        msp.demarrer_triage(protocole="genou", date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
+        msp.triages.demarrer_triage(protocole="genou", date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
                             nouveau_patient=PatientNouveau("Durand", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
     with pytest.raises(ErreurStockage):
-        msp.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
+        msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
                             acteur=ACTEUR)
     with pytest.raises(Exception, match="nom"):
-        msp.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
+        msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
                             nouveau_patient=PatientNouveau(" ", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
-    with msp.sessions() as s:
+    with msp.uow.sessions() as s:
         assert s.scalar(select(Patient.id)) is None and s.scalar(select(Triage.id)) is None
-    assert msp.verifier_audit().evenements == avant
+    assert msp.audit.verifier_audit().evenements == avant
 
 
 def test_une_ecriture_idempotente_est_retentee_quand_la_base_est_occupee(tmp_path, monkeypatch):
     """SQLite locked by another writer past the busy timeout: an answer is tried again and written once; a write
     that is not retried says so in French, nothing written; a lock that stays gives up after the last try."""
     url = f"sqlite:///{tmp_path / 'b.sqlite'}"
-    with Depot(url, reglages=Reglages(sqlite_busy_timeout_ms=30)) as depot:
-        pid = depot.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
-        eid = depot.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=AUJOURD_HUI, acteur=ACTEUR)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
+    with Services(url, reglages=Reglages(sqlite_busy_timeout_ms=30)) as depot:
+        pid = depot.patients.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=AUJOURD_HUI, acteur=ACTEUR)
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
         verrou = sqlite3.connect(tmp_path / "b.sqlite")
         pauses: list[float] = []
 
@@ -163,24 +165,25 @@ def test_une_ecriture_idempotente_est_retentee_quand_la_base_est_occupee(tmp_pat
 
         try:
             verrou.execute("BEGIN IMMEDIATE")
-            monkeypatch.setattr(service.time, "sleep", pause_qui_libere)
-            avant = depot.verifier_audit().evenements
-            depot.enregistrer_reponse(tid, "rf_troubles_sphincteriens", False, acteur=ACTEUR)
+            monkeypatch.setattr(unite.time, "sleep", pause_qui_libere)
+            avant = depot.audit.verifier_audit().evenements
+            depot.triages.enregistrer_reponse(tid, "rf_troubles_sphincteriens", False, acteur=ACTEUR)
             assert len(pauses) == 1
-            assert depot.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
-            assert depot.verifier_audit().evenements == avant + 1  # written once
+            assert depot.triages.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
+            assert depot.audit.verifier_audit().evenements == avant + 1  # written once
             verrou.execute("BEGIN IMMEDIATE")
             with pytest.raises(BaseOccupee, match="base de données occupée"):
-                depot.creer_patient(nom="Martin", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
-            monkeypatch.setattr(service.time, "sleep", pauses.append)  # the lock is kept this time
+                depot.patients.creer_patient(nom="Martin", prenom="Paul", date_naissance=date(1990, 1, 1),
+                                             acteur=ACTEUR)
+            monkeypatch.setattr(unite.time, "sleep", pauses.append)  # the lock is kept this time
             with pytest.raises(BaseOccupee):
-                depot.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
-            assert len(pauses) == 1 + service.ESSAIS_ECRITURE - 1
+                depot.triages.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
+            assert len(pauses) == 1 + unite.ESSAIS_ECRITURE - 1
         finally:
             verrou.rollback()
             verrou.close()
-        assert depot.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
-        assert depot.verifier_audit().evenements == avant + 1
+        assert depot.triages.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
+        assert depot.audit.verifier_audit().evenements == avant + 1
 
 
 def test_les_reglages_de_la_page_sont_lus_une_fois_par_processus(monkeypatch, tmp_path):
@@ -199,7 +202,7 @@ def test_les_reglages_de_la_page_sont_lus_une_fois_par_processus(monkeypatch, tm
 def test_le_serveur_ne_ramasse_pas_les_miettes_apres_chaque_run():
     """The server's command line pins post-run collection off (a full collection after every run held every other
     session: issue #25), with the other pinned settings, whatever the working directory's config says."""
-    argv = cli.commande_serveur(8501)
+    argv = cli_serveur.commande_serveur(8501)
     assert argv[argv.index("--runner.postScriptGC") + 1] == "false"
 
 
@@ -273,7 +276,7 @@ def test_le_serveur_prechauffe_puis_met_de_cote_ses_objets():
 
     code = ("import gc, sys; from triage_app.ui.serveur import prechauffer; prechauffer(); "
             "from triage_app.engine.evaluation import moteur; "
-            "print(gc.get_freeze_count(), moteur.cache_info().currsize, 'triage_app.ui.ecrans.nouveau' in sys.modules)")
+            "print(gc.get_freeze_count(), moteur.cache_info().currsize, 'triage_app.ui.ecrans.triage' in sys.modules)")
     sortie = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     gele, regles, page = sortie.stdout.split()
     assert int(gele) > 50_000 and int(regles) == 1 and page == "True"

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from triage_app.engine.evaluation import VOCABULAIRE, charger_regles
 from triage_app.errors import ErreurChargement, Probleme
 from triage_app.loading.registry import (
     DOSSIER_PROTOCOLES,
@@ -29,7 +30,6 @@ from triage_app.loading.registry import (
     charger_parametres,
     charger_protocole,
     charger_rapport,
-    charger_registre,
     charger_sources,
 )
 from triage_app.loading.yaml_strict import lire_yaml
@@ -287,7 +287,7 @@ def socle() -> tuple[dict[str, Any], dict[str, Any], Any]:
     """The real sources, parameters and commun.yaml, as a broken file is checked against them."""
     sources = charger_sources(DOSSIER_PROTOCOLES / "sources.yaml")
     parametres = charger_parametres(DOSSIER_PROTOCOLES / "parameters", sources)
-    commun = charger_commun(DOSSIER_PROTOCOLES / "commun.yaml", sources, parametres)
+    commun = charger_commun(DOSSIER_PROTOCOLES / "commun.yaml", sources, parametres, vocabulaire=VOCABULAIRE)
     return sources, parametres, commun
 
 
@@ -333,13 +333,13 @@ def _charger(fichier: str, texte: str, dossier: Path, socle: tuple[dict[str, Any
     if fichier == "sources.yaml":
         charger_sources(chemin)
     elif fichier == "commun.yaml":
-        charger_commun(chemin, sources, parametres)
+        charger_commun(chemin, sources, parametres, vocabulaire=VOCABULAIRE)
     elif fichier == RAPPORT:
         charger_rapport(chemin)
     elif fichier.startswith("parameters/"):
         charger_parametres(dossier / "parameters", sources)
     else:
-        charger_protocole(chemin, sources, commun, parametres)
+        charger_protocole(chemin, sources, commun, parametres, vocabulaire=VOCABULAIRE)
 
 
 def _refus(cas: Cas, tmp_path: Path, socle: tuple[dict[str, Any], dict[str, Any], Any]) -> tuple[ErreurChargement, str]:
@@ -402,7 +402,7 @@ def test_messages_en_francais(cas: Cas, tmp_path: Path, socle) -> None:
 
 
 def test_les_vrais_protocoles_se_chargent() -> None:
-    registre = charger_registre()
+    registre = charger_regles()
     assert set(registre.protocoles) == {p.stem for p in DOSSIER_PROTOCOLES.glob("*.yaml")} - {
         Path(n).stem for n in FICHIERS_COMMUNS}
     assert registre.sources and registre.parametres
@@ -412,7 +412,7 @@ def test_une_copie_des_vrais_protocoles_se_charge(tmp_path: Path) -> None:
     """The harness itself: an unmodified copy in a temporary folder loads (so each refusal is the change's)."""
     copie = tmp_path / "protocols"
     shutil.copytree(DOSSIER_PROTOCOLES, copie)
-    assert set(charger_registre(copie).protocoles) == set(charger_registre().protocoles)
+    assert set(charger_regles(copie).protocoles) == set(charger_regles().protocoles)
 
 
 @pytest.mark.parametrize("reel", sorted({c.reel for c in CAS if c.reel is not None}))

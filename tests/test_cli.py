@@ -171,7 +171,7 @@ def test_jsonl_un_seul_processus_par_defaut_sous_le_seuil(tmp_path, monkeypatch,
 
 
 def test_nombre_de_lignes_compte_une_derniere_ligne_sans_retour(tmp_path):
-    from triage_app.cli import _nombre_de_lignes
+    from triage_app.cli.regles import _nombre_de_lignes
 
     for texte, n in ((b"", 0), (b"a", 1), (b"a\n", 1), (b"a\nb", 2), (b"\n\n", 2), (b"a\n" * 300_000, 300_000)):
         (tmp_path / "f").write_bytes(texte)
@@ -181,7 +181,7 @@ def test_nombre_de_lignes_compte_une_derniere_ligne_sans_retour(tmp_path):
 def test_jsonl_erreur_d_ecriture_message_francais(tmp_path, capsys):
     """A write that fails (disk full, closed pipe) ends the batch with the French message and code 2, as before the
     results were written by blocks."""
-    from triage_app.cli import _evaluer_lot
+    from triage_app.cli.regles import _evaluer_lot
 
     class Pleine(io.BytesIO):
         def write(self, octets):

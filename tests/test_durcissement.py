@@ -50,14 +50,14 @@ from sqlalchemy import text
 from tests import ressources
 from tests.conftest import RACINE, cas_base
 from triage_app.cli import main
-from triage_app.engine.evaluation import moteur
+from triage_app.engine.evaluation import charger_regles, moteur
 from triage_app.errors import ErreurCas, ErreurChargement, TriageError
 from triage_app.export.formats import FORMATS, nom_export
 from triage_app.export.resume import Resume, depuis_cas, nom_fichier
-from triage_app.loading.registry import DOSSIER_PROTOCOLES, charger_registre
+from triage_app.loading.registry import DOSSIER_PROTOCOLES
 from triage_app.loading.yaml_strict import lire_yaml, lire_yaml_texte
 from triage_app.models.case import Cas
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 PROTOCOLES = ("lombalgie_aigue", "entorse_cheville")
 # For the tests that run the command line or the page in-process: the Depots those open are closed at the end.
@@ -514,7 +514,7 @@ def _charger_mute(copie: Path, fichier: str, texte: str) -> ErreurChargement | N
     cible = copie / fichier
     cible.write_text(texte, encoding="utf-8")
     try:
-        charger_registre(copie)
+        charger_regles(copie)
     except ErreurChargement as exc:
         assert exc.fichier in TOUS, exc.fichier
         if fichier in PROTOCOLES_YAML:  # nothing else depends on a protocol: the refusal is that file's
@@ -700,18 +700,18 @@ TEXTES_HOSTILES = [
 
 @pytest.fixture(scope="module")
 def depot_module(tmp_path_factory):
-    d = Depot(f"sqlite:///{(tmp_path_factory.mktemp('bd') / 'triage.sqlite').as_posix()}")
-    d.enregistrer_structure(nom="MSP 'test'; --", type="msp", departement="38",
-                            protocoles_appliques=list(PROTOCOLES), acteur="durcissement")
+    d = Services(f"sqlite:///{(tmp_path_factory.mktemp('bd') / 'triage.sqlite').as_posix()}")
+    d.structure.enregistrer_structure(nom="MSP 'test'; --", type="msp", departement="38",
+                                      protocoles_appliques=list(PROTOCOLES), acteur="durcissement")
     yield d
     d.fermer()
 
 
-def _tables(depot: Depot) -> set[str]:
-    return set(inspecter_bd(depot.bd).get_table_names())
+def _tables(depot: Services) -> set[str]:
+    return set(inspecter_bd(depot.uow.bd).get_table_names())
 
 
-def _aller_retour(depot: Depot, nom: str, prenom: str, note: str) -> None:
+def _aller_retour(depot: Services, nom: str, prenom: str, note: str) -> None:
     """Stored exactly as given — or refused by the service in French, naming the field, never echoing the value."""
     from triage_app.errors import ErreurSaisie
 
@@ -725,21 +725,22 @@ def _aller_retour(depot: Depot, nom: str, prenom: str, note: str) -> None:
         assert _tables(depot) == tables
 
 
-def _stocker(depot: Depot, nom: str, prenom: str, note: str, tables) -> None:
-    pid = depot.creer_patient(nom=nom, prenom=prenom, date_naissance=date(1983, 7, 19), sexe="F", acteur="durcissement")
-    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
-                              acteur="durcissement")
-    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="durcissement")
-    depot.modifier_brouillon(tid, {"cadre.medecin_joignable": True}, acteur="durcissement", note=note)
-    export = depot.exporter_patient(pid, acteur="durcissement")
+def _stocker(depot: Services, nom: str, prenom: str, note: str, tables) -> None:
+    pid = depot.patients.creer_patient(nom=nom, prenom=prenom, date_naissance=date(1983, 7, 19), sexe="F",
+                                       acteur="durcissement")
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                                       acteur="durcissement")
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="durcissement")
+    depot.triages.modifier_brouillon(tid, {"cadre.medecin_joignable": True}, acteur="durcissement", note=note)
+    export = depot.rgpd.exporter_patient(pid, acteur="durcissement")
     assert (export["patient"]["nom"], export["patient"]["prenom"]) == (nom, prenom)
     assert export["episodes"][0]["triages"][0]["note"] == note
-    entete = depot.entete(tid)
+    entete = depot.triages.entete(tid)
     assert (entete["nom"], entete["prenom"], entete["patient"]) == (nom, prenom, f"{nom} {prenom}")
-    assert depot.charger(tid).note == note
-    assert f"{nom} {prenom}" in [ligne.patient for ligne in depot.lister(limite=10_000)]
+    assert depot.triages.charger(tid).note == note
+    assert f"{nom} {prenom}" in [ligne.patient for ligne in depot.triages.lister(limite=10_000)]
     assert _tables(depot) == tables
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         assert c.execute(text("SELECT count(*) FROM patients WHERE id = :i"), {"i": pid}).scalar() == 1
 
 
@@ -754,7 +755,7 @@ def test_textes_hostiles_sur_les_deux_bases(url_base):
 
     Names are cut to the column's 200 characters and NUL left out here: see test_nom_hors_limites_jamais_d_erreur_brute.
     """
-    depot = Depot(url_base)
+    depot = Services(url_base)
     try:
         hostiles = [v for v in TEXTES_HOSTILES if "\x00" not in v]
         for valeur in hostiles:
@@ -765,8 +766,8 @@ def test_textes_hostiles_sur_les_deux_bases(url_base):
 
         refuses = re.compile(f"[\x00-\x1f\x7f{INVISIBLES}]")
         acceptes = [v for v in hostiles if not refuses.search(v[:200])]
-        assert len(depot.lister(limite=1000)) == len(acceptes)
-        assert depot.verifier_audit().intact
+        assert len(depot.triages.lister(limite=1000)) == len(acceptes)
+        assert depot.audit.verifier_audit().intact
     finally:
         depot.fermer()
 
@@ -782,7 +783,7 @@ HORS_LIMITES_POSTGRES = (
 @pytest.mark.parametrize(("nom", "note"), [("nul\x00dedans", "note"), ("N" * 10_000, "note"), ("Nom", "note\x00")],
                          ids=["nom_nul", "nom_10k", "note_nul"])
 def test_nom_hors_limites_jamais_d_erreur_brute(url_base, request, nom, note):
-    depot = Depot(url_base)
+    depot = Services(url_base)
     try:
         try:
             _aller_retour(depot, nom, "P", note)  # stored as it is…
@@ -793,41 +794,43 @@ def test_nom_hors_limites_jamais_d_erreur_brute(url_base, request, nom, note):
 
 
 def test_recherche_d_un_nul_ne_rend_rien(url_base):
-    depot = Depot(url_base)
+    depot = Services(url_base)
     try:
-        pid = depot.creer_patient(nom="Dupont", prenom="P", date_naissance=date(1983, 7, 19), acteur="t")
-        eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
-                                  acteur="t")
-        depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="t")
-        assert depot.lister(recherche="\x00") == []
+        pid = depot.patients.creer_patient(nom="Dupont", prenom="P", date_naissance=date(1983, 7, 19), acteur="t")
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                                           acteur="t")
+        depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="t")
+        assert depot.triages.lister(recherche="\x00") == []
     finally:
         depot.fermer()
 
 
 def test_apres_les_textes_hostiles_la_base_est_intacte(depot_module):
-    with depot_module.bd.connect() as c:
+    with depot_module.uow.bd.connect() as c:
         assert c.execute(text("PRAGMA integrity_check")).scalar() == "ok"
         assert c.execute(text("SELECT count(*) FROM patients")).scalar() >= 1
-    assert depot_module.verifier_audit().intact
-    assert depot_module.structure().nom == "MSP 'test'; --"
+    assert depot_module.audit.verifier_audit().intact
+    assert depot_module.structure.structure().nom == "MSP 'test'; --"
 
 
 def test_recherche_jokers_litteraux_et_injection(tmp_path):
-    if "recherche" not in inspect.signature(Depot.lister).parameters:
-        pytest.skip("Depot.lister n'a pas (encore) de paramètre « recherche » (issue #6, partie comptes) : la "
+    from triage_app.services.triages import ServiceTriages
+
+    if "recherche" not in inspect.signature(ServiceTriages.lister).parameters:
+        pytest.skip("ServiceTriages.lister n'a pas (encore) de paramètre « recherche » (issue #6, partie comptes) : la "
                     "recherche par nom sera vérifiée ici dès qu'elle existera")
-    depot = Depot(f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}")
+    depot = Services(f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}")
     try:
         noms = ["100%", "A_B", "AxB", "Dupont", "C\\D", "O'Brien"]
         for nom in noms:
-            pid = depot.creer_patient(nom=nom, prenom="P", date_naissance=date(1983, 7, 19), acteur="t")
-            eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
-                                      acteur="t")
-            depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="t")
+            pid = depot.patients.creer_patient(nom=nom, prenom="P", date_naissance=date(1983, 7, 19), acteur="t")
+            eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                                               acteur="t")
+            depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="t")
         tables = _tables(depot)
 
         def trouves(recherche: str) -> set[str]:
-            return {ligne.patient.removesuffix(" P") for ligne in depot.lister(limite=100, recherche=recherche)}
+            return {ligne.patient.removesuffix(" P") for ligne in depot.triages.lister(limite=100, recherche=recherche)}
 
         assert trouves("%") == {"100%"}
         assert trouves("_") == {"A_B"}
@@ -836,7 +839,7 @@ def test_recherche_jokers_litteraux_et_injection(tmp_path):
         for injection in ("'); DROP TABLE patients;--", "' OR '1'='1", "%' OR 1=1 --", "a\x00"):
             assert trouves(injection) == set()
         assert trouves("dupont") <= {"Dupont"}
-        assert _tables(depot) == tables and depot.verifier_audit().intact
+        assert _tables(depot) == tables and depot.audit.verifier_audit().intact
     finally:
         depot.fermer()
 
@@ -891,36 +894,41 @@ def _fuites(texte: str) -> list[str]:
     return [s for s in SECRETS if s in texte]
 
 
-def _triage_complet(depot: Depot) -> str:
+def _triage_complet(depot: Services) -> str:
     """A patient, an episode, a complete draft answered through the service, finalised; its id."""
-    pid = depot.creer_patient(nom=NOM, prenom=PRENOM, date_naissance=NAISSANCE, sexe="F", acteur="durcissement")
-    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=DEBUT, antecedent_lombalgie=True,
-                              acteur="durcissement")
-    tid = depot.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur="durcissement")
-    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
-                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
-                                   "consentement.partage_dmp": True}, acteur="durcissement", note=f"Revu {PRENOM}")
+    pid = depot.patients.creer_patient(nom=NOM, prenom=PRENOM, date_naissance=NAISSANCE, sexe="F",
+                                       acteur="durcissement")
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=DEBUT,
+                                       antecedent_lombalgie=True,
+                                       acteur="durcissement")
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur="durcissement")
+    depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                           "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                           "consentement.partage_dmp": True}, acteur="durcissement",
+                                          note=f"Revu {PRENOM}")
     for qid, valeur in cas_base()["reponses"].items():
-        depot.enregistrer_reponse(tid, qid, valeur, acteur="durcissement")
-    assert depot.finaliser(tid, acteur="durcissement")["orientation"] == "protocole"
+        depot.triages.enregistrer_reponse(tid, qid, valeur, acteur="durcissement")
+    assert depot.triages.finaliser(tid, acteur="durcissement")["orientation"] == "protocole"
     return tid
 
 
 def _service_et_moteur(tmp_path: Path) -> None:
     url = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"
-    depot = Depot(url)
+    depot = Services(url)
     try:
-        depot.enregistrer_structure(nom="MSP", type="msp", departement="38", protocoles_appliques=list(PROTOCOLES),
-                                    acteur="durcissement")
+        depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                                              protocoles_appliques=list(PROTOCOLES),
+                                              acteur="durcissement")
         tid = _triage_complet(depot)
-        depot.evaluer(tid)
-        moteur().evaluer(depot.cas_effectif(tid))
-        assert depot.exporter_patient(depot.entete(tid)["patient_id"], acteur="durcissement")["patient"]["nom"] == NOM
+        depot.triages.evaluer(tid)
+        moteur().evaluer(depot.triages.cas_effectif(tid))
+        assert depot.rgpd.exporter_patient(depot.triages.entete(tid)["patient_id"],
+                                           acteur="durcissement")["patient"]["nom"] == NOM
         for format_ in ("txt", "fhir"):
             sortie = tmp_path / f"export.{format_}"
             assert _cli(["export", tid, "--format", format_, "--base", url, "--output", str(sortie)])[0] == 0
             assert NOM in sortie.read_text(encoding="utf-8")  # the export itself names the patient (it is for them)
-        assert depot.verifier_audit().intact
+        assert depot.audit.verifier_audit().intact
     finally:
         depot.fermer()
 
@@ -951,9 +959,10 @@ def test_page_sans_donnees_patient_dans_les_journaux(tmp_path, monkeypatch, capl
 
     url = f"sqlite:///{(tmp_path / 'triage.sqlite').as_posix()}"
     monkeypatch.setenv("TRIAGE_DATABASE_URL", url)
-    depot = Depot(url)
-    depot.enregistrer_structure(nom="MSP", type="msp", departement="38", protocoles_appliques=list(PROTOCOLES),
-                                acteur="durcissement")
+    depot = Services(url)
+    depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                                          protocoles_appliques=list(PROTOCOLES),
+                                          acteur="durcissement")
     try:
         from tests.connexion import connecte  # the page requires an account since issue #6
     except ImportError:  # pragma: no cover - before the accounts
@@ -981,7 +990,7 @@ def test_page_sans_donnees_patient_dans_les_journaux(tmp_path, monkeypatch, capl
                 at = executer(at.button(key=f"aucun_{groupe}").click())
             at = executer(at.button(key="finaliser").click())
             assert any(NOM in m.value for m in at.markdown)  # the page itself shows the name (to the kiné)
-        [ligne] = depot.lister()
+        [ligne] = depot.triages.lister()
         assert ligne.statut == "final" and ligne.patient == f"{NOM} {PRENOM}"
         assert set(at.query_params) <= {"triage"}
     finally:
@@ -1025,10 +1034,10 @@ def test_serveur_reel_sans_donnees_patient_sur_sa_console(tmp_path):
                 assert serveur.poll() is None, journal.read_text(encoding="utf-8", errors="replace")
                 assert time.monotonic() < limite, "le serveur n'a pas répondu en 60 s"
                 time.sleep(0.3)
-            depot = Depot(url)
+            depot = Services(url)
             try:
-                depot.enregistrer_structure(nom="MSP", type="msp", departement="38",
-                                            protocoles_appliques=list(PROTOCOLES), acteur="durcissement")
+                depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                                                      protocoles_appliques=list(PROTOCOLES), acteur="durcissement")
                 tid = _triage_complet(depot)
             finally:
                 depot.fermer()

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from tests import ressources
 from triage_app.comptes import ErreurDroits, Utilisateur
 from triage_app.errors import ErreurSaisie
-from triage_app.storage.autorisation import ACTIONS, ServiceAutorise
-from triage_app.storage.service import Depot, ErreurStockage
+from triage_app.services.application import Services
+from triage_app.services.autorisation import ACTIONS, ServiceAutorise
+from triage_app.services.unite import ErreurStockage
 from triage_app.storage.tables import EvenementAudit, Seance
 
 ACTEUR = "kine.episodes"
@@ -28,75 +29,76 @@ JOUR = date(2026, 3, 10)
 NAISSANCE = date(1980, 1, 2)
 LOMBALGIE, CHEVILLE = "lombalgie_aigue", "entorse_cheville"
 
-# Every Depot a test opens is closed at its end (a connection left open is a ResourceWarning, an error here).
+# Every Services a test opens is closed at its end (a connection left open is a ResourceWarning, an error here).
 fermer_les_depots = ressources.fermer_les_depots
 
 
-def _depot(url: str) -> Depot:
-    return Depot(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+def _depot(url: str) -> Services:
+    return Services(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
 
 
 def _sqlite(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/triage.sqlite"
 
 
-def _structure(depot: Depot) -> None:
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+def _structure(depot: Services) -> None:
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
                                 protocoles_appliques=[LOMBALGIE, CHEVILLE], acteur="coord")
 
 
-def _patient(depot: Depot, nom: str = "Martin", prenom: str = "Paul", naissance: date = NAISSANCE) -> str:
-    return depot.creer_patient(nom=nom, prenom=prenom, date_naissance=naissance, sexe="M", acteur=ACTEUR)
+def _patient(depot: Services, nom: str = "Martin", prenom: str = "Paul", naissance: date = NAISSANCE) -> str:
+    return depot.patients.creer_patient(nom=nom, prenom=prenom, date_naissance=naissance, sexe="M", acteur=ACTEUR)
 
 
-def _episode(depot: Depot, pid: str, protocole: str = LOMBALGIE, debut: date = date(2026, 3, 8), **champs) -> str:
-    return depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut, antecedent_lombalgie=True,
+def _episode(depot: Services, pid: str, protocole: str = LOMBALGIE, debut: date = date(2026, 3, 8), **champs) -> str:
+    return depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut,
+                                        antecedent_lombalgie=True,
                                acteur=ACTEUR, **champs)
 
 
-def _brouillon_complet(depot: Depot, eid: str, jour: date = JOUR, *, acces_direct: bool = False,
+def _brouillon_complet(depot: Services, eid: str, jour: date = JOUR, *, acces_direct: bool = False,
                        **reponses: bool) -> str:
     """A draft with every « toujours » question answered with no sign (as bench/store.py builds it): oriented to
     the protocol, or to accès direct when the structure is not authorised to apply the protocol."""
-    tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
-    depot.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": not acces_direct,
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+    depot.triages.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": not acces_direct,
                                    "cadre.medecin_delegant_est_medecin_traitant": True,
                                    "cadre.medecin_joignable": True, "consentement.protocole": True,
                                    "consentement.partage_dmp": True}, acteur=ACTEUR)
-    modele = depot.moteur.protocoles[depot.charger(tid).cas["protocole"]].modele
+    modele = depot.moteur.protocoles[depot.triages.charger(tid).cas["protocole"]].modele
     valeurs = {q.id: q.id == "mecanisme_torsion" for q in modele.questions if q.requis == "toujours"}
     if modele.ottawa is not None:
         valeurs.update({z.douleur: False for z in modele.ottawa.zones})
     valeurs.update(reponses)
-    depot.completer_reponses(tid, valeurs, acteur=ACTEUR)
+    depot.triages.completer_reponses(tid, valeurs, acteur=ACTEUR)
     return tid
 
 
-def _final(depot: Depot, eid: str, jour: date = JOUR, *, acces_direct: bool = False, attendu: str | None = None,
+def _final(depot: Services, eid: str, jour: date = JOUR, *, acces_direct: bool = False, attendu: str | None = None,
            **reponses: bool) -> str:
     tid = _brouillon_complet(depot, eid, jour, acces_direct=acces_direct, **reponses)
-    orientation = depot.finaliser(tid, acteur=ACTEUR)["orientation"]
+    orientation = depot.triages.finaliser(tid, acteur=ACTEUR)["orientation"]
     assert orientation == (attendu or ("acces_direct" if acces_direct else "protocole"))
     return tid
 
 
-def _seances(depot: Depot, eid: str, jours: list[date], voie: str | None = None) -> list[int]:
-    return [depot.enregistrer_seance(episode_id=eid, jour=j, voie=voie, acteur=ACTEUR) for j in jours]
+def _seances(depot: Services, eid: str, jours: list[date], voie: str | None = None) -> list[int]:
+    return [depot.episodes.enregistrer_seance(episode_id=eid, jour=j, voie=voie, acteur=ACTEUR) for j in jours]
 
 
 def _suite(debut: date, n: int, pas: int = 1) -> list[date]:
     return [debut + timedelta(days=pas * k) for k in range(n)]
 
 
-def _evenements(depot: Depot, type_: str | None = None) -> list[EvenementAudit]:
-    with depot.sessions() as s:
+def _evenements(depot: Services, type_: str | None = None) -> list[EvenementAudit]:
+    with depot.uow.sessions() as s:
         requete = select(EvenementAudit).order_by(EvenementAudit.seq)
         if type_ is not None:
             requete = requete.where(EvenementAudit.type == type_)
         return list(s.scalars(requete))
 
 
-def _journal(depot: Depot) -> str:
+def _journal(depot: Services) -> str:
     """The whole audit table as text (details decoded: no JSON escape hides an accented word)."""
     return "\n".join(f"{e.type} {e.acteur} {e.triage_id} {json.dumps(e.details, ensure_ascii=False)}".casefold()
                      for e in _evenements(depot))
@@ -117,7 +119,7 @@ def test_recherche_sans_accents_ni_casse_dans_tout_ordre_et_journalisee_sans_le_
         zoe = _patient(depot, "Martin", "Zoé", NAISSANCE)
         paul = _patient(depot, "Martin", "Paul", date(1980, 1, 3))
         ouvert = _episode(depot, helene)
-        depot.cloturer_episode(_episode(depot, helene, CHEVILLE), motif="guerison", jour=JOUR, acteur=ACTEUR)
+        depot.episodes.cloturer_episode(_episode(depot, helene, CHEVILLE), motif="guerison", jour=JOUR, acteur=ACTEUR)
         cas = {
             "lefebvre": [helene, marc], "LEFÈBVRE": [helene, marc], "Lefebvre": [helene, marc],
             "lefebvre helene": [helene], "Hélène Lefèbvre": [helene], "hel LEF": [helene], "marc lefebvre": [marc],
@@ -128,14 +130,14 @@ def test_recherche_sans_accents_ni_casse_dans_tout_ordre_et_journalisee_sans_le_
             "lefevre": [], "martinez": [], "%": [], "_": [], "%%": [], "_%_": [], "": [], "   ": [], "-'’": [],
             "martin\x00": [],
         }
-        trouves = {tape: depot.rechercher_patients(tape, acteur=ACTEUR) for tape in cas}
+        trouves = {tape: depot.patients.rechercher_patients(tape, acteur=ACTEUR) for tape in cas}
         assert {tape: [p.id for p in t] for tape, t in trouves.items()} == cas
         [h] = trouves["hel LEF"]
         assert (h.nom, h.prenom, h.date_naissance, h.episodes_ouverts) == ("Lefèbvre", "Hélène", date(1981, 4, 2),
                                                                             (LOMBALGIE,))
-        assert depot.episode_ouvert(helene, LOMBALGIE) == ouvert
-        assert [p.id for p in depot.rechercher_patients("e", acteur=ACTEUR, limite=2)] == [helene, marc]
-        assert len(depot.rechercher_patients("martin", acteur=ACTEUR, limite=1)) == 1
+        assert depot.episodes.episode_ouvert(helene, LOMBALGIE) == ouvert
+        assert [p.id for p in depot.patients.rechercher_patients("e", acteur=ACTEUR, limite=2)] == [helene, marc]
+        assert len(depot.patients.rechercher_patients("martin", acteur=ACTEUR, limite=1)) == 1
 
         # One event per look-up, holding the number of patients found and nothing else.
         recherches = _evenements(depot, "recherche_patient")
@@ -152,14 +154,14 @@ def test_fiche_patient_ses_episodes_et_sa_consultation_journalisee(tmp_path):
     with _depot(_sqlite(tmp_path)) as depot:
         pid = _patient(depot)
         ancien = _episode(depot, pid, debut=date(2025, 5, 1))
-        depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 6, 1), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 6, 1), acteur=ACTEUR)
         cheville = _episode(depot, pid, CHEVILLE, debut=date(2026, 3, 1))
-        trouve, etats = depot.fiche_patient(pid, JOUR, acteur=ACTEUR)
+        trouve, etats = depot.patients.fiche_patient(pid, JOUR, acteur=ACTEUR)
         assert trouve.episodes_ouverts == (CHEVILLE,)
         assert [(e.episode_id, e.statut) for e in etats] == [(cheville, "ouvert"), (ancien, "clos")]  # newest first
         assert [e.details for e in _evenements(depot, "consultation_patient")] == [{"patient": pid}]
         with pytest.raises(ErreurStockage, match="introuvable"):
-            depot.fiche_patient("0" * 32, JOUR, acteur=ACTEUR)
+            depot.patients.fiche_patient("0" * 32, JOUR, acteur=ACTEUR)
 
 
 # -- probable duplicates -----------------------------------------------------------------------------------------
@@ -173,7 +175,7 @@ def test_doublons_probables_meme_nom_et_meme_naissance(tmp_path):
         _episode(depot, jeanne)
 
         def doublons(nom: str, naissance: date = NAISSANCE) -> list[str]:
-            return [p.id for p in depot.doublons_probables(nom=nom, date_naissance=naissance, acteur=ACTEUR)]
+            return [p.id for p in depot.patients.doublons_probables(nom=nom, date_naissance=naissance, acteur=ACTEUR)]
 
         for nom in ("Dupont", "DUPONT", "dupont ", "Dupônt"):
             assert doublons(nom) == [jeanne], nom
@@ -182,7 +184,7 @@ def test_doublons_probables_meme_nom_et_meme_naissance(tmp_path):
         assert doublons("Dupond") == [dupond]
         assert doublons("Lefebvre") != [] and doublons("lefèbvre") == doublons("Lefebvre")
         assert doublons("Dupont", date(1990, 1, 2)) == [] and doublons("Durand") == [] and doublons("Dupon") == []
-        [p] = depot.doublons_probables(nom="dupont", date_naissance=NAISSANCE, acteur=ACTEUR)
+        [p] = depot.patients.doublons_probables(nom="dupont", date_naissance=NAISSANCE, acteur=ACTEUR)
         assert (p.nom, p.prenom, p.episodes_ouverts) == ("Dupont", "Jeanne", (LOMBALGIE,))
         evenements = _evenements(depot, "recherche_doublon")
         assert len(evenements) == 15 and [e.details for e in evenements[:4]] == [{"resultats": 1}] * 4
@@ -194,32 +196,35 @@ def test_doublons_probables_meme_nom_et_meme_naissance(tmp_path):
 def test_un_episode_ouvert_du_meme_protocole_est_continue(tmp_path):
     with _depot(_sqlite(tmp_path)) as depot:
         pid = _patient(depot)
-        assert depot.episode_ouvert(pid, LOMBALGIE) is None
-        eid, continue_ = depot.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
+        assert depot.episodes.episode_ouvert(pid, LOMBALGIE) is None
+        eid, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
                                                            date_debut=date(2026, 3, 1), acteur=ACTEUR)
-        assert not continue_ and depot.episode_ouvert(pid, LOMBALGIE) == eid
+        assert not continue_ and depot.episodes.episode_ouvert(pid, LOMBALGIE) == eid
         # The same protocol again: the open episode, with its own onset date and prescription.
-        assert depot.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 9),
+        assert depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3,
+                                                                                                               9),
                                                  prescription_medicale=True, diagnostic_medical_prealable=True,
                                                  acteur=ACTEUR) == (eid, True)
-        etat = depot.etat_episode(eid, JOUR)
+        etat = depot.episodes.etat_episode(eid, JOUR)
         assert (etat.date_debut, etat.prescription_medicale, etat.diagnostic_medical_prealable) == (
             date(2026, 3, 1), False, False)
         assert len(_evenements(depot, "creation_episode")) == 1
         # Another protocol: a new episode, the first one still open.
-        cheville, continue_ = depot.ouvrir_ou_continuer_episode(patient_id=pid, protocole=CHEVILLE,
+        cheville, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=CHEVILLE,
                                                                 date_debut=date(2026, 3, 9), acteur=ACTEUR)
-        assert cheville != eid and not continue_ and depot.episode_ouvert(pid, LOMBALGIE) == eid
+        assert cheville != eid and not continue_ and depot.episodes.episode_ouvert(pid, LOMBALGIE) == eid
         # Once closed, the same protocol opens a new episode.
-        depot.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
-        assert depot.episode_ouvert(pid, LOMBALGIE) is None
-        nouveau, continue_ = depot.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=JOUR,
+        depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
+        assert depot.episodes.episode_ouvert(pid, LOMBALGIE) is None
+        nouveau, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
+                                                                        date_debut=JOUR,
                                                                prescription_medicale=True, acteur=ACTEUR)
         assert nouveau not in (eid, cheville) and not continue_
-        etat = depot.etat_episode(nouveau, JOUR)
+        etat = depot.episodes.etat_episode(nouveau, JOUR)
         assert (etat.date_debut, etat.prescription_medicale, etat.statut) == (JOUR, True, "ouvert")
         # Another patient's open episode is never continued.
-        autre, continue_ = depot.ouvrir_ou_continuer_episode(patient_id=_patient(depot, "Autre"), protocole=CHEVILLE,
+        autre, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=_patient(depot, "Autre"),
+                                                                      protocole=CHEVILLE,
                                                              date_debut=JOUR, acteur=ACTEUR)
         assert autre != cheville and not continue_
 
@@ -231,11 +236,11 @@ def test_historique_sur_12_mois_calcule_depuis_les_enregistrements(url_base):
         # 12 months before JOUR (2026-03-10) starts on 2025-03-10.
         tres_ancien = _episode(depot, pid, debut=date(2024, 12, 1))  # onset out of the 12 months
         _seances(depot, tres_ancien, [date(2025, 1, 5), date(2025, 3, 9), date(2025, 3, 10)], "ngap_prescription")
-        depot.cloturer_episode(tres_ancien, motif="guerison", jour=date(2025, 3, 20), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(tres_ancien, motif="guerison", jour=date(2025, 3, 20), acteur=ACTEUR)
         ancien = _episode(depot, pid, debut=date(2025, 6, 1))
         _seances(depot, ancien, [date(2025, 6, 2), date(2025, 6, 4)], "ngap_prescription")
-        depot.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 3), acte="bilan", acteur=ACTEUR)
-        depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 1), acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 3), acte="bilan", acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 1), acteur=ACTEUR)
         cheville = _episode(depot, pid, CHEVILLE, debut=date(2025, 12, 1))  # another protocol
         _seances(depot, cheville, _suite(date(2025, 12, 2), 4), "ngap_prescription")
         autre_patient = _episode(depot, _patient(depot, "Autre"), debut=date(2025, 9, 1))
@@ -243,19 +248,19 @@ def test_historique_sur_12_mois_calcule_depuis_les_enregistrements(url_base):
         eid = _episode(depot, pid, debut=date(2026, 3, 1))
         _seances(depot, eid, [date(2026, 3, 2), date(2026, 3, 9)])  # this episode: the series, not the history
 
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_serie, e.seances_12_mois, e.seances_12_mois_calculees) == (2, 3, 3)
         assert (e.episodes_12_mois, e.episodes_12_mois_calcules, e.motif_declaration) == (1, 1, None)
-        assert depot.compter_seances(eid, JOUR) == (2, 3)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=JOUR, acteur=ACTEUR)
-        episode = depot.cas_effectif(tid)["episode"]
+        assert depot.episodes.compter_seances(eid, JOUR) == (2, 3)
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=JOUR, acteur=ACTEUR)
+        episode = depot.triages.cas_effectif(tid)["episode"]
         assert (episode["seances_realisees_episode"], episode["seances_12_mois"]) == (2, 3)
         assert episode["episodes_anterieurs_12_mois"] == 1
         # The window slides with the day: three months later, the old episode's sessions are out of it.
-        e = depot.etat_episode(eid, date(2026, 6, 10))
+        e = depot.episodes.etat_episode(eid, date(2026, 6, 10))
         assert (e.seances_serie, e.seances_12_mois, e.episodes_12_mois) == (2, 0, 0)
         # The other protocol's episode counts its own history the same way.
-        assert depot.etat_episode(cheville, JOUR).seances_12_mois == 0
+        assert depot.episodes.etat_episode(cheville, JOUR).seances_12_mois == 0
 
 
 def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
@@ -264,10 +269,11 @@ def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
         ancien = _episode(depot, pid, debut=date(2025, 6, 1))
         _seances(depot, ancien, _suite(date(2025, 6, 2), 3), "ngap_prescription")
         eid = _episode(depot, pid, debut=date(2026, 3, 1))
-        assert depot.etat_episode(eid, JOUR).seances_12_mois_calculees == 3
+        assert depot.episodes.etat_episode(eid, JOUR).seances_12_mois_calculees == 3
 
         def declarer(seances: int, episodes: int, motif: str = "Séances dans un autre cabinet") -> None:
-            depot.declarer_historique(eid, seances_12_mois=seances, episodes_12_mois=episodes, motif=motif, jour=JOUR,
+            depot.episodes.declarer_historique(eid, seances_12_mois=seances, episodes_12_mois=episodes, motif=motif,
+                                               jour=JOUR,
                                       acteur=ACTEUR)
 
         with pytest.raises(ErreurSaisie) as refus:
@@ -286,23 +292,23 @@ def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
             declarer(501, 1)
         assert _problemes(refus).keys() == {"seances_12_mois"}
         assert not _evenements(depot, "declaration_historique")
-        assert depot.etat_episode(eid, JOUR).seances_12_mois == 3
+        assert depot.episodes.etat_episode(eid, JOUR).seances_12_mois == 3
 
         motif = "Séances au cabinet Œuvray, à Grenoble"
         declarer(4, 1, motif)  # the records' own count is accepted as a floor
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_12_mois_calculees, e.motif_declaration) == (4, 3, motif)
         # The records grow past the declaration: the effective value is the larger one.
         _seances(depot, ancien, [date(2025, 7, 1), date(2025, 7, 2)], "ngap_prescription")
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_12_mois_calculees) == (5, 5)
         declarer(12, 2, motif)
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_12_mois_calculees, e.episodes_12_mois, e.episodes_12_mois_calcules) == (
             12, 5, 2, 1)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=JOUR, acteur=ACTEUR)
-        assert depot.cas_effectif(tid)["episode"]["seances_12_mois"] == 12
-        assert depot.cas_effectif(tid)["episode"]["episodes_anterieurs_12_mois"] == 2
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=JOUR, acteur=ACTEUR)
+        assert depot.triages.cas_effectif(tid)["episode"]["seances_12_mois"] == 12
+        assert depot.triages.cas_effectif(tid)["episode"]["episodes_anterieurs_12_mois"] == 2
 
         assert [e.details for e in _evenements(depot, "declaration_historique")] == [
             {"episode": eid, "seances_12_mois": {"avant": None, "apres": 4},
@@ -311,7 +317,7 @@ def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
              "episodes_12_mois": {"avant": 1, "apres": 2}}]
         journal = _journal(depot)
         assert "grenoble" not in journal and "cabinet" not in journal
-        depot.cloturer_episode(eid, motif="abandon", jour=JOUR, acteur=ACTEUR)
+        depot.episodes.cloturer_episode(eid, motif="abandon", jour=JOUR, acteur=ACTEUR)
         with pytest.raises(ErreurStockage, match="clos"):
             declarer(20, 2)
 
@@ -323,24 +329,24 @@ def test_compteurs_des_seances_bdk_et_fiche_de_synthese(tmp_path):
         eid = _episode(depot, _patient(depot))
         _final(depot, eid)
         seuil = depot.moteur.registre.commun.suivi_episode.seuil_fiche_synthese
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         autorisees = e.autorisees
         assert (e.seances_serie, e.restantes, e.prochain_bdk, e.voie) == (0, autorisees, 1, "forfait_protocole")
         assert autorisees == 15 and not e.dap_necessaire and not e.synthese_due and e.seuil_synthese == seuil
-        depot.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_serie, e.restantes, e.prochain_bdk) == (0, autorisees, 1)  # a bilan is not a session
         assert [(a.acte, a.voie) for a in e.actes] == [("bilan", "forfait_protocole")]
         jours = _suite(JOUR, 30)
-        depot.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_serie, e.restantes, e.prochain_bdk) == (1, autorisees - 1, 30)
-        assert depot.etat_episode(eid, JOUR - timedelta(days=1)).seances_serie == 0  # counted from its own day
+        assert depot.episodes.etat_episode(eid, JOUR - timedelta(days=1)).seances_serie == 0  # counted from its own day
         faites = 1
         for n in (seuil - 1, seuil, 14, 15, 29, 30):
             _seances(depot, eid, jours[faites:n])
             faites = n
-            e = depot.etat_episode(eid, jours[-1])
+            e = depot.episodes.etat_episode(eid, jours[-1])
             assert e.seances_serie == n
             assert e.restantes == max(0, autorisees - n)
             assert e.prochain_bdk == (30 if n < 30 else 50), n
@@ -357,7 +363,7 @@ def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
         _final(depot, eid)
 
         def revue(**champs: Any) -> int:
-            return depot.enregistrer_seance(episode_id=eid, jour=JOUR, acte="consultation_protocole_2",
+            return depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="consultation_protocole_2",
                                             acteur=ACTEUR, **champs)
 
         with pytest.raises(ErreurSaisie) as refus:
@@ -371,10 +377,11 @@ def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
         with pytest.raises(ErreurSaisie, match="suite"):
             revue(evolution="stable", suite="on verra")
         with pytest.raises(ErreurSaisie, match="evolution"):  # only the re-assessment carries them
-            depot.enregistrer_seance(episode_id=eid, jour=JOUR, evolution="stable", suite="poursuite", acteur=ACTEUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, evolution="stable", suite="poursuite",
+                                              acteur=ACTEUR)
         with pytest.raises(ErreurSaisie, match="acte"):
-            depot.enregistrer_seance(episode_id=eid, jour=JOUR, acte="massage", acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="massage", acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert e.actes == () and e.reevaluation_faite_le is None and e.revue is not None
         assert not _evenements(depot, "seance")
 
@@ -389,9 +396,10 @@ def test_la_suite_de_la_reevaluation(tmp_path, suite, statut, motif):
         _final(depot, eid)
         _seances(depot, eid, _suite(JOUR, 3))
         jour = JOUR + timedelta(days=depot.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation.du_jour)
-        depot.enregistrer_seance(episode_id=eid, jour=jour, acte="consultation_protocole_2", evolution="amelioration",
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acte="consultation_protocole_2",
+                                          evolution="amelioration",
                                  suite=suite, acteur=ACTEUR)
-        e = depot.etat_episode(eid, jour)
+        e = depot.episodes.etat_episode(eid, jour)
         assert (e.statut, e.motif_cloture, e.date_cloture) == (statut, motif, jour if motif else None)
         assert (e.reevaluation_faite_le, e.revue, e.seances_serie) == (jour, "faite", 3)
         assert (e.actes[-1].acte, e.actes[-1].evolution, e.actes[-1].suite) == (
@@ -399,10 +407,10 @@ def test_la_suite_de_la_reevaluation(tmp_path, suite, statut, motif):
         assert [ev.details["motif"] for ev in _evenements(depot, "cloture_episode")] == ([motif] if motif else [])
         if motif:
             with pytest.raises(ErreurStockage, match="clos"):
-                depot.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
+                depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
         else:
-            depot.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
-            assert depot.etat_episode(eid, jour).seances_serie == 4
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
+            assert depot.episodes.etat_episode(eid, jour).seances_serie == 4
 
 
 def test_supprimer_une_seance_sur_un_episode_ouvert_seulement(tmp_path):
@@ -411,16 +419,16 @@ def test_supprimer_une_seance_sur_un_episode_ouvert_seulement(tmp_path):
         eid = _episode(depot, _patient(depot))
         _final(depot, eid)
         premiere, seconde = _seances(depot, eid, [JOUR, JOUR + timedelta(days=1)])
-        depot.supprimer_seance(seconde, acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR + timedelta(days=1))
+        depot.episodes.supprimer_seance(seconde, acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=1))
         assert [a.id for a in e.actes] == [premiere] and e.seances_serie == 1 and e.restantes == e.autorisees - 1
         assert [ev.details for ev in _evenements(depot, "suppression_seance")] == [{"episode": eid, "seance": seconde}]
         with pytest.raises(ErreurStockage, match="introuvable"):
-            depot.supprimer_seance(seconde, acteur=ACTEUR)
-        depot.cloturer_episode(eid, motif="abandon", jour=JOUR + timedelta(days=2), acteur=ACTEUR)
+            depot.episodes.supprimer_seance(seconde, acteur=ACTEUR)
+        depot.episodes.cloturer_episode(eid, motif="abandon", jour=JOUR + timedelta(days=2), acteur=ACTEUR)
         with pytest.raises(ErreurStockage, match="clos"):
-            depot.supprimer_seance(premiere, acteur=ACTEUR)
-        assert [a.id for a in depot.etat_episode(eid, JOUR).actes] == [premiere]
+            depot.episodes.supprimer_seance(premiere, acteur=ACTEUR)
+        assert [a.id for a in depot.episodes.etat_episode(eid, JOUR).actes] == [premiere]
 
 
 # -- the accès direct cap ----------------------------------------------------------------------------------------
@@ -429,27 +437,27 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(tmp_path):
         _structure(depot)
         eid = _episode(depot, _patient(depot))
         _final(depot, eid, acces_direct=True)
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.orientation, e.voie, e.plafond_acces_direct, e.restantes) == (
             "acces_direct", "ngap_acces_direct", 8, 8)
         jours = _suite(JOUR, 9)
         _seances(depot, eid, jours[:7])
-        e = depot.etat_episode(eid, jours[6])
+        e = depot.episodes.etat_episode(eid, jours[6])
         assert (e.statut, e.seances_serie, e.restantes, e.plafond_atteint) == ("ouvert", 7, 1, False)
         assert not _evenements(depot, "cloture_episode")
         # The 8th session reaches the cap: recorded, and the episode is closed towards the médecin.
-        depot.enregistrer_seance(episode_id=eid, jour=jours[7], acteur=ACTEUR)
-        e = depot.etat_episode(eid, jours[7])
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[7], acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, jours[7])
         assert (e.statut, e.motif_cloture, e.date_cloture) == ("clos", "plafond", jours[7])
         assert (e.seances_serie, e.restantes, e.plafond_atteint, e.dap_necessaire) == (8, 0, True, False)
         assert [ev.details for ev in _evenements(depot, "cloture_episode")] == [{"episode": eid, "motif": "plafond"}]
         # A further session is refused; nothing is recorded.
         with pytest.raises(ErreurStockage):
-            depot.enregistrer_seance(episode_id=eid, jour=jours[8], acteur=ACTEUR)
-        assert depot.etat_episode(eid, jours[8]).seances_serie == 8 and len(_evenements(depot, "seance")) == 8
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[8], acteur=ACTEUR)
+        assert depot.episodes.etat_episode(eid, jours[8]).seances_serie == 8 and len(_evenements(depot, "seance")) == 8
         # The next triage of the episode orients to a programmed medical consultation, for the cap.
         tid = _brouillon_complet(depot, eid, jours[8], acces_direct=True)
-        r = depot.evaluer(tid)
+        r = depot.triages.evaluer(tid)
         assert r["orientation"] == "medecin_programme"
         assert [m["id"] for m in r["motifs"]] == ["plafond_acces_direct"]
 
@@ -462,13 +470,13 @@ def test_le_plafond_compte_une_seance_saisie_apres_coup(tmp_path):
         _final(depot, eid, acces_direct=True)
         jours = _suite(JOUR, 8)
         _seances(depot, eid, jours[:0:-1])  # the 8th, 7th… 2nd: 7 sessions
-        assert depot.etat_episode(eid, jours[-1]).statut == "ouvert"
-        depot.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR)  # the 1st, entered last
-        e = depot.etat_episode(eid, jours[-1])
+        assert depot.episodes.etat_episode(eid, jours[-1]).statut == "ouvert"
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR)  # the 1st, entered last
+        e = depot.episodes.etat_episode(eid, jours[-1])
         assert (e.statut, e.motif_cloture, e.seances_serie) == ("clos", "plafond", 8)
         assert e.date_cloture == jours[-1]  # closed as of its last session
         with pytest.raises(ErreurStockage):
-            depot.enregistrer_seance(episode_id=eid, jour=jours[-1] + timedelta(days=1), acteur=ACTEUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[-1] + timedelta(days=1), acteur=ACTEUR)
 
 
 def test_pas_de_plafond_avec_un_diagnostic_medical_prealable(tmp_path):
@@ -477,7 +485,7 @@ def test_pas_de_plafond_avec_un_diagnostic_medical_prealable(tmp_path):
         eid = _episode(depot, _patient(depot), diagnostic_medical_prealable=True)
         _final(depot, eid, acces_direct=True)
         _seances(depot, eid, _suite(JOUR, 9))
-        e = depot.etat_episode(eid, JOUR + timedelta(days=8))
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=8))
         assert (e.orientation, e.plafond_acces_direct, e.plafond_atteint) == ("acces_direct", None, False)
         assert (e.statut, e.seances_serie, e.restantes) == ("ouvert", 9, e.autorisees - 9)
 
@@ -492,15 +500,15 @@ def test_dap_du_dos_au_dela_de_30_seances_sur_12_mois(tmp_path, anciennes, dap):
         pid = _patient(depot)
         ancien = _episode(depot, pid, debut=date(2025, 5, 1))
         _seances(depot, ancien, _suite(date(2025, 5, 2), anciennes, 2), "ngap_prescription")
-        depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = _episode(depot, pid)
         _final(depot, eid)
         _seances(depot, eid, [JOUR, JOUR + timedelta(days=1)])
-        e = depot.etat_episode(eid, JOUR + timedelta(days=1))
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=1))
         assert (e.seances_12_mois, e.seances_serie) == (anciennes, 2)
         assert e.restantes == max(0, 30 - anciennes - 2)
         assert e.dap_necessaire is dap and e.statut == "ouvert"
-        assert depot.dossier_episode(eid, JOUR + timedelta(days=1), acteur=ACTEUR).etat.dap_necessaire is dap
+        assert depot.documents.dossier_episode(eid, JOUR + timedelta(days=1), acteur=ACTEUR).etat.dap_necessaire is dap
 
 
 @pytest.mark.parametrize(("seances", "dap"), [(9, False), (10, True)])
@@ -510,7 +518,7 @@ def test_dap_de_la_cheville_a_partir_de_la_11e_seance(tmp_path, seances, dap):
         eid = _episode(depot, _patient(depot), CHEVILLE)
         _final(depot, eid)
         _seances(depot, eid, _suite(JOUR, seances))
-        e = depot.etat_episode(eid, JOUR + timedelta(days=seances))
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=seances))
         assert (e.autorisees, e.restantes, e.dap_necessaire) == (10, 10 - seances, dap)
 
 
@@ -520,11 +528,11 @@ def test_la_cheville_n_a_pas_de_borne_sur_12_mois(tmp_path):
         pid = _patient(depot)
         ancien = _episode(depot, pid, CHEVILLE, debut=date(2025, 5, 1))
         _seances(depot, ancien, _suite(date(2025, 5, 2), 28), "ngap_prescription")
-        depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = _episode(depot, pid, CHEVILLE)
         _final(depot, eid)
         _seances(depot, eid, [JOUR, JOUR])
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_serie, e.restantes, e.dap_necessaire) == (28, 2, 8, False)
 
 
@@ -535,16 +543,18 @@ def test_fenetre_de_reevaluation_depuis_la_consultation_initiale(tmp_path, proto
         _structure(depot)
         regle = depot.moteur.protocoles[protocole].modele.suivi.reevaluation
         eid = _episode(depot, _patient(depot), protocole)
-        assert depot.etat_episode(eid, JOUR).revue is None  # no protocol consultation yet: no window
+        assert depot.episodes.etat_episode(eid, JOUR).revue is None  # no protocol consultation yet: no window
         _final(depot, eid)
         du, au = JOUR + timedelta(days=regle.du_jour), JOUR + timedelta(days=regle.au_jour)
-        etats = {j: depot.etat_episode(eid, j) for j in (du - timedelta(days=1), du, au, au + timedelta(days=1))}
+        etats = {j: depot.episodes.etat_episode(eid, j) for j in (du - timedelta(days=1), du, au,
+                                                                  au + timedelta(days=1))}
         assert {(e.reevaluation_du, e.reevaluation_au) for e in etats.values()} == {(du, au)}
         assert [e.revue for e in etats.values()] == ["a_venir", "due", "due", "en_retard"]
         # A protocol consultation 1 recorded later is the initial consultation.
-        depot.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2), acte="consultation_protocole_1",
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2),
+                                          acte="consultation_protocole_1",
                                  acteur=ACTEUR)
-        e = depot.etat_episode(eid, du)
+        e = depot.episodes.etat_episode(eid, du)
         assert (e.reevaluation_du, e.revue) == (du + timedelta(days=2), "a_venir")
 
 
@@ -553,7 +563,7 @@ def test_acces_direct_sans_fenetre_de_reevaluation(tmp_path):
         _structure(depot)
         eid = _episode(depot, _patient(depot))
         _final(depot, eid, acces_direct=True)
-        e = depot.etat_episode(eid, JOUR + timedelta(days=20))
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=20))
         assert (e.reevaluation_du, e.revue) == (None, None)
 
 
@@ -573,14 +583,14 @@ def test_a_revoir_liste_les_reevaluations_dues_et_en_retard(tmp_path):
             ids[nom] = _episode(depot, _patient(depot, nom, "Anne"), protocole,
                                 debut=consultations[nom] - timedelta(days=2))
             _final(depot, ids[nom], consultations[nom], acces_direct=acces_direct)
-        depot.enregistrer_seance(episode_id=ids["Faite"], jour=JOUR, acte="consultation_protocole_2",
+        depot.episodes.enregistrer_seance(episode_id=ids["Faite"], jour=JOUR, acte="consultation_protocole_2",
                                  evolution="stable", suite="poursuite", acteur=ACTEUR)
-        depot.cloturer_episode(ids["Close"], motif="abandon", jour=JOUR, acteur=ACTEUR)
-        depot.creer_triage(episode_id=_episode(depot, _patient(depot, "Brouillon", "Anne"),
+        depot.episodes.cloturer_episode(ids["Close"], motif="abandon", jour=JOUR, acteur=ACTEUR)
+        depot.triages.creer_triage(episode_id=_episode(depot, _patient(depot, "Brouillon", "Anne"),
                                                debut=JOUR - timedelta(days=dos.du_jour + 2)),
                            date_consultation=JOUR - timedelta(days=dos.du_jour), acteur=ACTEUR)  # draft only
 
-        liste = depot.a_revoir(JOUR, acteur=ACTEUR)
+        liste = depot.episodes.a_revoir(JOUR, acteur=ACTEUR)
         # The latest first: ordered by the window's last day.
         assert [(r.patient, r.revue) for r in liste] == [
             ("Retard Anne", "en_retard"), ("Fin Anne", "due"), ("Cheville Anne", "due"), ("Debut Anne", "due")]
@@ -590,7 +600,8 @@ def test_a_revoir_liste_les_reevaluations_dues_et_en_retard(tmp_path):
             assert r.episode_id == ids[nom] and r.triage_id is not None
             assert (r.du, r.au) == (consultations[nom] + timedelta(days=regle.du_jour),
                                     consultations[nom] + timedelta(days=regle.au_jour))
-        assert [r.patient for r in depot.a_revoir(JOUR, acteur=ACTEUR, limite=2)] == ["Retard Anne", "Fin Anne"]
+        assert [r.patient for r in depot.episodes.a_revoir(JOUR, acteur=ACTEUR, limite=2)] == ["Retard Anne",
+                                                                                               "Fin Anne"]
         assert [e.details for e in _evenements(depot, "liste_a_revoir")] == [{"resultats": 4}, {"resultats": 2}]
         assert "anne" not in _journal(depot)
 
@@ -602,37 +613,38 @@ def test_cloture_et_issue_de_l_episode(tmp_path):
         eid = _episode(depot, _patient(depot))
         _final(depot, eid)
         with pytest.raises(ErreurSaisie) as refus:
-            depot.cloturer_episode(eid, motif="lassitude", jour=JOUR, acteur=ACTEUR)
+            depot.episodes.cloturer_episode(eid, motif="lassitude", jour=JOUR, acteur=ACTEUR)
         assert _problemes(refus).keys() == {"motif_cloture"}
         with pytest.raises(ErreurSaisie) as refus:  # nothing is written when the outcome is refused
-            depot.cloturer_episode(eid, motif="guerison", jour=JOUR, repris_par="voisin", acteur=ACTEUR)
+            depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, repris_par="voisin", acteur=ACTEUR)
         assert _problemes(refus).keys() == {"repris_par"}
         with pytest.raises(ErreurSaisie) as refus:
-            depot.cloturer_episode(eid, motif="guerison", jour=JOUR, evenement_indesirable=True,
+            depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, evenement_indesirable=True,
                                    evenement_texte="malaise\x07", acteur=ACTEUR)
         assert _problemes(refus).keys() == {"evenement_texte"}
-        assert depot.etat_episode(eid, JOUR).statut == "ouvert" and not _evenements(depot, "cloture_episode")
+        assert depot.episodes.etat_episode(eid, JOUR).statut == "ouvert" and not _evenements(depot, "cloture_episode")
 
         texte = "Malaise vagal à la 2e séance,\nrésolu sans suite"
-        depot.cloturer_episode(eid, motif="reprise_medecin", jour=JOUR, repris_par="autre_medecin",
+        depot.episodes.cloturer_episode(eid, motif="reprise_medecin", jour=JOUR, repris_par="autre_medecin",
                                evenement_indesirable=True, evenement_texte=texte, acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.statut, e.motif_cloture, e.date_cloture, e.repris_par) == ("clos", "reprise_medecin", JOUR,
                                                                              "autre_medecin")
         assert (e.evenement_indesirable, e.evenement_texte) == (True, texte)
         with pytest.raises(ErreurStockage, match="clos"):
-            depot.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
+            depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
         # The outcome can be completed after the closing; no adverse event: no text kept.
-        depot.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=False,
+        depot.episodes.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=False,
                                evenement_texte="sans objet", acteur=ACTEUR)
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.repris_par, e.evenement_indesirable, e.evenement_texte) == ("delegant", False, None)
-        depot.renseigner_issue(eid, repris_par=None, evenement_indesirable=None, acteur=ACTEUR)  # nothing changes
-        assert depot.etat_episode(eid, JOUR).repris_par == "delegant"
+        depot.episodes.renseigner_issue(eid, repris_par=None, evenement_indesirable=None,
+                                        acteur=ACTEUR)  # nothing changes
+        assert depot.episodes.etat_episode(eid, JOUR).repris_par == "delegant"
         with pytest.raises(ErreurSaisie, match="repris_par"):
-            depot.renseigner_issue(eid, repris_par="le voisin", evenement_indesirable=None, acteur=ACTEUR)
+            depot.episodes.renseigner_issue(eid, repris_par="le voisin", evenement_indesirable=None, acteur=ACTEUR)
         with pytest.raises(ErreurStockage, match="introuvable"):
-            depot.renseigner_issue("0" * 32, repris_par="aucun", evenement_indesirable=False, acteur=ACTEUR)
+            depot.episodes.renseigner_issue("0" * 32, repris_par="aucun", evenement_indesirable=False, acteur=ACTEUR)
         assert [ev.details for ev in _evenements(depot, "issue_episode")] == [
             {"episode": eid, "repris_par": "delegant", "evenement_indesirable": False},
             {"episode": eid, "repris_par": "delegant", "evenement_indesirable": False}]
@@ -644,15 +656,15 @@ def test_un_triage_vers_les_urgences_clot_l_episode(tmp_path):
         _structure(depot)
         eid = _episode(depot, _patient(depot))
         tid = _final(depot, eid, attendu="urgences", rf_troubles_sphincteriens=True)
-        e = depot.etat_episode(eid, JOUR)
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.statut, e.motif_cloture, e.date_cloture) == ("clos", "urgences", JOUR)
         with pytest.raises(ErreurStockage, match="clos"):
-            depot.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
         # Corrected the same day (the sign was typed by mistake): the new version reopens the episode.
-        nid = depot.amender(tid, acteur=ACTEUR)
-        depot.enregistrer_reponse(nid, "rf_troubles_sphincteriens", False, acteur=ACTEUR)
-        assert depot.finaliser(nid, acteur=ACTEUR)["orientation"] == "protocole"
-        e = depot.etat_episode(eid, JOUR)
+        nid = depot.triages.amender(tid, acteur=ACTEUR)
+        depot.triages.enregistrer_reponse(nid, "rf_troubles_sphincteriens", False, acteur=ACTEUR)
+        assert depot.triages.finaliser(nid, acteur=ACTEUR)["orientation"] == "protocole"
+        e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.statut, e.motif_cloture, e.date_cloture, e.triage_id) == ("ouvert", None, None, nid)
         assert len(_evenements(depot, "reouverture_episode")) == 1
 
@@ -664,22 +676,24 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
         pid = _patient(depot, "Lefèbvre", "Hélène")
         ancien = _episode(depot, pid, debut=date(2025, 6, 1))
         _seances(depot, ancien, [date(2025, 6, 2)], "ngap_prescription")
-        depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 1), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 1), acteur=ACTEUR)
         eid = _episode(depot, pid)
         tid = _final(depot, eid)
-        depot.declarer_historique(eid, seances_12_mois=6, episodes_12_mois=2, motif="Cabinet de Voiron", jour=JOUR,
+        depot.episodes.declarer_historique(eid, seances_12_mois=6, episodes_12_mois=2, motif="Cabinet de Voiron",
+                                           jour=JOUR,
                                   acteur=ACTEUR)
-        depot.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
-        depot.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=1), acteur=ACTEUR)
-        depot.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=14), acte="consultation_protocole_2",
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=1), acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=14),
+                                          acte="consultation_protocole_2",
                                  evolution="amelioration", suite="guerison", acteur=ACTEUR)
-        depot.renseigner_issue(eid, repris_par="aucun", evenement_indesirable=True,
+        depot.episodes.renseigner_issue(eid, repris_par="aucun", evenement_indesirable=True,
                                evenement_texte="Douleur vive après la 1re séance", acteur=ACTEUR)
         autre = _patient(depot, "Autre", "Paul")
         autre_eid = _episode(depot, autre, CHEVILLE)
         _seances(depot, autre_eid, [JOUR])
 
-        export = depot.exporter_patient(pid, acteur="coord")
+        export = depot.rgpd.exporter_patient(pid, acteur="coord")
         episodes = {ep["id"]: ep for ep in export["episodes"]}
         assert set(episodes) == {ancien, eid}
         ep = episodes[eid]
@@ -699,18 +713,18 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
         assert json.loads(json.dumps(export)) == export  # JSON-ready
         assert [e.details for e in _evenements(depot, "export_rgpd")] == [{"patient": pid}]
 
-        depot.effacer_patient(pid, acteur="coord")
+        depot.rgpd.effacer_patient(pid, acteur="coord")
         with pytest.raises(ErreurStockage):
-            depot.exporter_patient(pid, acteur="coord")
+            depot.rgpd.exporter_patient(pid, acteur="coord")
         with pytest.raises(ErreurStockage):
-            depot.etat_episode(eid, JOUR)
-        with depot.sessions() as s:
+            depot.episodes.etat_episode(eid, JOUR)
+        with depot.uow.sessions() as s:
             restantes = s.scalar(select(func.count()).select_from(Seance).where(Seance.episode_id.in_([ancien, eid])))
             assert restantes == 0
             assert s.scalar(select(func.count()).select_from(Seance)) == 1  # the other patient's session
-        assert depot.rechercher_patients("lefebvre", acteur=ACTEUR) == []
-        assert depot.etat_episode(autre_eid, JOUR).seances_serie == 1
-        rapport = depot.verifier_audit()
+        assert depot.patients.rechercher_patients("lefebvre", acteur=ACTEUR) == []
+        assert depot.episodes.etat_episode(autre_eid, JOUR).seances_serie == 1
+        rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
         journal = _journal(depot)
         for donnee in ("lefèbvre", "hélène", "voiron", "douleur vive"):
@@ -720,34 +734,36 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
 
 
 # -- rights --------------------------------------------------------------------------------------------------------
-LECTURE = ("rechercher_patients", "doublons_probables", "fiche_patient", "episode_ouvert", "etat_episode",
-           "a_revoir", "dossier_episode")
-ECRITURE = ("ouvrir_ou_continuer_episode", "declarer_historique", "enregistrer_seance", "supprimer_seance",
-            "renseigner_issue", "cloturer_episode")
-RGPD = ("exporter_patient", "effacer_patient")
+LECTURE = ("patients.rechercher_patients", "patients.doublons_probables", "patients.fiche_patient",
+           "episodes.episode_ouvert", "episodes.etat_episode", "episodes.a_revoir", "documents.dossier_episode")
+ECRITURE = ("episodes.ouvrir_ou_continuer_episode", "episodes.declarer_historique", "episodes.enregistrer_seance",
+            "episodes.supprimer_seance", "episodes.renseigner_issue", "episodes.cloturer_episode")
+RGPD = ("rgpd.exporter_patient", "rgpd.effacer_patient")
 PERMIS = {"medecin": set(LECTURE), "kine": set(LECTURE + ECRITURE), "coordinateur": set(LECTURE + ECRITURE + RGPD)}
 
 
 def _appels(c: dict[str, Any]) -> dict[str, Any]:
     """Each new action called through the authorising service (in an order where every call can succeed)."""
     return {
-        "rechercher_patients": lambda s: s.rechercher_patients("martin"),
-        "doublons_probables": lambda s: s.doublons_probables(nom="Martin", date_naissance=NAISSANCE),
-        "fiche_patient": lambda s: s.fiche_patient(c["pid"], JOUR),
-        "episode_ouvert": lambda s: s.episode_ouvert(c["pid"], LOMBALGIE),
-        "etat_episode": lambda s: s.etat_episode(c["eid"], JOUR),
-        "a_revoir": lambda s: s.a_revoir(JOUR),
-        "dossier_episode": lambda s: s.dossier_episode(c["eid"], JOUR),
-        "ouvrir_ou_continuer_episode": lambda s: s.ouvrir_ou_continuer_episode(patient_id=c["pid"],
-                                                                               protocole=CHEVILLE, date_debut=JOUR),
-        "declarer_historique": lambda s: s.declarer_historique(c["eid"], seances_12_mois=3, episodes_12_mois=0,
-                                                               motif="Autre cabinet", jour=JOUR),
-        "enregistrer_seance": lambda s: s.enregistrer_seance(episode_id=c["eid"], jour=JOUR),
-        "supprimer_seance": lambda s: s.supprimer_seance(c["sid"]),
-        "renseigner_issue": lambda s: s.renseigner_issue(c["eid"], repris_par="aucun", evenement_indesirable=False),
-        "cloturer_episode": lambda s: s.cloturer_episode(c["eid"], motif="abandon", jour=JOUR),
-        "exporter_patient": lambda s: s.exporter_patient(c["pid"]),
-        "effacer_patient": lambda s: s.effacer_patient(c["pid"]),
+        "patients.rechercher_patients": lambda s: s.patients.rechercher_patients("martin"),
+        "patients.doublons_probables": lambda s: s.patients.doublons_probables(nom="Martin",
+                                                                                date_naissance=NAISSANCE),
+        "patients.fiche_patient": lambda s: s.patients.fiche_patient(c["pid"], JOUR),
+        "episodes.episode_ouvert": lambda s: s.episodes.episode_ouvert(c["pid"], LOMBALGIE),
+        "episodes.etat_episode": lambda s: s.episodes.etat_episode(c["eid"], JOUR),
+        "episodes.a_revoir": lambda s: s.episodes.a_revoir(JOUR),
+        "documents.dossier_episode": lambda s: s.documents.dossier_episode(c["eid"], JOUR),
+        "episodes.ouvrir_ou_continuer_episode": lambda s: s.episodes.ouvrir_ou_continuer_episode(
+            patient_id=c["pid"], protocole=CHEVILLE, date_debut=JOUR),
+        "episodes.declarer_historique": lambda s: s.episodes.declarer_historique(
+            c["eid"], seances_12_mois=3, episodes_12_mois=0, motif="Autre cabinet", jour=JOUR),
+        "episodes.enregistrer_seance": lambda s: s.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR),
+        "episodes.supprimer_seance": lambda s: s.episodes.supprimer_seance(c["sid"]),
+        "episodes.renseigner_issue": lambda s: s.episodes.renseigner_issue(c["eid"], repris_par="aucun",
+                                                                           evenement_indesirable=False),
+        "episodes.cloturer_episode": lambda s: s.episodes.cloturer_episode(c["eid"], motif="abandon", jour=JOUR),
+        "rgpd.exporter_patient": lambda s: s.rgpd.exporter_patient(c["pid"]),
+        "rgpd.effacer_patient": lambda s: s.rgpd.effacer_patient(c["pid"]),
     }
 
 
@@ -761,7 +777,7 @@ def test_droits_des_actions_de_l_episode(tmp_path, role):
         _structure(depot)
         c = {"pid": _patient(depot)}
         c["eid"] = _episode(depot, c["pid"])
-        c["sid"] = depot.enregistrer_seance(episode_id=c["eid"], jour=JOUR - timedelta(days=1), acteur=ACTEUR)
+        c["sid"] = depot.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR - timedelta(days=1), acteur=ACTEUR)
         utilisateur = Utilisateur(f"{role}.test", f"Compte {role}", role)
         service = ServiceAutorise(depot, utilisateur)
         avant = len(_evenements(depot))
@@ -781,15 +797,16 @@ def test_droits_des_actions_de_l_episode(tmp_path, role):
         if role == "medecin":  # read everything, wrote nothing
             assert {e.type for e in evenements} == {"refus", "recherche_patient", "recherche_doublon",
                                                    "consultation_patient", "liste_a_revoir", "consultation_episode"}
-            e = depot.etat_episode(c["eid"], JOUR)
+            e = depot.episodes.etat_episode(c["eid"], JOUR)
             assert (e.statut, e.seances_serie, e.seances_12_mois, e.repris_par) == ("ouvert", 1, 0, None)
-            assert depot.episode_ouvert(c["pid"], CHEVILLE) is None
+            assert depot.episodes.episode_ouvert(c["pid"], CHEVILLE) is None
         elif role == "kine":  # wrote the episode, but no RGPD request
-            e = depot.etat_episode(c["eid"], JOUR)
+            e = depot.episodes.etat_episode(c["eid"], JOUR)
             assert (e.statut, e.motif_cloture, e.seances_serie, e.seances_12_mois) == ("clos", "abandon", 1, 3)
-            assert c["sid"] not in [a.id for a in e.actes] and depot.episode_ouvert(c["pid"], CHEVILLE) is not None
+            assert c["sid"] not in [a.id for a in e.actes] and depot.episodes.episode_ouvert(c["pid"],
+                                                                                             CHEVILLE) is not None
             assert refusees == list(RGPD) and not _evenements(depot, "export_rgpd")
         else:
             assert refusees == []
             with pytest.raises(ErreurStockage):
-                depot.etat_episode(c["eid"], JOUR)
+                depot.episodes.etat_episode(c["eid"], JOUR)

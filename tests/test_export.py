@@ -14,11 +14,11 @@ from tests.conftest import CAS_REFERENCE, RACINE
 from tests.connexion import connecte
 from triage_app.cli import main
 from triage_app.export.formats import FORMATS
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 CAS = sorted(CAS_REFERENCE.glob("*.case.json"))
 ACTEUR = "kine.test"
-# Every Depot a test opens (fixture, command line run in-process, page under AppTest) is closed at its end.
+# Every Services a test opens (fixture, command line run in-process, page under AppTest) is closed at its end.
 fermer_les_depots = ressources.fermer_les_depots
 
 
@@ -26,21 +26,21 @@ fermer_les_depots = ressources.fermer_les_depots
 def base(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path}/triage.sqlite"
     monkeypatch.setenv("TRIAGE_DATABASE_URL", url)
-    depot = Depot(url)
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
-                                protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
-    pid = depot.creer_patient(nom="Dupont-Lefèvre", prenom="Zoé", date_naissance=date(1979, 9, 9), sexe="F",
-                              acteur=ACTEUR)
-    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
-                              acteur=ACTEUR)
-    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
-    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
-                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
-                                   "consentement.partage_dmp": True}, acteur=ACTEUR)
+    depot = Services(url)
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                          protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
+    pid = depot.patients.creer_patient(nom="Dupont-Lefèvre", prenom="Zoé", date_naissance=date(1979, 9, 9), sexe="F",
+                                       acteur=ACTEUR)
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                                       acteur=ACTEUR)
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                           "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                           "consentement.partage_dmp": True}, acteur=ACTEUR)
     for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions:
         if q.requis == "toujours":
-            depot.enregistrer_reponse(tid, q.id, q.id == "rf_fievre", acteur=ACTEUR)
-    depot.finaliser(tid, acteur=ACTEUR, note="Revoir à J2 « si fièvre ≥ 38 » — l’avis du médecin.")
+            depot.triages.enregistrer_reponse(tid, q.id, q.id == "rf_fievre", acteur=ACTEUR)
+    depot.triages.finaliser(tid, acteur=ACTEUR, note="Revoir à J2 « si fièvre ≥ 38 » — l’avis du médecin.")
     yield url, depot, tid
     depot.fermer()
 
@@ -60,7 +60,7 @@ def test_export_case_texte_de_chaque_exemple(cas, capsysbinary):
 
 def test_export_d_un_triage_dans_chaque_format_est_journalise(base, tmp_path):
     url, depot, tid = base
-    avant = depot.verifier_audit().evenements
+    avant = depot.audit.verifier_audit().evenements
     fichiers = {}
     for f in FORMATS:
         fichiers[f] = tmp_path / f"sortie_{f}"
@@ -73,9 +73,9 @@ def test_export_d_un_triage_dans_chaque_format_est_journalise(base, tmp_path):
     assert patient["name"][0]["family"] == "Dupont-Lefèvre" and patient["name"][0]["given"] == ["Zoé"]
     texte = fichiers["txt"].read_text(encoding="utf-8")
     assert "Dupont-Lefèvre Zoé" in texte and "Médecin dans la journée" in texte and "≥ 38" in texte
-    rapport = depot.verifier_audit()
+    rapport = depot.audit.verifier_audit()
     assert rapport.intact and rapport.evenements == avant + len(FORMATS)
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         lignes = c.execute(text("SELECT type, acteur, details FROM evenements_audit ORDER BY seq DESC LIMIT 4"))
         journal = [tuple(r) for r in lignes]
     assert {r[0] for r in journal} == {"export"} and {r[1] for r in journal} == {"medecin.test"}
@@ -122,9 +122,8 @@ def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
         assert boutons[f"telecharger_{f.id}"]["nom"].endswith(f.extension)
     # File names carry the protocol, date and opaque id, never the patient's name.
     from triage_app.export.formats import nom_export
-    from triage_app.export.resume import depuis_triage
 
-    resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 9, tzinfo=UTC))
+    resume = depot.documents.resume(tid, genere_le=datetime(2026, 3, 10, 9, tzinfo=UTC))
     for f in FORMATS:
         nom = nom_export(resume, f)
         assert tid[:12] in nom and "Dupont" not in nom and "Zo" not in nom
@@ -205,7 +204,7 @@ def test_texte_conseil_regles_de_berne():
 
 
 def test_la_ligne_de_commande_offre_chaque_format():
-    from triage_app.cli import FORMATS_EXPORT
+    from triage_app.cli.base import FORMATS_EXPORT
     from triage_app.export.formats import FORMATS
 
     assert list(FORMATS_EXPORT) == list(FORMATS)

@@ -28,7 +28,7 @@ from triage_app.export.episode import (
     synthese_pdf,
     synthese_texte,
 )
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 ACTEUR = "kine.test"
 KINE = "Camille Œuvray"
@@ -41,51 +41,52 @@ ANCIENNES = 28
 NOTE = "Lombalgie après déménagement ; revoir la marche « sans douleur » — #pas *de* balise"
 EVENEMENT = "Malaise vagal à la 2e séance, résolu sans suite"
 
-# Every Depot a test opens (here or through the command line run in-process) is closed at its end.
+# Every Services a test opens (here or through the command line run in-process) is closed at its end.
 fermer_les_depots = ressources.fermer_les_depots
 
 
-def _depot(url: str) -> Depot:
-    return Depot(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+def _depot(url: str) -> Services:
+    return Services(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
 
 
 def _url(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/triage.sqlite"
 
 
-def _triage_protocole(depot: Depot, eid: str, jour: date) -> str:
+def _triage_protocole(depot: Services, eid: str, jour: date) -> str:
     """A final triage oriented to the protocol (as ``bench/store.py`` builds it)."""
-    tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
-    depot.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": True,
-                                   "cadre.medecin_delegant_est_medecin_traitant": True,
-                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
-                                   "consentement.partage_dmp": True}, acteur=ACTEUR)
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+    depot.triages.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": True,
+                                           "cadre.medecin_delegant_est_medecin_traitant": True,
+                                           "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                           "consentement.partage_dmp": True}, acteur=ACTEUR)
     modele = depot.moteur.protocoles[PROTOCOLE].modele
-    depot.completer_reponses(tid, {q.id: q.id == "mecanisme_torsion" for q in modele.questions
-                                   if q.requis == "toujours"}, acteur=ACTEUR)
-    assert depot.finaliser(tid, acteur=ACTEUR, note=NOTE)["orientation"] == "protocole"
+    depot.triages.completer_reponses(tid, {q.id: q.id == "mecanisme_torsion" for q in modele.questions
+                                           if q.requis == "toujours"}, acteur=ACTEUR)
+    assert depot.triages.finaliser(tid, acteur=ACTEUR, note=NOTE)["orientation"] == "protocole"
     return tid
 
 
-def _remplir(depot: Depot, *, prescription: bool = False, triage: bool = True) -> tuple[str, str, str]:
+def _remplir(depot: Services, *, prescription: bool = False, triage: bool = True) -> tuple[str, str, str]:
     """(patient, old closed episode with 28 sessions in the past 12 months, current episode with 2 sessions)."""
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
-                                protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
-    depot.creer_utilisateur(identifiant=ACTEUR, nom=KINE, role="kine", mot_de_passe="un-mot-de-passe-long",
-                            acteur="coord")
-    pid = depot.creer_patient(nom=NOM, prenom=PRENOM, date_naissance=date(1979, 9, 9), sexe="F", acteur=ACTEUR)
-    ancien = depot.creer_episode(patient_id=pid, protocole=PROTOCOLE, date_debut=date(2025, 5, 1), acteur=ACTEUR)
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                          protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
+    depot.comptes.creer_utilisateur(identifiant=ACTEUR, nom=KINE, role="kine", mot_de_passe="un-mot-de-passe-long",
+                                    acteur="coord")
+    pid = depot.patients.creer_patient(nom=NOM, prenom=PRENOM, date_naissance=date(1979, 9, 9), sexe="F", acteur=ACTEUR)
+    ancien = depot.episodes.creer_episode(patient_id=pid, protocole=PROTOCOLE, date_debut=date(2025, 5, 1),
+                                          acteur=ACTEUR)
     for i in range(ANCIENNES):
-        depot.enregistrer_seance(episode_id=ancien, jour=date(2025, 5, 2) + timedelta(days=2 * i),
-                                 voie="ngap_prescription", acteur=ACTEUR)
-    depot.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 31), acteur=ACTEUR)
-    eid = depot.creer_episode(patient_id=pid, protocole=PROTOCOLE, date_debut=date(2026, 3, 1),
-                              antecedent_lombalgie=True, prescription_medicale=prescription, acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 5, 2) + timedelta(days=2 * i),
+                                          voie="ngap_prescription", acteur=ACTEUR)
+    depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 31), acteur=ACTEUR)
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole=PROTOCOLE, date_debut=date(2026, 3, 1),
+                                       antecedent_lombalgie=True, prescription_medicale=prescription, acteur=ACTEUR)
     if triage:
         _triage_protocole(depot, eid, TRIAGE)
     for jour in SEANCES:
-        depot.enregistrer_seance(episode_id=eid, jour=jour, voie=None if triage else "ngap_prescription",
-                                 acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, voie=None if triage else "ngap_prescription",
+                                          acteur=ACTEUR)
     return pid, ancien, eid
 
 
@@ -108,10 +109,10 @@ def test_dap_au_seuil_des_12_mois(tmp_path):
     and the pre-filled DAP says 28 over 12 months and 2 in the series."""
     with _depot(_url(tmp_path)) as depot:
         _, ancien, eid = _remplir(depot)
-        etat = depot.etat_episode(eid, JOUR)
+        etat = depot.episodes.etat_episode(eid, JOUR)
         assert (etat.seances_serie, etat.seances_12_mois, etat.seances_12_mois_calculees) == (2, ANCIENNES, ANCIENNES)
         assert etat.dap_necessaire is True and etat.restantes == 0
-        dossier = depot.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
         m = depot.moteur
         pdf = dap_pdf(dossier, m)
     assert pdf.startswith(b"%PDF")
@@ -148,7 +149,7 @@ def test_dap_sur_prescription_sans_triage(tmp_path):
     """A prescription: the prescriber is left to fill in; without a final triage the rules' allowance is unknown."""
     with _depot(_url(tmp_path)) as depot:
         _, _, eid = _remplir(depot, prescription=True, triage=False)
-        dossier = depot.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
         donnees = donnees_dap(dossier, depot.moteur)
         texte = _texte_pdf(dap_pdf(dossier, depot.moteur))
         synthese = _texte_pdf(synthese_pdf(dossier, depot.moteur))
@@ -170,9 +171,10 @@ def test_dap_avec_historique_declare(tmp_path):
     motif = "Séances faites dans un autre cabinet (courrier du confrère)"
     with _depot(_url(tmp_path)) as depot:
         _, _, eid = _remplir(depot)
-        depot.declarer_historique(eid, seances_12_mois=ANCIENNES + 2, episodes_12_mois=1, motif=motif, jour=JOUR,
-                                  acteur=ACTEUR)
-        dossier = depot.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        depot.episodes.declarer_historique(eid, seances_12_mois=ANCIENNES + 2, episodes_12_mois=1, motif=motif,
+                                           jour=JOUR,
+                                           acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
         texte = _texte_pdf(dap_pdf(dossier, depot.moteur))
         synthese = synthese_texte(dossier, depot.moteur)
     attendu = (f"{ANCIENNES + 2} (enregistrées dans le logiciel : {ANCIENNES} ; nombre déclaré par le "
@@ -181,14 +183,14 @@ def test_dap_avec_historique_declare(tmp_path):
     assert attendu in synthese
 
 
-def _episode_clos(depot: Depot) -> str:
+def _episode_clos(depot: Services) -> str:
     """The current episode, re-assessed (the médecin takes over: the episode closes), with its outcome."""
     _, _, eid = _remplir(depot)
-    etat = depot.etat_episode(eid, JOUR)
-    depot.enregistrer_seance(episode_id=eid, jour=etat.reevaluation_du, acte="consultation_protocole_2",
-                             evolution="stable", suite="medecin", acteur=ACTEUR)
-    depot.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=True, evenement_texte=EVENEMENT,
-                           acteur=ACTEUR)
+    etat = depot.episodes.etat_episode(eid, JOUR)
+    depot.episodes.enregistrer_seance(episode_id=eid, jour=etat.reevaluation_du, acte="consultation_protocole_2",
+                                      evolution="stable", suite="medecin", acteur=ACTEUR)
+    depot.episodes.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=True, evenement_texte=EVENEMENT,
+                                    acteur=ACTEUR)
     return eid
 
 
@@ -215,7 +217,7 @@ def test_synthese_apres_cloture_pdf_et_texte_disent_les_memes_faits(tmp_path):
     with _depot(_url(tmp_path)) as depot:
         eid = _episode_clos(depot)
         jour = JOUR + timedelta(days=20)
-        dossier = depot.dossier_episode(eid, jour, acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, jour, acteur=ACTEUR)
         m = depot.moteur
         donnees = donnees_synthese(dossier, m)
         pdf = synthese_pdf(dossier, m)
@@ -256,7 +258,7 @@ def test_synthese_apres_cloture_pdf_et_texte_disent_les_memes_faits(tmp_path):
 def test_synthese_d_un_episode_ouvert_sans_issue(tmp_path):
     with _depot(_url(tmp_path)) as depot:
         _, _, eid = _remplir(depot)
-        dossier = depot.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
         brut = synthese_texte(dossier, depot.moteur)
         texte_pdf = _texte_pdf(synthese_pdf(dossier, depot.moteur))
     lib = depot.moteur.registre.commun.libelles.episode
@@ -269,7 +271,7 @@ def test_synthese_d_un_episode_ouvert_sans_issue(tmp_path):
 def test_noms_de_fichier_sans_le_patient(tmp_path):
     with _depot(_url(tmp_path)) as depot:
         _, _, eid = _remplir(depot)
-        dossier = depot.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        dossier = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
     noms = [nom_fichier_episode(dossier, "dap", "pdf"), nom_fichier_episode(dossier, "synthese", "pdf"),
             nom_fichier_episode(dossier, "synthese", "txt")]
     assert noms == [f"dap-2026-03-10-{eid[:8]}.pdf", f"synthese-2026-03-10-{eid[:8]}.pdf",
@@ -287,7 +289,7 @@ def test_commande_episode(tmp_path, capsysbinary):
     url = _url(tmp_path)
     with _depot(url) as depot:
         _, _, eid = _remplir(depot)
-        avant = depot.verifier_audit().evenements
+        avant = depot.audit.verifier_audit().evenements
     sortie = tmp_path / "dap.pdf"
     assert main(["episode", eid, "--format", "dap", "--sortie", str(sortie), "--base", url, "--jour", "2026-03-10",
                  "--acteur", ACTEUR]) == 0
@@ -304,8 +306,8 @@ def test_commande_episode(tmp_path, capsysbinary):
     assert capsysbinary.readouterr().out.startswith(b"%PDF")
     # Each document: the read of the records and the export, audited with ids only.
     with _depot(url) as depot:
-        rapport = depot.verifier_audit()
-        with depot.bd.connect() as c:
+        rapport = depot.audit.verifier_audit()
+        with depot.uow.bd.connect() as c:
             journal = [tuple(r) for r in c.execute(text(
                 "SELECT type, acteur, details FROM evenements_audit WHERE seq > :avant ORDER BY seq"),
                 {"avant": avant})]

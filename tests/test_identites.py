@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from tests import ressources
 from triage_app import identifiants as idf
 from triage_app.errors import ErreurSaisie
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 fermer_les_depots = ressources.fermer_les_depots
-ACTEUR = "kine.identites"
+ACTEUR = "kine.documents.identites"
 NIR = "185057800608491"  # 1 85 05 78 006 084, key 91: a man born in May 1985
 NIR_CORSE = "185052A00608435"
 RPPS = "10001234565"
@@ -90,98 +90,102 @@ def test_qualifiee_seulement_avec_l_insi_et_la_piece():
 # -- storage ---------------------------------------------------------------------------------------------------
 @pytest.fixture
 def depot(url_base):
-    with Depot(url_base) as d:
+    with Services(url_base) as d:
         yield d
 
 
-def _patient(depot: Depot) -> str:
-    return depot.creer_patient(nom="Martin", prenom="Paul", date_naissance=date(1985, 5, 14), sexe="M",
-                               acteur=ACTEUR)
+def ressource_patient(depot: Services) -> str:
+    return depot.patients.creer_patient(nom="Martin", prenom="Paul", date_naissance=date(1985, 5, 14), sexe="M",
+                                        acteur=ACTEUR)
 
 
 def test_identite_qualifiee_enregistree_auditee_sans_donnee(depot):
-    pid = _patient(depot)
-    assert depot.identite_patient(pid).statut == "provisoire"
-    vue = depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=None, nom_naissance="MARTIN",
-                                    prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    pid = ressource_patient(depot)
+    assert depot.patients.identite_patient(pid).statut == "provisoire"
+    vue = depot.patients.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=None,
+                                             nom_naissance="MARTIN",
+                                             prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
     assert (vue.statut, vue.ins, vue.ins_oid, vue.qualifiee) == ("recuperee", NIR, "1.2.250.1.213.1.4.8", False)
-    vue = depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni", nom_naissance="MARTIN",
-                                    prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    vue = depot.patients.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni",
+                                             nom_naissance="MARTIN",
+                                             prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
     assert (vue.statut, vue.qualifiee, vue.piece_verifiee_par, vue.premier_prenom) == (
         "qualifiee", True, ACTEUR, "Paul")
-    assert vue.piece_verifiee_le == depot.horloge().date()
-    with depot.bd.connect() as c:
+    assert vue.piece_verifiee_le == depot.uow.horloge().date()
+    with depot.uow.bd.connect() as c:
         from sqlalchemy import text
 
         details = [r[0] for r in c.execute(text("SELECT details FROM evenements_audit WHERE type='identite_patient'"))]
     assert len(details) == 2 and all(NIR not in str(d) and "MARTIN" not in str(d) for d in details)
-    assert depot.verifier_audit().intact
+    assert depot.audit.verifier_audit().intact
 
 
 def test_identite_refusee_en_francais_champ_par_champ(depot):
-    pid = _patient(depot)
+    pid = ressource_patient(depot)
     with pytest.raises(ErreurSaisie) as exc:
-        depot.renseigner_identite(pid, ins=NIR[:-2] + "00", recuperee_insi=True, piece_identite="cni",
-                                  nom_naissance="", prenoms_naissance="Paul", lieu_naissance="2C004", acteur=ACTEUR)
+        depot.patients.renseigner_identite(pid, ins=NIR[:-2] + "00", recuperee_insi=True, piece_identite="cni",
+                                           nom_naissance="", prenoms_naissance="Paul", lieu_naissance="2C004",
+                                           acteur=ACTEUR)
     champs = {p.chemin: p.message for p in exc.value.problemes}
     assert set(champs) == {"ins", "nom_naissance", "lieu_naissance"}
     assert "clé incorrecte" in champs["ins"] and "pièce" in champs["nom_naissance"]
-    assert depot.identite_patient(pid).statut == "provisoire"  # nothing written
+    assert depot.patients.identite_patient(pid).statut == "provisoire"  # nothing written
     with pytest.raises(ErreurSaisie, match="sexe"):
-        depot.renseigner_identite(pid, ins="285057800608441", recuperee_insi=False, piece_identite=None,
-                                  nom_naissance=None, prenoms_naissance=None, lieu_naissance=None, acteur=ACTEUR)
+        depot.patients.renseigner_identite(pid, ins="285057800608441", recuperee_insi=False, piece_identite=None,
+                                           nom_naissance=None, prenoms_naissance=None, lieu_naissance=None,
+                                           acteur=ACTEUR)
 
 
 def test_medecin_traitant_profil_et_structure(depot):
-    pid = _patient(depot)
-    vue = depot.renseigner_medecin_traitant(pid, nom="Dr Claire Durand", rpps=RPPS,
-                                            mssante="claire.durand@medecin.mssante.fr", acteur=ACTEUR)
+    pid = ressource_patient(depot)
+    vue = depot.patients.renseigner_medecin_traitant(pid, nom="Dr Claire Durand", rpps=RPPS,
+                                                     mssante="claire.durand@medecin.mssante.fr", acteur=ACTEUR)
     assert (vue.medecin_nom, vue.medecin_rpps) == ("Claire Durand", RPPS)
     with pytest.raises(ErreurSaisie) as exc:
-        depot.renseigner_medecin_traitant(pid, nom="Durand", rpps="10001234566", mssante="durand@gmail.com",
-                                          acteur=ACTEUR)
+        depot.patients.renseigner_medecin_traitant(pid, nom="Durand", rpps="10001234566", mssante="durand@gmail.com",
+                                                   acteur=ACTEUR)
     assert {p.chemin for p in exc.value.problemes} == {"medecin_rpps", "medecin_mssante"}
-    depot.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
-                            mot_de_passe="mot de passe long", acteur=ACTEUR)
+    depot.comptes.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
+                                    mot_de_passe="mot de passe long", acteur=ACTEUR)
     with pytest.raises(ErreurSaisie, match=r"RPPS|rpps"):
-        depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", acteur="claire.martin")
-    pro = depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
-                                telephone="0612345678", acteur="claire.martin")
+        depot.comptes.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", acteur="claire.martin")
+    pro = depot.comptes.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
+                                        telephone="0612345678", acteur="claire.martin")
     assert (pro.nom, pro.rpps, pro.telephone) == ("Claire Martin", RPPS, "06 12 34 56 78")
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78", protocoles_appliques=[],
-                                finess="750001232", mssante="secretariat@msp-tilleuls.mssante.fr",
-                                adresse="3 rue des Tilleuls\n78000 Versailles", acteur=ACTEUR)
-    st = depot.structure()
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78", protocoles_appliques=[],
+                                          finess="750001232", mssante="secretariat@msp-tilleuls.mssante.fr",
+                                          adresse="3 rue des Tilleuls\n78000 Versailles", acteur=ACTEUR)
+    st = depot.structure.structure()
     assert (st.finess, st.mssante, st.adresse) == ("750001232", "secretariat@msp-tilleuls.mssante.fr",
                                                   "3 rue des Tilleuls\n78000 Versailles")
     with pytest.raises(ErreurSaisie, match="finess"):
-        depot.enregistrer_structure(nom="MSP", type="msp", departement="78", protocoles_appliques=[],
-                                    finess="750001233", acteur=ACTEUR)
+        depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="78", protocoles_appliques=[],
+                                              finess="750001233", acteur=ACTEUR)
 
 
 # -- in the summaries ------------------------------------------------------------------------------------------
-def _triage_identifie(depot: Depot, *, piece: str | None) -> str:
+def _triage_identifie(depot: Services, *, piece: str | None) -> str:
     from datetime import datetime
 
     from tests.conftest import cas_base
 
-    depot.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
-                            mot_de_passe="mot de passe long", acteur=ACTEUR)
-    depot.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
-                          telephone="0612345678", acteur="claire.martin")
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78",
-                                protocoles_appliques=["lombalgie_aigue"], finess="750001232", acteur=ACTEUR)
-    pid = _patient(depot)
-    depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=piece, nom_naissance="MARTIN",
-                              prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur="claire.martin")
-    depot.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329",
-                                      mssante="claire.durand@medecin.mssante.fr", acteur="claire.martin")
-    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 8),
-                              acteur="claire.martin")
-    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="claire.martin")
+    depot.comptes.creer_utilisateur(identifiant="claire.martin", nom="claire.martin", role="kine",
+                                    mot_de_passe="mot de passe long", acteur=ACTEUR)
+    depot.comptes.modifier_profil(prenom="Claire", nom_famille="Martin", profession="kine", rpps=RPPS,
+                                  telephone="0612345678", acteur="claire.martin")
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="78",
+                                          protocoles_appliques=["lombalgie_aigue"], finess="750001232", acteur=ACTEUR)
+    pid = ressource_patient(depot)
+    depot.patients.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite=piece, nom_naissance="MARTIN",
+                                       prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur="claire.martin")
+    depot.patients.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329",
+                                               mssante="claire.durand@medecin.mssante.fr", acteur="claire.martin")
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 8),
+                                       acteur="claire.martin")
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="claire.martin")
     for q, v in cas_base("lombalgie_aigue")["reponses"].items():
-        depot.enregistrer_reponse(tid, q, v, acteur="claire.martin")
-    depot.finaliser(tid, acteur="claire.martin")
+        depot.triages.enregistrer_reponse(tid, q, v, acteur="claire.martin")
+    depot.triages.finaliser(tid, acteur="claire.martin")
     assert datetime  # the summary's generation time is passed in by the caller
     return tid
 
@@ -194,11 +198,10 @@ def test_le_compte_rendu_nomme_ins_destinataire_et_auteur(tmp_path, piece, ins_i
     from pypdf import PdfReader
 
     from triage_app.export.formats import exporter
-    from triage_app.export.resume import depuis_triage
 
-    with Depot(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
+    with Services(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
         tid = _triage_identifie(depot, piece=piece)
-        resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
+        resume = depot.documents.resume(tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
         texte = exporter(resume, depot.moteur, "txt").decode()
         pdf = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
             exporter(resume, depot.moteur, "pdf"))).pages).split()).replace("- ", "-")  # a line broken at « - »
@@ -219,13 +222,12 @@ def test_document_fhir_composition_auteur_attestant_et_ins(tmp_path, piece):
     from fhir.resources.R4B.bundle import Bundle
 
     from triage_app.export.formats import exporter
-    from triage_app.export.resume import depuis_triage
 
-    with Depot(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
+    with Services(f"sqlite:///{tmp_path / 'b.sqlite'}") as depot:
         tid = _triage_identifie(depot, piece=piece)
-        resume = depuis_triage(depot, tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
+        resume = depot.documents.resume(tid, genere_le=datetime(2026, 3, 10, 12, tzinfo=UTC))
         octets = exporter(resume, depot.moteur, "fhir-document")
-        encore = exporter(depuis_triage(depot, tid, genere_le=datetime(2026, 4, 1, tzinfo=UTC)), depot.moteur,
+        encore = exporter(depot.documents.resume(tid, genere_le=datetime(2026, 4, 1, tzinfo=UTC)), depot.moteur,
                           "fhir-document")
     assert octets == encore  # deterministic: the finalisation time, not the export time
     bundle = Bundle.model_validate_json(octets)
@@ -260,11 +262,12 @@ def test_document_fhir_composition_auteur_attestant_et_ins(tmp_path, piece):
 
 
 def test_l_export_rgpd_contient_l_identite(depot):
-    pid = _patient(depot)
-    depot.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni", nom_naissance="MARTIN",
-                              prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
-    depot.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329", mssante=None, acteur=ACTEUR)
-    donnees = depot.exporter_patient(pid, acteur=ACTEUR)["patient"]
+    pid = ressource_patient(depot)
+    depot.patients.renseigner_identite(pid, ins=NIR, recuperee_insi=True, piece_identite="cni", nom_naissance="MARTIN",
+                                       prenoms_naissance="Paul Jean", lieu_naissance="78646", acteur=ACTEUR)
+    depot.patients.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329", mssante=None,
+                                               acteur=ACTEUR)
+    donnees = depot.rgpd.exporter_patient(pid, acteur=ACTEUR)["patient"]
     assert (donnees["ins"], donnees["ins_insi"], donnees["piece_identite"], donnees["nom_naissance"]) == (
         NIR, True, "cni", "MARTIN")
     assert donnees["medecin_traitant"] == {"nom": "Claire Durand", "rpps": "10007654329", "mssante": None}
@@ -274,8 +277,9 @@ def test_l_export_rgpd_contient_l_identite(depot):
 def test_un_nom_avec_un_caractere_de_sens_d_ecriture_est_refuse(depot, invisible):
     """Issue #16: « evil » with a right-to-left override would print « live » in the PDF."""
     with pytest.raises(ErreurSaisie) as exc:
-        depot.creer_patient(nom=f"{invisible}live", prenom="Paul", date_naissance=date(1985, 5, 14), acteur=ACTEUR)
+        depot.patients.creer_patient(nom=f"{invisible}live", prenom="Paul", date_naissance=date(1985, 5, 14),
+                                     acteur=ACTEUR)
     assert exc.value.problemes[0].chemin == "nom" and "sens d’écriture" in exc.value.problemes[0].message
     with pytest.raises(ErreurSaisie):
-        depot.creer_utilisateur(identifiant="x.y", nom=f"Nom{invisible}", role="kine",
-                                mot_de_passe="mot de passe long", acteur=ACTEUR)
+        depot.comptes.creer_utilisateur(identifiant="x.y", nom=f"Nom{invisible}", role="kine",
+                                        mot_de_passe="mot de passe long", acteur=ACTEUR)

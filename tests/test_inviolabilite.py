@@ -25,24 +25,24 @@ from sqlalchemy.orm import Session
 from tests import ressources
 from tests.test_stockage import ACTEUR, _remplir, _triage_complet
 from triage_app.cli import main
+from triage_app.services.application import Services
 from triage_app.storage import audit
-from triage_app.storage.service import Depot
 
 fermer_les_depots = ressources.fermer_les_depots
 
 
 def _base(url: str) -> dict[str, str]:
-    with Depot(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC)) as depot:
+    with Services(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC)) as depot:
         _, eid = _remplir(depot)
         ancien = _triage_complet(depot, eid)
-        depot.finaliser(ancien, acteur=ACTEUR, note="Revoir à J5")
-        final = depot.amender(ancien, acteur=ACTEUR)
-        depot.finaliser(final, acteur=ACTEUR, note="Revoir à J7")
+        depot.triages.finaliser(ancien, acteur=ACTEUR, note="Revoir à J5")
+        final = depot.triages.amender(ancien, acteur=ACTEUR)
+        depot.triages.finaliser(final, acteur=ACTEUR, note="Revoir à J7")
         brouillon = _triage_complet(depot, eid)
-        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), acteur=ACTEUR)
-        autre = depot.creer_patient(nom="Efface", prenom="Moi", date_naissance=date(1980, 1, 1), acteur=ACTEUR)
-        depot.effacer_patient(autre, acteur="coord")
-        assert depot.verifier_audit().intact
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), acteur=ACTEUR)
+        autre = depot.patients.creer_patient(nom="Efface", prenom="Moi", date_naissance=date(1980, 1, 1), acteur=ACTEUR)
+        depot.rgpd.effacer_patient(autre, acteur="coord")
+        assert depot.audit.verifier_audit().intact
         return {"final": final, "ancien": ancien, "brouillon": brouillon, "episode": eid}
 
 
@@ -178,9 +178,9 @@ CAS: dict[str, Cas] = {
 def test_chaque_falsification_est_vue_sur_les_deux_bases(url_base):
     assert len(CAS) >= 33
     ids = _base(url_base)
-    with Depot(url_base) as depot:
-        cle = depot.cle
-        with depot.bd.connect() as c:
+    with Services(url_base) as depot:
+        cle = depot.uow.cle
+        with depot.uow.bd.connect() as c:
             assert audit.verifier(Session(bind=c), cle).intact
             c.rollback()
             echappees = []
@@ -202,13 +202,13 @@ def test_la_base_refuse_de_changer_un_triage_finalise_et_le_journal(url_base):
     from sqlalchemy.exc import DBAPIError
 
     ids = _base(url_base)
-    with Depot(url_base) as depot:
+    with Services(url_base) as depot:
         for requete in ("UPDATE triages SET statut = 'brouillon' WHERE id = :f", "UPDATE triages SET note = 'x' "
                         "WHERE id = :a", "UPDATE evenements_audit SET acteur = 'x' WHERE seq = 1",
                         "DELETE FROM evenements_audit WHERE seq = 1"):
-            with pytest.raises(DBAPIError), depot.bd.begin() as c:
+            with pytest.raises(DBAPIError), depot.uow.bd.begin() as c:
                 c.execute(text(requete), {"f": ids["final"], "a": ids["ancien"]})
-        assert depot.verifier_audit().intact
+        assert depot.audit.verifier_audit().intact
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +226,7 @@ def test_audit_verify_sort_en_1_sur_une_copie_falsifiee(base_sqlite, tmp_path, c
     capsys.readouterr()
     assert main(["audit", "verify", "--base", f"sqlite:///{copie}"]) == 0
     assert "intact" in capsys.readouterr().out
-    with Depot(f"sqlite:///{copie}") as depot, depot.bd.begin() as c:
+    with Services(f"sqlite:///{copie}") as depot, depot.uow.bd.begin() as c:
         _sans_protections(c)
         CAS[nom](c, ids)
     assert main(["audit", "verify", "--base", f"sqlite:///{copie}"]) == 1
@@ -257,7 +257,7 @@ def test_audit_verify_sort_en_1_sur_une_copie_postgresql_falsifiee(serveur_pg, m
         capsys.readouterr()
         assert main(["audit", "verify", "--base", url]) == 0
         assert "intact" in capsys.readouterr().out
-        with Depot(url) as depot, depot.bd.begin() as c:
+        with Services(url) as depot, depot.uow.bd.begin() as c:
             _sans_protections(c)
             CAS[nom](c, ids)
         assert main(["audit", "verify", "--base", url]) == 1
@@ -272,18 +272,19 @@ def test_point_de_controle_sur_les_deux_bases(url_base):
     """A checkpoint (a link kept outside) is found in the chain as it grows; one that is not there, or differs,
     is reported, while the chain itself stays intact."""
     _base(url_base)
-    with Depot(url_base) as depot:
-        rapport = depot.verifier_audit()
+    with Services(url_base) as depot:
+        rapport = depot.audit.verifier_audit()
         point = rapport.tete
         assert rapport.intact and point is not None and point.seq == rapport.evenements
-        depot.creer_patient(nom="Apres", prenom="Point", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
-        suivant = depot.verifier_audit((point,))
+        depot.patients.creer_patient(nom="Apres", prenom="Point", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
+        suivant = depot.audit.verifier_audit((point,))
         assert suivant.intact and suivant.tete is not None and suivant.tete.seq > point.seq
         plus_tard = audit.PointControle(suivant.tete.seq + 3, "a" * 64)
-        assert "base revenue à un état antérieur" in (depot.verifier_audit((point, plus_tard)).premier_defaut or "")
+        assert "base revenue à un état antérieur" in (depot.audit.verifier_audit((point,
+                                                                                  plus_tard)).premier_defaut or "")
         reecrit = audit.PointControle(point.seq, "0" * 64)
-        assert "différent du point de contrôle" in (depot.verifier_audit((reecrit,)).premier_defaut or "")
-        assert depot.verifier_audit().intact
+        assert "différent du point de contrôle" in (depot.audit.verifier_audit((reecrit,)).premier_defaut or "")
+        assert depot.audit.verifier_audit().intact
 
 
 def test_audit_verify_voit_une_base_restauree_avec_le_point_de_controle(tmp_path, capsys):
@@ -294,8 +295,8 @@ def test_audit_verify_voit_une_base_restauree_avec_le_point_de_controle(tmp_path
     _base(url)
     ancienne = tmp_path / "ancienne.sqlite"
     shutil.copy(fichier, ancienne)
-    with Depot(url) as depot:
-        depot.creer_patient(nom="Apres", prenom="Copie", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
+    with Services(url) as depot:
+        depot.patients.creer_patient(nom="Apres", prenom="Copie", date_naissance=date(1990, 2, 2), acteur=ACTEUR)
     capsys.readouterr()
     assert main(["audit", "verify", "--base", url]) == 0
     sortie = capsys.readouterr().out

@@ -13,7 +13,7 @@ import pytest
 
 from bench.commun import cas_generes
 from tests.conftest import RACINE
-from triage_app.cli import _evaluer_lot
+from triage_app.cli.regles import _evaluer_lot
 
 REFERENCE = RACINE / "tests" / "fixtures" / "lot_identique"
 

@@ -24,9 +24,9 @@ from tests.conftest import RACINE, cas_base
 from triage_app.cli import main
 from triage_app.domain.texte import cle_patient
 from triage_app.engine.evaluation import moteur
+from triage_app.services.application import Services
 from triage_app.storage import audit
 from triage_app.storage.db import _configuration, _tetes, creer_moteur_bd
-from triage_app.storage.service import Depot
 
 ACTEUR = "kine.migration"
 MOMENT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -37,7 +37,7 @@ MOTIF_MIGRATION = "nombre saisi à la main avant le suivi des épisodes"
 # A note as a kiné may type it: accents, ligatures, quotes, line breaks, a character outside the BMP.
 NOTE = "Douleur « en barre » lombaire\nrevu le 12/03 — œdème léger, pas d'irradiation ; l’« EVA » 6/10 🙂"
 
-fermer_les_depots = ressources.fermer_les_depots  # every Depot of this module (the CLI's too) is closed
+fermer_les_depots = ressources.fermer_les_depots  # every Services of this module (the CLI's too) is closed
 
 # (id, nom, prénom, date of birth, sexe, cover): the names a search without accents must find.
 PATIENTS = [
@@ -208,7 +208,7 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
     avant = _instantane(url_base)
     assert avant["comptes"]["triages"] == len(contenu["triages"]) == 11
     assert _version(url_base) == "0003"
-    with Depot(url_base) as depot:  # migrates to the head
+    with Services(url_base) as depot:  # migrates to the head
         assert _version(url_base) in _tetes()
         apres = _instantane(url_base)
         # Triages (ids, case with every answer, result, status, note…) and audit events: as they were.
@@ -221,9 +221,9 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
             assert _json(ligne["cas"]) == t["cas"] and _json(ligne["cas"])["reponses"] == t["cas"]["reponses"]
             assert _json(ligne["resultat"]) == t["resultat"]
             assert (ligne["statut"], ligne["note"], ligne["version"]) == (t["statut"], t["note"], t["version"])
-            assert depot.charger(t["id"]).cas == t["cas"]
+            assert depot.triages.charger(t["id"]).cas == t["cas"]
         assert stockes["f0".ljust(32, "0")]["note"] == NOTE
-        rapport = depot.verifier_audit()
+        rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
         assert rapport.evenements == len(avant["evenements_lignes"])
         capsys.readouterr()
@@ -231,7 +231,7 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
         assert f"intact : {rapport.evenements} événement(s)" in capsys.readouterr().out
 
         # The search keys were filled from the stored names: no accents, no case, no punctuation.
-        with depot.bd.connect() as c:
+        with depot.uow.bd.connect() as c:
             cles = dict(c.execute(text("SELECT id, nom_recherche FROM patients")).all())
         assert cles == {pid: cle_patient(nom, prenom) for pid, nom, prenom, *_ in PATIENTS}
         assert cles["b" * 32] == "oedipe zoe" and cles["e" * 32] == "muller ludenscheidt aegir"
@@ -239,17 +239,17 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
                           ("LEFÈBVRE", "Lefèbvre"), ("exupéry saint", "Saint-Exupéry"), ("jean francois", "Dupont"),
                           ("ludensch aegir", "Müller-Lüdenscheidt"), ("24/12/1990", "Œdipe"),
                           ("œdipe zoé", "Œdipe")):
-            assert [p.nom for p in depot.rechercher_patients(tape, acteur="x")] == [nom], tape
-        (lefebvre,) = depot.rechercher_patients("lefeb", acteur="x")
+            assert [p.nom for p in depot.patients.rechercher_patients(tape, acteur="x")] == [nom], tape
+        (lefebvre,) = depot.patients.rechercher_patients("lefeb", acteur="x")
         assert lefebvre.episodes_ouverts == ("lombalgie_aigue",) and lefebvre.couverture == "regime_general"
-        assert depot.rechercher_patients("lefevre", acteur="x") == []
+        assert depot.patients.rechercher_patients("lefevre", acteur="x") == []
 
         # Old sessions are sessions; old episodes are open; a typed number became a declaration with its reason.
-        with depot.bd.connect() as c:
+        with depot.uow.bd.connect() as c:
             assert set(c.execute(text("SELECT acte, evolution, suite FROM seances")).all()) == {("seance", None, None)}
             assert c.execute(text("SELECT count(*) FROM seances")).scalar() == len(SEANCES)
         for eid, _, protocole, debut, anterieurs, prescription in EPISODES:
-            etat = depot.etat_episode(eid, JOUR + timedelta(days=10))
+            etat = depot.episodes.etat_episode(eid, JOUR + timedelta(days=10))
             assert (etat.statut, etat.motif_cloture, etat.date_cloture) == ("ouvert", None, None)
             assert (etat.repris_par, etat.evenement_indesirable) == (None, None)
             assert (etat.protocole, etat.date_debut, etat.prescription_medicale) == (protocole, debut, prescription)
@@ -258,16 +258,16 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
             assert etat.seances_12_mois == etat.seances_12_mois_calculees == 0
             assert etat.seances_serie == sum(1 for e, _, _ in SEANCES if e == eid)
             assert all(a.acte == "seance" for a in etat.actes)
-        etat = depot.etat_episode("1" * 32, JOUR + timedelta(days=10))
+        etat = depot.episodes.etat_episode("1" * 32, JOUR + timedelta(days=10))
         assert etat.orientation == "protocole" and etat.voie == "forfait_protocole"
         assert [(a.date, a.voie) for a in etat.actes] == [(j, v) for e, j, v in SEANCES if e == "1" * 32]
-        assert depot.exporter_patient("a" * 32, acteur="coord")["episodes"][0]["episodes_12_mois_declares"] == 2
+        assert depot.rgpd.exporter_patient("a" * 32, acteur="coord")["episodes"][0]["episodes_12_mois_declares"] == 2
 
         # The old records go on: a draft of 0003 evaluates with the declared history, a new session is recorded.
-        assert depot.cas_effectif("b0".ljust(32, "0"))["episode"]["episodes_anterieurs_12_mois"] == 2
-        depot.enregistrer_seance(episode_id="1" * 32, jour=date(2026, 3, 18), acteur=ACTEUR)
-        assert depot.etat_episode("1" * 32, date(2026, 3, 18)).seances_serie == 4
-        rapport = depot.verifier_audit()
+        assert depot.triages.cas_effectif("b0".ljust(32, "0"))["episode"]["episodes_anterieurs_12_mois"] == 2
+        depot.episodes.enregistrer_seance(episode_id="1" * 32, jour=date(2026, 3, 18), acteur=ACTEUR)
+        assert depot.episodes.etat_episode("1" * 32, date(2026, 3, 18)).seances_serie == 4
+        rapport = depot.audit.verifier_audit()
         assert rapport.intact and rapport.evenements > len(avant["evenements_lignes"])
         # …and the events of the previous release are still the first ones, unchanged.
         assert _instantane(url_base)["evenements_lignes"][: len(avant["evenements_lignes"])] == \
@@ -284,24 +284,24 @@ def test_migration_0004_de_la_base_v1(tmp_path, capsys):
     assert _version(url) == "0002"
     avant = _instantane(url)
     assert avant["comptes"]["triages"] >= 19 and avant["comptes"]["seances"] > 0
-    with Depot(url) as depot:
+    with Services(url) as depot:
         assert _version(url) in _tetes()
         apres = _instantane(url)
         assert apres["comptes"] == avant["comptes"]
         assert apres["triages"] == avant["triages"] and apres["evenements"] == avant["evenements"]
-        rapport = depot.verifier_audit()
+        rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
         assert rapport.evenements == avant["comptes"]["evenements_audit"]
-        with depot.bd.connect() as c:
+        with depot.uow.bd.connect() as c:
             patients = c.execute(text("SELECT nom, prenom, nom_recherche, couverture FROM patients")).all()
             assert {r[0] for r in c.execute(text("SELECT acte FROM seances"))} == {"seance"}
             assert {r[0] for r in c.execute(text("SELECT statut FROM episodes"))} == {"ouvert"}
         assert all(cle == cle_patient(nom, prenom) and cle.startswith("exemple fictif ") for nom, prenom, cle, _
                    in patients)
         assert {p[3] for p in patients} == {"regime_general"}
-        trouves = depot.rechercher_patients("exemple fictif", acteur="x", limite=100)
+        trouves = depot.patients.rechercher_patients("exemple fictif", acteur="x", limite=100)
         assert len(trouves) == len(patients)
-        assert [p.prenom for p in depot.rechercher_patients("amende fievre", acteur="x")] == ["Amende-Fievre"]
+        assert [p.prenom for p in depot.patients.rechercher_patients("amende fievre", acteur="x")] == ["Amende-Fievre"]
     capsys.readouterr()
     assert main(["audit", "verify", "--base", url]) == 0
     assert "Journal d'audit intact" in capsys.readouterr().out
@@ -314,11 +314,12 @@ def test_migration_0004_de_la_base_v1(tmp_path, capsys):
 def test_descendre_en_0003_puis_remonter_garde_les_lignes(url_base):
     _base_en_0003(url_base)
     avant = _instantane(url_base)
-    with Depot(url_base, horloge=lambda: MOMENT + timedelta(days=1)) as depot:
+    with Services(url_base, horloge=lambda: MOMENT + timedelta(days=1)) as depot:
         # Written at the head: a patient (its search key), a session, a closed episode.
-        pid = depot.creer_patient(nom="Lemaître", prenom="Noël", date_naissance=date(1988, 5, 5), acteur=ACTEUR)
-        depot.enregistrer_seance(episode_id="2" * 32, jour=date(2026, 3, 14), acteur=ACTEUR)
-        depot.cloturer_episode("5" * 32, motif="guerison", jour=date(2026, 3, 20), acteur=ACTEUR)
+        pid = depot.patients.creer_patient(nom="Lemaître", prenom="Noël", date_naissance=date(1988, 5, 5),
+                                           acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id="2" * 32, jour=date(2026, 3, 14), acteur=ACTEUR)
+        depot.episodes.cloturer_episode("5" * 32, motif="guerison", jour=date(2026, 3, 20), acteur=ACTEUR)
         en_tete = _instantane(url_base)
     bd = creer_moteur_bd(url_base)
     try:
@@ -338,13 +339,13 @@ def test_descendre_en_0003_puis_remonter_garde_les_lignes(url_base):
     assert descendue["comptes"]["seances"] == avant["comptes"]["seances"] + 1
     assert descendue["triages"] == en_tete["triages"] == avant["triages"]
     assert descendue["evenements"] == en_tete["evenements"] and descendue["tete"] == en_tete["tete"]
-    with Depot(url_base) as depot:  # up again
+    with Services(url_base) as depot:  # up again
         assert _version(url_base) in _tetes()
         remontee = _instantane(url_base)
         assert remontee["comptes"] == en_tete["comptes"]
         assert remontee["triages"] == avant["triages"] and remontee["evenements"] == en_tete["evenements"]
-        assert depot.verifier_audit().intact
-        assert [p.id for p in depot.rechercher_patients("lemaitre noel", acteur="x")] == [pid]
-        assert [p.nom for p in depot.rechercher_patients("oedipe", acteur="x")] == ["Œdipe"]
-        assert depot.etat_episode("2" * 32, date(2026, 3, 20)).seances_serie == 2
-        assert depot.etat_episode("1" * 32, JOUR).episodes_12_mois == 2
+        assert depot.audit.verifier_audit().intact
+        assert [p.id for p in depot.patients.rechercher_patients("lemaitre noel", acteur="x")] == [pid]
+        assert [p.nom for p in depot.patients.rechercher_patients("oedipe", acteur="x")] == ["Œdipe"]
+        assert depot.episodes.etat_episode("2" * 32, date(2026, 3, 20)).seances_serie == 2
+        assert depot.episodes.etat_episode("1" * 32, JOUR).episodes_12_mois == 2

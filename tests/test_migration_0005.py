@@ -7,8 +7,8 @@ from sqlalchemy import inspect
 
 from tests import ressources
 from tests.test_migration_0004 import MOMENT, _base_en_0003, _instantane, _migrer, _version
+from triage_app.services.application import Services
 from triage_app.storage.db import _tetes, creer_moteur_bd
-from triage_app.storage.service import Depot
 
 fermer_les_depots = ressources.fermer_les_depots
 
@@ -26,18 +26,19 @@ def test_migration_0005_garde_tout_et_les_identites_sont_provisoires(url_base):
     _base_en_0004(url_base)
     assert _version(url_base) == "0004"
     avant = _instantane(url_base)
-    with Depot(url_base, horloge=lambda: MOMENT) as depot:
+    with Services(url_base, horloge=lambda: MOMENT) as depot:
         assert _version(url_base) in _tetes()
         apres = _instantane(url_base)
         assert apres["triages"] == avant["triages"] and apres["evenements"] == avant["evenements"]
         assert apres["comptes"] == avant["comptes"] and apres["tete"] == avant["tete"]
-        assert depot.verifier_audit().intact
-        statuts = {depot.identite_patient(pid).statut for pid in ("a" * 32, "b" * 32, "c" * 32)}
+        assert depot.audit.verifier_audit().intact
+        statuts = {depot.patients.identite_patient(pid).statut for pid in ("a" * 32, "b" * 32, "c" * 32)}
         assert statuts == {"provisoire"}
-        vue = depot.renseigner_identite("c" * 32, ins="175067812345613", recuperee_insi=True, piece_identite="cni",
-                                        nom_naissance="SAINT-EXUPÉRY", prenoms_naissance="Antoine Jean",
-                                        lieu_naissance="69123", acteur="kine")
-        assert vue.qualifiee and depot.verifier_audit().intact
+        vue = depot.patients.renseigner_identite("c" * 32, ins="175067812345613", recuperee_insi=True,
+                                                 piece_identite="cni",
+                                                 nom_naissance="SAINT-EXUPÉRY", prenoms_naissance="Antoine Jean",
+                                                 lieu_naissance="69123", acteur="kine")
+        assert vue.qualifiee and depot.audit.verifier_audit().intact
         en_tete = _instantane(url_base)
     bd = creer_moteur_bd(url_base)
     try:
@@ -50,6 +51,6 @@ def test_migration_0005_garde_tout_et_les_identites_sont_provisoires(url_base):
     descendue = _instantane(url_base)
     assert descendue["triages"] == en_tete["triages"] and descendue["evenements"] == en_tete["evenements"]
     assert descendue["comptes"] == en_tete["comptes"]
-    with Depot(url_base) as depot:  # up again
-        assert depot.verifier_audit().intact
-        assert depot.identite_patient("a" * 32).statut == "provisoire"
+    with Services(url_base) as depot:  # up again
+        assert depot.audit.verifier_audit().intact
+        assert depot.patients.identite_patient("a" * 32).statut == "provisoire"

@@ -427,18 +427,18 @@ def verifier_mise_en_page_episode(page, nom: str) -> None:
 def _un_triage_finalise(url_base: str) -> None:
     """A final triage of this year per protocol in the server's database (the dashboard has something to draw)."""
     from tests.conftest import cas_base
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    with Depot(url_base) as depot:
+    with Services(url_base) as depot:
         for protocole in ("lombalgie_aigue", "entorse_cheville"):
-            pid = depot.creer_patient(nom="Tableau", prenom="Bord", date_naissance=date(1986, 1, 15), sexe="F",
-                                      acteur="test")
-            eid = depot.creer_episode(patient_id=pid, protocole=protocole, acteur="test",
-                                      date_debut=date.today() - timedelta(days=2))
-            tid = depot.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
+            pid = depot.patients.creer_patient(nom="Tableau", prenom="Bord", date_naissance=date(1986, 1, 15), sexe="F",
+                                               acteur="test")
+            eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, acteur="test",
+                                               date_debut=date.today() - timedelta(days=2))
+            tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
             for q, v in cas_base(protocole)["reponses"].items():
-                depot.enregistrer_reponse(tid, q, v, acteur="test")
-            depot.finaliser(tid, acteur="test")
+                depot.triages.enregistrer_reponse(tid, q, v, acteur="test")
+            depot.triages.finaliser(tid, acteur="test")
 
 
 @pytest.mark.parametrize("vue", VUES)
@@ -516,17 +516,17 @@ def test_le_texte_saisi_s_affiche_tel_quel(nouvelle_page, serveur):
     """Markdown, HTML, LaTeX, emoji codes and links typed in a name or a note are shown literally, and the page
     fetches nothing outside the server (the image of « ![i](http://…) » is never requested)."""
     from tests.conftest import cas_base
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    with Depot(serveur.url_base) as depot:
-        pid = depot.creer_patient(nom=HOSTILE_NOM, prenom=HOSTILE_PRENOM, date_naissance=date(1986, 1, 15),
-                                  sexe="M", acteur="test")
-        eid = depot.creer_episode(patient_id=pid, protocole="entorse_cheville", acteur="test",
-                                  date_debut=date.today() - timedelta(days=1))
-        tid = depot.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
+    with Services(serveur.url_base) as depot:
+        pid = depot.patients.creer_patient(nom=HOSTILE_NOM, prenom=HOSTILE_PRENOM, date_naissance=date(1986, 1, 15),
+                                           sexe="M", acteur="test")
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole="entorse_cheville", acteur="test",
+                                           date_debut=date.today() - timedelta(days=1))
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date.today(), acteur="test")
         for q, v in cas_base("entorse_cheville")["reponses"].items():
-            depot.enregistrer_reponse(tid, q, v, acteur="test")
-        depot.finaliser(tid, acteur="test", note=HOSTILE_NOTE)
+            depot.triages.enregistrer_reponse(tid, q, v, acteur="test")
+        depot.triages.finaliser(tid, acteur="test", note=HOSTILE_NOTE)
     hote = urllib.parse.urlsplit(serveur.url).netloc
     ailleurs: list[str] = []
     for chemin in (f"/?triage={tid}", "/triages"):

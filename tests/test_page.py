@@ -1,9 +1,9 @@
 """The Streamlit page, driven headless with Streamlit's AppTest (no browser).
 
 Each test gets its own SQLite file (``TRIAGE_DATABASE_URL`` set before the AppTest is built: the page caches
-one ``Depot`` per URL) and checks what the kiné sees (keys of the widgets, the orientation card's
-``data-orientation``) against what is stored (``Depot``). Setup that is not under test (structure, patients,
-complete answers) goes straight through ``Depot``; the page is used for what each test is about.
+one ``Services`` per URL) and checks what the kiné sees (keys of the widgets, the orientation card's
+``data-orientation``) against what is stored (``Services``). Setup that is not under test (structure, patients,
+complete answers) goes straight through ``Services``; the page is used for what each test is about.
 
 AppTest only switches to file pages; the pages here are functions (``st.Page(page, url_path=…)``), so
 :func:`aller` selects them by their URL path in the registry AppTest keeps (a private attribute).
@@ -27,7 +27,7 @@ from tests.conftest import RACINE, cas_base
 from tests.connexion import COORDINATEUR, KINE, connecte
 from triage_app.comptes import Utilisateur
 from triage_app.errors import TriageError
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 
 APP = str(RACINE / "triage_app" / "ui" / "app.py")
 LOMBALGIE, CHEVILLE = "lombalgie_aigue", "entorse_cheville"
@@ -36,7 +36,7 @@ ACTEUR = "test_page"
 ID_OPAQUE = re.compile(r"[0-9a-f]{32}")
 ORIENTATION = re.compile(r'data-orientation="([a-z_]*)"')
 COOPERATION = ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp")
-# Every Depot a test opens, the page's own included (one per URL, cached), is closed at its end.
+# Every Services a test opens, the page's own included (one per URL, cached), is closed at its end.
 fermer_les_depots = ressources.fermer_les_depots
 # The patient's covers and their French labels (commun.yaml, libelles.couvertures).
 COUVERTURES: dict[str, str] = yaml.safe_load((RACINE / "protocols" / "commun.yaml").read_text(encoding="utf-8"))[
@@ -59,7 +59,7 @@ def url_fixture(tmp_path, monkeypatch):
 
 @pytest.fixture(name="depot")
 def depot_fixture(url):
-    d = Depot(url)
+    d = Services(url)
     yield d
     d.fermer()
 
@@ -67,8 +67,8 @@ def depot_fixture(url):
 @pytest.fixture(name="msp")
 def msp_fixture(depot):
     """A MSP that applies both protocols (described once, as on the « Structure » page)."""
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
-                                protocoles_appliques=list(PROTOCOLES), acteur=ACTEUR)
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                          protocoles_appliques=list(PROTOCOLES), acteur=ACTEUR)
     return depot
 
 
@@ -176,22 +176,22 @@ def remplir_patient(at: AppTest, *, protocole: str | None = LOMBALGIE, nom: str 
     return executer(at.button(key="commencer").click())
 
 
-def creer_triage(depot: Depot, protocole: str = LOMBALGIE, nom: str = "Martin") -> tuple[str, str]:
+def creer_triage(depot: Services, protocole: str = LOMBALGIE, nom: str = "Martin") -> tuple[str, str]:
     """A draft triage of an eligible patient, created as the form does; (triage id, episode id)."""
-    pid = depot.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
-    eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=DEBUT, antecedent_lombalgie=True,
-                              acteur=ACTEUR)
-    tid = depot.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
-    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
-                                   "cadre.medecin_joignable": True, "consentement.protocole": True,
-                                   "consentement.partage_dmp": True}, acteur=ACTEUR)
+    pid = depot.patients.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=DEBUT, antecedent_lombalgie=True,
+                                       acteur=ACTEUR)
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
+    depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                           "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                           "consentement.partage_dmp": True}, acteur=ACTEUR)
     return tid, eid
 
 
-def repondre_tout(depot: Depot, tid: str, protocole: str, **autres: Any) -> None:
+def repondre_tout(depot: Services, tid: str, protocole: str, **autres: Any) -> None:
     """Every safety question « non » (torsion « oui »), as ``cas_base``; then ``autres``."""
     for qid, valeur in (cas_base(protocole)["reponses"] | autres).items():
-        depot.enregistrer_reponse(tid, qid, valeur, acteur=ACTEUR)
+        depot.triages.enregistrer_reponse(tid, qid, valeur, acteur=ACTEUR)
 
 
 def compteur(at: AppTest, episode_id: str) -> dict[str, str]:
@@ -221,7 +221,7 @@ def test_sans_drapeau_aucun_de_ces_signes_jusqu_au_protocole_puis_finalise(msp, 
     at = lancer()
     assert not at.warning  # the structure is described
     at = remplir_patient(at, protocole=protocole)
-    [ligne] = msp.lister()
+    [ligne] = msp.triages.lister()
     assert dict(at.query_params) == {"triage": ligne.id}
     tid = ligne.id
     for i, g in enumerate(groupes):
@@ -242,9 +242,9 @@ def test_sans_drapeau_aucun_de_ces_signes_jusqu_au_protocole_puis_finalise(msp, 
     assert "Paracétamol (ordonnance-type)" in texte
     executer(at.button(key="finaliser").click())
 
-    [ligne] = msp.lister()
+    [ligne] = msp.triages.lister()
     assert (ligne.id, ligne.statut, ligne.orientation, ligne.version) == (tid, "final", "protocole", 1)
-    t = msp.charger(tid)
+    t = msp.triages.charger(tid)
     assert t.resultat is not None and t.resultat["orientation"] == "protocole"
     assert t.resultat["facturation"]["voie"] == "forfait_protocole"
     assert t.cas["reponses"] == cas_base(protocole)["reponses"]
@@ -253,7 +253,7 @@ def test_sans_drapeau_aucun_de_ces_signes_jusqu_au_protocole_puis_finalise(msp, 
     assert orientation(at) == "protocole"
     assert "finaliser" not in boutons(at) and "amender" in boutons(at)
     assert not questions(at)
-    assert msp.verifier_audit().intact
+    assert msp.audit.verifier_audit().intact
 
 
 @pytest.mark.parametrize(("protocole", "qid"), [(LOMBALGIE, "rf_troubles_sphincteriens"),
@@ -270,16 +270,16 @@ def test_un_drapeau_rouge_donne_urgences_des_le_premier_tap(msp, protocole, qid)
     motif = next(c.libelle for c in msp.moteur.protocoles[protocole].modele.criteres if c.id == qid)
     assert html.escape(motif, quote=False) in carte(at)
     # Nothing else was answered: the referral does not wait for the rest.
-    assert msp.charger(tid).cas["reponses"] == {qid: True}
+    assert msp.triages.charger(tid).cas["reponses"] == {qid: True}
     autres = {q: v for q, v in questions(at).items() if q != qid}
     assert autres and all(v is None for v in autres.values())
     assert questions(at)[qid] == "oui"
-    manquantes = msp.evaluer(tid)["questions_manquantes"]
+    manquantes = msp.triages.evaluer(tid)["questions_manquantes"]
     assert manquantes
     # An emergency is finalised at once, the other questions left unanswered.
     assert not at.button(key="finaliser").disabled
     executer(at.button(key="finaliser").click())
-    t = msp.charger(tid)
+    t = msp.triages.charger(tid)
     assert t.statut == "final" and t.resultat is not None
     assert t.resultat["orientation"] == "urgences" and t.resultat["questions_manquantes"] == manquantes
 
@@ -292,7 +292,7 @@ def test_un_signe_medecin_jour_dans_un_groupe_ouvert_a_la_main(msp):
     executer(at.segmented_control(key="q_rf_fievre").set_value("oui"))
     assert orientation(at) == "medecin_jour"
     assert not at.error  # no emergency banner for a same-day referral
-    t = msp.charger(tid)
+    t = msp.triages.charger(tid)
     assert t.cas["reponses"] == {"rf_fievre": True} and t.etape == "signes_generaux"
     # The engine has decided (same-day referral): it can be recorded now, the other answers are not needed.
     assert "finaliser" in boutons(at)
@@ -305,7 +305,7 @@ def test_reponses_manquantes_pas_d_orientation_ni_finalisation(msp):
     executer(at.button(key="aucun_neurologique").click())
     executer(at.button(key="aucun_douleur").click())
     assert orientation(at) == ""
-    manquantes = len(msp.evaluer(tid)["questions_manquantes"])
+    manquantes = len(msp.triages.evaluer(tid)["questions_manquantes"])
     assert manquantes > 0
     assert f"{manquantes} réponse(s) manquante(s)" in carte(at)
     assert "finaliser" not in boutons(at)
@@ -314,7 +314,7 @@ def test_reponses_manquantes_pas_d_orientation_ni_finalisation(msp):
     choisir_ligne(at, 0)
     assert dict(at.query_params) == {"triage": tid}
     assert "finaliser" not in boutons(at) and "aucun_signes_generaux" in boutons(at)
-    assert msp.charger(tid).statut == "brouillon"
+    assert msp.triages.charger(tid).statut == "brouillon"
 
 
 # -- resuming --------------------------------------------------------------------------------------------
@@ -394,34 +394,34 @@ def test_formulaire_vide_nomme_chaque_champ_manquant(depot):
     executer(at.button(key="commencer").click())
     assert _manquants(at) == ["motif de consultation", "nom", "prénom", "date de naissance",
                               "début de la douleur ou date du traumatisme"]
-    assert depot.lister() == [] and dict(at.query_params) == {}
+    assert depot.triages.lister() == [] and dict(at.query_params) == {}
 
 
 def test_formulaire_partiel_nomme_seulement_ce_qui_manque(depot):
     at = remplir_patient(lancer(), prenom="   ", naissance=None)
     assert _manquants(at) == ["prénom", "date de naissance"]
-    assert depot.lister() == [] and dict(at.query_params) == {}
+    assert depot.triages.lister() == [] and dict(at.query_params) == {}
 
 
 def test_debut_apres_la_consultation_refuse(depot):
     at = remplir_patient(lancer(), debut=AUJOURD_HUI, consultation=AUJOURD_HUI - timedelta(days=3))
     [erreur] = at.error
     assert "postérieur à la date de consultation" in erreur.value
-    assert depot.lister() == [] and dict(at.query_params) == {}
+    assert depot.triages.lister() == [] and dict(at.query_params) == {}
 
 
 def test_naissance_apres_la_consultation_refusee_sans_plantage(depot):
     at = remplir_patient(lancer(), naissance=AUJOURD_HUI - timedelta(days=1),
                          debut=AUJOURD_HUI - timedelta(days=6), consultation=AUJOURD_HUI - timedelta(days=5))
     assert at.error
-    assert depot.lister() == []
+    assert depot.triages.lister() == []
 
 
 def test_formulaire_cree_le_triage_avec_le_cadre_et_le_consentement(msp):
     at = remplir_patient(lancer(), protocole=CHEVILLE, nom="  Durand ", prenom="Léa")
-    [ligne] = msp.lister()
+    [ligne] = msp.triages.lister()
     assert ligne.patient == "Durand Léa" and ligne.protocole == CHEVILLE and ligne.statut == "brouillon"
-    cas = msp.charger(ligne.id).cas
+    cas = msp.triages.charger(ligne.id).cas
     assert cas["cadre"]["structure"] == "msp" and cas["cadre"]["protocole_autorise"] is True
     assert cas["cadre"]["medecin_delegant_est_medecin_traitant"] is True and cas["consentement"]["protocole"]
     assert cas["episode"]["date_debut"] == DEBUT.isoformat()
@@ -440,11 +440,11 @@ def test_date_tapee_impossible_refusee_en_francais_sans_triage(msp, saisie, mess
     at.text_input(key="patient_naissance").input(saisie)
     at = remplir_patient(at, naissance=None)
     assert at.error[0].value.startswith(message)
-    assert msp.lister() == [] and "triage" not in at.query_params
+    assert msp.triages.lister() == [] and "triage" not in at.query_params
     at.text_input(key="patient_naissance").input("14061980")  # digits only: the same date, accepted
     executer(at.button(key="commencer").click())
-    [ligne] = msp.lister()
-    assert msp.charger(ligne.id).cas["patient"]["date_naissance"] == "1980-06-14"
+    [ligne] = msp.triages.lister()
+    assert msp.triages.charger(ligne.id).cas["patient"]["date_naissance"] == "1980-06-14"
 
 
 def test_formulaire_couverture_regime_general_par_defaut(msp):
@@ -453,16 +453,16 @@ def test_formulaire_couverture_regime_general_par_defaut(msp):
     assert choix.label.startswith("Couverture") and choix.options == list(COUVERTURES.values())
     assert choix.value == "regime_general" and choix.options[choix.index] == "Régime général"
     remplir_patient(at)
-    [ligne] = msp.lister()
-    assert msp.charger(ligne.id).cas["patient"]["couverture"] == "regime_general"
+    [ligne] = msp.triages.lister()
+    assert msp.triages.charger(ligne.id).cas["patient"]["couverture"] == "regime_general"
 
 
 def test_triage_en_regime_local_d_alsace_moselle_montre_la_part_de_90_pour_cent(depot):
-    depot.enregistrer_structure(nom="ESP du Rhin", type="esp", departement="67", protocoles_appliques=[],
-                                acteur=ACTEUR)
+    depot.structure.enregistrer_structure(nom="ESP du Rhin", type="esp", departement="67", protocoles_appliques=[],
+                                          acteur=ACTEUR)
     at = remplir_patient(lancer(), couverture="Régime local d'Alsace-Moselle")
-    [ligne] = depot.lister()
-    cas = depot.charger(ligne.id).cas
+    [ligne] = depot.triages.lister()
+    cas = depot.triages.charger(ligne.id).cas
     assert cas["patient"]["couverture"] == "alsace_moselle"
     repondre_tout(depot, ligne.id, LOMBALGIE)
     at = executer(at)
@@ -480,7 +480,7 @@ def test_triage_en_regime_local_d_alsace_moselle_montre_la_part_de_90_pour_cent(
 
 def test_protocole_non_applicable_sur_la_carte(msp):
     tid, _ = creer_triage(msp)
-    msp.modifier_brouillon(tid, {"consentement.partage_dmp": False}, acteur=ACTEUR)
+    msp.triages.modifier_brouillon(tid, {"consentement.partage_dmp": False}, acteur=ACTEUR)
     repondre_tout(msp, tid, LOMBALGIE)
     at = lancer(tid)
     assert orientation(at) == "acces_direct"
@@ -527,7 +527,7 @@ def test_triages_filtre_par_statut(msp):
     creer_triage(msp, nom="Brouillon")
     fini, _ = creer_triage(msp, nom="Fini")
     repondre_tout(msp, fini, LOMBALGIE)
-    msp.finaliser(fini, acteur=ACTEUR)
+    msp.triages.finaliser(fini, acteur=ACTEUR)
     at = aller(lancer(), "triages")
     lignes = [b.label for b in lignes_triages(at)]
     assert "Protocole de coopération" in lignes[0] and "sans orientation" in lignes[1]
@@ -548,9 +548,9 @@ def test_liste_vide_dit_aucun_triage_sans_tableau_vide(msp):
 def test_aucun_de_ces_signes_n_ecrase_pas_un_oui_enregistre_ailleurs(msp):
     tid, _ = creer_triage(msp)
     vieux = lancer(tid)  # a tab left open
-    msp.enregistrer_reponse(tid, "rf_deficit_moteur", True, acteur="autre_poste")
+    msp.triages.enregistrer_reponse(tid, "rf_deficit_moteur", True, acteur="autre_poste")
     executer(vieux.button(key="aucun_neurologique").click())
-    assert msp.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
+    assert msp.triages.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
     assert orientation(vieux) == "urgences"
 
 
@@ -559,7 +559,7 @@ def test_un_oui_tape_juste_avant_aucun_de_ces_signes_reste_oui(msp):
     at = lancer(tid)
     at.segmented_control(key="q_rf_deficit_moteur").set_value("oui")
     executer(at.button(key="aucun_neurologique").click())
-    assert msp.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
+    assert msp.triages.charger(tid).cas["reponses"]["rf_deficit_moteur"] is True
     assert orientation(at) == "urgences"
 
 
@@ -567,7 +567,7 @@ def test_un_oui_tape_juste_avant_aucun_de_ces_signes_reste_oui(msp):
 def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     tid, _ = creer_triage(msp, CHEVILLE)
     repondre_tout(msp, tid, CHEVILLE)
-    msp.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
+    msp.triages.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
     at = lancer(tid)
     assert orientation(at) == "protocole"
     assert any(m.value == "**Note**" for m in at.markdown)
@@ -578,13 +578,13 @@ def test_triage_finalise_s_affiche_puis_se_modifie_en_nouvelle_version(msp):
     executer(at.button(key="amender").click())
     nouveau = at.query_params["triage"]
     assert nouveau != tid
-    t = msp.charger(nouveau)
+    t = msp.triages.charger(nouveau)
     assert (t.version, t.statut, t.remplace_id) == (2, "brouillon", tid)
     assert orientation(at) == "protocole"  # the answers came along
     assert "finaliser" in boutons(at)
-    assert msp.charger(nouveau).note == "Revoir à J5"  # and the note too, ready to edit
+    assert msp.triages.charger(nouveau).note == "Revoir à J5"  # and the note too, ready to edit
     executer(at.button(key="finaliser").click())
-    assert msp.charger(nouveau).note == "Revoir à J5"
+    assert msp.triages.charger(nouveau).note == "Revoir à J5"
 
 
 def test_la_note_s_enregistre_au_fil_de_la_saisie_et_survit_au_rechargement(msp):
@@ -596,7 +596,7 @@ def test_la_note_s_enregistre_au_fil_de_la_saisie_et_survit_au_rechargement(msp)
     assert "finaliser" in boutons(at)
     at.session_state[f"note_{tid}"] = {"texte": "Revoir à J5, **Zéphyrine** nocturne"}
     executer(at)
-    t = msp.charger(tid)
+    t = msp.triages.charger(tid)
     assert (t.statut, t.note) == ("brouillon", "Revoir à J5, **Zéphyrine** nocturne")
     notes = [e for e in _evenements(msp) if e.type == "note"]
     assert [e.details for e in notes] == [{"longueur": 35}]
@@ -605,17 +605,17 @@ def test_la_note_s_enregistre_au_fil_de_la_saisie_et_survit_au_rechargement(msp)
     assert len([e for e in _evenements(msp) if e.type == "note"]) == 1
     recharge = lancer(tid)  # the page reloaded: the typed note is there and goes with the finalisation
     executer(recharge.button(key="finaliser").click())
-    assert msp.charger(tid).note == "Revoir à J5, **Zéphyrine** nocturne"
-    assert msp.charger(tid).statut == "final"
+    assert msp.triages.charger(tid).note == "Revoir à J5, **Zéphyrine** nocturne"
+    assert msp.triages.charger(tid).statut == "final"
 
 
 def test_la_note_d_un_triage_finalise_ne_s_ecrit_plus(msp):
     tid, _ = creer_triage(msp, CHEVILLE)
     repondre_tout(msp, tid, CHEVILLE)
-    msp.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
+    msp.triages.finaliser(tid, acteur=ACTEUR, note="Revoir à J5")
     with pytest.raises(TriageError):
-        msp.enregistrer_note(tid, "autre texte", acteur=ACTEUR)
-    assert msp.charger(tid).note == "Revoir à J5"
+        msp.triages.enregistrer_note(tid, "autre texte", acteur=ACTEUR)
+    assert msp.triages.charger(tid).note == "Revoir à J5"
 
 
 def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp):
@@ -629,20 +629,20 @@ def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp)
     assert not any(t.key.startswith("corr_") for t in at.toggle if t.key)  # built only once opened
     ouvrir_volet(at, "corr_volet")
     executer(at.toggle(key="corr_consentement.partage_dmp").set_value(False))
-    assert msp.charger(tid).cas["consentement"]["partage_dmp"] is False
+    assert msp.triages.charger(tid).cas["consentement"]["partage_dmp"] is False
     assert orientation(at) == "acces_direct"
     assert any('class="non-applicable"' in h.value and "partage DMP non accepté" in h.value for h in at.get("html"))
     executer(at.toggle(key="corr_episode.prescription_medicale").set_value(True))
     assert orientation(at) == "sur_prescription"
     executer(at.selectbox(key="corr_patient.couverture").set_value("exoneration_100"))
-    assert msp.charger(tid).cas["patient"]["couverture"] == "exoneration_100"
+    assert msp.triages.charger(tid).cas["patient"]["couverture"] == "exoneration_100"
     # A consultation before the onset is refused in French and not written.
-    avant = msp.charger(tid).cas["date_consultation"]
+    avant = msp.triages.charger(tid).cas["date_consultation"]
     executer(at.text_input(key="corr_date_consultation").input((DEBUT - timedelta(days=1)).strftime("%d/%m/%Y")))
-    assert msp.charger(tid).cas["date_consultation"] == avant
+    assert msp.triages.charger(tid).cas["date_consultation"] == avant
     assert any("postérieur à la date de consultation" in e.value for e in at.error)
     executer(at.text_input(key="corr_episode.date_debut").input((DEBUT - timedelta(days=40)).strftime("%d/%m/%Y")))
-    assert msp.charger(tid).cas["episode"]["date_debut"] == (DEBUT - timedelta(days=40)).isoformat()
+    assert msp.triages.charger(tid).cas["episode"]["date_debut"] == (DEBUT - timedelta(days=40)).isoformat()
     assert not at.error
     modifications = [e.details for e in _evenements(msp) if e.type == "modification"]
     champs = [d.get("champs") for d in modifications]
@@ -655,19 +655,19 @@ def test_le_formulaire_de_depart_se_corrige_sur_place_avant_la_finalisation(msp)
     assert "episode.date_debut" not in valeurs  # a date is never written to the journal
 
 
-def _evenements(depot: Depot) -> list[Any]:
+def _evenements(depot: Services) -> list[Any]:
     from sqlalchemy import select
 
     from triage_app.storage.tables import EvenementAudit
 
-    with depot.sessions() as s:
+    with depot.uow.sessions() as s:
         return list(s.scalars(select(EvenementAudit).order_by(EvenementAudit.seq)))
 
 
 def test_le_resume_final_affiche_le_libelle_des_choix(msp):
     tid, _ = creer_triage(msp, CHEVILLE)
     repondre_tout(msp, tid, CHEVILLE, stade_gravite=2)
-    msp.finaliser(tid, acteur=ACTEUR)
+    msp.triages.finaliser(tid, acteur=ACTEUR)
     at = lancer(tid)
     assert any("Stade 2, entorse moyenne" in m.value for m in at.markdown)
 
@@ -678,7 +678,7 @@ def test_le_resume_final_affiche_le_libelle_des_choix(msp):
 def test_chaque_page_s_affiche_sans_exception(msp, chemin, titre):
     tid, _ = creer_triage(msp)
     repondre_tout(msp, tid, LOMBALGIE)
-    msp.finaliser(tid, acteur=ACTEUR)
+    msp.triages.finaliser(tid, acteur=ACTEUR)
     creer_triage(msp, CHEVILLE)
     at = aller(lancer(utilisateur=COORDINATEUR), chemin)
     assert at.markdown[0].value == titre
@@ -706,7 +706,7 @@ def test_page_structure_enregistre_le_cadre_des_nouveaux_triages(depot):
     executer(at.button(key="structure_enregistrer").click())
     [erreur] = at.error
     assert erreur.value == "À renseigner : nom de la structure."
-    assert depot.structure() is None
+    assert depot.structure.structure() is None
 
     at.text_input(key="structure_nom").input("MSP du Parc")
     at.selectbox(key="structure_type").set_value("msp")
@@ -714,15 +714,15 @@ def test_page_structure_enregistre_le_cadre_des_nouveaux_triages(depot):
     at.button_group(key="structure_protocoles").set_value([CHEVILLE])
     executer(at.button(key="structure_enregistrer").click())
     assert at.success and not at.error
-    s = depot.structure()
+    s = depot.structure.structure()
     assert s is not None
     assert (s.nom, s.type, s.departement, s.protocoles_appliques) == ("MSP du Parc", "msp", "2B", [CHEVILLE])
 
     aller(at, "")
     assert not at.warning
     remplir_patient(at, protocole=CHEVILLE)
-    [ligne] = depot.lister()
-    cadre = depot.charger(ligne.id).cas["cadre"]
+    [ligne] = depot.triages.lister()
+    cadre = depot.triages.charger(ligne.id).cas["cadre"]
     assert (cadre["structure"], cadre["departement"], cadre["protocole_autorise"]) == ("msp", "2B", True)
 
 
@@ -740,7 +740,7 @@ def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
     """The kiné types the INS and strict traits and confirms the identity document: « qualifiée » only then;
     a wrong key is refused in French naming the field; the médecin traitant is recorded with its RPPS."""
     tid, _ = creer_triage(msp)
-    pid = msp.entete(tid)["patient_id"]
+    pid = msp.triages.entete(tid)["patient_id"]
     cle = f"triage_{tid}"
     k_ = f"{97 - int(f'{NAISSANCE:1%y%m}78006084') % 97:02d}"  # the NIR's key, computed here another way
     at = lancer(tid)
@@ -752,19 +752,19 @@ def test_identite_ins_et_medecin_traitant_depuis_le_triage(msp):
     at.text_input(key=f"ins_{cle}").input(f"{NAISSANCE:1 %y %m} 78 006 084 {k_}")
     at.toggle(key=f"insi_{cle}").set_value(True)
     executer(at.button(key=f"enregistrer_identite_{cle}").click())
-    assert msp.identite_patient(pid).statut == "recuperee"
+    assert msp.patients.identite_patient(pid).statut == "recuperee"
     at.selectbox(key=f"piece_{cle}").set_value("cni")
     at.text_input(key=f"nom_naissance_{cle}").input("MARTIN")
     at.text_input(key=f"prenoms_{cle}").input("Paul Louis")
     at.text_input(key=f"lieu_{cle}").input("78646")
     executer(at.button(key=f"enregistrer_identite_{cle}").click())
     assert any("Identité qualifiée" in s.value for s in at.success)
-    v = msp.identite_patient(pid)
+    v = msp.patients.identite_patient(pid)
     assert (v.statut, v.piece_verifiee_par) == ("qualifiee", KINE.identifiant)
     at.text_input(key=f"medecin_nom_{cle}").input("Claire Durand")
     at.text_input(key=f"medecin_rpps_{cle}").input("10001234565")
     executer(at.button(key=f"enregistrer_medecin_{cle}").click())
-    assert msp.identite_patient(pid).medecin_rpps == "10001234565"
+    assert msp.patients.identite_patient(pid).medecin_rpps == "10001234565"
 
 
 # -- patient text as typed (issue #16) --------------------------------------------------------------------------
@@ -779,11 +779,11 @@ def test_un_texte_hostile_est_echappe_partout_ou_la_page_l_ecrit(msp, hostile):
     unescaped text is exactly what was typed, and no Markdown character is left active."""
     from triage_app.ui.composants import _MARKDOWN
 
-    pid = msp.creer_patient(nom=hostile, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
-    eid = msp.creer_episode(patient_id=pid, protocole=CHEVILLE, date_debut=DEBUT, acteur=ACTEUR)
-    tid = msp.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
+    pid = msp.patients.creer_patient(nom=hostile, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+    eid = msp.episodes.creer_episode(patient_id=pid, protocole=CHEVILLE, date_debut=DEBUT, acteur=ACTEUR)
+    tid = msp.triages.creer_triage(episode_id=eid, date_consultation=AUJOURD_HUI, acteur=ACTEUR)
     repondre_tout(msp, tid, CHEVILLE)
-    msp.finaliser(tid, acteur=ACTEUR, note=f"avant {hostile} après")
+    msp.triages.finaliser(tid, acteur=ACTEUR, note=f"avant {hostile} après")
     at = lancer(tid)
     (entete,) = [m.value for m in at.markdown if m.value.startswith("#### ")]
     lignes = [b.label for b in aller(lancer(), "triages").button if b.key == f"ligne_{tid}"]

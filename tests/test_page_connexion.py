@@ -15,7 +15,7 @@ from triage_app.ui.etat import CLE_UTILISATEUR
 
 MDP = "correct horse battery"
 PATIENT = ("Martin", "Paul", "1984-06-14", "14/06/1984")
-# Every Depot a test opens, the page's own included (one per URL, cached), is closed at its end.
+# Every Services a test opens, the page's own included (one per URL, cached), is closed at its end.
 fermer_les_depots = ressources.fermer_les_depots
 
 
@@ -28,13 +28,14 @@ def url(tmp_path, monkeypatch):
 
 @pytest.fixture
 def depot(url):
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
-    d = Depot(url)
-    d.enregistrer_structure(nom="MSP", type="msp", departement="38",
-                            protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
+    d = Services(url)
+    d.structure.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                                      protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="test")
     for ident, role in (("coord", "coordinateur"), ("kine", "kine"), ("medecin", "medecin")):
-        d.creer_utilisateur(identifiant=ident, nom=ident.capitalize(), role=role, mot_de_passe=MDP, acteur="test")
+        d.comptes.creer_utilisateur(identifiant=ident, nom=ident.capitalize(), role=role, mot_de_passe=MDP,
+                                    acteur="test")
     yield d
     d.fermer()
 
@@ -67,7 +68,7 @@ def nouvelle_session(triage: str | None = None) -> AppTest:
 
 
 def test_premier_demarrage_cree_le_coordinateur_sans_mot_de_passe_par_defaut(url):
-    from triage_app.storage.service import Depot
+    from triage_app.services.application import Services
 
     at = nouvelle_session()
     assert at.markdown[0].value == "### Premier démarrage" and "se_connecter" not in boutons(at)
@@ -77,12 +78,12 @@ def test_premier_demarrage_cree_le_coordinateur_sans_mot_de_passe_par_defaut(url
     at.text_input(key="premier_mdp2").input("court")
     executer(at.button(key="creer_premier").click())
     assert at.error[0].value.startswith("Mot de passe : au moins 12 caractères")
-    assert Depot(url).compter_utilisateurs() == 0
+    assert Services(url).comptes.compter_utilisateurs() == 0
     at.text_input(key="premier_mdp").input(MDP)
     at.text_input(key="premier_mdp2").input(MDP)
     executer(at.button(key="creer_premier").click())
     assert at.session_state[CLE_UTILISATEUR].role == "coordinateur"
-    assert Depot(url).connecter("marie.curie", MDP).role == "coordinateur"
+    assert Services(url).comptes.connecter("marie.curie", MDP).role == "coordinateur"
     aller(at, "comptes")
     assert at.markdown[0].value == "### Comptes de la structure"
 
@@ -131,7 +132,7 @@ def test_mauvais_mot_de_passe_refuse_puis_connexion(depot):
     at = se_connecter(at, "kine")
     assert at.session_state[CLE_UTILISATEUR].identifiant == "kine"
     assert "commencer" in boutons(at)  # the patient form of « Nouveau triage »
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         types = [r[0] for r in c.execute(text("SELECT type FROM evenements_audit ORDER BY seq"))]
     assert types[-2:] == ["connexion_echec", "connexion"]
 
@@ -151,7 +152,7 @@ def test_le_verrou_d_inactivite_garde_le_triage_en_cours(depot):
     at.text_input(key="verrou_mdp").input(MDP)
     executer(at.button(key="deverrouiller").click())
     assert at.query_params["triage"] == tid and groupe_ouvert(at) == groupe
-    assert depot.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
+    assert depot.triages.charger(tid).cas["reponses"]["rf_troubles_sphincteriens"] is False
 
 
 def test_deconnexion(depot):
@@ -159,7 +160,7 @@ def test_deconnexion(depot):
     aller(at, "compte")
     executer(at.button(key="deconnexion").click())
     assert "se_connecter" in boutons(at) and CLE_UTILISATEUR not in at.session_state
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         dernier = c.execute(text("SELECT type, acteur FROM evenements_audit ORDER BY seq DESC LIMIT 1")).one()
     assert tuple(dernier) == ("deconnexion", "kine")
 
@@ -187,8 +188,8 @@ def test_le_medecin_lit_sans_pouvoir_ecrire(depot):
 def test_fournisseur_d_identite(depot, monkeypatch):
     import time
 
-    depot.creer_utilisateur(identifiant="docteur@exemple.fr", nom="Dr X", role="medecin", mot_de_passe=None,
-                            source="oidc", acteur="test")
+    depot.comptes.creer_utilisateur(identifiant="docteur@exemple.fr", nom="Dr X", role="medecin", mot_de_passe=None,
+                                    source="oidc", acteur="test")
     monkeypatch.setattr(identite, "oidc_configure", lambda: True)
     monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: None)
     at = nouvelle_session()
@@ -222,8 +223,8 @@ def test_un_tap_apres_le_delai_d_inactivite_n_est_pas_enregistre(depot):
     at = se_connecter(nouvelle_session(tid), "kine")
     at.session_state["derniere_activite"] = time.monotonic() - 16 * 60  # 15 min by default, no rerun since
     at.button(key="aucun_neurologique").click().run()
-    assert "rf_deficit_moteur" not in depot.charger(tid).cas["reponses"]
-    with depot.bd.connect() as c:
+    assert "rf_deficit_moteur" not in depot.triages.charger(tid).cas["reponses"]
+    with depot.uow.bd.connect() as c:
         reponses = c.execute(text("SELECT count(*) FROM evenements_audit WHERE type = 'reponse'")).scalar()
     assert reponses == 0
     executer(at)

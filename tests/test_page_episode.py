@@ -27,7 +27,7 @@ from tests.test_page import (
     remplir_patient,
     repondre_tout,
 )
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 from triage_app.storage.tables import Patient
 
 fermer_les_depots = ressources.fermer_les_depots
@@ -43,32 +43,32 @@ def taper(at: AppTest, cle: str, texte: str) -> AppTest:
     return executer(at)
 
 
-def triage_final(depot: Depot, nom: str = "Martin", **champs: object) -> tuple[str, str]:
+def triage_final(depot: Services, nom: str = "Martin", **champs: object) -> tuple[str, str]:
     tid, eid = creer_triage(depot, nom=nom)
     if champs:
-        depot.modifier_brouillon(tid, dict(champs), acteur=ACTEUR)
+        depot.triages.modifier_brouillon(tid, dict(champs), acteur=ACTEUR)
     repondre_tout(depot, tid, LOMBALGIE)
-    depot.finaliser(tid, acteur=ACTEUR)
+    depot.triages.finaliser(tid, acteur=ACTEUR)
     return tid, eid
 
 
-def patients(depot: Depot) -> int:
-    with depot.sessions() as s:
+def patients(depot: Services) -> int:
+    with depot.uow.sessions() as s:
         return s.query(Patient).count()
 
 
-def evenements(depot: Depot, type_: str) -> list[dict]:
+def evenements(depot: Services, type_: str) -> list[dict]:
     from sqlalchemy import text
 
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         requete = text("SELECT * FROM evenements_audit WHERE type = :t")
         return [dict(r._mapping) for r in c.execute(requete, {"t": type_})]
 
 
 def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
-    pid = msp.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
-    eid = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=DEBUT, acteur=ACTEUR)
-    msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=1), acteur=ACTEUR)
+    pid = msp.patients.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    eid = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=DEBUT, acteur=ACTEUR)
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=1), acteur=ACTEUR)
     at = lancer()
     assert not [b for b in boutons(at) if b.startswith("choisir_")]
     taper(at, RECHERCHE_NOUVEAU, "lefebvre hel")
@@ -80,9 +80,9 @@ def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
     at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
     executer(at.button(key="commencer").click())
     tid = at.query_params["triage"]
-    assert msp.charger(tid).episode_id == eid and patients(msp) == 1
-    assert msp.entete(tid)["date_debut"] == DEBUT  # the episode keeps its own onset date
-    assert msp.cas_effectif(tid)["episode"]["seances_realisees_episode"] == 1  # counted from the store
+    assert msp.triages.charger(tid).episode_id == eid and patients(msp) == 1
+    assert msp.triages.entete(tid)["date_debut"] == DEBUT  # the episode keeps its own onset date
+    assert msp.triages.cas_effectif(tid)["episode"]["seances_realisees_episode"] == 1  # counted from the store
     # The page says which episode the triage joins; no episode or session count is typed by hand.
     at = lancer(tid)
     [info] = [i.value for i in at.info if "rejoint" in i.value]
@@ -95,7 +95,7 @@ def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
 
 def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
     tid1, eid = triage_final(msp)
-    pid = msp.entete(tid1)["patient_id"]
+    pid = msp.triages.entete(tid1)["patient_id"]
     at = lancer()
     taper(at, RECHERCHE_NOUVEAU, "martin")
     executer(at.button(key=f"choisir_{pid}").click())
@@ -103,7 +103,7 @@ def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
     at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
     executer(at.button(key="commencer").click())
     tid2 = at.query_params["triage"]
-    assert msp.charger(tid2).episode_id == eid
+    assert msp.triages.charger(tid2).episode_id == eid
     [info] = [i.value for i in at.info if "rejoint" in i.value]
     assert f"commencé le {DEBUT.strftime('%d/%m/%Y')}" in info and "1 triage(s) et 0 acte(s) avant celui-ci" in info
     at = lancer(tid1)  # a first triage of its episode joins nothing
@@ -111,18 +111,18 @@ def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
 
 
 def test_un_doublon_probable_est_propose_avant_de_creer_le_patient(msp):
-    pid = msp.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    pid = msp.patients.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     at = remplir_patient(lancer(), nom="DUPONT", prenom="jeanne")
     assert "triage" not in at.query_params and patients(msp) == 1  # nothing created yet
     assert any("déjà enregistré" in w.value for w in at.warning)
     assert {f"doublon_{pid}", "creer_quand_meme"} <= set(boutons(at))
     executer(at.button(key=f"doublon_{pid}").click())
     tid = at.query_params["triage"]
-    assert msp.entete(tid)["patient_id"] == pid and patients(msp) == 1
+    assert msp.triages.entete(tid)["patient_id"] == pid and patients(msp) == 1
 
 
 def test_creer_quand_meme_un_homonyme(msp):
-    msp.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    msp.patients.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     at = remplir_patient(lancer(), nom="Dupont", prenom="Jeanne")
     executer(at.button(key="creer_quand_meme").click())
     assert "triage" in at.query_params and patients(msp) == 2
@@ -131,13 +131,13 @@ def test_creer_quand_meme_un_homonyme(msp):
 def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
     tid, eid = triage_final(msp)
     at = lancer(tid)
-    autorisees = msp.etat_episode(eid, AUJOURD_HUI).autorisees
+    autorisees = msp.episodes.etat_episode(eid, AUJOURD_HUI).autorisees
     assert compteur(at, eid) == {"seances": "0", "restantes": str(autorisees), "statut": "ouvert"}
     for n in (1, 2, 3):
         executer(at.button(key=f"seance_{eid}").click())
         assert compteur(at, eid)["seances"] == str(n)
     assert compteur(at, eid)["restantes"] == str(autorisees - 3)
-    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert etat.seances_serie == 3 and etat.restantes == autorisees - 3
     # The re-assessment: its own short walk (what changed, what follows), recorded as the second forfait.
     executer(at.button(key=f"ouvrir_revue_{eid}").click())
@@ -145,16 +145,16 @@ def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
     at.segmented_control(key=f"suite_{eid}").set_value("poursuite")
     executer(at.button(key=f"reevaluation_{eid}").click())
     assert any("Réévaluation enregistrée" in s.value for s in at.success)
-    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert etat.reevaluation_faite_le == AUJOURD_HUI and etat.statut == "ouvert"
     assert [a.acte for a in etat.actes] == ["seance"] * 3 + ["consultation_protocole_2"]
     assert compteur(at, eid)["seances"] == "3"  # the consultation is not a session
     # A bilan is one more tap on the act; undo removes the last act.
     at.segmented_control(key=f"acte_{eid}").set_value("bilan")
     executer(at.button(key=f"seance_{eid}").click())
-    assert msp.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "bilan"
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "bilan"
     executer(at.button(key=f"annuler_{eid}").click())
-    assert msp.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "consultation_protocole_2"
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "consultation_protocole_2"
 
 
 def test_reevaluation_incomplete_refusee_en_francais(msp):
@@ -163,51 +163,54 @@ def test_reevaluation_incomplete_refusee_en_francais(msp):
     executer(at.button(key=f"ouvrir_revue_{eid}").click())
     executer(at.button(key=f"reevaluation_{eid}").click())
     assert any("choisissez l’évolution et la suite" in e.value for e in at.error)
-    assert msp.etat_episode(eid, AUJOURD_HUI).reevaluation_faite_le is None
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).reevaluation_faite_le is None
 
 
 def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
     tid, eid = triage_final(msp, **{"consentement.partage_dmp": False})
-    assert msp.charger(tid).orientation == "acces_direct"
+    assert msp.triages.charger(tid).orientation == "acces_direct"
     at = lancer(tid)
-    plafond = msp.etat_episode(eid, AUJOURD_HUI).plafond_acces_direct
+    plafond = msp.episodes.etat_episode(eid, AUJOURD_HUI).plafond_acces_direct
     assert plafond and any(f"Plafond de l’accès direct : {plafond} séances" in h.value for h in at.get("html"))
     for _ in range(plafond):
         executer(at.button(key=f"seance_{eid}").click())
     assert compteur(at, eid) == {"seances": str(plafond), "restantes": "0", "statut": "clos"}
     assert any("Épisode clos" in e.value and "adressé au médecin" in e.value for e in at.error)
     assert f"seance_{eid}" not in boutons(at)  # no further session on a closed episode
-    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert (etat.statut, etat.motif_cloture) == ("clos", "plafond")
 
 
 def test_dap_annoncee_avant_la_seance_et_produite(msp):
     tid, eid = triage_final(msp)
-    pid = msp.entete(tid)["patient_id"]
-    autre = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=AUJOURD_HUI - timedelta(days=300),
-                              acteur=ACTEUR)
+    pid = msp.triages.entete(tid)["patient_id"]
+    autre = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE,
+                                       date_debut=AUJOURD_HUI - timedelta(days=300),
+                                       acteur=ACTEUR)
     for i in range(28):
-        msp.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i), acteur=ACTEUR)
-    msp.cloturer_episode(autre, motif="guerison", jour=AUJOURD_HUI - timedelta(days=200), acteur=ACTEUR)
+        msp.episodes.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i), acteur=ACTEUR)
+    msp.episodes.cloturer_episode(autre, motif="guerison", jour=AUJOURD_HUI - timedelta(days=200), acteur=ACTEUR)
     for _ in range(2):
-        msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+        msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
     at = lancer(tid)
     assert any("demande d’accord préalable (DAP) nécessaire" in w.value for w in at.warning)
-    assert msp.etat_episode(eid, AUJOURD_HUI).dap_necessaire
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).dap_necessaire
     assert f"doc_dap_{eid}" in test_page.fichiers(at)
 
 
 def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):
-    pid = msp.creer_patient(nom="Revoir", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    pid = msp.patients.creer_patient(nom="Revoir", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     regle = msp.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation
     consultation = AUJOURD_HUI - timedelta(days=regle.du_jour)
-    eid = msp.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=consultation - timedelta(days=2),
-                            antecedent_lombalgie=True, acteur=ACTEUR)
-    tid = msp.creer_triage(episode_id=eid, date_consultation=consultation, acteur=ACTEUR)
-    msp.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True, "cadre.medecin_joignable": True,
-                                 "consentement.protocole": True, "consentement.partage_dmp": True}, acteur=ACTEUR)
+    eid = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=consultation - timedelta(days=2),
+                                     antecedent_lombalgie=True, acteur=ACTEUR)
+    tid = msp.triages.creer_triage(episode_id=eid, date_consultation=consultation, acteur=ACTEUR)
+    msp.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                         "cadre.medecin_joignable": True,
+                                         "consentement.protocole": True, "consentement.partage_dmp": True},
+                                        acteur=ACTEUR)
     repondre_tout(msp, tid, LOMBALGIE)
-    assert msp.finaliser(tid, acteur=ACTEUR)["orientation"] == "protocole"
+    assert msp.triages.finaliser(tid, acteur=ACTEUR)["orientation"] == "protocole"
     triage_final(msp, nom="Récent")  # consulted today: its re-assessment is to come, not listed
     at = aller(lancer(), "triages")
     revoir = [b for b in at.button if (b.key or "").startswith("revoir_")]
@@ -218,7 +221,7 @@ def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):
 
 def test_page_patients_recherche_fiche_et_nouveau_triage(msp):
     tid, eid = triage_final(msp, nom="Lefèbvre")
-    pid = msp.entete(tid)["patient_id"]
+    pid = msp.triages.entete(tid)["patient_id"]
     at = aller(lancer(), "patients")
     taper(at, RECHERCHE_FICHE, "LEFEB")
     executer(at.button(key=f"fiche_{pid}").click())
@@ -235,11 +238,11 @@ def test_historique_declare_avec_son_motif(msp):
     at.number_input(key=f"decl_seances_{eid}").set_value(12)
     executer(at.button(key=f"declarer_{eid}").click())
     assert any("Motif de la déclaration" in e.value for e in at.error)
-    assert msp.etat_episode(eid, AUJOURD_HUI).seances_12_mois == 0
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).seances_12_mois == 0
     at.number_input(key=f"decl_seances_{eid}").set_value(12)
     at.text_input(key=f"decl_motif_{eid}").input("Séances dans un autre cabinet")
     executer(at.button(key=f"declarer_{eid}").click())
-    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert etat.seances_12_mois == 12 and etat.seances_12_mois_calculees == 0
     assert etat.motif_declaration == "Séances dans un autre cabinet"
     [evt] = evenements(msp, "declaration_historique")
@@ -256,7 +259,7 @@ def test_issue_de_l_episode_cloture_a_la_main(msp):
     executer(at)
     at.text_area(key=f"evenement_texte_{eid}").input("Malaise vagal en séance")
     executer(at.button(key=f"issue_{eid}").click())
-    etat = msp.etat_episode(eid, AUJOURD_HUI)
+    etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert (etat.statut, etat.motif_cloture, etat.repris_par) == ("clos", "guerison", "aucun")
     assert etat.evenement_indesirable is True and etat.evenement_texte == "Malaise vagal en séance"
 
@@ -269,7 +272,7 @@ def test_le_medecin_voit_l_episode_sans_pouvoir_l_ecrire(msp):
 
 
 def test_une_recherche_est_faite_et_journalisee_une_fois_par_texte_tape(msp):
-    msp.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    msp.patients.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     at = aller(lancer(), "patients")
     taper(at, RECHERCHE_FICHE, "lefeb")
     assert len(evenements(msp, "recherche_patient")) == 1

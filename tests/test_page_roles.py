@@ -80,16 +80,17 @@ def _explorer(ouvrir: Callable[[], AppTest], profondeur: int = 2) -> tuple[set[s
 def _structure_de_test(msp: Any) -> dict[str, str]:
     """The accounts, a draft, a finalised triage whose episode has a session, a second protocol's draft."""
     for u in (MEDECIN, KINE):
-        msp.creer_utilisateur(identifiant=u.identifiant, nom=u.nom, role=u.role, mot_de_passe="mot de passe long",
-                              acteur=ACTEUR)
+        msp.comptes.creer_utilisateur(identifiant=u.identifiant, nom=u.nom, role=u.role,
+                                      mot_de_passe="mot de passe long",
+                                      acteur=ACTEUR)
     brouillon, _ = creer_triage(msp, nom="Brouillon")
     final, eid = creer_triage(msp, CHEVILLE, nom="Finalise")
     repondre_tout(msp, final, CHEVILLE)
-    msp.finaliser(final, acteur=ACTEUR, note="Revoir à J5")
-    msp.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    msp.triages.finaliser(final, acteur=ACTEUR, note="Revoir à J5")
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
     autre, _ = creer_triage(msp, LOMBALGIE, nom="Autre")
     return {"brouillon": brouillon, "final": final, "autre": autre,
-            "patient": msp.entete(final)["patient_id"]}
+            "patient": msp.triages.entete(final)["patient_id"]}
 
 
 def test_le_medecin_ne_voit_aucune_action_qu_il_ne_peut_faire(msp):
@@ -111,14 +112,14 @@ def test_le_medecin_ne_voit_aucune_action_qu_il_ne_peut_faire(msp):
     assert {f"ligne_{ids['final']}", f"fiche_{ids['patient']}"} <= tous
     assert not {"amender", "nouveau", "finaliser", "triage_patient"} & tous
     assert not [c for c in tous if c.startswith(("seance_", "annuler_", "aucun_", "declarer_", "cloturer_"))]
-    t = msp.charger(ids["final"])
+    t = msp.triages.charger(ids["final"])
     assert (t.statut, t.version, t.note) == ("final", 1, "Revoir à J5")
 
 
 def test_le_kine_voit_ses_actions_et_aucune_de_coordination(msp):
     ids = _structure_de_test(msp)
     vus, _ = _explorer(_ecran(KINE, "triage", ids["final"]), profondeur=0)
-    assert {"amender", "nouveau", f"seance_{msp.charger(ids['final']).episode_id}"} <= vus
+    assert {"amender", "nouveau", f"seance_{msp.triages.charger(ids['final']).episode_id}"} <= vus
     at = lancer(utilisateur=KINE)
     assert not [p for p in at._registered_pages.values() if p.get("url_pathname") in ("comptes", "structure")]
     assert not evenements(msp, "refus")

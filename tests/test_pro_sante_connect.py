@@ -14,7 +14,7 @@ from tests import ressources
 from tests.conftest import cas_base
 from tests.oidc_local import fournisseur_oidc, utilisateur_psc
 from triage_app.models.interop import Interop
-from triage_app.storage.service import Depot
+from triage_app.services.application import Services
 from triage_app.ui.identite import profil_pro, valeur
 
 fermer_les_depots = ressources.fermer_les_depots
@@ -37,20 +37,21 @@ def test_revendications_psc_vers_le_compte():
 
 
 def _triage_final(url: str) -> str:
-    with Depot(url) as depot:
-        depot.enregistrer_structure(nom="MSP Pro Santé Connect", type="msp", departement="38",
-                                    protocoles_appliques=["lombalgie_aigue"], acteur="test")
+    with Services(url) as depot:
+        depot.structure.enregistrer_structure(nom="MSP Pro Santé Connect", type="msp", departement="38",
+                                              protocoles_appliques=["lombalgie_aigue"], acteur="test")
         # The coordinator created the account with the RPPS as identifier (no e-mail known, no profile yet).
-        depot.creer_utilisateur(identifiant=RPPS, nom="Compte PSC", role="kine", mot_de_passe=None, source="oidc",
-                                acteur="test")
-        pid = depot.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 2, 2), sexe="F",
-                                  acteur="test")
-        eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 8),
-                                  acteur=RPPS)
-        tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=RPPS)
+        depot.comptes.creer_utilisateur(identifiant=RPPS, nom="Compte PSC", role="kine", mot_de_passe=None,
+                                        source="oidc",
+                                        acteur="test")
+        pid = depot.patients.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 2, 2), sexe="F",
+                                           acteur="test")
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 8),
+                                           acteur=RPPS)
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=RPPS)
         for q, v in cas_base("lombalgie_aigue")["reponses"].items():
-            depot.enregistrer_reponse(tid, q, v, acteur=RPPS)
-        depot.finaliser(tid, acteur=RPPS)
+            depot.triages.enregistrer_reponse(tid, q, v, acteur=RPPS)
+        depot.triages.finaliser(tid, acteur=RPPS)
         return tid
 
 
@@ -90,10 +91,10 @@ def test_connexion_pro_sante_connect_rpps_dans_le_compte_rendu(tmp_path):
                 assert psc.deconnexions and psc.deconnexions[0]["session_terminee"] and not psc.session_active
             finally:
                 navigateur.close()
-    with Depot(url) as depot:
-        pro = depot.profil(RPPS)
+    with Services(url) as depot:
+        pro = depot.comptes.profil(RPPS)
         assert (pro.rpps, pro.profession, pro.nom) == (RPPS, "kine", "Camille Martin")
-        assert depot.verifier_audit().intact
+        assert depot.audit.verifier_audit().intact
 
 
 def test_un_jeton_d_identite_ancien_ne_rouvre_pas_une_session():

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests import ressources
 from tests.conftest import cas_base
-from triage_app.storage.rapport import BlocProtocole
-from triage_app.storage.service import Depot
+from triage_app.models.rapport_ars import BlocProtocole
+from triage_app.services.application import Services
 from triage_app.storage.tables import Episode, Seance, Triage
 
 fermer_les_depots = ressources.fermer_les_depots
@@ -20,49 +20,49 @@ ACTEUR = "kine.rapport"
 DU, AU = date(2026, 1, 1), date(2026, 12, 31)
 
 
-def remplir_varie(depot: Depot, n: int = 36, graine: int = 15) -> None:
+def remplir_varie(depot: Services, n: int = 36, graine: int = 15) -> None:
     """Both protocols, red flags, ineligible ages, replaced versions, drafts, sessions, outcomes, a DAP, a
     triage outside the period."""
     rng = random.Random(graine)
     m = depot.moteur
-    depot.enregistrer_structure(nom="MSP Rapport", type="msp", departement="38",
-                                protocoles_appliques=sorted(m.protocoles), acteur=ACTEUR)
+    depot.structure.enregistrer_structure(nom="MSP Rapport", type="msp", departement="38",
+                                          protocoles_appliques=sorted(m.protocoles), acteur=ACTEUR)
     for i in range(n):
         protocole = sorted(m.protocoles)[i % 2]
         jour = DU + timedelta(days=rng.randrange(360)) if i % 9 else date(2025, 12, 20)
         age = rng.choice([30, 40, 70, 16])
-        pid = depot.creer_patient(nom=f"Nom{i}", prenom="Prénom", sexe=rng.choice("MF"), acteur=ACTEUR,
-                                  date_naissance=date(jour.year - age, 1, 1))
-        eid = depot.creer_episode(patient_id=pid, protocole=protocole, acteur=ACTEUR,
-                                  date_debut=jour - timedelta(days=rng.randrange(0, 20)))
-        tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+        pid = depot.patients.creer_patient(nom=f"Nom{i}", prenom="Prénom", sexe=rng.choice("MF"), acteur=ACTEUR,
+                                           date_naissance=date(jour.year - age, 1, 1))
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, acteur=ACTEUR,
+                                           date_debut=jour - timedelta(days=rng.randrange(0, 20)))
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
         reponses = dict(cas_base(protocole)["reponses"])
         drapeaux = [q.id for q in m.protocoles[protocole].modele.questions if q.id.startswith("rf_")]
         for q in rng.sample(drapeaux, rng.choice([0, 0, 1, 2])):
             reponses[q] = True
         for q, v in reponses.items():
-            depot.enregistrer_reponse(tid, q, v, acteur=ACTEUR)
+            depot.triages.enregistrer_reponse(tid, q, v, acteur=ACTEUR)
         if i % 7 == 3:
             continue  # a draft: not counted
-        depot.finaliser(tid, acteur=ACTEUR)
-        if depot.etat_episode(eid, jour).statut != "ouvert":  # referred to urgences: the episode closed itself
+        depot.triages.finaliser(tid, acteur=ACTEUR)
+        if depot.episodes.etat_episode(eid, jour).statut != "ouvert":  # referred to urgences: the episode closed itself
             continue
         if i % 5 == 1:  # amended: the new version counts, the replaced one does not
-            nid = depot.amender(tid, acteur=ACTEUR)
-            depot.finaliser(nid, acteur=ACTEUR)
+            nid = depot.triages.amender(tid, acteur=ACTEUR)
+            depot.triages.finaliser(nid, acteur=ACTEUR)
         for k in range(rng.randrange(0, 4)):
-            depot.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)
         if i % 4 == 0:
-            depot.renseigner_issue(eid, repris_par=rng.choice(["delegant", "autre_medecin"]),
-                                   evenement_indesirable=i % 8 == 0, acteur=ACTEUR)
+            depot.episodes.renseigner_issue(eid, repris_par=rng.choice(["delegant", "autre_medecin"]),
+                                            evenement_indesirable=i % 8 == 0, acteur=ACTEUR)
         if i % 6 == 0:
-            depot.document_episode(eid, "dap", jour + timedelta(days=5), acteur=ACTEUR)
+            depot.documents.document_episode(eid, "dap", jour + timedelta(days=5), acteur=ACTEUR)
 
 
-def compter_autrement(depot: Depot) -> dict[str, BlocProtocole]:
+def compter_autrement(depot: Services) -> dict[str, BlocProtocole]:
     """The same indicators, from every row read back in Python."""
     out: dict[str, BlocProtocole] = {}
-    with depot.sessions() as s:
+    with depot.uow.sessions() as s:
         triages = [t for t in s.scalars(select(Triage)) if t.statut == "final" and DU <= t.date_consultation <= AU]
         episodes = {e.id: e for e in s.scalars(select(Episode))}
         seances = Counter(se.episode_id for se in s.scalars(select(Seance)))
@@ -100,17 +100,17 @@ def compter_autrement(depot: Depot) -> dict[str, BlocProtocole]:
     return out
 
 
-def _evenements(depot: Depot) -> list[dict]:
+def _evenements(depot: Services) -> list[dict]:
     from triage_app.storage.tables import EvenementAudit
 
-    with depot.sessions() as s:
+    with depot.uow.sessions() as s:
         return [{"type": e.type, "details": e.details} for e in s.scalars(select(EvenementAudit))]
 
 
 def test_les_indicateurs_sql_egalent_le_compte_ligne_a_ligne(url_base):
-    with Depot(url_base) as depot:
+    with Services(url_base) as depot:
         remplir_varie(depot)
-        calcules = depot.indicateurs(DU, AU, acteur="coord").protocoles
+        calcules = depot.rapport.indicateurs(DU, AU, acteur="coord").protocoles
         attendus = compter_autrement(depot)
         assert set(calcules) == set(attendus) == {"lombalgie_aigue", "entorse_cheville"}
         for protocole, a in attendus.items():
@@ -124,7 +124,7 @@ def test_les_indicateurs_sql_egalent_le_compte_ligne_a_ligne(url_base):
         total = sum(b.triages for b in calcules.values())
         assert 0 < total < 36  # drafts and the triages of 2025 are left out
         assert any(b.drapeaux for b in calcules.values()) and any(b.non_eligibilite for b in calcules.values())
-        assert depot.verifier_audit().intact
+        assert depot.audit.verifier_audit().intact
 
 
 def test_mediane_d_une_distribution():
@@ -148,9 +148,9 @@ def test_rapport_ars_anonymise_dans_chaque_format(tmp_path, capsys):
     from triage_app.cli import main
 
     url = f"sqlite:///{tmp_path / 'b.sqlite'}"
-    with Depot(url) as depot:
+    with Services(url) as depot:
         remplir_varie(depot)
-        with depot.sessions() as s:
+        with depot.uow.sessions() as s:
             from triage_app.storage.tables import Patient
 
             patients = [(p.nom, p.prenom, p.date_naissance) for p in s.scalars(select(Patient))]
@@ -189,9 +189,9 @@ def test_tableau_de_bord_coordinateur_et_medecin_en_lecture(tmp_path, monkeypatc
 
     url = f"sqlite:///{tmp_path / 'b.sqlite'}"
     monkeypatch.setenv("TRIAGE_DATABASE_URL", url)
-    with Depot(url) as depot:
+    with Services(url) as depot:
         remplir_varie(depot)
-        attendu = depot.indicateurs(DU, AU, acteur="test").protocoles
+        attendu = depot.rapport.indicateurs(DU, AU, acteur="test").protocoles
     at = lancer(utilisateur=COORDINATEUR)
     at = aller(at, "tableau")
     executer(at.segmented_control(key="tableau_annee").set_value(2026))
@@ -211,7 +211,7 @@ def test_tableau_de_bord_coordinateur_et_medecin_en_lecture(tmp_path, monkeypatc
 
 def _page(m, bloc: BlocProtocole) -> dict[str, list]:
     from triage_app.export.rapport import pages
-    from triage_app.storage.rapport import Indicateurs
+    from triage_app.models.rapport_ars import Indicateurs
 
     pid = next(iter(m.protocoles))
     page = next(p for p in pages(Indicateurs(date(2026, 1, 1), date(2026, 12, 31), {pid: bloc}), m)

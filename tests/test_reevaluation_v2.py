@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import RACINE
 from triage_app.cli import main
-from triage_app.storage import service
+from triage_app.services import reevaluation as service
 
 DUMP = RACINE / "tests" / "fixtures" / "base_regles_v1.sql"
 V1, V2 = "2020-03-08+r1", "2020-03-08+r2"

@@ -16,57 +16,58 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests import ressources
 from tests.conftest import RACINE
-from triage_app.engine.evaluation import Moteur
+from triage_app.engine.evaluation import Moteur, charger_regles
 from triage_app.errors import ErreurCas
-from triage_app.loading.registry import charger_registre
-from triage_app.storage.service import Depot, ErreurStockage
+from triage_app.services.application import Services
+from triage_app.services.unite import ErreurStockage
 from triage_app.storage.tables import Base
 
 ACTEUR = "kine.test"
 
-# Every Depot a test opens (here, in its threads, or through the command line run in-process) is closed at its end.
+# Every Services a test opens (here, in its threads, or through the command line run in-process) is closed at its end.
 fermer_les_depots = ressources.fermer_les_depots
 
 
-def _depot(url, **kwargs) -> Depot:
-    return Depot(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC), **kwargs)
+def _depot(url, **kwargs) -> Services:
+    return Services(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC), **kwargs)
 
 
-def _remplir(depot: Depot, structure: str = "msp", protocole: str = "lombalgie_aigue", **episode) -> tuple[str, str]:
-    depot.enregistrer_structure(nom="MSP des Tilleuls", type=structure, departement="38",
+def _remplir(depot: Services, structure: str = "msp", protocole: str = "lombalgie_aigue", **episode) -> tuple[str, str]:
+    depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type=structure, departement="38",
                                 protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
-    pid = depot.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F", acteur=ACTEUR)
-    eid = depot.creer_episode(patient_id=pid, protocole=protocole, date_debut=date(2026, 3, 1),
+    pid = depot.patients.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F",
+                                       acteur=ACTEUR)
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=date(2026, 3, 1),
                               antecedent_lombalgie=True, acteur=ACTEUR, **episode)
     return pid, eid
 
 
-def _triage_complet(depot: Depot, eid: str, jour: date = date(2026, 3, 10)) -> str:
-    tid = depot.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
-    depot.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+def _triage_complet(depot: Services, eid: str, jour: date = date(2026, 3, 10)) -> str:
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
+    depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
                                    "cadre.medecin_joignable": True, "consentement.protocole": True,
                                    "consentement.partage_dmp": True}, acteur=ACTEUR, etape="patient")
-    protocole = depot.charger(tid).cas["protocole"]
+    protocole = depot.triages.charger(tid).cas["protocole"]
     for q in depot.moteur.protocoles[protocole].modele.questions:
         if q.requis == "toujours":
-            depot.enregistrer_reponse(tid, q.id, q.id == "mecanisme_torsion", acteur=ACTEUR, etape="drapeaux")
+            depot.triages.enregistrer_reponse(tid, q.id, q.id == "mecanisme_torsion", acteur=ACTEUR, etape="drapeaux")
     if protocole == "entorse_cheville":
         for qid in ("ottawa_douleur_malleolaire", "ottawa_douleur_medio_pied"):
-            depot.enregistrer_reponse(tid, qid, False, acteur=ACTEUR)
+            depot.triages.enregistrer_reponse(tid, qid, False, acteur=ACTEUR)
     return tid
 
 
 def test_base_neuve_et_audit_intact(url_base):
     depot = _depot(url_base)
-    assert depot.verifier_audit().intact
-    assert depot.lister() == []
+    assert depot.audit.verifier_audit().intact
+    assert depot.triages.lister() == []
     # Migrating again is a no-op.
     _depot(url_base)
 
 
 def test_les_tables_orm_suivent_les_migrations(url_base):
     depot = _depot(url_base)
-    inspecteur = inspect(depot.bd)
+    inspecteur = inspect(depot.uow.bd)
     for table in Base.metadata.sorted_tables:
         colonnes = {c["name"] for c in inspecteur.get_columns(table.name)}
         assert colonnes == {c.name for c in table.columns}, table.name
@@ -75,32 +76,32 @@ def test_les_tables_orm_suivent_les_migrations(url_base):
 def test_brouillon_repris_par_son_identifiant(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
-    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
-    depot.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR, etape="drapeaux.generaux")
-    depot.enregistrer_reponse(tid, "rf_perte_poids", True, acteur=ACTEUR)
-    depot.enregistrer_reponse(tid, "rf_perte_poids", None, acteur=ACTEUR)
-    repris = _depot(url_base).charger(tid)
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.triages.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR, etape="drapeaux.generaux")
+    depot.triages.enregistrer_reponse(tid, "rf_perte_poids", True, acteur=ACTEUR)
+    depot.triages.enregistrer_reponse(tid, "rf_perte_poids", None, acteur=ACTEUR)
+    repris = _depot(url_base).triages.charger(tid)
     assert repris.statut == "brouillon" and repris.etape == "drapeaux.generaux"
     assert repris.cas["reponses"] == {"rf_fievre": False}
     assert len(tid) == 32 and tid.isalnum()
     with pytest.raises(ErreurCas):
-        depot.enregistrer_reponse(tid, "rf_inconnue", True, acteur=ACTEUR)
+        depot.triages.enregistrer_reponse(tid, "rf_inconnue", True, acteur=ACTEUR)
     with pytest.raises(ErreurStockage):
-        depot.charger("0" * 32)
+        depot.triages.charger("0" * 32)
 
 
 def test_un_triage_sans_orientation_ne_se_finalise_pas(url_base):
     depot = _depot(url_base)
     pid, eid = _remplir(depot)
-    tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
-    depot.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR)
+    tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    depot.triages.enregistrer_reponse(tid, "rf_fievre", False, acteur=ACTEUR)
     with pytest.raises(ErreurStockage, match=r"incomplet.*rf_"):
-        depot.finaliser(tid, acteur=ACTEUR)
-    assert depot.charger(tid).statut == "brouillon"
+        depot.triages.finaliser(tid, acteur=ACTEUR)
+    assert depot.triages.charger(tid).statut == "brouillon"
     # An urgent sign is enough to decide (and to record) the referral, even with questions left.
-    depot.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
-    assert depot.finaliser(tid, acteur=ACTEUR)["orientation"] == "urgences"
-    entete = depot.entete(tid)
+    depot.triages.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
+    assert depot.triages.finaliser(tid, acteur=ACTEUR)["orientation"] == "urgences"
+    entete = depot.triages.entete(tid)
     assert entete["patient"] == "Dupont Jeanne" and entete["patient_id"] == pid and entete["episode_id"] == eid
 
 
@@ -108,23 +109,24 @@ def test_finaliser_puis_amender_garde_l_ancienne_version(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
     tid = _triage_complet(depot, eid)
-    r = depot.finaliser(tid, acteur=ACTEUR, note="Lombalgie après déménagement.")
+    r = depot.triages.finaliser(tid, acteur=ACTEUR, note="Lombalgie après déménagement.")
     assert r["orientation"] == "protocole"
-    t = depot.charger(tid)
+    t = depot.triages.charger(tid)
     assert t.statut == "final" and t.resultat == r and t.version_protocole == r["version_protocole"]
     assert t.empreinte_regles.startswith("sha256:") and t.note.startswith("Lombalgie")
     with pytest.raises(ErreurStockage, match="finalisé"):
-        depot.enregistrer_reponse(tid, "rf_fievre", True, acteur=ACTEUR)
-    nid = depot.amender(tid, acteur=ACTEUR)
-    depot.enregistrer_reponse(nid, "rf_fievre", True, acteur=ACTEUR)
-    assert depot.charger(tid).statut == "final"
-    r2 = depot.finaliser(nid, acteur=ACTEUR)
+        depot.triages.enregistrer_reponse(tid, "rf_fievre", True, acteur=ACTEUR)
+    nid = depot.triages.amender(tid, acteur=ACTEUR)
+    depot.triages.enregistrer_reponse(nid, "rf_fievre", True, acteur=ACTEUR)
+    assert depot.triages.charger(tid).statut == "final"
+    r2 = depot.triages.finaliser(nid, acteur=ACTEUR)
     assert r2["orientation"] == "medecin_jour"
-    ancien = depot.charger(tid)
+    ancien = depot.triages.charger(tid)
     assert ancien.statut == "remplace" and ancien.resultat == r and ancien.cas["reponses"]["rf_fievre"] is False
-    assert [v.version for v in depot.versions(tid)] == [1, 2] == [v.version for v in depot.versions(nid)]
-    assert [(lt.id, lt.version) for lt in depot.lister()] == [(nid, 2)]
-    assert depot.verifier_audit().intact
+    assert [v.version for v in depot.triages.versions(tid)] == [1,
+                                                                2] == [v.version for v in depot.triages.versions(nid)]
+    assert [(lt.id, lt.version) for lt in depot.triages.lister()] == [(nid, 2)]
+    assert depot.audit.verifier_audit().intact
 
 
 def test_les_12_mois_comptent_les_autres_episodes_du_meme_motif(url_base):
@@ -132,20 +134,22 @@ def test_les_12_mois_comptent_les_autres_episodes_du_meme_motif(url_base):
     before the consultation; this episode's sessions are counted once, in ``seances_realisees_episode``."""
     depot = _depot(url_base)
     pid, eid = _remplir(depot)
-    ancien = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2025, 6, 1),
+    ancien = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2025, 6, 1),
                                  acteur=ACTEUR)
-    cheville = depot.creer_episode(patient_id=pid, protocole="entorse_cheville", date_debut=date(2025, 12, 1),
+    cheville = depot.episodes.creer_episode(patient_id=pid, protocole="entorse_cheville", date_debut=date(2025, 12, 1),
                                    acteur=ACTEUR)
     for i in range(15):
-        depot.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
+        depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
                                  acteur=ACTEUR)
-    depot.enregistrer_seance(episode_id=cheville, jour=date(2025, 12, 2), voie="ngap_prescription", acteur=ACTEUR)
+    depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 12, 2), voie="ngap_prescription",
+                                      acteur=ACTEUR)
     for i in range(5):
-        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="forfait_protocole", acteur=ACTEUR)
-    assert depot.compter_seances(eid, date(2026, 3, 10)) == (5, 15)
-    assert depot.compter_seances(eid, date(2026, 6, 10)) == (5, 7)  # 2025-06-02…06-09 now older than 12 months
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="forfait_protocole",
+                                          acteur=ACTEUR)
+    assert depot.episodes.compter_seances(eid, date(2026, 3, 10)) == (5, 15)
+    assert depot.episodes.compter_seances(eid, date(2026, 6, 10)) == (5, 7)  # 2025-06-02…06-09 now older than 12 months
     tid = _triage_complet(depot, eid)
-    r = depot.evaluer(tid)
+    r = depot.triages.evaluer(tid)
     assert r["orientation"] == "protocole"
     assert r["seances"]["realisees"] == 5 and r["seances"]["restantes"] == 10  # min(15 − 5, 30 − 15 − 5)
 
@@ -154,19 +158,20 @@ def test_les_seances_enregistrees_alimentent_l_evaluation(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot, structure="esp")
     tid = _triage_complet(depot, eid, jour=date(2026, 4, 20))
-    assert depot.evaluer(tid)["seances"]["realisees"] == 0
+    assert depot.triages.evaluer(tid)["seances"]["realisees"] == 0
     for i in range(7):
-        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11 + i), voie="ngap_acces_direct", acteur=ACTEUR)
-    r = depot.evaluer(tid)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11 + i), voie="ngap_acces_direct",
+                                          acteur=ACTEUR)
+    r = depot.triages.evaluer(tid)
     assert r["orientation"] == "acces_direct" and r["seances"]["realisees"] == 7 and r["seances"]["restantes"] == 1
     assert any("8e" in x for x in r["facturation"]["remarques"]), "avertissement avant la 8e séance"
-    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 20), voie="ngap_acces_direct", acteur=ACTEUR)
-    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 4, 25), voie="ngap_acces_direct", acteur=ACTEUR)
-    r = depot.evaluer(tid)
+    depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 20), voie="ngap_acces_direct", acteur=ACTEUR)
+    depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 4, 25), voie="ngap_acces_direct", acteur=ACTEUR)
+    r = depot.triages.evaluer(tid)
     assert r["orientation"] == "medecin_programme" and [m["id"] for m in r["motifs"]] == ["plafond_acces_direct"]
     # The 12-month count is of the patient's other episodes (rules v2, §8.1): none here.
-    assert depot.compter_seances(eid, date(2026, 4, 20)) == (8, 0)
-    assert depot.compter_seances(eid, date(2027, 4, 1)) == (9, 0)
+    assert depot.episodes.compter_seances(eid, date(2026, 4, 20)) == (8, 0)
+    assert depot.episodes.compter_seances(eid, date(2027, 4, 1)) == (9, 0)
 
 
 def test_seuil_dap_depuis_les_seances(url_base):
@@ -174,8 +179,9 @@ def test_seuil_dap_depuis_les_seances(url_base):
     _, eid = _remplir(depot, prescription_medicale=True)
     tid = _triage_complet(depot, eid, jour=date(2026, 6, 1))
     for i in range(15):
-        depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="ngap_prescription", acteur=ACTEUR)
-    r = depot.evaluer(tid)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 2 + i), voie="ngap_prescription",
+                                          acteur=ACTEUR)
+    r = depot.triages.evaluer(tid)
     assert r["orientation"] == "sur_prescription" and r["seances"]["realisees"] == 15
     assert any("DAP" in x for x in r["facturation"]["remarques"])
 
@@ -184,14 +190,14 @@ def test_le_journal_refuse_modification_et_suppression(url_base):
     depot = _depot(url_base)
     _remplir(depot)
     for ordre in ("UPDATE evenements_audit SET acteur = 'intrus' WHERE seq = 1", "DELETE FROM evenements_audit"):
-        with pytest.raises(Exception, match="ajout seul"), depot.bd.begin() as c:
+        with pytest.raises(Exception, match="ajout seul"), depot.uow.bd.begin() as c:
             c.execute(text(ordre))
-    assert depot.verifier_audit().intact
+    assert depot.audit.verifier_audit().intact
 
 
-def _contourner_triggers(depot: Depot) -> None:
-    with depot.bd.begin() as c:
-        if depot.bd.dialect.name == "postgresql":
+def _contourner_triggers(depot: Services) -> None:
+    with depot.uow.bd.begin() as c:
+        if depot.uow.bd.dialect.name == "postgresql":
             c.execute(text("ALTER TABLE evenements_audit DISABLE TRIGGER USER"))
         else:
             c.execute(text("DROP TRIGGER audit_ajout_seul_update"))
@@ -208,9 +214,9 @@ def test_audit_verify_nomme_le_premier_maillon_rompu(url_base, alteration, atten
     _, eid = _remplir(depot)
     _triage_complet(depot, eid)
     _contourner_triggers(depot)
-    with depot.bd.begin() as c:
+    with depot.uow.bd.begin() as c:
         c.execute(text(alteration))
-    rapport = depot.verifier_audit()
+    rapport = depot.audit.verifier_audit()
     assert not rapport.intact and attendu in rapport.premier_defaut
     sortie = subprocess.run([sys.executable, "-m", "triage_app.cli", "audit", "verify", "--base", url_base],
                             capture_output=True, text=True, check=False)
@@ -221,19 +227,20 @@ def test_un_triage_finalise_modifie_en_base_est_detecte(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
     tid = _triage_complet(depot, eid)
-    depot.finaliser(tid, acteur=ACTEUR)
-    assert depot.verifier_audit().intact
+    depot.triages.finaliser(tid, acteur=ACTEUR)
+    assert depot.audit.verifier_audit().intact
     # The database refuses the change (issue #16)…
     from sqlalchemy.exc import DBAPIError
 
-    with pytest.raises(DBAPIError, match="triage finalisé"), depot.bd.begin() as c:
+    with pytest.raises(DBAPIError, match="triage finalisé"), depot.uow.bd.begin() as c:
         c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
     # …and an administrator who drops the trigger is caught by the check: the listing columns and the note are in
     # the fingerprint too.
-    with depot.bd.begin() as c:
-        c.execute(text("DROP TRIGGER triage_fige" + (" ON triages" if depot.bd.dialect.name == "postgresql" else "")))
+    with depot.uow.bd.begin() as c:
+        pg = depot.uow.bd.dialect.name == "postgresql"
+        c.execute(text("DROP TRIGGER triage_fige" + (" ON triages" if pg else "")))
         c.execute(text("UPDATE triages SET orientation = 'acces_direct', note = 'x' WHERE id = :i"), {"i": tid})
-    rapport = depot.verifier_audit()
+    rapport = depot.audit.verifier_audit()
     assert not rapport.intact and tid in rapport.premier_defaut
 
 
@@ -250,7 +257,7 @@ def test_commandes_de_stockage_sur_une_base_remplie(url_base, tmp_path, capsys):
 
     depot = _depot(url_base)
     pid, eid = _remplir(depot)
-    depot.finaliser(_triage_complet(depot, eid), acteur=ACTEUR)
+    depot.triages.finaliser(_triage_complet(depot, eid), acteur=ACTEUR)
     _triage_complet(depot, eid)
     assert main(["audit", "verify", "--base", url_base]) == 0
     assert "intact" in capsys.readouterr().out
@@ -270,24 +277,25 @@ def test_export_et_effacement_rgpd(url_base):
     depot = _depot(url_base)
     pid, eid = _remplir(depot)
     tid = _triage_complet(depot, eid)
-    depot.finaliser(tid, acteur=ACTEUR)
-    depot.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 12), voie="forfait_protocole", acteur=ACTEUR)
-    export = depot.exporter_patient(pid, acteur="coord")
+    depot.triages.finaliser(tid, acteur=ACTEUR)
+    depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 12), voie="forfait_protocole", acteur=ACTEUR)
+    export = depot.rgpd.exporter_patient(pid, acteur="coord")
     assert export["patient"]["nom"] == "Dupont" and export["patient"]["date_naissance"] == "1979-09-09"
     assert export["episodes"][0]["triages"][0]["resultat"]["orientation"] == "protocole"
     assert export["episodes"][0]["seances"] == [{"date": "2026-03-12", "voie": "forfait_protocole", "acte": "seance",
                                                  "evolution": None, "suite": None}]
     autre_pid, autre_eid = pid, None
-    autre_pid = depot.creer_patient(nom="Autre", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
-    autre_eid = depot.creer_episode(patient_id=autre_pid, protocole="entorse_cheville", date_debut=date(2026, 3, 9),
+    autre_pid = depot.patients.creer_patient(nom="Autre", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+    autre_eid = depot.episodes.creer_episode(patient_id=autre_pid, protocole="entorse_cheville", date_debut=date(2026,
+                                                                                                                 3, 9),
                                     acteur=ACTEUR)
     _triage_complet(depot, autre_eid)
-    depot.effacer_patient(pid, acteur="coord")
+    depot.rgpd.effacer_patient(pid, acteur="coord")
     with pytest.raises(ErreurStockage):
-        depot.exporter_patient(pid, acteur="coord")
-    assert [lt.patient for lt in depot.lister()] == ["Autre Paul"]
-    assert depot.verifier_audit().intact
-    with depot.bd.connect() as c:
+        depot.rgpd.exporter_patient(pid, acteur="coord")
+    assert [lt.patient for lt in depot.triages.lister()] == ["Autre Paul"]
+    assert depot.audit.verifier_audit().intact
+    with depot.uow.bd.connect() as c:
         journal = " ".join(str(tuple(r)) for r in c.execute(text("SELECT * FROM evenements_audit")))
     assert "Dupont" not in journal and "1979-09-09" not in journal and "Jeanne" not in journal
     assert "effacement" in journal
@@ -297,14 +305,14 @@ def test_reevaluation_liste_les_changements_de_regles(url_base, tmp_path):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
     tid = _triage_complet(depot, eid)
-    depot.finaliser(tid, acteur=ACTEUR)
-    assert depot.reevaluer() == []
+    depot.triages.finaliser(tid, acteur=ACTEUR)
+    assert depot.reevaluation.reevaluer() == []
     regles = tmp_path / "protocols"
     shutil.copytree(RACINE / "protocols", regles)
     forfait = regles / "parameters" / "protocoles" / "forfait_lombalgie_consultation_1.yaml"
     forfait.write_text(forfait.read_text(encoding="utf-8").replace("valeur: 25", "valeur: 30"), encoding="utf-8")
-    nouveau = _depot(url_base, moteur_regles=Moteur(charger_registre(regles)))
-    changements = nouveau.reevaluer()
+    nouveau = _depot(url_base, moteur_regles=Moteur(charger_regles(regles)))
+    changements = nouveau.reevaluation.reevaluer()
     assert [c.triage_id for c in changements] == [tid]
     assert changements[0].avant["lignes"][0] == ("PC_CONSULTATION_1", 25.0)
     assert changements[0].apres["lignes"][0] == ("PC_CONSULTATION_1", 30.0)
@@ -313,10 +321,10 @@ def test_reevaluation_liste_les_changements_de_regles(url_base, tmp_path):
 def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
-    triages = [depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    triages = [depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
                for _ in range(20)]
     questions = [q.id for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions if q.requis == "toujours"]
-    avant = depot.verifier_audit().evenements
+    avant = depot.audit.verifier_audit().evenements
     erreurs: list[BaseException] = []
     depart = threading.Barrier(20, timeout=60)
 
@@ -325,8 +333,8 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
             local = _depot(url_base)
             depart.wait()
             for q in questions:
-                local.enregistrer_reponse(tid, q, (n + len(q)) % 2 == 0, acteur=f"kine{n}")
-            local.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), voie="forfait_protocole",
+                local.triages.enregistrer_reponse(tid, q, (n + len(q)) % 2 == 0, acteur=f"kine{n}")
+            local.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), voie="forfait_protocole",
                                      acteur=f"kine{n}")
             local.fermer()
         except BaseException as exc:
@@ -340,28 +348,28 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
     assert not any(f.is_alive() for f in fils), "un écrivain est resté bloqué"
     assert erreurs == []
     for n, tid in enumerate(triages):
-        assert depot.charger(tid).cas["reponses"] == {q: (n + len(q)) % 2 == 0 for q in questions}
-    rapport = depot.verifier_audit()
+        assert depot.triages.charger(tid).cas["reponses"] == {q: (n + len(q)) % 2 == 0 for q in questions}
+    rapport = depot.audit.verifier_audit()
     assert rapport.intact
     assert rapport.evenements == avant + 20 * (len(questions) + 1)
-    assert depot.compter_seances(eid, date(2026, 3, 12)) == (20, 0)
+    assert depot.episodes.compter_seances(eid, date(2026, 3, 12)) == (20, 0)
 
 
 SCRIPT_INTERROMPU = """
 import sys
 from datetime import date
-from triage_app.storage.service import Depot
-depot = Depot(sys.argv[1])
-pid = depot.creer_patient(nom="Kill", prenom="Test", date_naissance=date(1980, 1, 1), acteur="k")
-eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1), acteur="k")
-tid = depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="k")
+from triage_app.services.application import Services
+depot = Services(sys.argv[1])
+pid = depot.patients.creer_patient(nom="Kill", prenom="Test", date_naissance=date(1980, 1, 1), acteur="k")
+eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1), acteur="k")
+tid = depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur="k")
 print("triage", tid, flush=True)
 questions = [q.id for q in depot.moteur.protocoles["lombalgie_aigue"].modele.questions]
 i = 0
 while True:
     q = questions[i % len(questions)]
     valeur = "legerement" if q == "sbt_9" else (i % 3 == 0)
-    depot.enregistrer_reponse(tid, q, valeur, acteur="k")
+    depot.triages.enregistrer_reponse(tid, q, valeur, acteur="k")
     print("ok", q, valeur, flush=True)
     i += 1
 """
@@ -383,10 +391,10 @@ def test_un_processus_tue_en_plein_triage_ne_perd_aucune_reponse_acquittee(url_b
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
-    reponses = _depot(url_base).charger(tid).cas["reponses"]
+    reponses = _depot(url_base).triages.charger(tid).cas["reponses"]
     assert set(acquittees) <= set(reponses)
     assert all(reponses[q] == v for q, v in acquittees.items() if list(acquittees).count(q) == 1)
-    assert _depot(url_base).verifier_audit().intact
+    assert _depot(url_base).audit.verifier_audit().intact
 
 
 def test_reglages_par_environnement_et_fichier(tmp_path, monkeypatch):
@@ -405,7 +413,7 @@ def test_sqlite_cree_son_dossier_et_regle_ses_pragmas(tmp_path):
     url = f"sqlite:///{tmp_path}/neuf/sous/triage.sqlite"
     depot = _depot(url)
     assert (tmp_path / "neuf" / "sous" / "triage.sqlite").is_file()
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert c.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert c.execute(text("PRAGMA busy_timeout")).scalar() == 5000
@@ -416,16 +424,17 @@ def test_sqlite_cree_son_dossier_et_regle_ses_pragmas(tmp_path):
 def test_recherche_litterale_sans_injection(url_base, piege):
     depot = _depot(url_base)
     _, eid = _remplir(depot)
-    depot.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
-    pid = depot.creer_patient(nom="Taux_100%", prenom="Zoé", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
-    e2 = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1), acteur=ACTEUR)
-    depot.creer_triage(episode_id=e2, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
-    trouves = {lt.patient for lt in depot.lister(recherche=piege)}
+    depot.triages.creer_triage(episode_id=eid, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    pid = depot.patients.creer_patient(nom="Taux_100%", prenom="Zoé", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+    e2 = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+                                      acteur=ACTEUR)
+    depot.triages.creer_triage(episode_id=e2, date_consultation=date(2026, 3, 10), acteur=ACTEUR)
+    trouves = {lt.patient for lt in depot.triages.lister(recherche=piege)}
     attendu = {"Taux_100% Zoé"} if piege in ("%", "_") else set()
     assert trouves == attendu
-    assert {lt.patient for lt in depot.lister(recherche="dupont")} == {"Dupont Jeanne"}
-    assert {lt.patient for lt in depot.lister(recherche="zoé taux")} == {"Taux_100% Zoé"}
-    assert len(depot.lister()) == 2  # nothing dropped
+    assert {lt.patient for lt in depot.triages.lister(recherche="dupont")} == {"Dupont Jeanne"}
+    assert {lt.patient for lt in depot.triages.lister(recherche="zoé taux")} == {"Taux_100% Zoé"}
+    assert len(depot.triages.lister()) == 2  # nothing dropped
 
 
 # -- migration 0003: the patient's cover ------------------------------------------------------------------
@@ -482,36 +491,36 @@ def _base_en_0002(url: str) -> None:
 def test_migration_0003_garde_les_patients_et_triages_de_0002_en_regime_general(url_base):
     _base_en_0002(url_base)
     depot = _depot(url_base)  # migrates to the head
-    colonnes = {c["name"]: c for c in inspect(depot.bd).get_columns("patients")}
+    colonnes = {c["name"]: c for c in inspect(depot.uow.bd).get_columns("patients")}
     assert not colonnes["couverture"]["nullable"] and "regime_general" in str(colonnes["couverture"]["default"])
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         assert c.execute(text("SELECT version_num FROM alembic_version")).scalar() in _tetes()
         lignes = [tuple(r) for r in c.execute(text("SELECT id, nom, prenom, sexe, couverture FROM patients"))]
     assert lignes == [("p" * 32, "Dupont", "Jeanne", "F", "regime_general")]
     # The final triage of 0002 is intact (its stored result, its audited content); the draft still evaluates.
-    final = depot.charger("f" * 32)
+    final = depot.triages.charger("f" * 32)
     assert final.statut == "final" and final.resultat is not None and final.resultat["orientation"] == "protocole"
     assert "couverture" not in final.cas["patient"]
-    assert depot.verifier_audit().intact
-    assert depot.evaluer("b" * 32)["orientation"] == "protocole"
-    assert {lt.id for lt in depot.lister()} == {"f" * 32, "b" * 32}
+    assert depot.audit.verifier_audit().intact
+    assert depot.triages.evaluer("b" * 32)["orientation"] == "protocole"
+    assert {lt.id for lt in depot.triages.lister()} == {"f" * 32, "b" * 32}
     # A new triage of the old patient carries the cover the migration gave.
-    tid = depot.creer_triage(episode_id="e" * 32, date_consultation=date(2026, 3, 11), acteur=ACTEUR)
-    assert depot.charger(tid).cas["patient"]["couverture"] == "regime_general"
-    assert depot.exporter_patient("p" * 32, acteur="coord")["patient"]["couverture"] == "regime_general"
+    tid = depot.triages.creer_triage(episode_id="e" * 32, date_consultation=date(2026, 3, 11), acteur=ACTEUR)
+    assert depot.triages.charger(tid).cas["patient"]["couverture"] == "regime_general"
+    assert depot.rgpd.exporter_patient("p" * 32, acteur="coord")["patient"]["couverture"] == "regime_general"
 
 
 def test_couverture_du_patient_dans_le_cas_et_la_part_remboursee(url_base):
     depot = _depot(url_base)
-    depot.enregistrer_structure(nom="Cabinet", type="esp", departement="67", protocoles_appliques=[],
+    depot.structure.enregistrer_structure(nom="Cabinet", type="esp", departement="67", protocoles_appliques=[],
                                 acteur="coord")
-    pid = depot.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9),
+    pid = depot.patients.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9),
                               couverture="alsace_moselle", acteur=ACTEUR)
-    eid = depot.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
+    eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
                               antecedent_lombalgie=True, acteur=ACTEUR)
     tid = _triage_complet(depot, eid)
-    assert depot.charger(tid).cas["patient"]["couverture"] == "alsace_moselle"
-    resultat = depot.finaliser(tid, acteur=ACTEUR)
+    assert depot.triages.charger(tid).cas["patient"]["couverture"] == "alsace_moselle"
+    resultat = depot.triages.finaliser(tid, acteur=ACTEUR)
     assert resultat["orientation"] == "acces_direct"
     for ligne in resultat["facturation"]["lignes"]:
         assert round(ligne["part_remboursee_eur"] + ligne["part_patient_eur"], 2) == ligne["montant_eur"]
@@ -524,11 +533,11 @@ def test_couverture_inconnue_refusee_en_francais(tmp_path, valeur):
 
     depot = _depot(f"sqlite:///{tmp_path}/triage.sqlite")
     with pytest.raises(ErreurSaisie) as exc:
-        depot.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9), couverture=valeur,
+        depot.patients.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9), couverture=valeur,
                             acteur=ACTEUR)
     assert "couverture" in str(exc.value) and "valeur inconnue" in str(exc.value)
     assert "regime_general, alsace_moselle, exoneration_100" in str(exc.value)
-    with depot.bd.connect() as c:
+    with depot.uow.bd.connect() as c:
         assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0
 
 
@@ -537,17 +546,17 @@ def test_base_occupee_message_francais_sans_ecriture(tmp_path):
     import sqlite3
 
     from triage_app.config import Reglages
-    from triage_app.storage.service import ErreurStockage
+    from triage_app.services.unite import ErreurStockage
 
     url = f"sqlite:///{tmp_path / 'b.sqlite'}"
-    with Depot(url, reglages=Reglages(sqlite_busy_timeout_ms=50)) as depot:
-        avant = depot.verifier_audit().evenements
+    with Services(url, reglages=Reglages(sqlite_busy_timeout_ms=50)) as depot:
+        avant = depot.audit.verifier_audit().evenements
         verrou = sqlite3.connect(tmp_path / "b.sqlite")
         try:
             verrou.execute("BEGIN IMMEDIATE")
             with pytest.raises(ErreurStockage, match="base de données occupée"):
-                depot.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
+                depot.patients.creer_patient(nom="Durand", prenom="Lou", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
         finally:
             verrou.rollback()
             verrou.close()
-        assert depot.verifier_audit().evenements == avant
+        assert depot.audit.verifier_audit().evenements == avant

@@ -14,7 +14,7 @@ from datetime import date
 _CHIFFRES = re.compile(r"[\s.\-]")
 _COURRIEL = re.compile(r"^[A-Za-z0-9._%+\-']+@([A-Za-z0-9\-]+\.)+[A-Za-z]{2,}$")
 # Bidirectional controls and zero-width characters (« evil » must not print « live »): refused in names here and in
-# every stored text by the storage service (one class of characters for both).
+# every stored text by the services (one class of characters for both).
 INVISIBLES = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
 _INVISIBLES = re.compile(f"[{INVISIBLES}]")
 # Nine characters: the département (2A/2B for Corsica), then seven digits (ADELI, FINESS).

@@ -16,13 +16,12 @@ from triage_app.domain.dates import age_en_annees, classe_duree, jours_entre
 from triage_app.domain.scores import score_chronicite, zones_positives
 from triage_app.errors import ParametreIntrouvable
 from triage_app.models.case import Cas
-from triage_app.models.protocol import Critere, Etat, Protocole, Question, Regle, RegleEligibilite
+from triage_app.models.protocol import Critere, Etat, Protocole, Question, Regle, RegleEligibilite, Transition
 
 if TYPE_CHECKING:
     from transitions import Machine
     from transitions.core import Event
 
-    from triage_app.engine.machine import Sortie
     from triage_app.loading.registry import Registre
 
 
@@ -60,6 +59,28 @@ class calcule_une_fois(Generic[_T]):  # a decorator, named like functools.cached
 # The protocol's rows that every case reads, copied once into slotted records: an attribute of a pydantic model is
 # read through its ``__getattr__`` hook, about five times the cost of a slot, and these are read some three hundred
 # times per case (criteria alone, 170).
+@dataclass(frozen=True)
+class Sortie:
+    """One exit of a state, as the machine would try it: conditions (all true), ``unless`` (all false)."""
+
+    transition: Transition
+    conditions: tuple[Callable[[Dossier], bool], ...]
+    sauf: tuple[Callable[[Dossier], bool], ...]
+    vers: str
+    entree: dict[str, Any]  # the trace entry, copied when the exit is taken
+
+    def ouverte(self, d: Dossier) -> bool:
+        """Whether the machine would take this exit: its conditions in order, then its ``unless``, the first that
+        decides stops the check (as transitions' ``Transition.execute`` does)."""
+        for condition in self.conditions:
+            if not condition(d):
+                return False
+        for sauf in self.sauf:  # noqa: SIM110  (no generator per exit tried: most have no ``unless``)
+            if sauf(d):
+                return False
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class CritereCompile:
     """A red-flag criterion: its question (answered « oui » fires it) or its computed condition."""

@@ -16,10 +16,10 @@ from pydantic import ValidationError
 from triage_app.engine.dossier import Dossier, ProtocoleCompile
 from triage_app.engine.etapes import ETAPES
 from triage_app.engine.machine import construire, parcourir
-from triage_app.engine.predicats import FONCTIONS
+from triage_app.engine.predicats import FONCTIONS, PREDICATS
 from triage_app.errors import ErreurCas, Probleme
 from triage_app.loading.apercu import apercu
-from triage_app.loading.registry import Registre, charger_registre
+from triage_app.loading.registry import Registre, Vocabulaire, charger_registre
 from triage_app.loading.yaml_strict import problemes_pydantic
 from triage_app.models.case import Cas
 from triage_app.models.protocol import Critere, Motif, Regle
@@ -165,7 +165,17 @@ def resultat_texte(resultat: Resultat, indent: bool = False) -> str:
     return resultat_octets(resultat, indent).decode("utf-8")
 
 
+# What the rules may name: the engine's allow-lists of conditions and stages, with the thresholds each one needs.
+VOCABULAIRE = Vocabulaire(conditions={nom: p.seuils for nom, p in PREDICATS.items()},
+                          etapes={nom: e.seuils for nom, e in ETAPES.items()})
+
+
+def charger_regles(dossier: Path | None = None) -> Registre:
+    """The rules under ``dossier`` (default: the project's ``protocols/``), checked against what this engine runs."""
+    return charger_registre(dossier, vocabulaire=VOCABULAIRE)
+
+
 @lru_cache(maxsize=4)
 def moteur(dossier: Path | None = None) -> Moteur:
     """The process-wide engine for a protocols folder (loaded and compiled once)."""
-    return Moteur(charger_registre(dossier))
+    return Moteur(charger_regles(dossier))

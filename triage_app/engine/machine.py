@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import transitions.core
 from transitions import Machine, State
 from transitions.core import EventData
 
-from triage_app.engine.dossier import CritereCompile, Dossier, EtatCompile, ProtocoleCompile, RegleCompilee
+from triage_app.engine.dossier import CritereCompile, Dossier, EtatCompile, ProtocoleCompile, RegleCompilee, Sortie
 from triage_app.engine.predicats import FONCTIONS
 from triage_app.models.protocol import Protocole, Transition
 
@@ -72,28 +71,6 @@ def _noter_transition(t: Transition) -> Callable[[EventData], None]:
         ev.model.trace.append(_entree_trace(t))
 
     return noter
-
-
-@dataclass(frozen=True)
-class Sortie:
-    """One exit of a state, as the machine would try it: conditions (all true), ``unless`` (all false)."""
-
-    transition: Transition
-    conditions: tuple[Callable[[Dossier], bool], ...]
-    sauf: tuple[Callable[[Dossier], bool], ...]
-    vers: str
-    entree: dict[str, Any]  # the trace entry, copied when the exit is taken
-
-    def ouverte(self, d: Dossier) -> bool:
-        """Whether the machine would take this exit: its conditions in order, then its ``unless``, the first that
-        decides stops the check (as transitions' ``Transition.execute`` does)."""
-        for condition in self.conditions:
-            if not condition(d):
-                return False
-        for sauf in self.sauf:  # noqa: SIM110  (no generator per exit tried: most have no ``unless``)
-            if sauf(d):
-                return False
-        return True
 
 
 def sorties(p: Protocole) -> dict[str, tuple[Sortie, ...]]:

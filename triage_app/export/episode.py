@@ -7,10 +7,11 @@
   for the prescriber / médecin traitant, as PDF and as plain text. Both render the one dict built by
   :func:`donnees_synthese`, so they always carry the same facts.
 
-Everything printed comes from the :class:`DossierEpisode` the store builds (:meth:`Depot.dossier_episode`) and
-from the rules' labels (``commun.yaml``: ``libelles``, ``orientations``, ``voies``, ``suivi_episode``); the
-documents' own headings live here and in the templates. Nothing here reads the clock: the document date is
-``dossier.jour``. File names never hold the patient's name (:func:`nom_fichier_episode`).
+Everything printed comes from the :class:`DossierEpisode` the documents service builds
+(:meth:`ServiceDocuments.dossier_episode`) and from the rules' labels (``commun.yaml``: ``libelles``,
+``orientations``, ``voies``, ``suivi_episode``); the documents' own headings live here and in the templates. Nothing
+here reads the clock: the document date is ``dossier.jour``. File names never hold the patient's name
+(:func:`nom_fichier_episode`).
 """
 
 from __future__ import annotations

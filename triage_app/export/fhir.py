@@ -27,7 +27,6 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from triage_app.engine.evaluation import Moteur
 from triage_app.export.resume import Resume
 from triage_app.models.protocol import Protocole, Question
-from triage_app.storage.identites import IdentitePro
 
 BASE_URL = "https://triage-app.example/fhir"
 """Root of every canonical URL, code system and extension of the exports (an identifier, never fetched)."""
@@ -59,7 +58,7 @@ def systeme_reponse(protocole_id: str, question_id: str) -> str:
     return systeme(protocole_id, "reponse", question_id)
 
 
-def _coding(system: str, code: Any, display: str | None = None) -> dict[str, Any]:
+def coding(system: str, code: Any, display: str | None = None) -> dict[str, Any]:
     coding = {"system": system, "code": str(code)}
     if display:
         coding["display"] = display
@@ -84,8 +83,8 @@ def _tracabilite(m: Moteur, source_id: str, verification: str) -> dict[str, Any]
     """The ``source`` extension: which document a question or criterion rests on, and how it was verified."""
     src = m.registre.sources.get(source_id)
     badges = m.registre.commun.libelles.verification
-    parties = [_part("source", valueCoding=_coding(systeme("source"), source_id, src.titre if src else None)),
-               _part("verification", valueCoding=_coding(systeme("verification"), verification,
+    parties = [_part("source", valueCoding=coding(systeme("source"), source_id, src.titre if src else None)),
+               _part("verification", valueCoding=coding(systeme("verification"), verification,
                                                          badges.get(verification)))]
     if src is not None and src.url:
         parties.append(_part("url", valueUri=src.url))
@@ -109,12 +108,12 @@ def _item_question(m: Moteur, p: Protocole, q: Question) -> dict[str, Any]:
         "required": q.requis == "toujours",
     }
     if q.type == "choix":
-        item["answerOption"] = [{"valueCoding": _coding(systeme_reponse(p.id, q.id), c.valeur, c.libelle)}
+        item["answerOption"] = [{"valueCoding": coding(systeme_reponse(p.id, q.id), c.valeur, c.libelle)}
                                 for c in q.choix]
     if q.aide:
         item["item"] = [{
             "extension": [{"url": _ITEM_CONTROL, "valueCodeableConcept": {
-                "coding": [_coding(_ITEM_CONTROL_SYSTEM, "help", "Help-Button")]}}],
+                "coding": [coding(_ITEM_CONTROL_SYSTEM, "help", "Help-Button")]}}],
             "linkId": f"{q.id}.aide", "text": q.aide, "type": "display"}]
     return item
 
@@ -181,7 +180,7 @@ def questionnaire(m: Moteur, protocole_id: str) -> Questionnaire:
 # -- Bundle ----------------------------------------------------------------------------------------------------
 
 
-def _graine(resume: Resume) -> str:
+def graine_ressources(resume: Resume) -> str:
     """What the resource ids derive from: the triage and its version, or the case's content."""
     if resume.triage_id:
         return f"triage/{resume.triage_id}/{resume.version}"
@@ -189,11 +188,11 @@ def _graine(resume: Resume) -> str:
     return "cas/" + hashlib.sha256(contenu.encode("utf-8")).hexdigest()
 
 
-def _urn(graine: str, ressource: str) -> str:
+def urn_ressource(graine: str, ressource: str) -> str:
     return f"urn:uuid:{uuid.uuid5(_NAMESPACE, f'{graine}/{ressource}')}"
 
 
-def _identifiant(m: Moteur, genre: str, valeur: str, *, national: bool = False) -> dict[str, Any]:
+def identifiant_fhir(m: Moteur, genre: str, valeur: str, *, national: bool = False) -> dict[str, Any]:
     """A national identifier (FR Core): system ``urn:oid:`` of its authority, type code; ``national`` prefixes
     the value as the national id does (8 + RPPS, 1 + FINESS)."""
     interop = m.registre.interop
@@ -201,11 +200,11 @@ def _identifiant(m: Moteur, genre: str, valeur: str, *, national: bool = False) 
     ident = interop.identifiants[genre]  # type: ignore[index]
     type_ = interop.fhir.types_identifiants[genre]  # type: ignore[index]
     return {"use": "official",
-            "type": {"coding": [_coding(interop.fhir.systeme_types_identifiants, type_, ident.libelle)]},
+            "type": {"coding": [coding(interop.fhir.systeme_types_identifiants, type_, ident.libelle)]},
             "system": f"urn:oid:{ident.oid}", "value": (ident.prefixe if national else "") + valeur}
 
 
-def _patient(resume: Resume, m: Moteur | None = None) -> dict[str, Any]:
+def ressource_patient(resume: Resume, m: Moteur | None = None) -> dict[str, Any]:
     """Birth date, gender, the name only when the Resume has one; the INS (FR Core) only for a qualified
     identity, with the strict traits (birth name, birth place), and the médecin traitant."""
     donnees = resume.cas["patient"]
@@ -214,7 +213,7 @@ def _patient(resume: Resume, m: Moteur | None = None) -> dict[str, Any]:
     if m is not None and m.registre.interop is not None and ident is not None:
         patient["meta"] = {"profile": [m.registre.interop.fhir.profil_patient]}
         if ident.qualifiee and ident.ins_genre:
-            patient["identifier"] = [_identifiant(m, ident.ins_genre, ident.ins)]
+            patient["identifier"] = [identifiant_fhir(m, ident.ins_genre, ident.ins)]
     if resume.patient:
         nom: dict[str, Any] = {"use": "official", "text": resume.patient}
         if resume.patient_nom and resume.patient_prenom:  # stored separately: no guessing
@@ -239,10 +238,10 @@ def _reponse(p: Protocole, q: Question, valeur: Any) -> dict[str, Any]:
     if q.type == "booleen":
         return {"valueBoolean": bool(valeur)}
     libelles = {str(c.valeur): c.libelle for c in q.choix}
-    return {"valueCoding": _coding(systeme_reponse(p.id, q.id), valeur, libelles.get(str(valeur)))}
+    return {"valueCoding": coding(systeme_reponse(p.id, q.id), valeur, libelles.get(str(valeur)))}
 
 
-def _questionnaire_reponse(resume: Resume, p: Protocole, patient: str) -> dict[str, Any]:
+def reponses_questionnaire(resume: Resume, p: Protocole, patient: str) -> dict[str, Any]:
     """The answers given (an unanswered question is left out, never written as « non»), nested by theme."""
     reponses = resume.cas.get("reponses") or {}
     items = []
@@ -277,7 +276,7 @@ def _uris_regles(resume: Resume) -> list[str]:
     return uris
 
 
-def _resume_texte(resume: Resume) -> str:
+def resume_texte(resume: Resume) -> str:
     c = resume.carte
     phrases = [f"{c.orientation_libelle}. {c.consigne}" if c.orientation_libelle else "Orientation non déterminée."]
     if not c.complet:
@@ -294,21 +293,21 @@ def _details(m: Moteur, resume: Resume) -> list[dict[str, Any]]:
     p = m.protocoles[resume.protocole_id].modele
     ext: list[dict[str, Any]] = []
     if r["orientation"]:
-        ext.append(_ext("orientation", valueCoding=_coding(systeme("orientation"), r["orientation"],
+        ext.append(_ext("orientation", valueCoding=coding(systeme("orientation"), r["orientation"],
                                                            resume.carte.orientation_libelle)))
     ext += [_ext("question-manquante", valueString=qid) for qid in r["questions_manquantes"]]
     if r["classe_duree"]:
-        ext.append(_ext("classe-duree", valueCoding=_coding(systeme("classe-duree"), r["classe_duree"],
+        ext.append(_ext("classe-duree", valueCoding=coding(systeme("classe-duree"), r["classe_duree"],
                                                             libelles.classe_duree.get(r["classe_duree"]))))
     ext.append(_ext("duree-episode", valueQuantity={"value": r["duree_jours"], "unit": "jours", "system": _UCUM,
                                                     "code": "d"}))
     if r["radiographie"]:
-        ext.append(_ext("radiographie", valueCoding=_coding(systeme("radiographie"), r["radiographie"],
+        ext.append(_ext("radiographie", valueCoding=coding(systeme("radiographie"), r["radiographie"],
                                                             libelles.radiographie.get(r["radiographie"]))))
     if resume.ottawa:
         ext.append(_ext("regles-ottawa", valueString=resume.ottawa))
     if risque := r["risque_chronicite"]:
-        ext.append(_ext("risque-chronicite", valueCoding=_coding(systeme("risque-chronicite"), risque,
+        ext.append(_ext("risque-chronicite", valueCoding=coding(systeme("risque-chronicite"), risque,
                                                                  libelles.risque_chronicite.get(risque))))
     ext.append(_ext("avis-medical-recommande", valueBoolean=r["avis_medical_recommande"]))
     if r["seances"]:
@@ -320,7 +319,7 @@ def _details(m: Moteur, resume: Resume) -> list[dict[str, Any]]:
     if facturation := _facturation(m, resume):
         ext.append(facturation)
     prescriptions = {x.id: x.libelle for x in p.prescriptions}
-    ext += [_ext("prescription-autorisee", valueCoding=_coding(systeme(p.id, "prescription"), pid,
+    ext += [_ext("prescription-autorisee", valueCoding=coding(systeme(p.id, "prescription"), pid,
                                                                 prescriptions.get(pid)))
             for pid in r["prescriptions_autorisees"]]
     return ext
@@ -332,10 +331,10 @@ def _facturation(m: Moteur, resume: Resume) -> dict[str, Any] | None:
     voies = {v.id: v.libelle for v in m.registre.commun.voies}
     parties = []
     if fac["voie"]:
-        parties.append(_part("voie", valueCoding=_coding(systeme("voie-facturation"), fac["voie"],
+        parties.append(_part("voie", valueCoding=coding(systeme("voie-facturation"), fac["voie"],
                                                           voies.get(fac["voie"]))))
     for li in fac["lignes"]:
-        ligne = [_part("acte", valueCoding=_coding(systeme("acte"), li["code"], li["libelle"]))]
+        ligne = [_part("acte", valueCoding=coding(systeme("acte"), li["code"], li["libelle"]))]
         if li["montant_eur"] is not None:
             ligne.append(_part("montant", valueMoney={"value": li["montant_eur"], "currency": "EUR"}))
         if li["part_remboursee_eur"] is not None:
@@ -345,7 +344,7 @@ def _facturation(m: Moteur, resume: Resume) -> dict[str, Any] | None:
     return _ext_complexe("facturation", parties) if parties else None
 
 
-def _impression(m: Moteur, resume: Resume, patient: str, reponses: str) -> dict[str, Any]:
+def ressource_impression(m: Moteur, resume: Resume, patient: str, reponses: str) -> dict[str, Any]:
     """The orientation and its reasons: one finding per motif, with its source and verification level."""
     r = resume.resultat
     p = m.protocoles[resume.protocole_id].modele
@@ -354,7 +353,7 @@ def _impression(m: Moteur, resume: Resume, patient: str, reponses: str) -> dict[
         base = f"{vue.source_titre} ({vue.badge})"
         findings.append({
             "extension": [_tracabilite(m, mo["source"], mo["verification"])],
-            "itemCodeableConcept": {"coding": [_coding(systeme(p.id, "motif"), mo["id"], mo["libelle"])],
+            "itemCodeableConcept": {"coding": [coding(systeme(p.id, "motif"), mo["id"], mo["libelle"])],
                                     "text": mo["libelle"]},
             "basis": f"{base} — {vue.source_url}" if vue.source_url else base})
     ci: dict[str, Any] = {
@@ -362,14 +361,14 @@ def _impression(m: Moteur, resume: Resume, patient: str, reponses: str) -> dict[
         "language": "fr",
         "extension": _details(m, resume),
         "status": "completed" if r["statut"] == "complet" else "in-progress",
-        "code": {"coding": [_coding(systeme("protocole"), p.id, p.titre)],
+        "code": {"coding": [coding(systeme("protocole"), p.id, p.titre)],
                  "text": f"Triage kinésithérapique — {p.titre}"},
         "subject": {"reference": patient},
         "effectiveDateTime": r["date_consultation"],
         "date": r["date_consultation"],
         "investigation": [{"code": {"text": "Questions du triage"}, "item": [{"reference": reponses}]}],
         "protocol": _uris_regles(resume),
-        "summary": _resume_texte(resume),
+        "summary": resume_texte(resume),
     }
     if resume.auteur:
         ci["assessor"] = {"display": resume.auteur}
@@ -389,124 +388,20 @@ def bundle(resume: Resume, m: Moteur) -> Bundle:
     Deterministic: the ids come from the triage (or the case), there is no timestamp, so two exports of
     the same triage are identical.
     """
-    graine = _graine(resume)
+    graine = graine_ressources(resume)
     p = m.protocoles[resume.protocole_id].modele
-    patient, reponses, impression = (_urn(graine, n) for n in ("Patient", "QuestionnaireResponse",
+    patient, reponses, impression = (urn_ressource(graine, n) for n in ("Patient", "QuestionnaireResponse",
                                                                "ClinicalImpression"))
     return Bundle.model_validate({
         "resourceType": "Bundle",
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": _urn(graine, "Bundle")},
+        "identifier": {"system": "urn:ietf:rfc:3986", "value": urn_ressource(graine, "Bundle")},
         "type": "collection",
         "entry": [
-            {"fullUrl": patient, "resource": _patient(resume, m)},
-            {"fullUrl": reponses, "resource": _questionnaire_reponse(resume, p, patient)},
-            {"fullUrl": impression, "resource": _impression(m, resume, patient, reponses)},
+            {"fullUrl": patient, "resource": ressource_patient(resume, m)},
+            {"fullUrl": reponses, "resource": reponses_questionnaire(resume, p, patient)},
+            {"fullUrl": impression, "resource": ressource_impression(m, resume, patient, reponses)},
         ],
     })
-
-
-def _praticien(m: Moteur, pro: IdentitePro | None, *, nom: str | None = None) -> dict[str, Any]:
-    """A Practitioner (FR Core): the national id (8 + RPPS, or 0 + ADELI), the name, the phone."""
-    interop = m.registre.interop
-    assert interop is not None
-    praticien: dict[str, Any] = {"resourceType": "Practitioner",
-                                 "meta": {"profile": [interop.fhir.profil_practitioner]}}
-    if pro is not None and pro.rpps:
-        praticien["identifier"] = [_identifiant(m, "rpps", pro.rpps, national=True)]
-    elif pro is not None and pro.adeli:
-        praticien["identifier"] = [_identifiant(m, "adeli", pro.adeli, national=True)]
-    if pro is not None and pro.nom_famille:
-        praticien["name"] = [{"family": pro.nom_famille, "given": [pro.prenom] if pro.prenom else None,
-                              "text": f"{pro.prenom or ''} {pro.nom_famille}".strip()}]
-    elif nom:
-        praticien["name"] = [{"text": nom}]
-    if pro is not None and pro.telephone:
-        praticien["telecom"] = [{"system": "phone", "value": pro.telephone, "use": "work"}]
-    return praticien
-
-
-def document(resume: Resume, m: Moteur) -> Bundle:
-    """A triage as a FHIR R4B ``document`` Bundle: the Composition first (type, subject, author and legal
-    attester from the account, custodian the structure), then the Patient (INS when qualified, médecin traitant as
-    ``generalPractitioner``), the author, the médecin traitant, the structure, the answers and the impression.
-
-    Deterministic like :func:`bundle`: its timestamp is the triage's finalisation (or the summary's generation
-    time for a draft or a case file), never the clock."""
-    interop = m.registre.interop
-    if interop is None:
-        raise ValueError("protocols/interoperabilite.yaml absent : pas de document FHIR")
-    graine = _graine(resume)
-    p = m.protocoles[resume.protocole_id].modele
-    ids = resume.identites
-    urn = {n: _urn(graine, n) for n in ("Composition", "Patient", "Auteur", "Medecin", "Structure",
-                                         "QuestionnaireResponse", "ClinicalImpression")}
-    moment = resume.finalise_le_utc or resume.genere_le_utc or f"{resume.resultat['date_consultation']}"
-    patient = _patient(resume, m)
-    entrees: list[dict[str, Any]] = []
-    auteur = ids.auteur if ids is not None else None
-    entrees.append({"fullUrl": urn["Auteur"], "resource": _praticien(m, auteur, nom=resume.auteur)})
-    if ids is not None and ids.patient.medecin_nom:
-        medecin = IdentitePro(identifiant="", nom=ids.patient.medecin_nom, rpps=ids.patient.medecin_rpps)
-        fiche = _praticien(m, medecin, nom=f"Dr {ids.patient.medecin_nom}")
-        if ids.patient.medecin_mssante:
-            fiche["telecom"] = [{"system": "email", "value": ids.patient.medecin_mssante, "use": "work"}]
-        entrees.append({"fullUrl": urn["Medecin"], "resource": fiche})
-        patient["generalPractitioner"] = [{"reference": urn["Medecin"]}]
-    structure = ids.structure if ids is not None else None
-    organisation: dict[str, Any] = {"resourceType": "Organization",
-                                    "meta": {"profile": [interop.fhir.profil_organization]},
-                                    "name": structure.nom if structure else resume.structure}
-    if structure is not None and (structure.finess or structure.siret):
-        genre = "finess" if structure.finess else "siret"
-        organisation["identifier"] = [_identifiant(m, genre, structure.finess or structure.siret, national=True)]
-    if structure is not None and structure.mssante:
-        organisation["telecom"] = [{"system": "email", "value": structure.mssante, "use": "work"}]
-    entrees.append({"fullUrl": urn["Structure"], "resource": organisation})
-    cda = interop.cda
-    composition = {
-        "resourceType": "Composition", "language": "fr",
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": urn["Composition"]},
-        "status": "final" if resume.finalise_le_utc else "preliminary",
-        "type": {"coding": [_coding("http://loinc.org", cda.type_document.code, cda.type_document.libelle)]},
-        "subject": {"reference": urn["Patient"]},
-        "date": moment,
-        "author": [{"reference": urn["Auteur"]}],
-        "title": f"Compte rendu de triage kinésithérapique — {p.titre}",
-        "confidentiality": cda.confidentialite.code,
-        "custodian": {"reference": urn["Structure"]},
-        "section": [{"title": "Orientation et motifs", "code": {"text": "Orientation"},
-                     "text": {"status": "generated",
-                              "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{_xhtml(_resume_texte(resume))}</div>'},
-                     "entry": [{"reference": urn["ClinicalImpression"]}, {"reference": urn["QuestionnaireResponse"]}]}],
-    }
-    if resume.finalise_le_utc:
-        composition["attester"] = [{"mode": "legal", "time": resume.finalise_le_utc,
-                                    "party": {"reference": urn["Auteur"]}}]
-    impression = _impression(m, resume, urn["Patient"], urn["QuestionnaireResponse"])
-    impression["assessor"] = {"reference": urn["Auteur"]}
-    return Bundle.model_validate({
-        "resourceType": "Bundle", "language": "fr",
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": _urn(graine, "Document")},
-        "type": "document",
-        "timestamp": moment,
-        "entry": [{"fullUrl": urn["Composition"], "resource": composition},
-                  {"fullUrl": urn["Patient"], "resource": patient}, *entrees,
-                  {"fullUrl": urn["QuestionnaireResponse"],
-                   "resource": _questionnaire_reponse(resume, p, urn["Patient"])},
-                  {"fullUrl": urn["ClinicalImpression"], "resource": impression}],
-    })
-
-
-def _xhtml(texte: str) -> str:
-    """Plain text inside the narrative: escaped, line breaks kept."""
-    import html
-
-    return "<br/>".join(html.escape(ligne, quote=False) for ligne in texte.splitlines()) or "—"
-
-
-def document_json(resume: Resume, m: Moteur) -> str:
-    """The document Bundle as pretty-printed FHIR JSON."""
-    return document(resume, m).model_dump_json(indent=2)
 
 
 def bundle_json(resume: Resume, m: Moteur) -> str:

@@ -52,7 +52,7 @@ def exporter(resume: Resume, m: Moteur, format_: str) -> bytes:
         document = document_cda(resume, m, pdf_resume(resume))
         return document if format_ == "cda" else paquet_xdm(resume, m, document)
     if format_ == "fhir-document":
-        from triage_app.export.fhir import document_json
+        from triage_app.export.fhir_document import document_json
 
         return document_json(resume, m).encode("utf-8")
     if format_ == "txt":

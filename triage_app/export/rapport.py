@@ -14,8 +14,7 @@ from typing import Any
 
 from triage_app import presentation as pr
 from triage_app.engine.evaluation import Moteur
-from triage_app.models.rapport_ars import Classes, ParametresRapport
-from triage_app.storage.rapport import BlocProtocole, Indicateurs
+from triage_app.models.rapport_ars import BlocProtocole, Classes, Indicateurs, ParametresRapport
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The summary for the médecin, as data: built once from a stored triage (or a case file), rendered many ways.
+"""The summary for the médecin, as data: built once from a stored triage (by the documents service) or a case file,
+rendered many ways.
 
 Every renderer (PDF, plain text, FHIR, patient handout) reads a :class:`Resume`; none goes back to the
 database or the engine, so the same triage gives the same facts in every format.
@@ -7,7 +8,7 @@ database or the engine, so the same triage gives the same facts in every format.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -16,9 +17,8 @@ from triage_app.engine.evaluation import Moteur
 from triage_app.models.result import Resultat
 
 if TYPE_CHECKING:
+    from triage_app.models.identites import Identites
     from triage_app.models.interop import Interop
-    from triage_app.storage.identites import Identites
-    from triage_app.storage.service import Depot
 
 STATUTS = {"brouillon": "brouillon (non finalisé)", "final": "finalisé", "remplace": "remplacé par une version "
            "plus récente", "cas": "évaluation d’un fichier de cas (non enregistrée)"}
@@ -183,28 +183,6 @@ def construire(m: Moteur, cas: dict[str, Any], resultat: Resultat, *, triage_id:
         # Stored in UTC; SQLite gives it back without its zone.
         finalise_le_utc=((finalise_le if finalise_le.tzinfo else finalise_le.replace(tzinfo=UTC))
                          .astimezone(UTC).isoformat(timespec="seconds") if finalise_le is not None else None))
-
-
-def depuis_triage(depot: Depot, triage_id: str, genere_le: datetime) -> Resume:
-    """The summary of a stored triage: a final one from its stored result (never re-evaluated)."""
-    t = depot.charger(triage_id)
-    entete = depot.entete(triage_id)
-    structure = depot.structure()
-    if t.resultat is not None:
-        cas, resultat = t.cas, t.resultat
-    else:
-        cas = depot.cas_effectif(triage_id)
-        resultat = depot.moteur.evaluer(cas)
-    resume = construire(depot.moteur, cas, resultat, triage_id=t.id, version=t.version,  # type: ignore[arg-type]
-                        statut=t.statut, patient=entete["patient"], patient_nom=entete["nom"],
-                        patient_prenom=entete["prenom"], structure_nom=structure.nom if structure else None,
-                        note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
-    interop = depot.moteur.registre.interop
-    if interop is None:
-        return resume
-    identites = depot.identites(triage_id)
-    signe = identites.auteur.nom if identites.auteur is not None else t.auteur
-    return replace(resume, personnes=personnes(identites, interop), identites=identites, auteur=signe)
 
 
 def depuis_cas(m: Moteur, cas: dict[str, Any], genere_le: datetime) -> Resume:

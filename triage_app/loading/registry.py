@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -80,6 +80,15 @@ def _valider(modele: type[M], doc: DocumentYaml, fichier: str) -> M:
         return modele.model_validate(doc.donnees)
     except ValidationError as exc:
         raise ErreurChargement(fichier, problemes_pydantic(exc, doc)) from exc
+
+
+@dataclass(frozen=True)
+class Vocabulaire:
+    """What the rules may name, given by the engine that runs them (loading does not import the engine): the
+    conditions (allow-listed predicates) and the stages, each with the thresholds (``seuils``) it needs."""
+
+    conditions: Mapping[str, tuple[str, ...]]
+    etapes: Mapping[str, tuple[str, ...]]
 
 
 class _Controle:
@@ -167,10 +176,9 @@ def charger_parametres(dossier: Path, sources: dict[str, Source]) -> dict[str, P
 
 
 def charger_commun(chemin: Path, sources: dict[str, Source], parametres: dict[str, ParametreDate],
-                   nom: str = "commun.yaml") -> Commun:
-    """Read the shared vocabulary and check every parameter and source it names."""
-    from triage_app.engine.predicats import PREDICATS
-
+                   nom: str = "commun.yaml", *, vocabulaire: Vocabulaire) -> Commun:
+    """Read the shared vocabulary and check every parameter, source and condition it names."""
+    conditions = vocabulaire.conditions
     doc = lire_yaml(chemin, nom)
     commun = _valider(Commun, doc, nom)
     ctl = _Controle(nom, doc)
@@ -179,7 +187,7 @@ def charger_commun(chemin: Path, sources: dict[str, Source], parametres: dict[st
     for i, r in enumerate(commun.regles_voie):
         ctl.dans(r.source, sources, f"regles_voie[{i}].source", "source")
         if r.condition is not None:
-            ctl.dans(r.condition, PREDICATS, f"regles_voie[{i}].condition", "condition")
+            ctl.dans(r.condition, conditions, f"regles_voie[{i}].condition", "condition")
     if commun.regles_voie[-1].orientations is not None or commun.regles_voie[-1].condition is not None:
         ctl.erreur(f"regles_voie[{len(commun.regles_voie) - 1}]",
                    "la dernière règle de voie doit s'appliquer toujours (sans orientations ni condition)")
@@ -207,23 +215,22 @@ def charger_commun(chemin: Path, sources: dict[str, Source], parametres: dict[st
         if couverture not in commun.facturation.taux_remboursement:
             ctl.erreur("facturation.taux_remboursement", f"couverture « {couverture} » sans taux de remboursement")
     ctl.dans(commun.facturation.franchise.source, sources, "facturation.franchise.source", "source")
-    ctl.dans(commun.criteres_non_remplis_si, PREDICATS, "criteres_non_remplis_si", "condition")
+    ctl.dans(commun.criteres_non_remplis_si, conditions, "criteres_non_remplis_si", "condition")
     ctl.lever()
     return commun
 
 
 def _controler_protocole(p: Protocole, ctl: _Controle, sources: dict[str, Source], commun: Commun,
-                         parametres: dict[str, ParametreDate]) -> None:
-    from triage_app.engine.etapes import ETAPES
-    from triage_app.engine.predicats import PREDICATS
+                         parametres: dict[str, ParametreDate], vocabulaire: Vocabulaire) -> None:
+    conditions, etapes = vocabulaire.conditions, vocabulaire.etapes
 
     def source(valeur: str, chemin: str) -> None:
         ctl.dans(valeur, sources, chemin, "source")
 
     def predicat(nom: str, chemin: str) -> None:
-        ctl.dans(nom, PREDICATS, chemin, "condition")
-        if nom in PREDICATS:
-            for s in PREDICATS[nom].seuils:
+        ctl.dans(nom, conditions, chemin, "condition")
+        if nom in conditions:
+            for s in conditions[nom]:
                 if s not in p.seuils:
                     ctl.erreur(chemin, f"la condition « {nom} » a besoin du seuil « {s} », absent de « seuils »")
 
@@ -326,12 +333,12 @@ def _controler_protocole(p: Protocole, ctl: _Controle, sources: dict[str, Source
         if e.id in etats:
             ctl.erreur(f"{chemin}.id", f"identifiant d'état « {e.id} » déjà utilisé ({etats[e.id]})")
         etats.setdefault(e.id, chemin)
-        ctl.dans(e.etape, ETAPES, f"{chemin}.etape", "étape")
+        ctl.dans(e.etape, etapes, f"{chemin}.etape", "étape")
         if e.motif is not None:
             ctl.dans(e.motif, motifs, f"{chemin}.motif", "motif")
         if e.etape == "criteres" and e.niveau is None:
             ctl.erreur(f"{chemin}.niveau", "une étape « criteres » précise son niveau (urgences ou medecin_jour)")
-        for s in ETAPES.get(e.etape, _ETAPE_VIDE).seuils:
+        for s in etapes.get(e.etape, ()):
             if s not in p.seuils:
                 ctl.erreur(f"{chemin}.etape", f"l'étape « {e.etape} » a besoin du seuil « {s} », absent de « seuils »")
     ctl.dans(p.etat_initial, etats, "etat_initial", "état")
@@ -382,20 +389,13 @@ def _controler_protocole(p: Protocole, ctl: _Controle, sources: dict[str, Source
             ctl.erreur(f"etats[{i}]", f"état « {e.id} » inatteignable depuis « {p.etat_initial} »")
 
 
-@dataclass(frozen=True)
-class _EtapeVide:
-    seuils: tuple[str, ...] = ()
-
-
-_ETAPE_VIDE = _EtapeVide()
-
-
 def _index(p: Protocole, etat: str) -> int:
     return next(i for i, e in enumerate(p.etats) if e.id == etat)
 
 
 def charger_protocole(chemin: Path, sources: dict[str, Source], commun: Commun,
-                      parametres: dict[str, ParametreDate], nom: str | None = None) -> Protocole:
+                      parametres: dict[str, ParametreDate], nom: str | None = None, *,
+                      vocabulaire: Vocabulaire) -> Protocole:
     """Read one protocol file and check all its cross-references and its graph."""
     nom = nom or chemin.name
     doc = lire_yaml(chemin, nom)
@@ -403,7 +403,7 @@ def charger_protocole(chemin: Path, sources: dict[str, Source], commun: Commun,
     ctl = _Controle(nom, doc)
     if p.id != chemin.stem:
         ctl.erreur("id", f"l'identifiant « {p.id} » doit être le nom du fichier (« {chemin.stem} »)")
-    _controler_protocole(p, ctl, sources, commun, parametres)
+    _controler_protocole(p, ctl, sources, commun, parametres, vocabulaire)
     ctl.lever()
     return p
 
@@ -458,17 +458,18 @@ def charger_rapport(chemin: Path, nom: str = "rapport.yaml") -> ParametresRappor
     return rapport
 
 
-def charger_registre(dossier: Path | None = None) -> Registre:
-    """Load and validate everything under ``dossier`` (default: the project's ``protocols/``)."""
+def charger_registre(dossier: Path | None = None, *, vocabulaire: Vocabulaire) -> Registre:
+    """Load and validate everything under ``dossier`` (default: the project's ``protocols/``), against the engine's
+    ``vocabulaire`` (the conditions and stages it can run)."""
     dossier = dossier or DOSSIER_PROTOCOLES
     sources = charger_sources(dossier / "sources.yaml")
     parametres = charger_parametres(dossier / "parameters", sources)
-    commun = charger_commun(dossier / "commun.yaml", sources, parametres)
+    commun = charger_commun(dossier / "commun.yaml", sources, parametres, vocabulaire=vocabulaire)
     protocoles: dict[str, Protocole] = {}
     for chemin in sorted(dossier.glob("*.yaml")):
         if chemin.name in FICHIERS_COMMUNS:
             continue
-        p = charger_protocole(chemin, sources, commun, parametres)
+        p = charger_protocole(chemin, sources, commun, parametres, vocabulaire=vocabulaire)
         protocoles[p.id] = p
     if not protocoles:
         raise ErreurChargement(str(dossier), [Probleme("", "aucun protocole trouvé : attendu des fichiers *.yaml")])

@@ -1,7 +1,7 @@
 """An episode of care as the page, the exports and the tests see it: counts taken from the records.
 
-These models are read-only views built by the storage service (:meth:`Depot.etat_episode`,
-:meth:`Depot.dossier_episode`); nothing here is typed by the kiné.
+These models are read-only views built by the services (:meth:`ServiceEpisodes.etat_episode`,
+:meth:`ServiceDocuments.dossier_episode`); nothing here is typed by the kiné.
 """
 
 from __future__ import annotations

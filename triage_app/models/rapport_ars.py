@@ -6,6 +6,8 @@ Not rules: a triage does not depend on it, so it stays outside the rules' finger
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -38,3 +40,46 @@ class ParametresRapport(Modele):
     petits_effectifs: PetitsEffectifs
     classes: dict[Literal["seances_par_episode", "delai_jours"], Classes]
     sources: list[Source] = Field(min_length=1)
+
+
+# -- the indicators of a period, as the services compute them (plain data the report and the dashboard read)
+@dataclass
+class BlocProtocole:
+    """One protocol's indicators over the period (counts; distributions as value → count)."""
+
+    triages: int = 0
+    patients: int = 0
+    episodes: int = 0
+    par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
+    orientations: dict[str, int] = field(default_factory=dict)
+    drapeaux: dict[str, int] = field(default_factory=dict)
+    non_eligibilite: dict[str, int] = field(default_factory=dict)
+    seances_par_episode: dict[int, int] = field(default_factory=dict)
+    delai_jours: dict[int, int] = field(default_factory=dict)
+    repris_par: dict[str, int] = field(default_factory=dict)
+    evenements_indesirables: int = 0
+    dap: int = 0
+    clos_au_plafond: int = 0
+    mois: dict[str, int] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def mediane(distribution: dict[int, int]) -> float | None:
+        """The median of a distribution given as value → count (``None`` when empty)."""
+        total = sum(distribution.values())
+        if total == 0:
+            return None
+        rangs = ((total - 1) // 2, total // 2)
+        vus, valeurs = 0, []
+        for valeur in sorted(distribution):
+            n = distribution[valeur]
+            valeurs += [valeur for r in rangs if vus <= r < vus + n]
+            vus += n
+        return sum(valeurs) / len(valeurs)
+
+
+@dataclass
+class Indicateurs:
+    du: date
+    au: date
+    protocoles: dict[str, BlocProtocole] = field(default_factory=dict)

@@ -1,4 +1,4 @@
-"""Tables (SQLAlchemy 2 ORM). Only :mod:`triage_app.storage.service` uses them.
+"""Tables (SQLAlchemy 2 ORM). The application services (:mod:`triage_app.services`) use them; nothing above them does.
 
 The schema itself is created and changed by the Alembic migrations in ``migrations/``; these
 classes describe it for the ORM and must stay in step (a test compares them).
@@ -14,6 +14,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 Json = JSON().with_variant(JSONB(), "postgresql")
+
+# The stored statuses: a triage's, an episode's.
+BROUILLON, FINAL, REMPLACE = "brouillon", "final", "remplace"
+OUVERT, CLOS = "ouvert", "clos"
 
 
 class Base(DeclarativeBase):

@@ -25,7 +25,7 @@ def garde() -> Utilisateur | None:
     if utilisateur is None:
         utilisateur = _depuis_oidc()
     if utilisateur is None:
-        if etat.depot_brut().compter_utilisateurs() == 0:
+        if etat.depot_brut().comptes.compter_utilisateurs() == 0:
             premier_compte()
         else:
             formulaire_connexion()
@@ -55,7 +55,7 @@ def _depuis_oidc() -> Utilisateur | None:
     profil = {"prenom": info.prenom, "nom_famille": info.nom_famille, "profession": info.profession,
               "rpps": info.rpps}
     try:
-        utilisateur = etat.depot_brut().connecter_oidc(info.identifiant, rpps=info.rpps, profil=profil)
+        utilisateur = etat.depot_brut().comptes.connecter_oidc(info.identifiant, rpps=info.rpps, profil=profil)
     except ErreurConnexion as exc:
         st.error(en_francais(exc))
         return None
@@ -80,12 +80,12 @@ def premier_compte() -> None:
         st.error("Mot de passe : les deux saisies diffèrent.")
         return
     depot = etat.depot_brut()
-    if depot.compter_utilisateurs() != 0:  # another tab was quicker
+    if depot.comptes.compter_utilisateurs() != 0:  # another tab was quicker
         st.error("Un compte existe déjà : connectez-vous.")
         return
     try:
-        utilisateur = depot.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur",
-                                              mot_de_passe=mot_de_passe, acteur="premier_demarrage")
+        utilisateur = depot.comptes.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur",
+                                                      mot_de_passe=mot_de_passe, acteur="premier_demarrage")
     except TriageError as exc:
         st.error(en_francais(exc))
         return
@@ -113,7 +113,7 @@ def formulaire_connexion() -> None:
         envoye = st.form_submit_button("Se connecter", type="primary", key="se_connecter", width="stretch")
     if envoye:
         try:
-            utilisateur = etat.depot_brut().connecter(identifiant, mot_de_passe)
+            utilisateur = etat.depot_brut().comptes.connecter(identifiant, mot_de_passe)
         except ErreurConnexion as exc:
             st.error(f"Connexion refusée : {exc}.")
             return
@@ -132,7 +132,7 @@ def ecran_verrou(utilisateur: Utilisateur) -> None:
             envoye = st.form_submit_button("Déverrouiller", type="primary", key="deverrouiller", width="stretch")
         if envoye:
             try:
-                _ouvrir_session(etat.depot_brut().connecter(utilisateur.identifiant, mot_de_passe))
+                _ouvrir_session(etat.depot_brut().comptes.connecter(utilisateur.identifiant, mot_de_passe))
             except ErreurConnexion as exc:
                 st.error(f"Déverrouillage refusé : {exc}.")
                 return
@@ -144,7 +144,7 @@ def deconnecter() -> None:
     """Log out: audit event, session forgotten (the drafts stay in the database)."""
     utilisateur: Utilisateur | None = st.session_state.get(etat.CLE_UTILISATEUR)
     if utilisateur is not None:
-        etat.depot_brut().deconnecter(acteur=utilisateur.identifiant)
+        etat.depot_brut().comptes.deconnecter(acteur=utilisateur.identifiant)
     for cle in list(st.session_state.keys()):
         del st.session_state[cle]
     if utilisateur is not None and utilisateur.source == "oidc":

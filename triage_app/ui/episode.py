@@ -18,7 +18,7 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
-from triage_app.storage.autorisation import ServiceAutorise as Depot
+from triage_app.services.autorisation import ServiceAutorise
 from triage_app.ui import etat
 from triage_app.ui.composants import bouton_fichier, champ_date, volet
 
@@ -81,18 +81,18 @@ def _seance(episode_id: str, cle: str) -> None:
     libelles = depot.moteur.registre.commun.libelles.episode
 
     def bilan() -> str:
-        e = depot.etat_episode(episode_id, jour)
+        e = depot.episodes.etat_episode(episode_id, jour)
         texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
                  "dans la série.")
         if e.statut == "clos" and e.motif_cloture:
             texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
         return texte
 
-    _ecrire(cle, lambda: depot.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte), bilan)
+    _ecrire(cle, lambda: depot.episodes.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte), bilan)
 
 
 def _annuler_derniere(episode_id: str, seance_id: int, cle: str) -> None:
-    _ecrire(cle, lambda: etat.depot().supprimer_seance(seance_id), "Dernier acte supprimé.")
+    _ecrire(cle, lambda: etat.depot().episodes.supprimer_seance(seance_id), "Dernier acte supprimé.")
 
 
 def _reevaluation(episode_id: str, cle: str) -> None:
@@ -102,8 +102,9 @@ def _reevaluation(episode_id: str, cle: str) -> None:
         _dire(cle, "erreur", "Réévaluation : choisissez l’évolution et la suite avant d’enregistrer.")
         return
     libelles = depot.moteur.registre.commun.libelles.episode
-    _ecrire(cle, lambda: depot.enregistrer_seance(episode_id=episode_id, jour=_jour(cle),
-                                                  acte="consultation_protocole_2", evolution=evolution, suite=suite),
+    _ecrire(cle, lambda: depot.episodes.enregistrer_seance(episode_id=episode_id, jour=_jour(cle),
+                                                           acte="consultation_protocole_2", evolution=evolution,
+                                                           suite=suite),
             f"Réévaluation enregistrée : {libelles.evolutions[evolution]} — {libelles.suites[suite]}.")
 
 
@@ -112,14 +113,15 @@ def _cloturer(episode_id: str, cle: str) -> None:
     if motif is None:
         _dire(cle, "erreur", "Clôture : choisissez le motif.")
         return
-    _ecrire(cle, lambda: etat.depot().cloturer_episode(episode_id, motif=motif, jour=_jour(cle)), "Épisode clos.")
+    _ecrire(cle, lambda: etat.depot().episodes.cloturer_episode(episode_id, motif=motif, jour=_jour(cle)),
+            "Épisode clos.")
 
 
 def _issue(episode_id: str, cle: str) -> None:
     repris = st.session_state.get(f"repris_{cle}")
     evenement = st.session_state.get(f"evenement_{cle}")
     texte = st.session_state.get(f"evenement_texte_{cle}") or None
-    _ecrire(cle, lambda: etat.depot().renseigner_issue(
+    _ecrire(cle, lambda: etat.depot().episodes.renseigner_issue(
         episode_id, repris_par=repris, evenement_indesirable=None if evenement is None else evenement == "oui",
         evenement_texte=texte), "Issue de l’épisode enregistrée.")
 
@@ -132,8 +134,9 @@ def _declarer(episode_id: str, cle: str) -> None:
         _dire(cle, "erreur", "Motif de la déclaration : à renseigner (par exemple « séances faites dans un autre "
                              "cabinet »).")
         return
-    _ecrire(cle, lambda: etat.depot().declarer_historique(episode_id, seances_12_mois=seances,
-                                                          episodes_12_mois=episodes, motif=motif, jour=_jour(cle)),
+    _ecrire(cle, lambda: etat.depot().episodes.declarer_historique(episode_id, seances_12_mois=seances,
+                                                                   episodes_12_mois=episodes, motif=motif,
+                                                                   jour=_jour(cle)),
             "Historique des 12 derniers mois déclaré.")
 
 
@@ -156,7 +159,7 @@ def compteurs(e: EtatEpisode) -> None:
             f'data-restantes="{html.escape(restantes)}" data-statut="{e.statut}">{corps}</div>')
 
 
-def _revue(depot: Depot, e: EtatEpisode) -> None:
+def _revue(depot: ServiceAutorise, e: EtatEpisode) -> None:
     if e.reevaluation_du is None or e.reevaluation_au is None:
         return
     libelles = depot.moteur.registre.commun.libelles.episode
@@ -169,15 +172,15 @@ def _revue(depot: Depot, e: EtatEpisode) -> None:
         st.markdown(f"{fenetre} — {libelles.revue[e.revue]}")
 
 
-def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+def _documents(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The DAP when the next session needs one; the summary sheet from the threshold and at the end of care."""
-    if not depot.peut("dossier_episode"):
+    if not depot.peut("documents.dossier_episode"):
         return
     jour = _jour_affiche(cle)
 
     def produire(genre: str) -> Callable[[], bytes]:
         def octets() -> bytes:  # produced and audited by the service
-            return depot.document_episode(episode_id, genre, jour)
+            return depot.documents.document_episode(episode_id, genre, jour)
 
         return octets
 
@@ -198,7 +201,7 @@ def _documents(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
             bouton_fichier(libelle, f"doc_{genre}_{cle}", produire(genre), nom=fichier, mime=mime)
 
 
-def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+def _saisie(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """Record a visit: the date (today by default) and the act (a session by default): one or two taps."""
     libelles = depot.moteur.registre.commun.libelles.episode
     if e.dap_necessaire:
@@ -224,7 +227,7 @@ def _saisie(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
     _derniers(depot, episode_id, e, cle)
 
 
-def _reevaluation_saisie(depot: Depot, episode_id: str, cle: str) -> None:
+def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str) -> None:
     """The re-assessment's short walk: what changed, what follows."""
     libelles = depot.moteur.registre.commun.libelles.episode
     with st.container(border=True, key=f"revue_{cle}"):
@@ -237,7 +240,7 @@ def _reevaluation_saisie(depot: Depot, episode_id: str, cle: str) -> None:
                   on_click=_reevaluation, args=(episode_id, cle))
 
 
-def _derniers(depot: Depot, episode_id: str, e: EtatEpisode, cle: str) -> None:
+def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The last acts, and undoing the last one (a tap recorded by mistake)."""
     libelles = depot.moteur.registre.commun.libelles.episode
     if e.actes:
@@ -267,7 +270,7 @@ def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
         st.button("Déclarer", key=f"declarer_{cle}", on_click=_declarer, args=(episode_id, cle), width="stretch")
 
 
-def _cloture_et_issue(depot: Depot, e: EtatEpisode, episode_id: str, cle: str) -> None:
+def _cloture_et_issue(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cle: str) -> None:
     libelles = depot.moteur.registre.commun.libelles.episode
     # One label whether the episode is open or closed: a label that changed with the closing would close the section.
     with volet("Clôture et issue de l’épisode", f"volet_cloture_{cle}", icone=":material/flag:") as section:
@@ -304,7 +307,7 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
     m = depot.moteur
     libelles = m.registre.commun.libelles.episode
     try:
-        e = depot.etat_episode(episode_id, _jour_affiche(cle))
+        e = depot.episodes.etat_episode(episode_id, _jour_affiche(cle))
     except TriageError as exc:
         st.error(str(exc))
         return None
@@ -319,12 +322,12 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
                 f"**Épisode clos{quand}** : {motif}.", icon=":material/lock:")
         compteurs(e)
         _revue(depot, e)
-        ecrit = depot.peut("enregistrer_seance")
+        ecrit = depot.peut("episodes.enregistrer_seance")
         if e.statut == "ouvert" and ecrit:
             _saisie(depot, episode_id, e, cle)
         _documents(depot, episode_id, e, cle)
-        if depot.peut("declarer_historique") and e.statut == "ouvert":
+        if depot.peut("episodes.declarer_historique") and e.statut == "ouvert":
             _historique(e, episode_id, cle)
-        if depot.peut("renseigner_issue"):
+        if depot.peut("episodes.renseigner_issue"):
             _cloture_et_issue(depot, e, episode_id, cle)
     return e

@@ -1,4 +1,4 @@
-"""Shared state of the page: the storage service (one per process), the acting user, the triage in the URL."""
+"""Shared state of the page: the application services (one per process), the acting user, the triage in the URL."""
 
 from __future__ import annotations
 
@@ -13,29 +13,31 @@ import streamlit as st
 from triage_app.comptes import ErreurDroits, Utilisateur
 from triage_app.config import reglages
 from triage_app.engine.evaluation import Moteur
-from triage_app.storage.autorisation import ServiceAutorise
-from triage_app.storage.service import Depot, PatientTrouve
+from triage_app.services.application import Services
+from triage_app.services.autorisation import ServiceAutorise
+from triage_app.services.patients import PatientTrouve
 
 PARAM_TRIAGE = "triage"
 CLE_UTILISATEUR = "utilisateur"
+PATIENT_CHOISI = "patient_choisi"  # the patient (PatientTrouve) the next triage is for (session only)
 
 
-# Every storage service the page opened (one per database URL), so that fermer_depots() can release them:
+# Every set of services the page opened (one per database URL), so that fermer_depots() can release them:
 # st.cache_resource forgets its values on clear() but does not close them.
-_ouverts: list[Depot] = []
+_ouverts: list[Services] = []
 _verrou_ouverts = threading.Lock()
 
 
 @st.cache_resource(show_spinner=False)
-def _depot(url: str) -> Depot:
-    depot = Depot(url)
+def _depot(url: str) -> Services:
+    depot = Services(url)
     with _verrou_ouverts:
         _ouverts.append(depot)
     return depot
 
 
 def fermer_depots() -> None:
-    """Forget the page's storage services and release their database connections; the next run opens a new one.
+    """Forget the page's services and release their database connections; the next run opens a new one.
 
     For whoever runs the page in-process (the AppTest tests, after each test): a server keeps its service. The
     settings are read again too (a test sets its own database).
@@ -49,8 +51,8 @@ def fermer_depots() -> None:
         depot.fermer()
 
 
-def depot_brut() -> Depot:
-    """The unrestricted storage service: for the login gate only."""
+def depot_brut() -> Services:
+    """The unrestricted services: for the login gate only."""
     return _depot(reglages().url_base)
 
 
@@ -111,7 +113,7 @@ def fragment(fonction: _F) -> _F:
 
 
 def depot() -> ServiceAutorise:
-    """The storage service as the logged-in user may use it (every call checked against the role and the idle
+    """The services as the logged-in user may use them (every call checked against the role and the idle
     lock)."""
     return ServiceAutorise(depot_brut(), utilisateur(), verrou=session_inactive)
 
@@ -146,6 +148,6 @@ def patients_trouves(depot: ServiceAutorise, texte: str, cle: str, limite: int =
     memoire = st.session_state.get(cle)
     if isinstance(memoire, tuple) and memoire[0] == texte:
         return list(memoire[1])
-    trouves = depot.rechercher_patients(texte, limite=limite)
+    trouves = depot.patients.rechercher_patients(texte, limite=limite)
     st.session_state[cle] = (texte, tuple(trouves))
     return trouves

@@ -9,8 +9,8 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
-from triage_app.storage.autorisation import ServiceAutorise as Depot
-from triage_app.storage.identites import IdentitePatient
+from triage_app.models.identites import IdentitePatient
+from triage_app.services.autorisation import ServiceAutorise
 from triage_app.ui import etat
 from triage_app.ui.composants import brut, en_francais, volet
 
@@ -39,7 +39,7 @@ def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
     if interop is None:
         return
     try:
-        v = depot.identite_patient(patient_id)
+        v = depot.patients.identite_patient(patient_id)
     except TriageError as exc:
         st.error(en_francais(exc))
         return
@@ -52,7 +52,7 @@ def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
         if not section.open:
             return
         st.markdown(_resume(v, interop.statuts_identite) + medecin)
-        if not depot.peut("renseigner_identite"):
+        if not depot.peut("patients.renseigner_identite"):
             return
         if message := st.session_state.pop(f"identite_ok_{cle}", None):
             st.success(message)
@@ -79,7 +79,7 @@ def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
                                  max_chars=5, key=f"lieu_{cle}")
             if st.form_submit_button("Enregistrer l’identité", key=f"enregistrer_identite_{cle}"):
                 try:
-                    nouvelle = depot.renseigner_identite(
+                    nouvelle = depot.patients.renseigner_identite(
                         patient_id, ins=ins or None, recuperee_insi=insi, piece_identite=piece or None,
                         nom_naissance=nom_naissance or None, prenoms_naissance=prenoms or None,
                         lieu_naissance=lieu or None, sexe=sexe)
@@ -100,8 +100,8 @@ def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
                                     key=f"medecin_mssante_{cle}")
             if st.form_submit_button("Enregistrer le médecin traitant", key=f"enregistrer_medecin_{cle}"):
                 try:
-                    depot.renseigner_medecin_traitant(patient_id, nom=nom or None, rpps=rpps or None,
-                                                      mssante=mssante or None)
+                    depot.patients.renseigner_medecin_traitant(patient_id, nom=nom or None, rpps=rpps or None,
+                                                               mssante=mssante or None)
                 except TriageError as exc:
                     st.error(en_francais(exc))
                 else:
@@ -109,13 +109,13 @@ def panneau(patient_id: str, cle: str, *, ouvert: bool = False) -> None:
                     st.rerun()
 
 
-def profil(depot: Depot) -> None:
+def profil(depot: ServiceAutorise) -> None:
     """« Mon compte »: the professional identity the documents are signed with."""
     interop = depot.moteur.registre.interop
     if interop is None:
         return
     u = etat.utilisateur()
-    p = depot.profil(u.identifiant)
+    p = depot.comptes.profil(u.identifiant)
     if p is None:
         return
     if message := st.session_state.pop("profil_ok", None):
@@ -136,8 +136,8 @@ def profil(depot: Depot) -> None:
         telephone = c5.text_input("Téléphone", value=p.telephone or "", max_chars=20, key="profil_telephone")
         if st.form_submit_button("Enregistrer", key="profil_enregistrer"):
             try:
-                depot.modifier_profil(prenom=prenom, nom_famille=nom, profession=profession or "",
-                                      rpps=rpps or None, adeli=adeli or None, telephone=telephone or None)
+                depot.comptes.modifier_profil(prenom=prenom, nom_famille=nom, profession=profession or "",
+                                              rpps=rpps or None, adeli=adeli or None, telephone=telephone or None)
             except TriageError as exc:
                 st.error(en_francais(exc))
             else:

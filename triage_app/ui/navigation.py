@@ -1,5 +1,6 @@
-"""The pages of the navigation for the logged-in user's role, reachable from any page (``st.switch_page``), and
-the hidden pages of the login gate, which keep the page of the URL through the login."""
+"""The pages of the navigation for the logged-in user's role, and the hidden pages of the login gate, which keep the
+page of the URL through the login. Defined here only: the screens reach them through :mod:`triage_app.ui.chemins`,
+where this module registers them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from triage_app.ui import etat
+from triage_app.ui import chemins, etat
+from triage_app.ui.ecrans import compte, patients, protocoles, structure, tableau, triages
+from triage_app.ui.ecrans import triage as un_triage
 
 CHEMIN_CONNEXION = "connexion"  # the gate's own default page: no page of the menu has this path
 
@@ -17,17 +20,15 @@ def pages(peut: Callable[[str], bool] | None = None) -> dict[str, st.Page]:
     differ).
 
     ``peut`` replaces the logged-in user's permission check (the gate asks for every page of every role)."""
-    from triage_app.ui.ecrans import compte, nouveau, patients, protocoles, structure, tableau, triages
-
     peut = peut or etat.utilisateur().peut
     ecrit = peut("triage.ecrire")
     menu = {
-        "nouveau": st.Page(nouveau.page_nouveau, title="Nouveau triage" if ecrit else "Triage",
+        "nouveau": st.Page(un_triage.page_nouveau, title="Nouveau triage" if ecrit else "Triage",
                            icon=":material/add_circle:", url_path="nouveau", default=ecrit,
                            visibility="visible" if ecrit else "hidden"),
         # The walk of one triage (``?triage=<id>``), opened from the lists and after « Commencer »: a page of its
         # own, so that « Nouveau triage » in the menu always leads to the empty form (the open draft stays listed).
-        "triage": st.Page(nouveau.page, title="Triage", icon=":material/assignment:", url_path="triage",
+        "triage": st.Page(un_triage.page, title="Triage", icon=":material/assignment:", url_path="triage",
                           visibility="hidden"),
         "patients": st.Page(patients.page, title="Patients", icon=":material/groups:", url_path="patients"),
         "triages": st.Page(triages.page, title="Triages", icon=":material/list_alt:", url_path="triages",
@@ -60,3 +61,6 @@ def pages_de_la_connexion() -> list[st.Page]:
     chemins = list(pages(lambda _permission: True))  # the keys are the URL paths (a default page's reads "")
     return [st.Page(_connexion, title="Connexion", url_path=CHEMIN_CONNEXION, default=True)] + [
         st.Page(_connexion, title="Connexion", url_path=chemin, visibility="hidden") for chemin in chemins]
+
+
+chemins.enregistrer(pages)

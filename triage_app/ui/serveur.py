@@ -1,7 +1,8 @@
 """Streamlit's server as ``triage-app serve`` starts it: the page's settings from the project (whatever the working
 directory), security headers on every HTTP answer, and files created private to their owner.
 
-Started as ``python -m triage_app.ui.serveur run APP --option valeur…`` (see :func:`triage_app.cli.commande_serveur`).
+Started as ``python -m triage_app.ui.serveur run APP --option valeur…``
+(see :func:`triage_app.cli.serveur.commande_serveur`).
 Streamlit 1.67 serves through Starlette: an ASGI middleware is added to its own stack before the server starts.
 """
 

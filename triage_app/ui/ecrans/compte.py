@@ -32,7 +32,7 @@ def page() -> None:
                 st.error("Mot de passe : les deux saisies diffèrent.")
                 return
             try:
-                etat.depot_brut().changer_mot_de_passe(u.identifiant, ancien, nouveau)
+                etat.depot_brut().comptes.changer_mot_de_passe(u.identifiant, ancien, nouveau)
             except TriageError as exc:
                 st.error(en_francais(exc))
             else:
@@ -45,7 +45,7 @@ def page_comptes() -> None:
     st.markdown("### Comptes de la structure")
     if message := st.session_state.pop(_CONFIRMATION, None):
         st.success(message, icon=":material/check_circle:")
-    comptes = depot.lister_utilisateurs()
+    comptes = depot.comptes.lister_utilisateurs()
     # A plain table (st.dataframe's toolbar speaks English: « Download as CSV », « Search »).
     st.table([{"Identifiant": c.identifiant, "Nom": c.nom, "Rôle": LIBELLES_ROLES.get(c.role, c.role),
                "Connexion": "fournisseur d’identité" if c.source == "oidc" else "locale",
@@ -63,9 +63,9 @@ def page_comptes() -> None:
                                      key="compte_mdp")
         if st.form_submit_button("Créer le compte", type="primary", key="creer_compte"):
             try:
-                depot.creer_utilisateur(identifiant=identifiant, nom=nom, role=role,
-                                        mot_de_passe=mot_de_passe if source == "local" else None,
-                                        source=source or "local")
+                depot.comptes.creer_utilisateur(identifiant=identifiant, nom=nom, role=role,
+                                                mot_de_passe=mot_de_passe if source == "local" else None,
+                                                source=source or "local")
             except TriageError as exc:
                 st.error(en_francais(exc))
             else:
@@ -78,6 +78,6 @@ def page_comptes() -> None:
         with st.form("form_desactiver", enter_to_submit=False):
             cible = st.selectbox("Désactiver un compte", actifs, key="compte_a_desactiver")
             if st.form_submit_button("Désactiver", key="desactiver_compte"):
-                depot.desactiver_utilisateur(cible)
+                depot.comptes.desactiver_utilisateur(cible)
                 st.session_state[_CONFIRMATION] = f"Compte désactivé : {cible}."
                 st.rerun()

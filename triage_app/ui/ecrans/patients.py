@@ -9,13 +9,11 @@ import streamlit as st
 
 from triage_app import presentation as pr
 from triage_app.errors import TriageError
-from triage_app.storage.autorisation import ServiceAutorise as Depot
-from triage_app.storage.service import PatientTrouve
+from triage_app.services.autorisation import ServiceAutorise
+from triage_app.services.patients import PatientTrouve
+from triage_app.ui import chemins, etat, identites
 from triage_app.ui import episode as vue_episode
-from triage_app.ui import etat, identites
 from triage_app.ui.composants import brut, recherche_instantanee
-from triage_app.ui.ecrans.nouveau import PATIENT_CHOISI
-from triage_app.ui.navigation import pages
 
 OUVERT = "patient_ouvert"  # (patient, its episodes' ids) looked up once when opened (session only, never the URL)
 _RECHERCHE = "recherche_patient_fiche"
@@ -29,7 +27,7 @@ def _ouvrir(patient_id: str | None) -> None:
     if patient_id is None:
         return
     try:
-        patient, episodes = etat.depot().fiche_patient(patient_id, date.today())
+        patient, episodes = etat.depot().patients.fiche_patient(patient_id, date.today())
     except TriageError as exc:
         st.session_state[_ERREUR] = str(exc)
         return
@@ -63,17 +61,17 @@ def page() -> None:
                   key=f"fiche_{p.id}", on_click=_ouvrir, args=(p.id,), icon=":material/person:", width="stretch")
 
 
-def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> None:
+def fiche(depot: ServiceAutorise, patient: PatientTrouve, episodes: tuple[str, ...]) -> None:
     """A patient and their episodes, the open ones first."""
     c1, c2 = st.columns([3, 2])
     c1.markdown(f"#### {brut(patient.nom)} {brut(patient.prenom)}")
     c1.caption(f"Né(e) le {pr.date_fr(patient.date_naissance)}")
     c2.button("Autre patient", key="autre_patient", on_click=_ouvrir, args=(None,), icon=":material/person_search:",
               width="stretch")
-    if depot.peut("creer_triage") and c2.button("Nouveau triage pour ce patient", key="triage_patient",
-                                                type="primary", icon=":material/add_circle:", width="stretch"):
-        st.session_state[PATIENT_CHOISI] = patient
-        st.switch_page(pages()["nouveau"])
+    if depot.peut("triages.creer_triage") and c2.button("Nouveau triage pour ce patient", key="triage_patient",
+                                                        type="primary", icon=":material/add_circle:", width="stretch"):
+        st.session_state[etat.PATIENT_CHOISI] = patient
+        chemins.aller("nouveau")
     identites.panneau(patient.id, f"fiche_{patient.id}")
     if not episodes:
         st.info("Aucun épisode enregistré.")
@@ -81,4 +79,4 @@ def fiche(depot: Depot, patient: PatientTrouve, episodes: tuple[str, ...]) -> No
         e = vue_episode.panneau(episode_id)
         if e is not None and e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{episode_id}",
                                                         icon=":material/description:"):
-            st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: e.triage_id})
+            chemins.triage(e.triage_id)

@@ -14,7 +14,7 @@ def page() -> None:
     depot = etat.depot()
     m = depot.moteur
     libelles = m.registre.commun.libelles.structures
-    actuelle = depot.structure()
+    actuelle = depot.structure.structure()
     st.markdown("### Structure")
     types = list(libelles)
     with st.form("form_structure", enter_to_submit=False):
@@ -46,11 +46,13 @@ def page() -> None:
                 st.error("À renseigner : nom de la structure.")
                 return
             try:
-                depot.enregistrer_structure(nom=nom.strip(), type=type_, departement=departement.strip().upper(),
-                                            protocoles_appliques=list(protocoles or []),
-                                            inscrit_experimentation_cpts=cpts, finess=finess or None,
-                                            siret=siret or None, adresse=adresse or None, mssante=mssante or None,
-                                            telephone=telephone or None, acteur=etat.acteur())
+                depot.structure.enregistrer_structure(nom=nom.strip(), type=type_,
+                                                      departement=departement.strip().upper(),
+                                                      protocoles_appliques=list(protocoles or []),
+                                                      inscrit_experimentation_cpts=cpts, finess=finess or None,
+                                                      siret=siret or None, adresse=adresse or None,
+                                                      mssante=mssante or None,
+                                                      telephone=telephone or None, acteur=etat.acteur())
             except TriageError as exc:
                 st.error(en_francais(exc, libelles))
             else:

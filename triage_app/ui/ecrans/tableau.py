@@ -18,7 +18,7 @@ from triage_app.export.rapport import (
     rapport_pdf,
     rapport_xlsx,
 )
-from triage_app.storage.rapport import BlocProtocole, Indicateurs
+from triage_app.models.rapport_ars import BlocProtocole, Indicateurs
 from triage_app.ui import etat
 from triage_app.ui.composants import bouton_fichier
 
@@ -106,7 +106,7 @@ def page() -> None:
     # One query per year and session (audited once): a tap elsewhere on the page does not recompute.
     if cle not in st.session_state:
         with st.spinner("Calcul des indicateurs…"):
-            st.session_state[cle] = depot.indicateurs(du, au)
+            st.session_state[cle] = depot.rapport.indicateurs(du, au)
     indicateurs: Indicateurs = st.session_state[cle]
     st.caption(f"Triages finalisés du {pr.date_fr(du)} au {pr.date_fr(au)}, par protocole. Chiffres exacts, pour "
                "l’équipe ; le rapport pour l’ARS masque les effectifs de 1 à 4.")
@@ -115,7 +115,7 @@ def page() -> None:
         with onglet:
             _protocole(m, pid, indicateurs.protocoles.get(pid, BlocProtocole()), annee)
     if depot.utilisateur.peut("rapport.exporter"):
-        structure = depot.structure()
+        structure = depot.structure.structure()
         nom = structure.nom if structure else None
         st.markdown("**Rapport annuel pour l’ARS** (anonymisé)")
         colonnes = st.columns(3)

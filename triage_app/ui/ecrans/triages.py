@@ -9,9 +9,8 @@ from typing import Any
 import streamlit as st
 
 from triage_app import presentation as pr
-from triage_app.ui import etat
+from triage_app.ui import chemins, etat
 from triage_app.ui.composants import brut
-from triage_app.ui.navigation import pages
 
 _PAR_PAGE = 50
 _STATUTS = {"brouillon": "Brouillon", "final": "Finalisé", "remplace": "Remplacé"}
@@ -21,8 +20,8 @@ def page() -> None:
     """The list; a row is a full-width button that opens its triage."""
     depot = etat.depot()
     tid = etat.triage_dans_url()
-    if tid is not None and not depot.peut("creer_triage"):  # a link opened by a read-only role (start page)
-        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: tid})
+    if tid is not None and not depot.peut("triages.creer_triage"):  # a link opened by a read-only role (start page)
+        chemins.triage(tid)
     m = depot.moteur
     orientations = {o.id: o.libelle for o in m.registre.commun.orientations}
     a_revoir(depot)
@@ -31,11 +30,11 @@ def page() -> None:
                                   format_func=_STATUTS.__getitem__)
     recherche = st.text_input("Rechercher un patient (nom ou prénom)", key="recherche_patient", max_chars=100)
     numero = int(st.session_state.get("page_triages", 0))
-    lignes = depot.lister(limite=_PAR_PAGE, decalage=numero * _PAR_PAGE, statut=filtre, recherche=recherche)
+    lignes = depot.triages.lister(limite=_PAR_PAGE, decalage=numero * _PAR_PAGE, statut=filtre, recherche=recherche)
     if not lignes:
         st.info("Aucun triage enregistré." if numero == 0 else "Fin de la liste.")
     titres = {pid: pc.modele.titre for pid, pc in m.protocoles.items()}
-    ecrit = depot.peut("creer_triage")
+    ecrit = depot.peut("triages.creer_triage")
     if lignes:
         st.caption("Touchez une ligne pour ouvrir le triage" + (" (un brouillon se reprend là où il en était)."
                                                                 if ecrit else "."))
@@ -48,7 +47,7 @@ def page() -> None:
                  + (f" (version {lt.version})" if lt.version > 1 else ""))
         icone = ":material/edit_note:" if lt.statut == "brouillon" and ecrit else ":material/description:"
         if st.button(texte, key=f"ligne_{lt.id}", width="stretch", icon=icone):
-            st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: lt.id})
+            chemins.triage(lt.id)
     c1, c2 = st.columns(2)
     if numero > 0 and c1.button("← Plus récents", key="precedents"):
         st.session_state["page_triages"] = numero - 1
@@ -60,9 +59,9 @@ def page() -> None:
 
 def a_revoir(depot: Any) -> None:
     """Open protocol episodes whose re-assessment (consultation 2) is due or late, the most pressing first."""
-    if not depot.peut("a_revoir"):
+    if not depot.peut("episodes.a_revoir"):
         return
-    liste = depot.a_revoir(date.today())
+    liste = depot.episodes.a_revoir(date.today())
     if not liste:
         return
     m = depot.moteur
@@ -75,4 +74,4 @@ def a_revoir(depot: Any) -> None:
             if r.triage_id and st.button(texte, key=f"revoir_{r.episode_id}", width="stretch",
                                          icon=":material/event_repeat:"
                                          if r.revue == "due" else ":material/event_busy:"):
-                st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: r.triage_id})
+                chemins.triage(r.triage_id)

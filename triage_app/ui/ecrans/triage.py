@@ -1,4 +1,5 @@
-"""« Nouveau triage »: patient and episode, then the questions group by group, the card updating as answers come."""
+"""A triage's page: the draft's walk question group by question group, the card updating as answers come, the
+corrections of the start form, « Finaliser »; a final triage with its documents and its episode."""
 
 from __future__ import annotations
 
@@ -13,12 +14,11 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.export.formats import FORMATS
 from triage_app.export.resume import nom_fichier_de
-from triage_app.models.case import Patient
-from triage_app.storage.autorisation import ServiceAutorise as Depot
-from triage_app.storage.service import LONGUEUR_NOTE, PatientNouveau, PatientTrouve
+from triage_app.services.autorisation import ServiceAutorise
+from triage_app.services.saisie import LONGUEUR_NOTE
 from triage_app.storage.tables import Triage
+from triage_app.ui import chemins, etat, identites
 from triage_app.ui import episode as vue_episode
-from triage_app.ui import etat, identites
 from triage_app.ui.composants import (
     bandeau_urgence,
     bouton_fichier,
@@ -27,42 +27,22 @@ from triage_app.ui.composants import (
     carte_orientation,
     champ_date,
     en_francais,
-    recherche_instantanee,
     saisie_instantanee,
     texte_html,
     volet,
 )
-from triage_app.ui.navigation import pages
+from triage_app.ui.ecrans.depart import A_OUVRIR, COUVERTURE_DEFAUT, LIBELLES_CHAMPS, formulaire_patient
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
 _GROUPE_CIBLE = "groupe_cible"  # where « Continuer » leads: open while incomplete
 _TRIAGE_AFFICHE = "triage_affiche"
-_A_OUVRIR = "triage_a_ouvrir"
 _ALLER_NOUVEAU = "aller_nouveau_triage"
 _ERREUR_FINALISATION = "erreur_finalisation"
-# The case format's default cover (« Régime général »): the form's preselected choice.
-COUVERTURE_DEFAUT: str = Patient.model_fields["couverture"].default
 _CORRECTION = "corr_"  # widget keys of the start-form corrections (one per case field)
 _ERREUR_CORRECTION = "erreur_correction"
-_ERREUR_DEMARRAGE = "erreur_demarrage"
-PATIENT_CHOISI = "patient_choisi"  # the patient (PatientTrouve) the next triage is for (session only)
-_RECHERCHE = "recherche_patient_nouveau"
-_RECHERCHE_MEMOIRE = "recherche_patient_nouveau_resultats"
 IMPRESSIONS = {"pdf": "Imprimer le compte rendu", "handout": "Imprimer la fiche patient"}
 NOTE = "note"  # widget key prefix of the draft note (one per triage: another triage starts with its own note)
-_DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer » was tapped for a new patient
-_CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
-# The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
-LIBELLES_CHAMPS = {
-    "episode.prescription_medicale": "Le patient a une prescription médicale pour cet épisode",
-    "episode.diagnostic_medical_prealable": "Diagnostic médical préalable (accès direct au-delà du plafond)",
-    "episode.antecedent_lombalgie": "Antécédent de lombalgie (lombalgie seulement)",
-    "cadre.medecin_delegant_est_medecin_traitant": "Le médecin délégant est le médecin traitant",
-    "cadre.medecin_joignable": "Le médecin délégant est joignable",
-    "consentement.protocole": "Le patient consent à la prise en charge dans le protocole",
-    "consentement.partage_dmp": "Le patient accepte le partage dans le DMP",
-}
 
 
 def page_nouveau() -> None:
@@ -70,16 +50,16 @@ def page_nouveau() -> None:
     kept across the login after a reload) is sent to that triage's own page."""
     tid = st.query_params.get(etat.PARAM_TRIAGE)
     if tid:
-        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: tid})
+        chemins.triage(tid)
     page()
 
 
 def page() -> None:
     """The page: the patient form without a triage in the URL, the walk with one."""
-    if (ouvert := st.session_state.pop(_A_OUVRIR, None)) is not None:  # a triage just started: its own page
-        st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: ouvert})
+    if (ouvert := st.session_state.pop(A_OUVRIR, None)) is not None:  # a triage just started: its own page
+        chemins.triage(ouvert)
     if st.session_state.pop(_ALLER_NOUVEAU, False):  # « Nouveau triage » tapped: the form, without drawing this page
-        st.switch_page(pages()["nouveau"])
+        chemins.aller("nouveau")
     depot = etat.depot()
     tid = etat.triage_dans_url()
     if tid is None and st.query_params.get(etat.PARAM_TRIAGE):
@@ -91,7 +71,7 @@ def page() -> None:
                                                                           _CORRECTION, _ERREUR_CORRECTION))]:
             del st.session_state[cle]
         st.session_state[_TRIAGE_AFFICHE] = tid
-    ecrit = depot.peut("creer_triage")
+    ecrit = depot.peut("triages.creer_triage")
     if tid is None:
         if ecrit:
             formulaire_patient(depot)
@@ -99,8 +79,8 @@ def page() -> None:
             st.info("Ouvrez un triage depuis la page « Triages ».")
         return
     try:
-        triage = depot.charger(tid)
-        entete = depot.entete(tid)
+        triage = depot.triages.charger(tid)
+        entete = depot.triages.entete(tid)
     except TriageError:
         st.error("Ce triage est introuvable (lien ancien ou triage effacé).")
         if st.button("Commencer un nouveau triage", key="recommencer"):
@@ -124,201 +104,6 @@ def page() -> None:
         resultat_final(depot, triage)
 
 
-# -- patient and episode ----------------------------------------------------------------------------
-def _choisir(patient: PatientTrouve | None) -> None:
-    st.session_state.pop(_DOUBLONS, None)
-    if patient is None:
-        st.session_state.pop(PATIENT_CHOISI, None)
-    else:
-        st.session_state[PATIENT_CHOISI] = patient
-
-
-def _libelle_patient(m: Any, p: PatientTrouve) -> str:
-    titres = [m.protocoles[x].modele.titre for x in p.episodes_ouverts if x in m.protocoles]
-    ouverts = f" · épisode en cours : {', '.join(titres)}" if titres else ""
-    return f"{brut(p.nom)} {brut(p.prenom)} · né(e) le {pr.date_fr(p.date_naissance)}{ouverts}"
-
-
-def choix_patient(depot: Depot) -> PatientTrouve | None:
-    """Find a recorded patient as the kiné types (name, first name, birth date), or go on with a new one."""
-    m = depot.moteur
-    choisi = st.session_state.get(PATIENT_CHOISI)
-    if isinstance(choisi, PatientTrouve):
-        with st.container(border=True, key="patient_retenu"):
-            st.markdown(f"**Patient** : {_libelle_patient(m, choisi)}")
-            st.button("Changer de patient", key="changer_patient", on_click=_choisir, args=(None,),
-                      icon=":material/person_search:")
-        return choisi
-    texte = recherche_instantanee("Patient déjà venu ? Rechercher (nom, prénom, date de naissance)", _RECHERCHE,
-                                  "Sans accents ni majuscules : « lefebvre » trouve « Lefèbvre ».")
-    if texte.strip():
-        trouves = etat.patients_trouves(depot, texte, _RECHERCHE_MEMOIRE, limite=8)
-        if not trouves:
-            st.caption("Aucun patient trouvé : remplissez le formulaire ci-dessous pour un nouveau patient.")
-        for p in trouves:
-            st.button(_libelle_patient(m, p), key=f"choisir_{p.id}", on_click=_choisir, args=(p,),
-                      icon=":material/person:", width="stretch")
-    return None
-
-
-def formulaire_patient(depot: Depot) -> None:
-    """Patient (found or new), episode, setting and consent: one form, one write, then the walk."""
-    m = depot.moteur
-    structure = depot.structure()
-    st.markdown("### Nouveau triage")
-    if structure is None:
-        st.warning("La structure n’est pas encore décrite (page « Structure ») : le cadre retenu est le cabinet "
-                   "libéral, sans protocole de coopération.")
-    patient = choix_patient(depot)
-    protocoles = sorted(m.protocoles)
-    couvertures = m.registre.commun.libelles.couvertures
-    aujourd_hui = date.today()
-    with st.form("form_patient", border=True, enter_to_submit=False):
-        st.segmented_control("Motif de consultation", protocoles, key="protocole",
-                             format_func=lambda p: m.protocoles[p].modele.titre)
-        c1, c2 = st.columns(2)
-        if patient is None:
-            c1.text_input("Nom", key="patient_nom", max_chars=120)
-            c2.text_input("Prénom", key="patient_prenom", max_chars=120)
-        # Row by row, so that the keyboard's « Tab » goes name → first name → birth date → onset (no tap needed).
-        c1, c2 = st.columns(2)
-        if patient is None:
-            champ_date("Date de naissance", "patient_naissance", c1)
-        champ_date("Début de la douleur ou date du traumatisme", "date_debut", c2 if patient is None else c1)
-        c1, c2 = st.columns(2)
-        if "date_consultation" not in st.session_state:
-            st.session_state["date_consultation"] = pr.date_fr(aujourd_hui)
-        champ_date("Date de consultation", "date_consultation", c1)
-        if patient is None:
-            c2.segmented_control("Sexe (facultatif)", ["F", "M"], key="patient_sexe",
-                                 format_func=lambda s: {"F": "Femme", "M": "Homme"}[s])
-        st.caption("Dates au format JJ/MM/AAAA (les chiffres suffisent : 14061986). Pour un patient dont l’épisode "
-                   "du même motif est en cours, le triage le rejoint : l’épisode garde sa date de début.")
-        if patient is None:
-            st.selectbox("Couverture (fixe la part remboursée par l’Assurance maladie)", list(couvertures),
-                         index=list(couvertures).index(COUVERTURE_DEFAUT), format_func=couvertures.__getitem__,
-                         key="patient_couverture")
-        st.markdown("**Parcours**")
-        st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
-        st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
-        st.toggle(LIBELLES_CHAMPS["episode.antecedent_lombalgie"], key="antecedent_lombalgie")
-        st.caption("Les séances et épisodes des 12 derniers mois sont comptés à partir des séances enregistrées ; "
-                   "des séances faites ailleurs se déclarent ensuite, avec leur motif.")
-        st.markdown("**Protocole de coopération et consentement**")
-        st.toggle(LIBELLES_CHAMPS["cadre.medecin_delegant_est_medecin_traitant"], key="medecin_delegant")
-        st.toggle(LIBELLES_CHAMPS["cadre.medecin_joignable"], key="medecin_joignable")
-        st.toggle(LIBELLES_CHAMPS["consentement.protocole"], key="consentement")
-        st.toggle(LIBELLES_CHAMPS["consentement.partage_dmp"], key="partage_dmp")
-        envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
-                                       width="stretch")
-    if envoye:
-        st.session_state.pop(_DOUBLONS, None)
-        if _valider(patient):
-            ss = st.session_state
-            doublons = [] if patient is not None else depot.doublons_probables(
-                nom=ss["patient_nom"].strip(), date_naissance=ss[_DATES_LUES]["naissance"])
-            if doublons:
-                ss[_DOUBLONS] = tuple(doublons)
-            elif _demarrer(patient.id if patient is not None else None):
-                # Straight to the triage's page (one run, not a rerun of this form first).
-                st.switch_page(pages()["triage"], query_params={etat.PARAM_TRIAGE: st.session_state.pop(_A_OUVRIR)})
-    if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
-        st.error(erreur)
-    if doublons := st.session_state.get(_DOUBLONS):
-        _offrir_doublons(depot, doublons)
-
-
-_DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
-_CHAMPS_DATES = {"patient_naissance": "Date de naissance", "date_debut": "Début de la douleur ou date du traumatisme",
-                 "date_consultation": "Date de consultation"}
-
-
-def _valider(patient: PatientTrouve | None) -> bool:
-    """The form's required fields, the typed dates (a date that does not exist is refused) and their order; the
-    French errors name each field."""
-    ss = st.session_state
-    aujourd_hui = date.today()
-    lues: dict[str, date | None] = {}
-    erreurs: list[str] = []
-    for cle, libelle in _CHAMPS_DATES.items():
-        if cle == "patient_naissance" and patient is not None:
-            continue
-        try:
-            lues[cle] = pr.lire_date(ss.get(cle), libelle, minimum=date(1900, 1, 1), maximum=aujourd_hui)
-        except pr.DateInvalide as exc:
-            erreurs.append(str(exc))
-            lues[cle] = None
-    if erreurs:
-        for e in erreurs:
-            st.error(e)
-        return False
-    champs: list[tuple[str, Any]] = [("motif de consultation", ss.get("protocole"))]
-    if patient is None:
-        champs += [("nom", (ss.get("patient_nom") or "").strip()), ("prénom", (ss.get("patient_prenom") or "").strip()),
-                   ("date de naissance", lues.get("patient_naissance"))]
-    champs += [("début de la douleur ou date du traumatisme", lues.get("date_debut")),
-               ("date de consultation", lues.get("date_consultation"))]
-    manquants = [nom for nom, v in champs if not v]
-    if manquants:
-        st.error("À renseigner : " + ", ".join(manquants) + ".")
-        return False
-    naissance = patient.date_naissance if patient is not None else lues["patient_naissance"]
-    debut, consultation = lues["date_debut"], lues["date_consultation"]
-    assert naissance is not None and debut is not None and consultation is not None
-    if debut > consultation:
-        st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
-        return False
-    if naissance > consultation or naissance > debut:
-        st.error("La date de naissance est postérieure au début de la douleur ou à la date de consultation.")
-        return False
-    ss[_DATES_LUES] = {"naissance": naissance, "debut": debut, "consultation": consultation}
-    return True
-
-
-def _offrir_doublons(depot: Depot, doublons: tuple[PatientTrouve, ...]) -> None:
-    """Before a new patient is created: the recorded patients of the same name and birth date."""
-    m = depot.moteur
-    with st.container(border=True, key="doublons"):
-        st.warning("Un patient du même nom, né le même jour, est déjà enregistré. S’agit-il de lui ?",
-                   icon=":material/group:")
-        for p in doublons:
-            st.button(f"Oui : {_libelle_patient(m, p)}", key=f"doublon_{p.id}", on_click=_demarrer, args=(p.id,),
-                      type="primary", width="stretch")
-        st.button("Non, créer un nouveau patient", key="creer_quand_meme", on_click=_demarrer, args=(None,),
-                  width="stretch")
-
-
-def _demarrer(patient_id: str | None) -> bool:
-    """Create the patient (unless found), open or continue the episode, start the draft; then open it."""
-    ss = st.session_state
-    ss.pop(_DOUBLONS, None)
-    depot = etat.depot()
-    lues = ss[_DATES_LUES]
-    protocole, debut, consultation = ss["protocole"], lues["debut"], lues["consultation"]
-    nouveau = None if patient_id is not None else PatientNouveau(
-        nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(), date_naissance=lues["naissance"],
-        sexe=ss.get("patient_sexe"), couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
-    try:  # one write: the patient unless found, their open episode or a new one (the page says which), the draft
-        tid, _, _ = depot.demarrer_triage(
-            protocole=protocole, date_debut=debut, date_consultation=consultation, patient_id=patient_id,
-            nouveau_patient=nouveau, prescription_medicale=bool(ss.get("prescription")),
-            diagnostic_medical_prealable=bool(ss.get("diagnostic")),
-            antecedent_lombalgie=bool(ss.get("antecedent_lombalgie")),
-            champs={"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
-                    "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
-                    "consentement.protocole": bool(ss.get("consentement")),
-                    "consentement.partage_dmp": bool(ss.get("partage_dmp"))})
-    except TriageError as exc:
-        ss[_ERREUR_DEMARRAGE] = str(exc)
-        return False
-    for cle in (*_CHAMPS_PATIENT, PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE, _DATES_LUES, "date_debut",
-                "date_consultation"):
-        ss.pop(cle, None)
-    etat.ouvrir_triage(tid)
-    st.session_state[_A_OUVRIR] = tid  # the next run opens the « triage » page (no page switch in a callback)
-    return True
-
-
 # -- corrections of the start form (a draft) --------------------------------------------------------
 def _valeur(cas: dict[str, Any], chemin: str) -> Any:
     cible: Any = cas
@@ -332,7 +117,7 @@ def _corriger(tid: str, chemin: str) -> None:
     valeur = st.session_state.get(_CORRECTION + chemin)
     st.session_state.pop(_ERREUR_CORRECTION, None)
     depot = etat.depot()
-    cas = depot.charger(tid).cas
+    cas = depot.triages.charger(tid).cas
     if chemin in ("date_consultation", "episode.date_debut"):
         libelle = {"date_consultation": "Date de consultation",
                    "episode.date_debut": "Début de la douleur ou date du traumatisme"}[chemin]
@@ -353,7 +138,7 @@ def _corriger(tid: str, chemin: str) -> None:
             return
         valeur = valeur.isoformat()
     try:
-        depot.modifier_brouillon(tid, {chemin: valeur}, acteur=etat.acteur())
+        depot.triages.modifier_brouillon(tid, {chemin: valeur}, acteur=etat.acteur())
     except TriageError as exc:
         st.session_state[_ERREUR_CORRECTION] = str(exc)
 
@@ -411,7 +196,7 @@ def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
     valeur = st.session_state.get(f"q_{qid}")
     if type_ == "booleen" and valeur is not None:
         valeur = valeur == OUI
-    etat.depot().enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe)
+    etat.depot().triages.enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe)
 
 
 def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
@@ -421,8 +206,8 @@ def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
     depot = etat.depot()
     a_remplir = {q: v for q, v in pr.reponses_aucun_signe(groupe).items()
                  if st.session_state.get(f"q_{q}") is None}
-    depot.completer_reponses(tid, a_remplir, acteur=etat.acteur(), etape=groupe.id)
-    reponses = depot.charger(tid).cas["reponses"]
+    depot.triages.completer_reponses(tid, a_remplir, acteur=etat.acteur(), etape=groupe.id)
+    reponses = depot.triages.charger(tid).cas["reponses"]
     for q in groupe.questions:
         if q.id in reponses and st.session_state.get(f"q_{q.id}") is None:
             st.session_state[f"q_{q.id}"] = _vers_widget(q, reponses[q.id])
@@ -456,7 +241,7 @@ def marche(tid: str) -> None:
     depot = etat.depot()
     m = depot.moteur
     try:
-        triage, resultat = depot.charger_evalue(tid)
+        triage, resultat = depot.triages.charger_evalue(tid)
         if triage.statut != "brouillon":  # finalised meanwhile (another tab): the page shows the final triage
             st.rerun(scope="app")
     except TriageError as exc:
@@ -527,7 +312,7 @@ def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) 
                       width="stretch")
 
 
-def note_du_brouillon(depot: Depot, tid: str, enregistree: str | None) -> str:
+def note_du_brouillon(depot: ServiceAutorise, tid: str, enregistree: str | None) -> str:
     """The note for the médecin, saved on the draft as it is typed (like every answer): a reload or a crash keeps
     it. The audit records that it changed, never its text."""
     note = saisie_instantanee("Note pour le médecin (facultatif)", f"{NOTE}_{tid}", valeur=enregistree or "",
@@ -535,13 +320,13 @@ def note_du_brouillon(depot: Depot, tid: str, enregistree: str | None) -> str:
                               aide="Enregistrée au fil de la saisie ; imprimée dans le compte rendu.")
     if note != (enregistree or ""):
         try:
-            depot.enregistrer_note(tid, note)
+            depot.triages.enregistrer_note(tid, note)
         except TriageError as exc:
             st.error(en_francais(exc))
     return note
 
 
-def _finaliser(depot: Depot, tid: str, carte: pr.Carte, enregistree: str | None = None) -> None:
+def _finaliser(depot: ServiceAutorise, tid: str, carte: pr.Carte, enregistree: str | None = None) -> None:
     with st.container(border=True, key="finalisation"):
         if carte.manquantes:
             st.markdown(f"**{carte.orientation_libelle} : le triage peut être finalisé sans les autres questions.**")
@@ -561,21 +346,21 @@ def _finaliser_brouillon(tid: str) -> None:
     note = str(actuel["texte"]) if isinstance(actuel, dict) and actuel.get("texte") is not None else None
     depot = etat.depot()
     try:
-        if depot.charger(tid).statut != "brouillon":
+        if depot.triages.charger(tid).statut != "brouillon":
             return  # a second tap on « Finaliser » (a double tap): the first one finalised it
-        depot.finaliser(tid, acteur=etat.acteur(), note=note or None)
+        depot.triages.finaliser(tid, acteur=etat.acteur(), note=note or None)
     except TriageError as exc:
         st.session_state[_ERREUR_FINALISATION] = str(exc)
 
 
-def _export(depot: Depot, tid: str, format_: str, impression: bool = False) -> Callable[[], bytes]:
+def _export(depot: ServiceAutorise, tid: str, format_: str, impression: bool = False) -> Callable[[], bytes]:
     def produire() -> bytes:  # produced and audited by the service, signed with the session's user
-        return depot.exporter(tid, format_, genere_le=datetime.now().astimezone(), impression=impression)
+        return depot.documents.exporter(tid, format_, genere_le=datetime.now().astimezone(), impression=impression)
 
     return produire
 
 
-def telechargements(depot: Depot, t: Triage) -> None:
+def telechargements(depot: ServiceAutorise, t: Triage) -> None:
     """Download buttons: médecin's summary (PDF, FHIR, text) and the patient handout; each export is audited.
 
     Documents are produced on click only; a rerun just names the files (protocol, date, opaque id).
@@ -596,11 +381,11 @@ def telechargements(depot: Depot, t: Triage) -> None:
                 bouton_imprimer(libelle, f"imprimer_{format_}", _export(depot, tid, format_, impression=True))
 
 
-def resultat_final(depot: Depot, t: Triage) -> None:
+def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
     """A final triage: its stored result (never re-evaluated), the answers, and the way to amend it."""
     tid = t.id
     m = depot.moteur
-    resultat = t.resultat if t.resultat is not None else depot.evaluer(tid)
+    resultat = t.resultat if t.resultat is not None else depot.triages.evaluer(tid)
     if t.resultat is None:
         st.info("Triage en cours de saisie : lecture seule, résultat provisoire.")
     carte = pr.carte(m, resultat, t.cas["reponses"])  # type: ignore[arg-type]
@@ -625,11 +410,12 @@ def resultat_final(depot: Depot, t: Triage) -> None:
             if t.statut == "final":
                 vue_episode.panneau(t.episode_id)
         c1, c2 = st.columns(2)
-        if t.statut == "final" and depot.peut("amender") and c1.button("Modifier (nouvelle version)", key="amender",
+        if t.statut == "final" and depot.peut("triages.amender") and c1.button("Modifier (nouvelle version)",
+                                                                               key="amender",
                                              width="stretch"):
-            nid = depot.amender(tid, acteur=etat.acteur())
+            nid = depot.triages.amender(tid, acteur=etat.acteur())
             etat.ouvrir_triage(nid)
             st.rerun()
-        if depot.peut("creer_triage"):
+        if depot.peut("triages.creer_triage"):
             c2.button("Nouveau triage", key="nouveau", width="stretch", on_click=st.session_state.__setitem__,
                       args=(_ALLER_NOUVEAU, True))

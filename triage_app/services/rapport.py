@@ -1,85 +1,30 @@
-"""The structure's indicators (issue #15): per protocol and billing route, over a period, computed in the database
-with SQL aggregates (never by loading every triage into Python). Part of :class:`~triage_app.storage.service.Depot`.
-
-Counted: the final triages (a replaced version counts once, through its latest version) whose consultation falls
-in the period, their patients and episodes. Only counts leave this module: no name, no birth date, no text.
-"""
+"""The structure's indicators over a period, computed in the database (SQLite and PostgreSQL): what the
+dashboard shows and the yearly ARS report prints (anonymised there by :mod:`triage_app.export.rapport`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Integer, and_, cast, distinct, extract, func, select, text
 
+from triage_app.models.rapport_ars import BlocProtocole, Indicateurs
+from triage_app.services.base import Service
 from triage_app.storage.tables import Episode, EvenementAudit, Seance, Triage
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
-
-    from triage_app.storage import audit
-
-
-@dataclass
-class BlocProtocole:
-    """One protocol's indicators over the period (counts; distributions as value → count)."""
-
-    triages: int = 0
-    patients: int = 0
-    episodes: int = 0
-    par_voie: dict[str, dict[str, int]] = field(default_factory=dict)
-    orientations: dict[str, int] = field(default_factory=dict)
-    drapeaux: dict[str, int] = field(default_factory=dict)
-    non_eligibilite: dict[str, int] = field(default_factory=dict)
-    seances_par_episode: dict[int, int] = field(default_factory=dict)
-    delai_jours: dict[int, int] = field(default_factory=dict)
-    repris_par: dict[str, int] = field(default_factory=dict)
-    evenements_indesirables: int = 0
-    dap: int = 0
-    clos_au_plafond: int = 0
-    mois: dict[str, int] = field(default_factory=dict)
-    versions: dict[str, int] = field(default_factory=dict)
-
-    @staticmethod
-    def mediane(distribution: dict[int, int]) -> float | None:
-        """The median of a distribution given as value → count (``None`` when empty)."""
-        total = sum(distribution.values())
-        if total == 0:
-            return None
-        rangs = ((total - 1) // 2, total // 2)
-        vus, valeurs = 0, []
-        for valeur in sorted(distribution):
-            n = distribution[valeur]
-            valeurs += [valeur for r in rangs if vus <= r < vus + n]
-            vus += n
-        return sum(valeurs) / len(valeurs)
-
-
-@dataclass
-class Indicateurs:
-    du: date
-    au: date
-    protocoles: dict[str, BlocProtocole] = field(default_factory=dict)
 
 
 def _cle(valeur: Any) -> str:
     return "" if valeur is None else str(valeur)
 
 
-class RapportDepot:
-    """The indicator query of the storage service (mixed into ``Depot``)."""
-
-    sessions: sessionmaker[Session]
-    _ecriture: Callable[[], AbstractContextManager[tuple[Session, audit.Chaine]]]
+class ServiceRapport(Service):
+    """The structure's indicators."""
 
     def indicateurs(self, du: date, au: date, *, acteur: str) -> Indicateurs:
         """The indicators of the final triages consulted between ``du`` and ``au`` (inclusive); the query is
         audited (its period only)."""
         resultat = Indicateurs(du, au)
-        with self.sessions() as s:
+        with self.uow.lecture() as s:
             dialecte = s.get_bind().dialect.name
             dans = and_(Triage.statut == "final", Triage.date_consultation >= du, Triage.date_consultation <= au)
             voie = Triage.resultat[("facturation", "voie")].as_string()
@@ -159,7 +104,7 @@ class RapportDepot:
                    .group_by(Episode.protocole))
             for protocole, n in s.execute(dap):
                 bloc(protocole).dap = n
-        with self._ecriture() as (_, chaine):
+        with self.uow.ecriture() as (_, chaine):
             chaine.ajouter("rapport", acteur, details={"du": du.isoformat(), "au": au.isoformat()})
         return resultat
 

@@ -1,0 +1,56 @@
+"""What every service checks in a typed value before it is stored or audited: texts (no control, invisible or
+bidirectional character; within their length), codes (one of their allowed values), identifiers read by their rules;
+every refusal in French, naming the field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import get_args
+
+from triage_app.errors import ErreurSaisie, Probleme
+from triage_app.identifiants import INVISIBLES
+from triage_app.models.base import Couverture
+
+LONGUEUR_NOTE = 4000
+# Control characters, and the bidirectional controls and invisible characters that make a text print otherwise
+# than it reads (« evil » shown « live »): refused in every stored text.
+CONTROLE = re.compile(f"[\x00-\x1f\x7f{INVISIBLES}]")
+_CONTROLE_SAUF_LIGNES = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{INVISIBLES}]")
+
+
+def texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes: bool = False) -> str:
+    """A text field as stored: no control character, within the column's length; French error naming it."""
+    motif = _CONTROLE_SAUF_LIGNES if lignes else CONTROLE
+    if not isinstance(valeur, str) or motif.search(valeur):
+        raise ErreurSaisie([Probleme(champ, "caractère de contrôle, invisible ou de sens d’écriture interdit")])
+    if not valeur.strip() and not vide:
+        raise ErreurSaisie([Probleme(champ, "à renseigner")])
+    if len(valeur) > longueur:
+        raise ErreurSaisie([Probleme(champ, f"{longueur} caractères au plus")])
+    return valeur
+
+
+def couverture(valeur: str) -> str:
+    """The patient's cover, one of the case format's values (``patient.couverture``); French error naming it."""
+    permises = get_args(Couverture)
+    if valeur not in permises:
+        raise ErreurSaisie([Probleme("couverture", f"valeur inconnue « {valeur} » (valeurs permises : "
+                                                   f"{', '.join(permises)})")])
+    return valeur
+
+
+def champ_lu(problemes: list[Probleme], champ: str, valeur: str | None, lire: Callable[[str], str]) -> str | None:
+    """The field read by ``lire`` (``None`` when empty), or its French problem collected."""
+    if valeur is None or not str(valeur).strip():
+        return None
+    try:
+        return lire(str(valeur))
+    except ValueError as exc:
+        problemes.append(Probleme(champ, str(exc)))
+        return None
+
+
+def echapper_like(valeur: str) -> str:
+    """Make ``%``, ``_`` and the escape character literal in a LIKE pattern."""
+    return valeur.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
