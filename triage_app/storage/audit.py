@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
 from triage_app.storage.tables import EvenementAudit, TeteAudit, Triage
@@ -67,7 +67,11 @@ def mac_tete(cle: bytes, seq: int, empreinte: str) -> str:
 
 
 class Chaine:
-    """Appends events within one write transaction; created by taking the chain's lock."""
+    """Appends events within one write transaction; created by taking the chain's lock.
+
+    The events are added to the session (written with the transaction's other rows, in one batch), and the head
+    (number, hash, seal) is written once, just before the transaction commits: one statement per transaction rather
+    than one per event, while the lock held from the first statement keeps the appends serialised."""
 
     def __init__(self, session: Session, horodatage: str, cle: bytes | None = None) -> None:
         """``cle``: the structure's secret key, which seals the head; ``None`` only to write as a release before
@@ -75,6 +79,8 @@ class Chaine:
         self.session = session
         self.horodatage = horodatage
         self.cle = cle
+        self._tete_a_ecrire = False
+        event.listen(session, "before_commit", self._ecrire_tete, once=True)
         # First statement of every write transaction: takes the write lock (SQLite) / row lock (PostgreSQL),
         # so that appends are serialised and a transaction never has to upgrade a read lock.
         if cle is None:
@@ -101,12 +107,19 @@ class Chaine:
         self.session.add(EvenementAudit(seq=seq, horodatage=self.horodatage, type=type_, triage_id=triage_id,
                                         acteur=acteur, details=details, precedent=self.empreinte,
                                         empreinte=empreinte))
-        valeurs: dict[str, Any] = {"seq": seq, "empreinte": empreinte}
-        if self.cle is not None:
-            valeurs["mac"] = mac_tete(self.cle, seq, empreinte)
-        self.session.execute(update(TeteAudit).where(TeteAudit.id == 1).values(**valeurs))
         self.seq, self.empreinte = seq, empreinte
+        self._tete_a_ecrire = True
         return seq
+
+    def _ecrire_tete(self, session: Session) -> None:
+        """Before the commit: the head moves to the last event appended, sealed with the key."""
+        if not self._tete_a_ecrire:
+            return
+        valeurs: dict[str, Any] = {"seq": self.seq, "empreinte": self.empreinte}
+        if self.cle is not None:
+            valeurs["mac"] = mac_tete(self.cle, self.seq, self.empreinte)
+        session.execute(update(TeteAudit).where(TeteAudit.id == 1).values(**valeurs))
+        self._tete_a_ecrire = False
 
 
 @dataclass(frozen=True)
