@@ -70,7 +70,7 @@ def mesurer(url: str, tours: int) -> list[dict[str, float]]:
     with tempfile.TemporaryDirectory() as dossier, Services(url) as depot:
         for _ in range(tours):
             ligne = {"requete": _chrono(lambda: depot.rapport.indicateurs(date(ANNEE, 1, 1), date(ANNEE, 12, 31),
-                                                                             acteur="bench"))}
+                                                                          acteur="bench"))}
             for f in FORMATS:
                 ligne[f] = _commande(url, f, Path(dossier) / f"rapport.{f}")
             ligne["tableau"] = _tableau(url)

@@ -58,7 +58,7 @@ def remplir(depot: Services, n: int, graine: int = 20261202) -> list[str]:
     """``n`` triages (two per episode), answered through the service; half finalised. Returns the draft ids."""
     rng = random.Random(graine)
     depot.structure.enregistrer_structure(nom="MSP de mesure", type="msp", departement="38",
-                                protocoles_appliques=sorted(depot.moteur.protocoles), acteur=ACTEUR)
+                                          protocoles_appliques=sorted(depot.moteur.protocoles), acteur=ACTEUR)
     questions = {p: [q.id for q in pc.modele.questions if q.requis != "facultatif"]
                  for p, pc in depot.moteur.protocoles.items()}
     brouillons = []
@@ -67,9 +67,9 @@ def remplir(depot: Services, n: int, graine: int = 20261202) -> list[str]:
         protocole = rng.choice(sorted(questions))
         jour = date(2025, 1, 1) + timedelta(days=rng.randrange(600))
         pid = depot.patients.creer_patient(nom=f"Patient{i}", prenom="Mesure", acteur=ACTEUR,
-                                  date_naissance=jour - timedelta(days=rng.randrange(18 * 365, 70 * 365)))
+                                           date_naissance=jour - timedelta(days=rng.randrange(18 * 365, 70 * 365)))
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=3),
-                                  acteur=ACTEUR)
+                                           acteur=ACTEUR)
         for k in range(2 if i + 1 < n else 1):
             tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour + timedelta(days=k), acteur=ACTEUR)
             # The first triage of an episode is answered in full and finalised; the second stays a draft.
@@ -189,7 +189,7 @@ def episodes_avec_triage(depot: Services, patients: list[tuple[str, str, date]],
     for n, (pid, _, _) in enumerate(candidats[:nombre]):
         protocole = protocoles[n % len(protocoles)]
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=jour - timedelta(days=2),
-                                  antecedent_lombalgie=True, acteur=ACTEUR)
+                                           antecedent_lombalgie=True, acteur=ACTEUR)
         tid = depot.triages.creer_triage(episode_id=eid, date_consultation=jour, acteur=ACTEUR)
         depot.triages.modifier_brouillon(tid, {"cadre.structure": "msp", "cadre.protocole_autorise": True,
                                        "cadre.medecin_delegant_est_medecin_traitant": True,

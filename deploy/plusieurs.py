@@ -41,7 +41,7 @@ def configuration_haproxy(ports: Sequence[int], pem: Path, port_public: int, adr
     - The websocket stays open as long as the tablet (``timeout tunnel``); the answers carry HSTS.
     """
     serveurs = "\n".join(f"    server triage{i} {HOTE}:{port} check cookie triage{i}"
-                          for i, port in enumerate(ports, 1))
+                         for i, port in enumerate(ports, 1))
     return f"""# Written by deploy/plusieurs.py (issue #25): {len(ports)} triage-app processes behind one TLS front.
 global
     maxconn 2000

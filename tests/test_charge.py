@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, select
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
 from tests import ressources, test_page
@@ -106,12 +106,13 @@ def test_commencer_ecrit_en_une_transaction_ce_qu_ecrivaient_quatre_appels(msp):
     """« Commencer le triage » for a new patient: the patient, the episode, the draft with the start form's fields, and
     their four audit events, in one write; a found patient with an open episode joins it."""
     avant = msp.audit.verifier_audit().evenements
-    tid, eid, continue_ = msp.triages.demarrer_triage(
+    demarrage = msp.triages.demarrer_triage(
         protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
         nouveau_patient=PatientNouveau("Durand", "Lou", date(1986, 6, 14), "F", "exoneration_100"),
         antecedent_lombalgie=True, champs={"consentement.protocole": True, "cadre.medecin_joignable": True},
         acteur=ACTEUR)
-    assert not continue_
+    tid, eid = demarrage.triage_id, demarrage.episode_id
+    assert tid and eid and not demarrage.continue_episode and demarrage.homonymes == ()
     t = msp.triages.charger(tid)
     assert t.episode_id == eid and t.statut == "brouillon"
     assert t.cas["consentement"]["protocole"] is True and t.cas["cadre"]["medecin_joignable"] is True
@@ -124,10 +125,20 @@ def test_commencer_ecrit_en_une_transaction_ce_qu_ecrivaient_quatre_appels(msp):
         assert len({e.horodatage for e in evenements}) == 1
         pid = s.scalar(select(Episode.patient_id).where(Episode.id == eid))
     assert evenements[3].details["valeurs"]["consentement.protocole"] == {"avant": False, "apres": True}
-    second, meme_episode, continue_ = msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=date(2020, 1, 1),
-                                                          date_consultation=AUJOURD_HUI, patient_id=pid,
-                                                          acteur=ACTEUR)
-    assert continue_ and meme_episode == eid and second != tid
+    suite = msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=date(2020, 1, 1),
+                                        date_consultation=AUJOURD_HUI, patient_id=pid, acteur=ACTEUR)
+    assert suite.continue_episode and suite.episode_id == eid and suite.triage_id != tid
+    # A new patient with the same name and birth date: the namesake is offered, nothing else is written (the
+    # look-up audited as « recherche_doublon »).
+    avant = msp.audit.verifier_audit().evenements
+    homonyme = msp.triages.demarrer_triage(
+        protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI, sauf_homonymes=True,
+        nouveau_patient=PatientNouveau("DURAND", "Lucie", date(1986, 6, 14)), acteur=ACTEUR)
+    assert homonyme.triage_id is None and [p.id for p in homonyme.homonymes] == [pid]
+    with msp.uow.sessions() as s:
+        assert [(e.type, e.details) for e in s.scalars(select(EvenementAudit).where(EvenementAudit.seq > avant))] \
+            == [("recherche_doublon", {"resultats": 1})]
+        assert s.scalar(select(func.count()).select_from(Patient)) == 1
     assert msp.audit.verifier_audit().intact
 
 
@@ -136,13 +147,13 @@ def test_commencer_refuse_avant_d_ecrire(msp):
     avant = msp.audit.verifier_audit().evenements
     with pytest.raises(ErreurStockage):
         msp.triages.demarrer_triage(protocole="genou", date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
-                            nouveau_patient=PatientNouveau("Durand", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
+                                    nouveau_patient=PatientNouveau("Durand", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
     with pytest.raises(ErreurStockage):
         msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
-                            acteur=ACTEUR)
+                                    acteur=ACTEUR)
     with pytest.raises(Exception, match="nom"):
         msp.triages.demarrer_triage(protocole=LOMBALGIE, date_debut=AUJOURD_HUI, date_consultation=AUJOURD_HUI,
-                            nouveau_patient=PatientNouveau(" ", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
+                                    nouveau_patient=PatientNouveau(" ", "Lou", date(1986, 6, 14)), acteur=ACTEUR)
     with msp.uow.sessions() as s:
         assert s.scalar(select(Patient.id)) is None and s.scalar(select(Triage.id)) is None
     assert msp.audit.verifier_audit().evenements == avant

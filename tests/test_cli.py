@@ -204,7 +204,7 @@ def test_evaluate_n_importe_ni_la_base_ni_la_page_ni_les_exports(tmp_path):
     interdits = {"sqlalchemy", "alembic", "streamlit", "typst", "fhir", "lxml", "argon2", "psycopg", "segno",
                  "xlsxwriter", "multiprocessing", "triage_app.storage", "triage_app.ui", "triage_app.export"}
     assert not {m for m in modules if m.split(".")[0] in interdits or any(m.startswith(i + ".") or m == i
-                                                                         for i in interdits)}
+                                                                          for i in interdits)}
 
 
 def test_protocols(capsys):

@@ -905,7 +905,7 @@ def _triage_complet(depot: Services) -> str:
     depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
                                            "cadre.medecin_joignable": True, "consentement.protocole": True,
                                            "consentement.partage_dmp": True}, acteur="durcissement",
-                                          note=f"Revu {PRENOM}")
+                                     note=f"Revu {PRENOM}")
     for qid, valeur in cas_base()["reponses"].items():
         depot.triages.enregistrer_reponse(tid, qid, valeur, acteur="durcissement")
     assert depot.triages.finaliser(tid, acteur="durcissement")["orientation"] == "protocole"

@@ -43,7 +43,7 @@ def _sqlite(tmp_path) -> str:
 
 def _structure(depot: Services) -> None:
     depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
-                                protocoles_appliques=[LOMBALGIE, CHEVILLE], acteur="coord")
+                                          protocoles_appliques=[LOMBALGIE, CHEVILLE], acteur="coord")
 
 
 def _patient(depot: Services, nom: str = "Martin", prenom: str = "Paul", naissance: date = NAISSANCE) -> str:
@@ -53,7 +53,7 @@ def _patient(depot: Services, nom: str = "Martin", prenom: str = "Paul", naissan
 def _episode(depot: Services, pid: str, protocole: str = LOMBALGIE, debut: date = date(2026, 3, 8), **champs) -> str:
     return depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=debut,
                                         antecedent_lombalgie=True,
-                               acteur=ACTEUR, **champs)
+                                        acteur=ACTEUR, **champs)
 
 
 def _brouillon_complet(depot: Services, eid: str, jour: date = JOUR, *, acces_direct: bool = False,
@@ -134,7 +134,7 @@ def test_recherche_sans_accents_ni_casse_dans_tout_ordre_et_journalisee_sans_le_
         assert {tape: [p.id for p in t] for tape, t in trouves.items()} == cas
         [h] = trouves["hel LEF"]
         assert (h.nom, h.prenom, h.date_naissance, h.episodes_ouverts) == ("Lefèbvre", "Hélène", date(1981, 4, 2),
-                                                                            (LOMBALGIE,))
+                                                                           (LOMBALGIE,))
         assert depot.episodes.episode_ouvert(helene, LOMBALGIE) == ouvert
         assert [p.id for p in depot.patients.rechercher_patients("e", acteur=ACTEUR, limite=2)] == [helene, marc]
         assert len(depot.patients.rechercher_patients("martin", acteur=ACTEUR, limite=1)) == 1
@@ -198,34 +198,34 @@ def test_un_episode_ouvert_du_meme_protocole_est_continue(tmp_path):
         pid = _patient(depot)
         assert depot.episodes.episode_ouvert(pid, LOMBALGIE) is None
         eid, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
-                                                           date_debut=date(2026, 3, 1), acteur=ACTEUR)
+                                                                    date_debut=date(2026, 3, 1), acteur=ACTEUR)
         assert not continue_ and depot.episodes.episode_ouvert(pid, LOMBALGIE) == eid
         # The same protocol again: the open episode, with its own onset date and prescription.
         assert depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3,
                                                                                                                9),
-                                                 prescription_medicale=True, diagnostic_medical_prealable=True,
-                                                 acteur=ACTEUR) == (eid, True)
+                                                          prescription_medicale=True, diagnostic_medical_prealable=True,
+                                                          acteur=ACTEUR) == (eid, True)
         etat = depot.episodes.etat_episode(eid, JOUR)
         assert (etat.date_debut, etat.prescription_medicale, etat.diagnostic_medical_prealable) == (
             date(2026, 3, 1), False, False)
         assert len(_evenements(depot, "creation_episode")) == 1
         # Another protocol: a new episode, the first one still open.
         cheville, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=CHEVILLE,
-                                                                date_debut=date(2026, 3, 9), acteur=ACTEUR)
+                                                                         date_debut=date(2026, 3, 9), acteur=ACTEUR)
         assert cheville != eid and not continue_ and depot.episodes.episode_ouvert(pid, LOMBALGIE) == eid
         # Once closed, the same protocol opens a new episode.
         depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
         assert depot.episodes.episode_ouvert(pid, LOMBALGIE) is None
         nouveau, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
                                                                         date_debut=JOUR,
-                                                               prescription_medicale=True, acteur=ACTEUR)
+                                                                        prescription_medicale=True, acteur=ACTEUR)
         assert nouveau not in (eid, cheville) and not continue_
         etat = depot.episodes.etat_episode(nouveau, JOUR)
         assert (etat.date_debut, etat.prescription_medicale, etat.statut) == (JOUR, True, "ouvert")
         # Another patient's open episode is never continued.
         autre, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=_patient(depot, "Autre"),
                                                                       protocole=CHEVILLE,
-                                                             date_debut=JOUR, acteur=ACTEUR)
+                                                                      date_debut=JOUR, acteur=ACTEUR)
         assert autre != cheville and not continue_
 
 
@@ -274,7 +274,7 @@ def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
         def declarer(seances: int, episodes: int, motif: str = "Séances dans un autre cabinet") -> None:
             depot.episodes.declarer_historique(eid, seances_12_mois=seances, episodes_12_mois=episodes, motif=motif,
                                                jour=JOUR,
-                                      acteur=ACTEUR)
+                                               acteur=ACTEUR)
 
         with pytest.raises(ErreurSaisie) as refus:
             declarer(2, 0)
@@ -364,7 +364,7 @@ def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
 
         def revue(**champs: Any) -> int:
             return depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="consultation_protocole_2",
-                                            acteur=ACTEUR, **champs)
+                                                     acteur=ACTEUR, **champs)
 
         with pytest.raises(ErreurSaisie) as refus:
             revue()
@@ -398,7 +398,7 @@ def test_la_suite_de_la_reevaluation(tmp_path, suite, statut, motif):
         jour = JOUR + timedelta(days=depot.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation.du_jour)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acte="consultation_protocole_2",
                                           evolution="amelioration",
-                                 suite=suite, acteur=ACTEUR)
+                                          suite=suite, acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, jour)
         assert (e.statut, e.motif_cloture, e.date_cloture) == (statut, motif, jour if motif else None)
         assert (e.reevaluation_faite_le, e.revue, e.seances_serie) == (jour, "faite", 3)
@@ -553,7 +553,7 @@ def test_fenetre_de_reevaluation_depuis_la_consultation_initiale(tmp_path, proto
         # A protocol consultation 1 recorded later is the initial consultation.
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2),
                                           acte="consultation_protocole_1",
-                                 acteur=ACTEUR)
+                                          acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, du)
         assert (e.reevaluation_du, e.revue) == (du + timedelta(days=2), "a_venir")
 
@@ -584,11 +584,11 @@ def test_a_revoir_liste_les_reevaluations_dues_et_en_retard(tmp_path):
                                 debut=consultations[nom] - timedelta(days=2))
             _final(depot, ids[nom], consultations[nom], acces_direct=acces_direct)
         depot.episodes.enregistrer_seance(episode_id=ids["Faite"], jour=JOUR, acte="consultation_protocole_2",
-                                 evolution="stable", suite="poursuite", acteur=ACTEUR)
+                                          evolution="stable", suite="poursuite", acteur=ACTEUR)
         depot.episodes.cloturer_episode(ids["Close"], motif="abandon", jour=JOUR, acteur=ACTEUR)
         depot.triages.creer_triage(episode_id=_episode(depot, _patient(depot, "Brouillon", "Anne"),
-                                               debut=JOUR - timedelta(days=dos.du_jour + 2)),
-                           date_consultation=JOUR - timedelta(days=dos.du_jour), acteur=ACTEUR)  # draft only
+                                                       debut=JOUR - timedelta(days=dos.du_jour + 2)),
+                                   date_consultation=JOUR - timedelta(days=dos.du_jour), acteur=ACTEUR)  # draft only
 
         liste = depot.episodes.a_revoir(JOUR, acteur=ACTEUR)
         # The latest first: ordered by the window's last day.
@@ -620,13 +620,13 @@ def test_cloture_et_issue_de_l_episode(tmp_path):
         assert _problemes(refus).keys() == {"repris_par"}
         with pytest.raises(ErreurSaisie) as refus:
             depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, evenement_indesirable=True,
-                                   evenement_texte="malaise\x07", acteur=ACTEUR)
+                                            evenement_texte="malaise\x07", acteur=ACTEUR)
         assert _problemes(refus).keys() == {"evenement_texte"}
         assert depot.episodes.etat_episode(eid, JOUR).statut == "ouvert" and not _evenements(depot, "cloture_episode")
 
         texte = "Malaise vagal à la 2e séance,\nrésolu sans suite"
         depot.episodes.cloturer_episode(eid, motif="reprise_medecin", jour=JOUR, repris_par="autre_medecin",
-                               evenement_indesirable=True, evenement_texte=texte, acteur=ACTEUR)
+                                        evenement_indesirable=True, evenement_texte=texte, acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.statut, e.motif_cloture, e.date_cloture, e.repris_par) == ("clos", "reprise_medecin", JOUR,
                                                                              "autre_medecin")
@@ -635,7 +635,7 @@ def test_cloture_et_issue_de_l_episode(tmp_path):
             depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
         # The outcome can be completed after the closing; no adverse event: no text kept.
         depot.episodes.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=False,
-                               evenement_texte="sans objet", acteur=ACTEUR)
+                                        evenement_texte="sans objet", acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.repris_par, e.evenement_indesirable, e.evenement_texte) == ("delegant", False, None)
         depot.episodes.renseigner_issue(eid, repris_par=None, evenement_indesirable=None,
@@ -681,14 +681,14 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
         tid = _final(depot, eid)
         depot.episodes.declarer_historique(eid, seances_12_mois=6, episodes_12_mois=2, motif="Cabinet de Voiron",
                                            jour=JOUR,
-                                  acteur=ACTEUR)
+                                           acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=1), acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=14),
                                           acte="consultation_protocole_2",
-                                 evolution="amelioration", suite="guerison", acteur=ACTEUR)
+                                          evolution="amelioration", suite="guerison", acteur=ACTEUR)
         depot.episodes.renseigner_issue(eid, repris_par="aucun", evenement_indesirable=True,
-                               evenement_texte="Douleur vive après la 1re séance", acteur=ACTEUR)
+                                        evenement_texte="Douleur vive après la 1re séance", acteur=ACTEUR)
         autre = _patient(depot, "Autre", "Paul")
         autre_eid = _episode(depot, autre, CHEVILLE)
         _seances(depot, autre_eid, [JOUR])
@@ -747,7 +747,7 @@ def _appels(c: dict[str, Any]) -> dict[str, Any]:
     return {
         "patients.rechercher_patients": lambda s: s.patients.rechercher_patients("martin"),
         "patients.doublons_probables": lambda s: s.patients.doublons_probables(nom="Martin",
-                                                                                date_naissance=NAISSANCE),
+                                                                               date_naissance=NAISSANCE),
         "patients.fiche_patient": lambda s: s.patients.fiche_patient(c["pid"], JOUR),
         "episodes.episode_ouvert": lambda s: s.episodes.episode_ouvert(c["pid"], LOMBALGIE),
         "episodes.etat_episode": lambda s: s.episodes.etat_episode(c["eid"], JOUR),

@@ -34,7 +34,7 @@ def _depot(url: str) -> Services:
 def _structure(depot: Services) -> None:
     depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="38", protocoles_appliques=[LOMBALGIE,
                                                                                                          CHEVILLE],
-                                acteur="coord")
+                                          acteur="coord")
 
 
 def _final(depot: Services, eid: str, jour: date = JOUR, dmp: bool = True) -> str:
@@ -88,7 +88,7 @@ def test_doublons_probables_meme_nom_et_naissance(url_base):
         depot.patients.creer_patient(nom="Dupontel", prenom="Jeanne", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
         depot.patients.creer_patient(nom="Dupont", prenom="Marc", date_naissance=date(1981, 1, 2), acteur=ACTEUR)
         assert [p.id for p in depot.patients.doublons_probables(nom="DUPONT", date_naissance=date(1980, 1, 2),
-                                                       acteur=ACTEUR)] == [pid]
+                                                                acteur=ACTEUR)] == [pid]
         assert depot.patients.doublons_probables(nom="Durand", date_naissance=date(1980, 1, 2), acteur=ACTEUR) == []
         assert [t for t, _ in _audit(depot)].count("recherche_doublon") == 2
 
@@ -98,18 +98,18 @@ def test_un_episode_ouvert_du_meme_motif_est_continue(url_base):
     with _depot(url_base) as depot:
         pid = depot.patients.creer_patient(nom="A", prenom="B", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
         eid, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
-                                                           date_debut=date(2026, 3, 1), acteur=ACTEUR)
+                                                                    date_debut=date(2026, 3, 1), acteur=ACTEUR)
         assert not continue_
         assert depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3,
                                                                                                                8),
-                                                 acteur=ACTEUR) == (eid, True)
+                                                          acteur=ACTEUR) == (eid, True)
         assert depot.episodes.etat_episode(eid, JOUR).date_debut == date(2026, 3, 1)
         autre, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=CHEVILLE,
-                                                             date_debut=date(2026, 3, 8), acteur=ACTEUR)
+                                                                      date_debut=date(2026, 3, 8), acteur=ACTEUR)
         assert autre != eid and not continue_
         depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
         nouveau, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole=LOMBALGIE,
-                                                               date_debut=JOUR, acteur=ACTEUR)
+                                                                        date_debut=JOUR, acteur=ACTEUR)
         assert nouveau not in (eid, autre) and not continue_
 
 
@@ -120,7 +120,8 @@ def test_historique_calcule_et_declaration_motivee(url_base):
                                               acteur=ACTEUR)
         for k in range(4):  # two within 12 months of JOUR, two older
             depot.episodes.enregistrer_seance(episode_id=ancien, jour=[date(2025, 2, 1), date(2025, 3, 1),
-                                                              date(2025, 6, 2), date(2025, 6, 9)][k], acteur=ACTEUR)
+                                                                       date(2025, 6, 2), date(2025, 6,
+                                                                                              9)][k], acteur=ACTEUR)
         cheville = depot.episodes.creer_episode(patient_id=pid, protocole=CHEVILLE, date_debut=date(2025, 9, 1),
                                                 acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 9, 2), acteur=ACTEUR)  # another protocol
@@ -133,13 +134,13 @@ def test_historique_calcule_et_declaration_motivee(url_base):
         assert (e.seances_12_mois, e.seances_12_mois_calculees, e.episodes_12_mois, e.seances_serie) == (2, 2, 1, 1)
         with pytest.raises(TriageError, match="seances_12_mois"):
             depot.episodes.declarer_historique(eid, seances_12_mois=1, episodes_12_mois=1, motif="ailleurs", jour=JOUR,
-                                      acteur=ACTEUR)
+                                               acteur=ACTEUR)
         with pytest.raises(TriageError, match="motif_declaration"):
             depot.episodes.declarer_historique(eid, seances_12_mois=9, episodes_12_mois=1, motif=" ", jour=JOUR,
                                                acteur=ACTEUR)
         depot.episodes.declarer_historique(eid, seances_12_mois=9, episodes_12_mois=2, motif="Cabinet de Grenoble",
                                            jour=JOUR,
-                                  acteur=ACTEUR)
+                                           acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_12_mois_calculees, e.episodes_12_mois) == (9, 2, 2)
         [decl] = [d for t, d in _audit(depot) if t == "declaration_historique"]
@@ -152,7 +153,7 @@ def test_seances_compteurs_bdk_et_reevaluation(url_base):
         _structure(depot)
         pid = depot.patients.creer_patient(nom="A", prenom="B", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
-                                  antecedent_lombalgie=True, acteur=ACTEUR)
+                                           antecedent_lombalgie=True, acteur=ACTEUR)
         _final(depot, eid)
         bdk = depot.moteur.registre.commun.facturation.bdk
         e = depot.episodes.etat_episode(eid, JOUR)
@@ -172,11 +173,11 @@ def test_seances_compteurs_bdk_et_reevaluation(url_base):
         revue = JOUR + timedelta(days=regle.du_jour)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=revue, acte="consultation_protocole_2",
                                           evolution="stable",
-                                 suite="poursuite", acteur=ACTEUR)
+                                          suite="poursuite", acteur=ACTEUR)
         assert depot.episodes.etat_episode(eid, revue).statut == "ouvert"
         depot.episodes.enregistrer_seance(episode_id=eid, jour=revue, acte="consultation_protocole_2",
                                           evolution="aggravation",
-                                 suite="medecin", acteur=ACTEUR)
+                                          suite="medecin", acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, revue)
         assert (e.statut, e.motif_cloture, e.revue) == ("clos", "reprise_medecin", "faite")
         with pytest.raises(ErreurStockage, match="clos"):
@@ -188,7 +189,7 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode(url_base):
         _structure(depot)
         pid = depot.patients.creer_patient(nom="A", prenom="B", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
-                                  antecedent_lombalgie=True, acteur=ACTEUR)
+                                           antecedent_lombalgie=True, acteur=ACTEUR)
         tid = _final(depot, eid, dmp=False)
         e = depot.episodes.etat_episode(eid, JOUR)
         assert e.orientation == "acces_direct" and e.plafond_acces_direct == e.restantes
@@ -219,7 +220,7 @@ def test_dap_necessaire_apres_28_seances_sur_12_mois_et_2_dans_la_serie(url_base
                                               acteur=ACTEUR)
         depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
-                                  antecedent_lombalgie=True, acteur=ACTEUR)
+                                           antecedent_lombalgie=True, acteur=ACTEUR)
         _final(depot, eid)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
         assert not depot.episodes.etat_episode(eid, JOUR).dap_necessaire  # 28 + 1: one session left without approval
@@ -238,12 +239,12 @@ def test_a_revoir_due_et_en_retard_seulement(url_base):
             pid = depot.patients.creer_patient(nom=nom, prenom="X", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
             consultation = JOUR - timedelta(days=ecart)
             eids[nom] = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE,
-                                            date_debut=consultation - timedelta(days=2), antecedent_lombalgie=True,
-                                            acteur=ACTEUR)
+                                                     date_debut=consultation - timedelta(days=2),
+                                                     antecedent_lombalgie=True, acteur=ACTEUR)
             _final(depot, eids[nom], jour=consultation)
         assert [(r.patient, r.revue) for r in depot.episodes.a_revoir(JOUR, acteur=ACTEUR)] == [("Retard X",
                                                                                                  "en_retard"),
-                                                                                     ("Due X", "due")]
+                                                                                                ("Due X", "due")]
         depot.episodes.cloturer_episode(eids["Retard"], motif="abandon", jour=JOUR, acteur=ACTEUR)
         assert [r.episode_id for r in depot.episodes.a_revoir(JOUR, acteur=ACTEUR)] == [eids["Due"]]
         assert [t for t, _ in _audit(depot)].count("liste_a_revoir") == 2
@@ -254,7 +255,7 @@ def test_issue_rgpd_et_effacement(url_base):
         _structure(depot)
         pid = depot.patients.creer_patient(nom="A", prenom="B", date_naissance=date(1980, 1, 2), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
-                                  antecedent_lombalgie=True, acteur=ACTEUR)
+                                           antecedent_lombalgie=True, acteur=ACTEUR)
         _final(depot, eid)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
         with pytest.raises(TriageError, match="repris_par"):
@@ -263,7 +264,7 @@ def test_issue_rgpd_et_effacement(url_base):
             depot.episodes.cloturer_episode(eid, motif="lassitude", jour=JOUR, acteur=ACTEUR)
         depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, acteur=ACTEUR)
         depot.episodes.renseigner_issue(eid, repris_par="delegant", evenement_indesirable=True,
-                               evenement_texte="Malaise vagal", acteur=ACTEUR)
+                                        evenement_texte="Malaise vagal", acteur=ACTEUR)
         export = depot.rgpd.exporter_patient(pid, acteur="coord")
         [ep] = export["episodes"]
         assert (ep["statut"], ep["motif_cloture"], ep["repris_par"], ep["evenement_texte"]) == (

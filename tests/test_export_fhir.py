@@ -59,7 +59,7 @@ def test_questionnaire_couvre_le_protocole(m: Moteur, questionnaires: dict[str, 
     p = m.protocoles[pid].modele
     assert q["url"] == f"{fhir.BASE_URL}/Questionnaire/{pid}"
     assert (q["version"], q["title"], q["status"], q["date"]) == (p.version, p.titre, "active",
-                                                                   p.en_vigueur_du.isoformat())
+                                                                  p.en_vigueur_du.isoformat())
     assert re.fullmatch(r"[A-Z][A-Za-z0-9_]{0,254}", q["name"])
     items = _questions(q["item"])
     assert [g["linkId"] for g in q["item"]] == [g.id for g in p.groupes if any(x.groupe == g.id for x in p.questions)]
@@ -262,7 +262,7 @@ def test_questionnaire_enable_when_ottawa_et_toute_question_conditionnelle(m, qu
     assert quand["ottawa_malleole_laterale"] == [("ottawa_douleur_malleolaire", True)]
     assert quand["ottawa_naviculaire"] == [("ottawa_douleur_medio_pied", True)]
     assert sorted(quand["ottawa_appui_4_pas_impossible"]) == [("ottawa_douleur_malleolaire", True),
-                                                               ("ottawa_douleur_medio_pied", True)]
+                                                              ("ottawa_douleur_medio_pied", True)]
     assert items["ottawa_appui_4_pas_impossible"]["enableBehavior"] == "any"
     assert items["ottawa_douleur_malleolaire"]["enableBehavior"] == "all"
     assert {q for q, v in quand["ottawa_douleur_malleolaire"]} == set(

@@ -208,7 +208,7 @@ def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):
     msp.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
                                          "cadre.medecin_joignable": True,
                                          "consentement.protocole": True, "consentement.partage_dmp": True},
-                                        acteur=ACTEUR)
+                                   acteur=ACTEUR)
     repondre_tout(msp, tid, LOMBALGIE)
     assert msp.triages.finaliser(tid, acteur=ACTEUR)["orientation"] == "protocole"
     triage_final(msp, nom="Récent")  # consulted today: its re-assessment is to come, not listed

@@ -42,7 +42,7 @@ def _ecran(utilisateur: Utilisateur, chemin: str, triage: str | None = None,
            avant: Callable[[AppTest], Any] | None = None) -> Callable[[], AppTest]:
     def ouvrir() -> AppTest:
         at = lancer(triage, utilisateur=utilisateur) if chemin == "triage" else aller(lancer(utilisateur=utilisateur),
-                                                                                          chemin)
+                                                                                      chemin)
         if avant is not None:
             avant(at)
         return at

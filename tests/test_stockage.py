@@ -34,11 +34,11 @@ def _depot(url, **kwargs) -> Services:
 
 def _remplir(depot: Services, structure: str = "msp", protocole: str = "lombalgie_aigue", **episode) -> tuple[str, str]:
     depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type=structure, departement="38",
-                                protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
+                                          protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
     pid = depot.patients.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F",
                                        acteur=ACTEUR)
     eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=date(2026, 3, 1),
-                              antecedent_lombalgie=True, acteur=ACTEUR, **episode)
+                                       antecedent_lombalgie=True, acteur=ACTEUR, **episode)
     return pid, eid
 
 
@@ -135,12 +135,12 @@ def test_les_12_mois_comptent_les_autres_episodes_du_meme_motif(url_base):
     depot = _depot(url_base)
     pid, eid = _remplir(depot)
     ancien = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2025, 6, 1),
-                                 acteur=ACTEUR)
+                                          acteur=ACTEUR)
     cheville = depot.episodes.creer_episode(patient_id=pid, protocole="entorse_cheville", date_debut=date(2025, 12, 1),
-                                   acteur=ACTEUR)
+                                            acteur=ACTEUR)
     for i in range(15):
         depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
-                                 acteur=ACTEUR)
+                                          acteur=ACTEUR)
     depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 12, 2), voie="ngap_prescription",
                                       acteur=ACTEUR)
     for i in range(5):
@@ -286,9 +286,8 @@ def test_export_et_effacement_rgpd(url_base):
                                                  "evolution": None, "suite": None}]
     autre_pid, autre_eid = pid, None
     autre_pid = depot.patients.creer_patient(nom="Autre", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
-    autre_eid = depot.episodes.creer_episode(patient_id=autre_pid, protocole="entorse_cheville", date_debut=date(2026,
-                                                                                                                 3, 9),
-                                    acteur=ACTEUR)
+    autre_eid = depot.episodes.creer_episode(patient_id=autre_pid, protocole="entorse_cheville",
+                                             date_debut=date(2026, 3, 9), acteur=ACTEUR)
     _triage_complet(depot, autre_eid)
     depot.rgpd.effacer_patient(pid, acteur="coord")
     with pytest.raises(ErreurStockage):
@@ -335,7 +334,7 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
             for q in questions:
                 local.triages.enregistrer_reponse(tid, q, (n + len(q)) % 2 == 0, acteur=f"kine{n}")
             local.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), voie="forfait_protocole",
-                                     acteur=f"kine{n}")
+                                              acteur=f"kine{n}")
             local.fermer()
         except BaseException as exc:
             erreurs.append(exc)
@@ -513,11 +512,11 @@ def test_migration_0003_garde_les_patients_et_triages_de_0002_en_regime_general(
 def test_couverture_du_patient_dans_le_cas_et_la_part_remboursee(url_base):
     depot = _depot(url_base)
     depot.structure.enregistrer_structure(nom="Cabinet", type="esp", departement="67", protocoles_appliques=[],
-                                acteur="coord")
+                                          acteur="coord")
     pid = depot.patients.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9),
-                              couverture="alsace_moselle", acteur=ACTEUR)
+                                       couverture="alsace_moselle", acteur=ACTEUR)
     eid = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2026, 3, 1),
-                              antecedent_lombalgie=True, acteur=ACTEUR)
+                                       antecedent_lombalgie=True, acteur=ACTEUR)
     tid = _triage_complet(depot, eid)
     assert depot.triages.charger(tid).cas["patient"]["couverture"] == "alsace_moselle"
     resultat = depot.triages.finaliser(tid, acteur=ACTEUR)
@@ -534,7 +533,7 @@ def test_couverture_inconnue_refusee_en_francais(tmp_path, valeur):
     depot = _depot(f"sqlite:///{tmp_path}/triage.sqlite")
     with pytest.raises(ErreurSaisie) as exc:
         depot.patients.creer_patient(nom="Muller", prenom="Anne", date_naissance=date(1979, 9, 9), couverture=valeur,
-                            acteur=ACTEUR)
+                                     acteur=ACTEUR)
     assert "couverture" in str(exc.value) and "valeur inconnue" in str(exc.value)
     assert "regime_general, alsace_moselle, exoneration_100" in str(exc.value)
     with depot.uow.bd.connect() as c:

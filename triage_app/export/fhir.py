@@ -85,7 +85,7 @@ def _tracabilite(m: Moteur, source_id: str, verification: str) -> dict[str, Any]
     badges = m.registre.commun.libelles.verification
     parties = [_part("source", valueCoding=coding(systeme("source"), source_id, src.titre if src else None)),
                _part("verification", valueCoding=coding(systeme("verification"), verification,
-                                                         badges.get(verification)))]
+                                                        badges.get(verification)))]
     if src is not None and src.url:
         parties.append(_part("url", valueUri=src.url))
     return _ext_complexe("source", parties)
@@ -294,21 +294,21 @@ def _details(m: Moteur, resume: Resume) -> list[dict[str, Any]]:
     ext: list[dict[str, Any]] = []
     if r["orientation"]:
         ext.append(_ext("orientation", valueCoding=coding(systeme("orientation"), r["orientation"],
-                                                           resume.carte.orientation_libelle)))
+                                                          resume.carte.orientation_libelle)))
     ext += [_ext("question-manquante", valueString=qid) for qid in r["questions_manquantes"]]
     if r["classe_duree"]:
         ext.append(_ext("classe-duree", valueCoding=coding(systeme("classe-duree"), r["classe_duree"],
-                                                            libelles.classe_duree.get(r["classe_duree"]))))
+                                                           libelles.classe_duree.get(r["classe_duree"]))))
     ext.append(_ext("duree-episode", valueQuantity={"value": r["duree_jours"], "unit": "jours", "system": _UCUM,
                                                     "code": "d"}))
     if r["radiographie"]:
         ext.append(_ext("radiographie", valueCoding=coding(systeme("radiographie"), r["radiographie"],
-                                                            libelles.radiographie.get(r["radiographie"]))))
+                                                           libelles.radiographie.get(r["radiographie"]))))
     if resume.ottawa:
         ext.append(_ext("regles-ottawa", valueString=resume.ottawa))
     if risque := r["risque_chronicite"]:
         ext.append(_ext("risque-chronicite", valueCoding=coding(systeme("risque-chronicite"), risque,
-                                                                 libelles.risque_chronicite.get(risque))))
+                                                                libelles.risque_chronicite.get(risque))))
     ext.append(_ext("avis-medical-recommande", valueBoolean=r["avis_medical_recommande"]))
     if r["seances"]:
         s = r["seances"]
@@ -320,7 +320,7 @@ def _details(m: Moteur, resume: Resume) -> list[dict[str, Any]]:
         ext.append(facturation)
     prescriptions = {x.id: x.libelle for x in p.prescriptions}
     ext += [_ext("prescription-autorisee", valueCoding=coding(systeme(p.id, "prescription"), pid,
-                                                                prescriptions.get(pid)))
+                                                              prescriptions.get(pid)))
             for pid in r["prescriptions_autorisees"]]
     return ext
 
@@ -332,7 +332,7 @@ def _facturation(m: Moteur, resume: Resume) -> dict[str, Any] | None:
     parties = []
     if fac["voie"]:
         parties.append(_part("voie", valueCoding=coding(systeme("voie-facturation"), fac["voie"],
-                                                          voies.get(fac["voie"]))))
+                                                        voies.get(fac["voie"]))))
     for li in fac["lignes"]:
         ligne = [_part("acte", valueCoding=coding(systeme("acte"), li["code"], li["libelle"]))]
         if li["montant_eur"] is not None:

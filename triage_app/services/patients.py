@@ -100,6 +100,15 @@ def episodes_ouverts(s: Session, patients: list[str]) -> dict[str, tuple[str, ..
     return {pid: tuple(v) for pid, v in ouverts.items()}
 
 
+def homonymes(s: Session, nom: str, date_naissance: date) -> list[PatientTrouve]:
+    """The patients recorded with the same name (accents and case aside) and birth date, oldest first."""
+    patients = [p for p in s.scalars(select(Patient).where(Patient.date_naissance == date_naissance)
+                                     .order_by(Patient.cree_le))
+                if cle_recherche(p.nom) == cle_recherche(nom)]
+    ouverts = episodes_ouverts(s, [p.id for p in patients])
+    return [trouve(p, ouverts.get(p.id, ())) for p in patients]
+
+
 def trouve(p: Patient, ouverts: tuple[str, ...]) -> PatientTrouve:
     return PatientTrouve(p.id, p.nom, p.prenom, p.date_naissance, p.sexe, p.couverture, ouverts)
 
@@ -163,13 +172,10 @@ class ServicePatients(Service):
     def doublons_probables(self, *, nom: str, date_naissance: date, acteur: str) -> list[PatientTrouve]:
         """Patients already recorded with the same name (accents and case aside) and birth date (audited)."""
         with self.uow.lecture() as s:
-            patients = [p for p in s.scalars(select(Patient).where(Patient.date_naissance == date_naissance)
-                                             .order_by(Patient.cree_le))
-                        if cle_recherche(p.nom) == cle_recherche(nom)]
-            ouverts = episodes_ouverts(s, [p.id for p in patients])
+            trouves = homonymes(s, nom, date_naissance)
         with self.uow.ecriture() as (_, chaine):
-            chaine.ajouter("recherche_doublon", acteur, details={"resultats": len(patients)})
-        return [trouve(p, ouverts.get(p.id, ())) for p in patients]
+            chaine.ajouter("recherche_doublon", acteur, details={"resultats": len(trouves)})
+        return trouves
 
     def fiche_patient(self, patient_id: str, jour: date, *, acteur: str) -> tuple[PatientTrouve, list[EtatEpisode]]:
         """A patient and the state of each of their episodes on ``jour``, newest first (the look-up is audited)."""
@@ -209,7 +215,7 @@ class ServicePatients(Service):
                 else:
                     pa.sexe = sexe
             matricule = saisie.champ_lu(problemes, "ins", ins, lambda v: idf.ins(v, sexe=pa.sexe,
-                                                                         date_naissance=pa.date_naissance))
+                                                                                 date_naissance=pa.date_naissance))
             naissance = saisie.champ_lu(problemes, "nom_naissance", nom_naissance, idf.nom_strict)
             prenoms = saisie.champ_lu(problemes, "prenoms_naissance", prenoms_naissance, idf.nom_strict)
             lieu = saisie.champ_lu(problemes, "lieu_naissance", lieu_naissance, idf.code_lieu_naissance)

@@ -20,7 +20,7 @@ from triage_app.models.result import Resultat
 from triage_app.services import saisie
 from triage_app.services.base import Service
 from triage_app.services.episodes import SEANCE, ajouter_episode, clore, historique, lire_episode
-from triage_app.services.patients import PatientNouveau, ajouter_patient
+from triage_app.services.patients import PatientNouveau, PatientTrouve, ajouter_patient, homonymes
 from triage_app.services.unite import ErreurStockage, nouvel_id, reessayable
 from triage_app.storage import audit
 from triage_app.storage.tables import (
@@ -38,6 +38,17 @@ from triage_app.storage.tables import (
 
 # Case fields whose values are codes, not patient data: their old and new values are audited on a correction.
 _CHAMPS_CODES = frozenset({"patient.couverture"})
+
+
+@dataclass(frozen=True)
+class Demarrage:
+    """What « Commencer le triage » did: the draft started (and whether it joins an episode already open), or the
+    recorded namesakes of a new patient, for the kiné to choose (then nothing was created)."""
+
+    triage_id: str | None = None
+    episode_id: str | None = None
+    continue_episode: bool = False
+    homonymes: tuple[PatientTrouve, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -159,18 +170,26 @@ class ServiceTriages(Service):
                         patient_id: str | None = None, nouveau_patient: PatientNouveau | None = None,
                         prescription_medicale: bool = False, diagnostic_medical_prealable: bool = False,
                         antecedent_lombalgie: bool = False, champs: dict[str, Any] | None = None,
-                        acteur: str) -> tuple[str, str, bool]:
+                        sauf_homonymes: bool = False, acteur: str) -> Demarrage:
         """« Commencer le triage »: in one transaction, the patient (``nouveau_patient``, or the one found:
         ``patient_id``), their open episode of this protocol or a new one, and the draft with the start form's other
         fields (``champs``, as :meth:`modifier_brouillon` takes them). The same records and audit events as those
-        four calls, in one short write instead of four. Returns (triage id, episode id, whether the triage joins an
-        episode already open)."""
+        four calls, in one short write instead of four.
+
+        With ``sauf_homonymes``, a new patient is first looked for among the recorded ones of the same name and
+        birth date (audited as :meth:`ServicePatients.doublons_probables` is): when there are some, nothing else is
+        written and they are returned, for the kiné to choose."""
         self.protocole_connu(protocole)
         if (patient_id is None) == (nouveau_patient is None):
             raise ErreurStockage("un patient trouvé ou un nouveau patient, l’un des deux")
         if nouveau_patient is not None:
             nouveau_patient.verifier()
         with self.uow.ecriture() as (s, chaine):
+            if nouveau_patient is not None and sauf_homonymes:
+                deja = homonymes(s, nouveau_patient.nom, nouveau_patient.date_naissance)
+                chaine.ajouter("recherche_doublon", acteur, details={"resultats": len(deja)})
+                if deja:
+                    return Demarrage(homonymes=tuple(deja))
             if nouveau_patient is not None:
                 patient_id = ajouter_patient(s, chaine, self.horloge, nouveau_patient, acteur)
             assert patient_id is not None
@@ -180,15 +199,15 @@ class ServiceTriages(Service):
             continue_ = eid is not None
             if eid is None:
                 eid = ajouter_episode(s, chaine, self.horloge, patient_id=patient_id, protocole=protocole,
-                                            date_debut=date_debut, prescription_medicale=prescription_medicale,
-                                            diagnostic_medical_prealable=diagnostic_medical_prealable,
-                                            antecedent_lombalgie=antecedent_lombalgie, episodes_anterieurs_12_mois=0,
-                                            acteur=acteur)
+                                      date_debut=date_debut, prescription_medicale=prescription_medicale,
+                                      diagnostic_medical_prealable=diagnostic_medical_prealable,
+                                      antecedent_lombalgie=antecedent_lombalgie, episodes_anterieurs_12_mois=0,
+                                      acteur=acteur)
                 s.flush()
             t = ajouter_triage(s, chaine, self.horloge, lire_episode(s, eid), date_consultation, acteur)
             if champs:
                 modifier(chaine, self.horloge, t, champs, acteur)
-            return t.id, eid, continue_
+            return Demarrage(t.id, eid, continue_)
 
     @reessayable
     def enregistrer_reponse(self, triage_id: str, question: str, valeur: Any, *, acteur: str,

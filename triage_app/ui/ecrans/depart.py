@@ -125,15 +125,10 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
                                        width="stretch")
     if envoye:
         st.session_state.pop(_DOUBLONS, None)
-        if _valider(patient):
-            ss = st.session_state
-            doublons = [] if patient is not None else depot.patients.doublons_probables(
-                nom=ss["patient_nom"].strip(), date_naissance=ss[_DATES_LUES]["naissance"])
-            if doublons:
-                ss[_DOUBLONS] = tuple(doublons)
-            elif _demarrer(patient.id if patient is not None else None):
-                # Straight to the triage's page (one run, not a rerun of this form first).
-                chemins.triage(st.session_state.pop(A_OUVRIR))
+        # A new patient's namesakes are looked for in the same write that starts the triage (offered below when
+        # there are some); then straight to the triage's page (one run, not a rerun of this form first).
+        if _valider(patient) and _demarrer(patient.id if patient is not None else None, sauf_homonymes=True):
+            chemins.triage(st.session_state.pop(A_OUVRIR))
     if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
         st.error(erreur)
     if doublons := st.session_state.get(_DOUBLONS):
@@ -198,8 +193,9 @@ def _offrir_doublons(depot: ServiceAutorise, doublons: tuple[PatientTrouve, ...]
                   width="stretch")
 
 
-def _demarrer(patient_id: str | None) -> bool:
-    """Create the patient (unless found), open or continue the episode, start the draft; then open it."""
+def _demarrer(patient_id: str | None, sauf_homonymes: bool = False) -> bool:
+    """Create the patient (unless found), open or continue the episode, start the draft; then open it. With
+    ``sauf_homonymes``, a new patient's recorded namesakes stop it and are kept to be offered."""
     ss = st.session_state
     ss.pop(_DOUBLONS, None)
     depot = etat.depot()
@@ -209,7 +205,7 @@ def _demarrer(patient_id: str | None) -> bool:
         nom=ss["patient_nom"].strip(), prenom=ss["patient_prenom"].strip(), date_naissance=lues["naissance"],
         sexe=ss.get("patient_sexe"), couverture=ss.get("patient_couverture") or COUVERTURE_DEFAUT)
     try:  # one write: the patient unless found, their open episode or a new one (the page says which), the draft
-        tid, _, _ = depot.triages.demarrer_triage(
+        demarrage = depot.triages.demarrer_triage(
             protocole=protocole, date_debut=debut, date_consultation=consultation, patient_id=patient_id,
             nouveau_patient=nouveau, prescription_medicale=bool(ss.get("prescription")),
             diagnostic_medical_prealable=bool(ss.get("diagnostic")),
@@ -217,10 +213,15 @@ def _demarrer(patient_id: str | None) -> bool:
             champs={"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
                     "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
                     "consentement.protocole": bool(ss.get("consentement")),
-                    "consentement.partage_dmp": bool(ss.get("partage_dmp"))})
+                    "consentement.partage_dmp": bool(ss.get("partage_dmp"))},
+            sauf_homonymes=sauf_homonymes)
     except TriageError as exc:
         ss[_ERREUR_DEMARRAGE] = str(exc)
         return False
+    if demarrage.homonymes:
+        ss[_DOUBLONS] = demarrage.homonymes
+        return False
+    tid = demarrage.triage_id
     for cle in (*_CHAMPS_PATIENT, etat.PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE, _DATES_LUES, "date_debut",
                 "date_consultation"):
         ss.pop(cle, None)

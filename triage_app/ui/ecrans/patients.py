@@ -78,5 +78,5 @@ def fiche(depot: ServiceAutorise, patient: PatientTrouve, episodes: tuple[str, .
     for episode_id in episodes:
         e = vue_episode.panneau(episode_id)
         if e is not None and e.triage_id and st.button("Ouvrir le triage de cet épisode", key=f"triage_{episode_id}",
-                                                        icon=":material/description:"):
+                                                       icon=":material/description:"):
             chemins.triage(e.triage_id)

@@ -68,7 +68,7 @@ def page() -> None:
     if st.session_state.get(_TRIAGE_AFFICHE) != tid:
         # Another triage: forget the previous one's widget states.
         for cle in [k for k in st.session_state if str(k).startswith(("q_", _GROUPE_OUVERT, _GROUPE_CIBLE,
-                                                                          _CORRECTION, _ERREUR_CORRECTION))]:
+                                                                      _CORRECTION, _ERREUR_CORRECTION))]:
             del st.session_state[cle]
         st.session_state[_TRIAGE_AFFICHE] = tid
     ecrit = depot.peut("triages.creer_triage")
