@@ -112,8 +112,12 @@ def test_la_page_propose_les_telechargements_d_un_triage_finalise(base):
     at.query_params["triage"] = tid
     at.run()
     assert not at.exception
-    from tests.test_page import fichiers
+    from tests.test_page import fichiers, ouvrir_volets
 
+    # For the person who reads: the PDFs and the text; the structured formats once their section is opened.
+    assert {k.removeprefix("telecharger_") for k in fichiers(at) if k.startswith("telecharger_")} == {
+        f.id for f in FORMATS.values() if not f.logiciel} == {"pdf", "txt", "handout"}
+    ouvrir_volets(at)
     boutons = {k: v for k, v in fichiers(at).items() if k.startswith("telecharger_")}
     assert sorted(b["libelle"] for b in boutons.values()) == sorted(f.libelle for f in FORMATS.values())
     assert not at.get("download_button")  # nothing served through /media

@@ -17,16 +17,17 @@ class Format:
     mime: str
     extension: str
     suffixe: str = ""
+    logiciel: bool = False  # a structured format, for the practice or DMP software rather than a person to read
 
 
 FORMATS: dict[str, Format] = {f.id: f for f in (
     Format("pdf", "Compte rendu (PDF)", "application/pdf", "pdf"),
-    Format("fhir", "FHIR (JSON)", "application/fhir+json", "json", "_fhir"),
-    Format("fhir-document", "Document FHIR (JSON)", "application/fhir+json", "json", "_fhir_document"),
+    Format("fhir", "FHIR (JSON)", "application/fhir+json", "json", "_fhir", logiciel=True),
+    Format("fhir-document", "Document FHIR (JSON)", "application/fhir+json", "json", "_fhir_document", logiciel=True),
     Format("txt", "Texte pour messagerie", "text/plain", "txt"),
     Format("handout", "Fiche patient (PDF)", "application/pdf", "pdf", "_fiche_patient"),
-    Format("cda", "Document CDA (DMP)", "text/xml", "xml", "_cda"),
-    Format("xdm", "Lot MSSanté (IHE XDM)", "application/zip", "zip", "_mssante"),
+    Format("cda", "Document CDA (DMP)", "text/xml", "xml", "_cda", logiciel=True),
+    Format("xdm", "Lot MSSanté (IHE XDM)", "application/zip", "zip", "_mssante", logiciel=True),
 )}
 
 

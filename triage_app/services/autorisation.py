@@ -20,9 +20,11 @@ from triage_app.services.application import Services
 ACTIONS: dict[str, str] = {
     # reading
     "structure.structure": "structure.lire",
+    "structure.decrite": "structure.lire",
     "triages.lister": "triage.lire",
     "triages.charger": "triage.lire",
     "triages.entete": "triage.lire",
+    "triages.charger_entete": "triage.lire",
     "triages.evaluer": "triage.lire",
     "triages.charger_evalue": "triage.lire",
     "triages.cas_effectif": "triage.lire",

@@ -33,6 +33,14 @@ def lire_identifiants(problemes: list[Probleme], interop: Interop, *, finess: st
 class ServiceStructure(Service):
     """The structure's description."""
 
+    _decrite = False  # once described, a structure stays described (its description is replaced, never removed)
+
+    def decrite(self) -> bool:
+        """Whether the structure is described (read once it is: the start form asks on every run)."""
+        if not self._decrite:
+            self._decrite = self.structure() is not None
+        return self._decrite
+
     def structure(self) -> Structure | None:
         """The structure's settings, if described."""
         with self.uow.lecture() as s:

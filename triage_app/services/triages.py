@@ -294,28 +294,36 @@ class ServiceTriages(Service):
 
     def entete(self, triage_id: str) -> dict[str, Any]:
         """Who and what a triage is about, for the page's header (patient name, birth date, episode)."""
+        return self.charger_entete(triage_id)[1]
+
+    def charger_entete(self, triage_id: str) -> tuple[Triage, dict[str, Any]]:
+        """A triage and its header (:meth:`entete`), in one read (the triage's page needs both on each run)."""
         with self.uow.lecture() as s:
             t = s.get(Triage, triage_id)
             if t is None:
                 raise ErreurStockage("triage introuvable")
-            ep = s.get(Episode, t.episode_id)
-            pa = s.get(Patient, ep.patient_id) if ep else None
-            if ep is None or pa is None:
-                raise ErreurStockage("épisode introuvable")
-            # What the episode held when this triage was started (its first version): earlier triages (first
-            # versions: one per triage however often amended) and recorded acts. None: the triage opened it.
-            racine = t
-            while racine.remplace_id is not None and (precedent := s.get(Triage, racine.remplace_id)) is not None:
-                racine = precedent
-            autres = int(s.scalar(select(func.count()).select_from(Triage).where(
-                Triage.episode_id == ep.id, Triage.version == 1, Triage.cree_le < racine.cree_le)) or 0)
-            actes = int(s.scalar(select(func.count()).select_from(Seance).where(
-                Seance.episode_id == ep.id, Seance.cree_le < racine.cree_le)) or 0)
-            return {"patient": f"{pa.nom} {pa.prenom}", "nom": pa.nom, "prenom": pa.prenom,
-                    "date_naissance": pa.date_naissance,
-                    "protocole": ep.protocole, "date_debut": ep.date_debut, "episode_id": ep.id,
-                    "patient_id": ep.patient_id, "version": t.version, "statut": t.statut,
-                    "episode_statut": ep.statut, "autres_triages": autres, "actes_episode": actes}
+            return t, self._entete(s, t)
+
+    @staticmethod
+    def _entete(s: Session, t: Triage) -> dict[str, Any]:
+        ep = s.get(Episode, t.episode_id)
+        pa = s.get(Patient, ep.patient_id) if ep else None
+        if ep is None or pa is None:
+            raise ErreurStockage("épisode introuvable")
+        # What the episode held when this triage was started (its first version): earlier triages (first
+        # versions: one per triage however often amended) and recorded acts. None: the triage opened it.
+        racine = t
+        while racine.remplace_id is not None and (precedent := s.get(Triage, racine.remplace_id)) is not None:
+            racine = precedent
+        autres = int(s.scalar(select(func.count()).select_from(Triage).where(
+            Triage.episode_id == ep.id, Triage.version == 1, Triage.cree_le < racine.cree_le)) or 0)
+        actes = int(s.scalar(select(func.count()).select_from(Seance).where(
+            Seance.episode_id == ep.id, Seance.cree_le < racine.cree_le)) or 0)
+        return {"patient": f"{pa.nom} {pa.prenom}", "nom": pa.nom, "prenom": pa.prenom,
+                "date_naissance": pa.date_naissance,
+                "protocole": ep.protocole, "date_debut": ep.date_debut, "episode_id": ep.id,
+                "patient_id": ep.patient_id, "version": t.version, "statut": t.statut,
+                "episode_statut": ep.statut, "autres_triages": autres, "actes_episode": actes}
 
     def evaluer(self, triage_id: str) -> Resultat:
         """Evaluate a triage as it stands (nothing is written)."""

@@ -76,9 +76,8 @@ def choix_patient(depot: ServiceAutorise) -> PatientTrouve | None:
 def formulaire_patient(depot: ServiceAutorise) -> None:
     """Patient (found or new), episode, setting and consent: one form, one write, then the walk."""
     m = depot.moteur
-    structure = depot.structure.structure()
     st.markdown("### Nouveau triage")
-    if structure is None:
+    if not depot.structure.decrite():
         st.warning("La structure n’est pas encore décrite (page « Structure ») : le cadre retenu est le cabinet "
                    "libéral, sans protocole de coopération.")
     patient = choix_patient(depot)

@@ -79,8 +79,7 @@ def page() -> None:
             st.info("Ouvrez un triage depuis la page « Triages ».")
         return
     try:
-        triage = depot.triages.charger(tid)
-        entete = depot.triages.entete(tid)
+        triage, entete = depot.triages.charger_entete(tid)
     except TriageError:
         st.error("Ce triage est introuvable (lien ancien ou triage effacé).")
         if st.button("Commencer un nouveau triage", key="recommencer"):
@@ -361,24 +360,33 @@ def _export(depot: ServiceAutorise, tid: str, format_: str, impression: bool = F
 
 
 def telechargements(depot: ServiceAutorise, t: Triage) -> None:
-    """Download buttons: médecin's summary (PDF, FHIR, text) and the patient handout; each export is audited.
+    """Download buttons: the médecin's summary (PDF, text) and the patient handout, « Imprimer »; the structured
+    formats (FHIR, CDA, XDM: for software) in a section of their own, built only once opened. Each export is audited.
 
     Documents are produced on click only; a rerun just names the files (protocol, date, opaque id).
     """
     tid = t.id
-    with st.container(border=True, key="exports"):
-        st.markdown("**Comptes rendus**")
+
+    def boutons(formats: list[Any]) -> None:
         colonnes = st.columns(2)
-        for i, f in enumerate(FORMATS.values()):
+        for i, f in enumerate(formats):
             with colonnes[i % 2]:
                 bouton_fichier(f.libelle, f"telecharger_{f.id}", _export(depot, tid, f.id), mime=f.mime,
                                nom=nom_fichier_de(t.cas["protocole"], t.cas["date_consultation"], tid, f.extension,
                                                   f.suffixe))
+
+    with st.container(border=True, key="exports"):
+        st.markdown("**Comptes rendus**")
+        boutons([f for f in FORMATS.values() if not f.logiciel])
         # « Imprimer »: the PDF in a new tab, for the tablet's print dialog (produced on the tap, audited).
         impression = st.columns(2)
         for i, (format_, libelle) in enumerate(IMPRESSIONS.items()):
             with impression[i]:
                 bouton_imprimer(libelle, f"imprimer_{format_}", _export(depot, tid, format_, impression=True))
+        with volet("Formats pour les logiciels (DMP, messagerie, dossier)", "volet_formats_logiciels",
+                   icone=":material/data_object:") as section:
+            if section.open:
+                boutons([f for f in FORMATS.values() if f.logiciel])
 
 
 def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
