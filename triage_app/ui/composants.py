@@ -142,12 +142,20 @@ export default function(component) {
 _francais: Any = None
 
 
+_FRANCAIS_MONTE = "francais_monte"
+
+
 def francais() -> None:
-    """Declare the page French and translate Streamlit's own English labels (mounted on every page, login too)."""
+    """Declare the page French and translate Streamlit's own English labels: mounted on the first run of a browser
+    session (login included); its observer then stays in the window for every later page and run (a reload starts a
+    new session, which mounts it again). Not sending it on every run saves each tap its table (issue #25)."""
     global _francais
+    if st.session_state.get(_FRANCAIS_MONTE):
+        return
     if _francais is None:
         _francais = st.components.v2.component("triage_app.francais", html="<span></span>", js=_FRANCAIS_JS)
     _francais(key="francais", data={"traductions": _TRADUCTIONS})
+    st.session_state[_FRANCAIS_MONTE] = True
 
 
 # What Markdown (CommonMark, GFM, Streamlit's additions) would read in typed text: emphasis, code, links and
