@@ -279,6 +279,19 @@ def test_une_reponse_ne_reexecute_que_la_marche_et_compte_comme_activite(tmp_pat
         asyncio.run(scenario(serveur.url))
 
 
+def test_le_serveur_passe_la_main_entre_sessions_toutes_les_millisecondes():
+    """The server's entry point sets the interpreter's hand-over interval to 1 ms before Streamlit starts (a write
+    holding the database's lock gets the interpreter back sooner): run here without serving."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from triage_app.ui import serveur; serveur.installer = lambda: None; "
+            "serveur.prechauffer = lambda: None; import streamlit.web.cli as c; c.main = lambda: None; "
+            "sys.argv = ['x']; serveur.main(); print(sys.getswitchinterval())")
+    sortie = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert float(sortie.stdout.split()[-1]) == 0.001
+
+
 def test_le_serveur_prechauffe_puis_met_de_cote_ses_objets():
     """Before the first visitor the server compiles the rules, imports the page's modules and sets their objects
     aside from the collector (its full collections then scan only what the sessions made)."""

@@ -113,10 +113,19 @@ def prechauffer() -> None:
     gc.freeze()
 
 
+# How long a thread keeps the interpreter before another one may take it (Python's default: 5 ms). Each session's run
+# is a thread; a write holds the database's lock (SQLite's, or the audit chain's row on PostgreSQL) across several round
+# trips, and after each one it waits for the interpreter behind the other sessions' runs. At 1 ms the lock is held
+# shorter: 60 tablets on 2 processes, waiters on PostgreSQL's lock 0.31 → 0.16 on average, p95 per tap 232 → 177 ms
+# (bench/charge.py --proxy; issue #25).
+INTERVALLE_BASCULE_S = 0.001
+
+
 def main() -> None:
     os.umask(MASQUE)
     filtrer_journaux()
     installer()
+    sys.setswitchinterval(INTERVALLE_BASCULE_S)
     prechauffer()
     from streamlit.web import cli
 
