@@ -263,19 +263,20 @@ def mesurer_episodes(depot: Services, patients: list[tuple[str, str, date]], tou
                 for eid in les_miens:
                     if len(seances) == n_seances:
                         break
+                    # From the day after next: the protocol consultation's day and the next take no NGAP act.
                     seances.append(_chrono(lambda eid=eid, k=k: depot.episodes.enregistrer_seance(
-                        episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)))
+                        episode_id=eid, jour=jour + timedelta(days=k + 2), acteur=ACTEUR)))
         etats = []
         with _profil(profiler and tour == 0, "etat_episode", profils):
             for _ in range(n_seances):
                 eid = rng.choice(les_miens)
                 etats.append(_chrono(lambda eid=eid: depot.episodes.etat_episode(eid,
-                                                                                 jour + timedelta(days=par_episode))))
+                                                                                 jour + timedelta(days=par_episode + 1))))
         resultats.append({"recherche": _stats(recherches), "seance": _stats(seances), "etat": _stats(etats),
                           "trouves_med": statistics.median(trouves), "trouves_max": max(trouves),
                           "sans_accent": sans_accent,
                           "serie": depot.episodes.etat_episode(les_miens[0],
-                                                               jour + timedelta(days=par_episode)).seances_serie})
+                                                               jour + timedelta(days=par_episode + 1)).seances_serie})
     return resultats, profils
 
 

@@ -51,12 +51,16 @@ def remplir_varie(depot: Services, n: int = 36, graine: int = 15) -> None:
             nid = depot.triages.amender(tid, acteur=ACTEUR)
             depot.triages.finaliser(nid, acteur=ACTEUR)
         for k in range(rng.randrange(0, 4)):
-            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=k + 1), acteur=ACTEUR)
+            # From the day after next: no NGAP act the day of a protocol consultation or the next (rules v3, §9.6).
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=k + 2), acteur=ACTEUR)
         if i % 4 == 0:
             depot.episodes.renseigner_issue(eid, repris_par=rng.choice(["delegant", "autre_medecin"]),
                                             evenement_indesirable=i % 8 == 0, acteur=ACTEUR)
         if i % 6 == 0:
             depot.documents.document_episode(eid, "dap", jour + timedelta(days=5), acteur=ACTEUR)
+        if i % 3 == 2:  # closed by hand, among them the caisse's refusal of a DAP (rules v3, §9.11)
+            depot.episodes.cloturer_episode(eid, motif=("guerison", "dap_refusee", "abandon")[i % 9 // 3],
+                                            jour=jour + timedelta(days=6), acteur=ACTEUR)
 
 
 def compter_autrement(depot: Services) -> dict[str, BlocProtocole]:
@@ -97,6 +101,8 @@ def compter_autrement(depot: Services) -> dict[str, BlocProtocole]:
                 b.repris_par[ep.repris_par] = b.repris_par.get(ep.repris_par, 0) + 1
             b.evenements_indesirables += bool(ep.evenement_indesirable)
             b.dap += e in daps
+            if ep.motif_cloture:
+                b.clotures[ep.motif_cloture] = b.clotures.get(ep.motif_cloture, 0) + 1
     return out
 
 
@@ -117,7 +123,7 @@ def test_les_indicateurs_sql_egalent_le_compte_ligne_a_ligne(url_base):
             c = calcules[protocole]
             for champ in ("triages", "episodes", "patients", "orientations", "drapeaux", "non_eligibilite",
                           "delai_jours", "mois", "seances_par_episode", "repris_par", "evenements_indesirables",
-                          "dap"):
+                          "dap", "clotures"):
                 assert getattr(c, champ) == getattr(a, champ), (protocole, champ)
             assert {v: d["triages"] for v, d in c.par_voie.items()} == {v: d["triages"] for v, d in a.par_voie.items()}
             assert sum(c.versions.values()) == c.triages

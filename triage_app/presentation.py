@@ -180,6 +180,10 @@ class Carte:
     renvoi_medical: bool = False
     # Why the X-ray is indicated: the positive Ottawa findings (question labels), with the rule's source.
     radiographie_raisons: list[str] = field(default_factory=list)
+    # Rules v3 (§9.10): a final triage's sessions are what was decided that day; the episode's current counters
+    # (the panel's lines) are shown beside them when they differ.
+    au_jour_du_triage: bool = False
+    compteurs_actuels: list[str] = field(default_factory=list)
     radiographie_source: VueMotif | None = None
 
 

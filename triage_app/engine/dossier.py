@@ -310,3 +310,11 @@ class Dossier:
         if self.cas.episode.diagnostic_medical_prealable:
             return None
         return int(self.parametre_ou(self.registre.commun.acces_direct.plafond_sans_diagnostic, 0))
+
+    @property
+    def seances_acces_direct(self) -> int:
+        """Sessions without prior diagnosis already done for the condition in the current accès direct period
+        (rules v3, §9.1); the episode's own sessions when the case does not say."""
+        ep = self.cas.episode
+        return ep.seances_realisees_episode if ep.seances_acces_direct_periode is None \
+            else ep.seances_acces_direct_periode

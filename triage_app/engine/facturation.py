@@ -32,14 +32,21 @@ def seances(d: Dossier, etat: Etat, remarques: list[str]) -> dict[str, int] | No
         return None
     ep = d.cas.episode
     realisees = ep.seances_realisees_episode
+    realisees_plafond = realisees
     consultations = 0
     if etat.seances == "protocole":
         consultations = int(d.seuil("consultations_protocole"))
         autorisees = int(d.seuil("seances_protocole"))
     elif etat.seances == "acces_direct" and d.plafond_acces_direct is not None:
+        # Rules v3 (§9.1): the cap counts the patient's sessions for the condition in the accès direct period,
+        # whichever stored episode holds them.
         autorisees = d.plafond_acces_direct
-        if realisees == autorisees - 1:
+        faites = d.seances_acces_direct
+        if faites != realisees:
+            remarques.append(_remarque(d, "acces_direct_periode", faites=faites, plafond=autorisees))
+        if faites == autorisees - 1:
             remarques.append(_remarque(d, "acces_direct_derniere_seance", plafond=autorisees))
+        realisees_plafond = faites
     else:
         autorisees = int(d.seuil("seances_referentiel"))
     seuil_dap = int(d.seuil("seuil_dap"))
@@ -47,14 +54,13 @@ def seances(d: Dossier, etat: Etat, remarques: list[str]) -> dict[str, int] | No
         remarques.append(_remarque(d, "dap_atteint", realisees=realisees))
     elif autorisees >= seuil_dap:
         remarques.append(_remarque(d, "dap", seuil_suivant=seuil_dap + 1))
-    restantes = max(0, autorisees - realisees)
-    # Rules v2 (§8.1): the reimbursed sessions of the last 12 months outside this episode count towards the
-    # 12-month DAP threshold, for every frame but accès direct without prior diagnosis (capped on its own).
-    if "seuil_dap_12_mois" in d.p.seuils and not (etat.seances == "acces_direct" and d.plafond_acces_direct
-                                                   is not None):
+    restantes = max(0, autorisees - realisees_plafond)
+    # Rules v2 (§8.1) and v3 (§9.4): the reimbursed sessions of the last 12 months outside this episode count
+    # towards the 12-month DAP threshold, on every reimbursed route (accès direct without prior diagnosis too).
+    if "seuil_dap_12_mois" in d.p.seuils:
         seuil_12 = int(d.seuil("seuil_dap_12_mois"))
         borne_12 = seuil_12 - ep.seances_12_mois - realisees
-        if borne_12 < autorisees - realisees:
+        if borne_12 < autorisees - realisees_plafond:
             restantes = max(0, borne_12)
             remarques.append(_remarque(d, "dap_12_mois", seuil=seuil_12, seances_12_mois=ep.seances_12_mois,
                                        seance_dap=_ordinal(max(1, seuil_12 - ep.seances_12_mois + 1))))

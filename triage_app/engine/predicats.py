@@ -68,7 +68,7 @@ def acces_direct_disponible(d: Dossier) -> bool:
 @predicat("Les séances d'accès direct sans diagnostic médical préalable sont épuisées")
 def plafond_acces_direct_atteint(d: Dossier) -> bool:
     plafond = d.plafond_acces_direct
-    return plafond is not None and d.cas.episode.seances_realisees_episode >= plafond
+    return plafond is not None and (d.cas.episode.acces_direct_periode_terminee or d.seances_acces_direct >= plafond)
 
 
 # -- eligibility ---------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
     orientations = {o.id: o.libelle for o in commun.orientations}
     voies = {v.id: v.libelle for v in commun.voies}
     repris = commun.libelles.episode.repris_par
+    clotures = commun.libelles.episode.motifs_cloture
     sortie = []
     for protocole, pc in m.protocoles.items():
         b = ind.protocoles.get(protocole, BlocProtocole())
@@ -142,6 +143,9 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
                 ligne("Événements indésirables", b.evenements_indesirables, b.episodes),
                 ligne("Demandes d’accord préalable (épisodes)", b.dap, b.episodes),
                 ligne("Accès direct : épisodes clos au plafond des séances", b.clos_au_plafond, b.episodes)]),
+            Section("Clôture des épisodes (par motif)", [
+                ligne(clotures.get(k, k), n, b.episodes) for k, n in sorted(b.clotures.items(), key=lambda x: -x[1])]
+                or [Ligne("Aucun épisode clos", "0")]),
             Section("Par mois", [ligne(pr.mois_fr(k), n) for k, n in sorted(b.mois.items())]
                     or [Ligne("Aucun triage", "0")]),
             Section("Versions des règles appliquées", [ligne(v or "—", n) for v, n in sorted(b.versions.items())]

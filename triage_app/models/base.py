@@ -58,3 +58,10 @@ class Modele(BaseModel):
     """Base of every model: unknown fields refused, instances immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Trace(Modele):
+    """Where a rule comes from: a source id and how well it was verified."""
+
+    source: Ident
+    verification: Verification

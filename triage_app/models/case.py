@@ -47,6 +47,10 @@ class Episode(Modele):
     seances_12_mois: Compteur = 0
     antecedent_lombalgie: StrictBool = False
     episodes_anterieurs_12_mois: Compteur = 0
+    # Rules v3 (§9.1): the accès direct cap counts per patient and condition over a 3-month period, whichever
+    # stored episode holds the sessions. Absent: the episode's own sessions (``seances_realisees_episode``).
+    seances_acces_direct_periode: Compteur | None = None
+    acces_direct_periode_terminee: StrictBool = False
 
 
 class Cas(Modele):

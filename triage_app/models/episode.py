@@ -17,7 +17,8 @@ Acte = Literal["bilan", "seance", "consultation_protocole_1", "consultation_prot
 """What was done at a visit: the BDK (bilan), a rehabilitation session, a protocol consultation."""
 
 StatutEpisode = Literal["ouvert", "clos"]
-MotifCloture = Literal["guerison", "reprise_medecin", "urgences", "abandon", "plafond"]
+MotifCloture = str
+"""A closing reason: one of ``episode_de_soins.motifs_cloture`` (``protocols/commun.yaml``), checked by the service."""
 ReprisPar = Literal["delegant", "autre_medecin", "aucun"]
 Evolution = Literal["amelioration", "stable", "aggravation"]
 Suite = Literal["poursuite", "guerison", "medecin", "nouveau_triage"]
@@ -60,19 +61,32 @@ class EtatEpisode(Modele):
     triage_id: str | None = Field(None, description="Triage final en vigueur de l'épisode (le plus récent)")
     orientation: str | None = Field(None, description="Orientation du triage en vigueur de l'épisode")
     voie: str | None = None
-    seances_serie: int
+    seances_serie: int = Field(description="Séances de l'épisode sur une voie remboursée (celles que les seuils "
+                                           "comptent)")
+    seances_non_facturees: int = Field(0, description="Séances de l'épisode enregistrées sans prise en charge")
     seances_12_mois: int
     seances_12_mois_calculees: int
     episodes_12_mois: int
     episodes_12_mois_calcules: int
     motif_declaration: str | None = None
+    date_declaration: date | None = Field(None, description="Date de la dernière séance déclarée")
+    declaration_en_cours: bool = Field(False, description="La déclaration compte encore (moins de 12 mois)")
+    periode_acces_direct_du: date | None = None
+    periode_acces_direct_au: date | None = Field(None, description="Dernier jour de la période d'accès direct")
+    seances_periode_acces_direct: int | None = Field(None, description="Séances sans diagnostic du patient pour ce "
+                                                                       "motif dans la période (tous épisodes)")
+    periode_acces_direct_terminee: bool = False
+    borne_12_mois: bool = Field(False, description="La borne des 12 mois décide des séances restantes")
     autorisees: int | None = None
     restantes: int | None = None
     plafond_acces_direct: int | None = None
     dap_necessaire: bool = False
     plafond_atteint: bool = False
     prochain_bdk: int | None = Field(None, description="Numéro de la séance à laquelle le prochain BDK est dû")
-    synthese_due: bool = Field(False, description="Fiche de synthèse due (seuil de séances atteint)")
+    synthese_due: bool = Field(False, description="Fiche de synthèse due (seuil de séances, traitement modifié, "
+                                                  "complication)")
+    synthese_motifs: tuple[str, ...] = Field((), description="Pourquoi la fiche de synthèse est due (libellés)")
+    remarques: tuple[str, ...] = Field((), description="Ce que le panneau dit des actes et des comptes")
     seuil_synthese: int
     reevaluation_du: date | None = None
     reevaluation_au: date | None = None

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from triage_app.models.base import Couverture, DateISO, Ident, Modele, Niveau, Orientation, Verification, Voie
+from triage_app.models.base import Couverture, DateISO, Ident, Modele, Niveau, Orientation, Trace, Verification, Voie
+from triage_app.models.episode_regles import EpisodeDeSoins
 
 
 class Source(Modele):
@@ -27,13 +28,6 @@ class FichierSources(Modele):
     """``protocols/sources.yaml``: the catalogue every other file cites by id."""
 
     sources: list[Source]
-
-
-class Trace(Modele):
-    """Where a rule comes from: a source id and how well it was verified."""
-
-    source: Ident
-    verification: Verification
 
 
 class Choix(Modele):
@@ -415,4 +409,5 @@ class Commun(Modele):
     facturation: FacturationCommune
     remarques: dict[Ident, str]
     suivi_episode: SuiviEpisode
+    episode_de_soins: EpisodeDeSoins = Field(description="Règles de l'épisode de soins (spécification v3, §9)")
     libelles: Libelles

@@ -60,6 +60,7 @@ class BlocProtocole:
     evenements_indesirables: int = 0
     dap: int = 0
     clos_au_plafond: int = 0
+    clotures: dict[str, int] = field(default_factory=dict)  # closing reason → episodes (rules v3, §9.11)
     mois: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
 

@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "episodes.etat_episode": "triage.lire",
     "episodes.episode_ouvert": "triage.lire",
     "patients.identite_patient": "triage.lire",
+    "patients.prescriptions_recentes": "triage.lire",
     "documents.identites": "triage.lire",
     "comptes.profil": "triage.lire",
     # look-ups of patients (each audited by the service itself)

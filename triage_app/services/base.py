@@ -11,6 +11,7 @@ from triage_app.services.unite import ErreurStockage
 
 if TYPE_CHECKING:
     from triage_app.engine.evaluation import Moteur
+    from triage_app.models.episode_regles import EpisodeDeSoins
     from triage_app.models.interop import Interop
     from triage_app.services.unite import UniteDeTravail
 
@@ -25,6 +26,11 @@ class Service:
     @property
     def horloge(self) -> Callable[[], datetime]:
         return self.uow.horloge
+
+    @property
+    def regles_episode(self) -> EpisodeDeSoins:
+        """The episode of care's rules (rules v3, §9: what counts, the acts' routes, the confirmations)."""
+        return self.moteur.registre.commun.episode_de_soins
 
     @property
     def interop(self) -> Interop:

@@ -22,7 +22,7 @@ from triage_app.models.episode import DossierEpisode, PatientDossier, TriageDoss
 from triage_app.models.identites import Identites
 from triage_app.services.base import Service
 from triage_app.services.comptes import vue_compte
-from triage_app.services.episodes import etat, lire_episode
+from triage_app.services.episode_etat import etat, lire_episode
 from triage_app.services.patients import patient_ou_refus, vue_patient
 from triage_app.services.structure import ServiceStructure, vue_structure
 from triage_app.services.triages import ServiceTriages

@@ -19,7 +19,7 @@ from triage_app.models.identites import IdentitePatient
 from triage_app.models.interop import Interop
 from triage_app.services import saisie
 from triage_app.services.base import Service
-from triage_app.services.episodes import etat
+from triage_app.services.episode_etat import etat, prescriptions_recentes
 from triage_app.services.unite import ErreurStockage, nouvel_id
 from triage_app.storage import audit
 from triage_app.storage.tables import OUVERT, Episode, Patient
@@ -190,6 +190,12 @@ class ServicePatients(Service):
         with self.uow.ecriture() as (_, chaine):
             chaine.ajouter("consultation_patient", acteur, details={"patient": patient_id})
         return fiche, etats
+
+    def prescriptions_recentes(self, patient_id: str, jour: date) -> dict[str, date]:
+        """Per protocol, the onset of the patient's stored episode with a medical prescription in the 12 months before
+        ``jour``: the start form proposes the prior diagnosis from it (rules v3, §9.2)."""
+        with self.uow.lecture() as s:
+            return prescriptions_recentes(s, self.regles_episode, patient_id, jour)
 
     def identite_patient(self, patient_id: str) -> IdentitePatient:
         """The patient's identity (INS, strict traits, status, médecin traitant)."""

@@ -92,9 +92,13 @@ class ServiceRapport(Service):
             for protocole, n in s.execute(suivis.add_columns(func.count()).where(indesirable)
                                           .group_by(Episode.protocole)):
                 bloc(protocole).evenements_indesirables = n
-            for protocole, n in s.execute(suivis.add_columns(func.count()).where(Episode.motif_cloture == "plafond")
-                                          .group_by(Episode.protocole)):
-                bloc(protocole).clos_au_plafond = n
+            plafond = self.moteur.registre.commun.suivi_episode.motif_cloture_plafond
+            for protocole, motif, n in s.execute(suivis.add_columns(Episode.motif_cloture, func.count())
+                                                 .where(Episode.motif_cloture.is_not(None))
+                                                 .group_by(Episode.protocole, Episode.motif_cloture)):
+                bloc(protocole).clotures[_cle(motif)] = n
+                if motif == plafond:
+                    bloc(protocole).clos_au_plafond = n
             episode_dap = EvenementAudit.details["episode"].as_string()
             format_dap = EvenementAudit.details["format"].as_string()
             dap = (select(Episode.protocole, func.count(distinct(Episode.id)))

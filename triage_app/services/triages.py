@@ -16,10 +16,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from triage_app.errors import ErreurCas, Probleme
+from triage_app.models.episode_regles import EpisodeDeSoins
 from triage_app.models.result import Resultat
-from triage_app.services import saisie
+from triage_app.services import actes, compteurs, saisie
 from triage_app.services.base import Service
-from triage_app.services.episodes import SEANCE, ajouter_episode, clore, historique, lire_episode
+from triage_app.services.episode_etat import ajouter_episode, clore, lire_episode, prescriptions_recentes
 from triage_app.services.patients import PatientNouveau, PatientTrouve, ajouter_patient, homonymes
 from triage_app.services.unite import ErreurStockage, nouvel_id, reessayable
 from triage_app.storage import audit
@@ -115,17 +116,12 @@ def brouillon(s: Session, triage_id: str) -> Triage:
     return t
 
 
-def cas_effectif(s: Session, t: Triage) -> dict[str, Any]:
-    """The triage's case with the session counts taken from the records."""
+def cas_effectif(s: Session, t: Triage, regles: EpisodeDeSoins) -> dict[str, Any]:
+    """The triage's case with the session counts taken from the records (rules v3, §9: one place for the counts)."""
     cas = copy.deepcopy(t.cas)
     jour = date.fromisoformat(cas["date_consultation"])
-    ep = lire_episode(s, t.episode_id)
-    realisees = int(s.scalar(select(func.count()).select_from(Seance).where(
-        Seance.episode_id == ep.id, Seance.acte == SEANCE, Seance.date < jour)) or 0)
-    sur_12_mois, _, episodes_12_mois, _ = historique(s, ep, jour)
-    cas["episode"]["seances_realisees_episode"] = realisees
-    cas["episode"]["seances_12_mois"] = sur_12_mois
-    cas["episode"]["episodes_anterieurs_12_mois"] = episodes_12_mois
+    c = compteurs.lire(s, regles, lire_episode(s, t.episode_id), jour, inclus=False)
+    cas["episode"].update(compteurs.champs_cas(c))
     return cas
 
 
@@ -198,11 +194,13 @@ class ServiceTriages(Service):
                            .order_by(Episode.date_debut.desc(), Episode.cree_le.desc()).limit(1))
             continue_ = eid is not None
             if eid is None:
+                propose = nouveau_patient is None and protocole in prescriptions_recentes(
+                    s, self.regles_episode, patient_id, date_consultation)
                 eid = ajouter_episode(s, chaine, self.horloge, patient_id=patient_id, protocole=protocole,
                                       date_debut=date_debut, prescription_medicale=prescription_medicale,
                                       diagnostic_medical_prealable=diagnostic_medical_prealable,
                                       antecedent_lombalgie=antecedent_lombalgie, episodes_anterieurs_12_mois=0,
-                                      acteur=acteur)
+                                      acteur=acteur, diagnostic_propose=propose)
                 s.flush()
             t = ajouter_triage(s, chaine, self.horloge, lire_episode(s, eid), date_consultation, acteur)
             if champs:
@@ -290,7 +288,7 @@ class ServiceTriages(Service):
             t = s.get(Triage, triage_id)
             if t is None:
                 raise ErreurStockage("triage introuvable")
-            return cas_effectif(s, t)
+            return cas_effectif(s, t, self.regles_episode)
 
     def entete(self, triage_id: str) -> dict[str, Any]:
         """Who and what a triage is about, for the page's header (patient name, birth date, episode)."""
@@ -335,14 +333,14 @@ class ServiceTriages(Service):
             t = s.get(Triage, triage_id)
             if t is None:
                 raise ErreurStockage("triage introuvable")
-            return t, self.moteur.evaluer(cas_effectif(s, t))
+            return t, self.moteur.evaluer(cas_effectif(s, t, self.regles_episode))
 
     @reessayable
     def finaliser(self, triage_id: str, *, acteur: str, note: str | None = None) -> Resultat:
         """Evaluate and freeze a draft with its result, rule version and fingerprint; an amended one replaces."""
         with self.uow.ecriture() as (s, chaine):
             t = brouillon(s, triage_id)
-            cas = cas_effectif(s, t)
+            cas = cas_effectif(s, t, self.regles_episode)
             resultat = self.moteur.evaluer(cas)
             if resultat["orientation"] is None:
                 manquantes = ", ".join(resultat["questions_manquantes"])
@@ -364,7 +362,8 @@ class ServiceTriages(Service):
 
     def _suite_du_triage(self, s: Session, chaine: audit.Chaine, t: Triage, resultat: Resultat, acteur: str) -> None:
         """A final triage sending the patient to the emergency department, or past the accès direct cap, closes
-        the episode with that reason; a new version that no longer does reopens the episode it had closed."""
+        the episode with that reason; a new version that no longer does reopens the episode it had closed. A triage
+        oriented to the protocol records its consultation 1 (once per episode, rules v3 §9.7)."""
         ep = s.get(Episode, t.episode_id)
         if ep is None:
             return
@@ -377,11 +376,14 @@ class ServiceTriages(Service):
             motif = None
         jour = t.date_consultation
         if motif is not None and ep.statut == OUVERT:
-            clore(chaine, ep, motif, jour, acteur)
+            clore(chaine, self.regles_episode, ep, motif, jour, acteur)
         elif motif is None and ep.statut == CLOS and t.remplace_id and ep.motif_cloture in (
                 "urgences", regles.motif_cloture_plafond) and ep.date_cloture == jour:
             ep.statut, ep.motif_cloture, ep.date_cloture = OUVERT, None, None
             chaine.ajouter("reouverture_episode", acteur, t.id, {"episode": ep.id})
+        if ep.statut == OUVERT and resultat["orientation"] is not None:  # rules v3 (§9.7): consultation 1
+            actes.acte_de_finalisation(s, chaine, self.moteur, self.horloge, ep=ep, orientation=resultat["orientation"],
+                                       jour=jour, acteur=acteur)
 
     def amender(self, triage_id: str, *, acteur: str) -> str:
         """Start a new version (draft) of a final triage; the old one stays readable, unchanged."""

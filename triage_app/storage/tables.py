@@ -106,6 +106,8 @@ class Episode(Base):
     seances_12_mois_declarees: Mapped[int | None] = mapped_column()
     episodes_12_mois_declares: Mapped[int | None] = mapped_column()
     motif_declaration: Mapped[str | None] = mapped_column(Text)
+    # Rules v3 (§9.5): the date of the last declared session; the declaration counts while it is within 12 months.
+    date_declaration: Mapped[date | None] = mapped_column(Date)
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
@@ -152,6 +154,8 @@ class Seance(Base):
     # Re-assessment consultation (act ``consultation_protocole_2``): what changed and what follows.
     evolution: Mapped[str | None] = mapped_column(String(20))
     suite: Mapped[str | None] = mapped_column(String(20))
+    # Rules v3 (§9.8): the tap's idempotency key; the same tap delivered twice finds its act here.
+    cle: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_seances_episode_date", "episode_id", "date"),)

@@ -296,8 +296,12 @@ def carte_orientation(c: Carte) -> None:
         details = []
         if c.seances:
             s = c.seances
-            details.append(f"<b>Séances :</b> {s['autorisees']} permises, {s['realisees']} réalisée(s), "
+            quand = " (au jour du triage)" if c.au_jour_du_triage else ""
+            details.append(f"<b>Séances{quand} :</b> {s['autorisees']} permises, {s['realisees']} réalisée(s), "
                            f"<b>{s['restantes']} restante(s)</b>")
+        if c.compteurs_actuels:  # lines built by the episode panel (already HTML-safe)
+            details.append('<div class="compteurs-actuels"><b>Aujourd’hui, dans l’épisode :</b>'
+                           + "".join(f"<div>{ligne}</div>" for ligne in c.compteurs_actuels) + "</div>")
         if c.risque_chronicite:
             details.append(f"<b>STarT Back :</b> {_t(c.risque_chronicite)}")
         if c.duree:

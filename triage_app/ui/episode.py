@@ -7,6 +7,7 @@ counters as the store now holds them; what the callback has to say is kept for t
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections.abc import Callable
 from datetime import date
@@ -18,13 +19,17 @@ from triage_app import presentation as pr
 from triage_app.errors import TriageError
 from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
+from triage_app.services.actes import ConfirmationRequise
 from triage_app.services.autorisation import ServiceAutorise
 from triage_app.ui import etat
 from triage_app.ui.composants import bouton_fichier, champ_date, volet
 
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
+_A_CONFIRMER = "confirmer_acte_"  # + panel key: the act the service asked to confirm, and why
+_CARTE = "compteurs_carte_"  # + episode id: the counters the orientation card shows beside the panel
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
-MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon")  # the others close the episode by themselves
+# The others close the episode by themselves (urgences, the accès direct cap and its duration).
+MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon", "dap_refusee")
 
 
 def _motifs_renvoi(m: Any) -> set[str]:
@@ -69,43 +74,92 @@ def _jour_affiche(cle: str) -> date:
         return date.today()
 
 
+def cle_geste(e: EtatEpisode) -> str:
+    """The idempotency key of a tap on this panel as drawn (rules v3, §9.8): the episode and its acts as shown.
+
+    Bound to the button when the panel is drawn, so the same tap delivered twice (a double tap, a resent message)
+    carries the same key and the service records one act; once an act is recorded the panel draws a new key."""
+    dernier = e.actes[-1].id if e.actes else 0
+    return hashlib.sha256(f"{e.episode_id}|{len(e.actes)}|{dernier}".encode()).hexdigest()[:32]
+
+
 # -- callbacks -----------------------------------------------------------------------------------------------
-def _seance(episode_id: str, cle: str) -> None:
+def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmations: frozenset[str] = frozenset(),
+                 succes: str | None = None) -> None:
+    """Record an act through the service; what it asks to confirm is kept for the panel to ask (nothing written)."""
     depot = etat.depot()
+    libelles = depot.moteur.registre.commun.libelles.episode
+    jour = date.fromisoformat(demande["jour"])
+    acte = demande["acte"]
+
+    def bilan() -> str:
+        if succes is not None:
+            return succes
+        e = depot.episodes.etat_episode(episode_id, jour)
+        texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
+                 "dans la série.")
+        if e.actes and e.actes[-1].voie == "aucune":
+            texte += " Sans prise en charge (hors seuils)."
+        if e.statut == "clos" and e.motif_cloture:
+            texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
+        return texte
+
+    st.session_state.pop(_A_CONFIRMER + cle, None)
+    try:
+        depot.episodes.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte,
+                                          evolution=demande.get("evolution"), suite=demande.get("suite"),
+                                          cle=demande["geste"], confirmations=confirmations)
+    except ConfirmationRequise as question:
+        st.session_state[_A_CONFIRMER + cle] = {**demande, "codes": sorted(question.codes),
+                                               "messages": [a.message for a in question.avertissements],
+                                               "succes": succes}
+        return
+    except (TriageError, pr.DateInvalide) as exc:
+        _dire(cle, "erreur", str(exc))
+        return
+    _dire(cle, "succes", bilan())
+
+
+def _seance(episode_id: str, cle: str, geste: str) -> None:
     acte = st.session_state.get(f"acte_{cle}") or "seance"
     try:
         jour = _jour(cle)
     except pr.DateInvalide as exc:
         _dire(cle, "erreur", str(exc))
         return
-    libelles = depot.moteur.registre.commun.libelles.episode
+    _enregistrer(episode_id, cle, {"acte": acte, "jour": jour.isoformat(), "geste": geste})
 
-    def bilan() -> str:
-        e = depot.episodes.etat_episode(episode_id, jour)
-        texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
-                 "dans la série.")
-        if e.statut == "clos" and e.motif_cloture:
-            texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
-        return texte
 
-    _ecrire(cle, lambda: depot.episodes.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte), bilan)
+def _confirmer(episode_id: str, cle: str) -> None:
+    demande = st.session_state.get(_A_CONFIRMER + cle)
+    if demande:
+        _enregistrer(episode_id, cle, demande, frozenset(demande["codes"]), demande.get("succes"))
+
+
+def _renoncer(cle: str) -> None:
+    st.session_state.pop(_A_CONFIRMER + cle, None)
+    _dire(cle, "alerte", "Acte non enregistré.")
 
 
 def _annuler_derniere(episode_id: str, seance_id: int, cle: str) -> None:
     _ecrire(cle, lambda: etat.depot().episodes.supprimer_seance(seance_id), "Dernier acte supprimé.")
 
 
-def _reevaluation(episode_id: str, cle: str) -> None:
+def _reevaluation(episode_id: str, cle: str, geste: str) -> None:
     depot = etat.depot()
     evolution, suite = st.session_state.get(f"evolution_{cle}"), st.session_state.get(f"suite_{cle}")
     if evolution is None or suite is None:
         _dire(cle, "erreur", "Réévaluation : choisissez l’évolution et la suite avant d’enregistrer.")
         return
+    try:
+        jour = _jour(cle)
+    except pr.DateInvalide as exc:
+        _dire(cle, "erreur", str(exc))
+        return
     libelles = depot.moteur.registre.commun.libelles.episode
-    _ecrire(cle, lambda: depot.episodes.enregistrer_seance(episode_id=episode_id, jour=_jour(cle),
-                                                           acte="consultation_protocole_2", evolution=evolution,
-                                                           suite=suite),
-            f"Réévaluation enregistrée : {libelles.evolutions[evolution]} — {libelles.suites[suite]}.")
+    _enregistrer(episode_id, cle, {"acte": "consultation_protocole_2", "jour": jour.isoformat(), "geste": geste,
+                                   "evolution": evolution, "suite": suite},
+                 succes=f"Réévaluation enregistrée : {libelles.evolutions[evolution]} — {libelles.suites[suite]}.")
 
 
 def _cloturer(episode_id: str, cle: str) -> None:
@@ -134,27 +188,50 @@ def _declarer(episode_id: str, cle: str) -> None:
         _dire(cle, "erreur", "Motif de la déclaration : à renseigner (par exemple « séances faites dans un autre "
                              "cabinet »).")
         return
+    try:
+        jour = _jour(cle)
+        derniere = pr.lire_date(st.session_state.get(f"decl_date_{cle}"), "Date de la dernière séance déclarée",
+                                minimum=date(1900, 1, 1), maximum=jour)
+    except pr.DateInvalide as exc:
+        _dire(cle, "erreur", str(exc))
+        return
     _ecrire(cle, lambda: etat.depot().episodes.declarer_historique(episode_id, seances_12_mois=seances,
                                                                    episodes_12_mois=episodes, motif=motif,
-                                                                   jour=_jour(cle)),
+                                                                   jour=jour, date_derniere=derniere),
             "Historique des 12 derniers mois déclaré.")
 
 
 # -- pieces --------------------------------------------------------------------------------------------------
+def lignes_compteurs(e: EtatEpisode) -> list[str]:
+    """The episode's current counters, one line each (HTML-safe): the panel and the card show the same."""
+    lignes = [f"Séances dans la série : <b>{e.seances_serie}</b>"
+              + (f" (+ {e.seances_non_facturees} sans prise en charge)" if e.seances_non_facturees else "")]
+    if e.restantes is not None:
+        sur = f" sur {e.autorisees}" if e.autorisees is not None else ""
+        borne = " — borne des 30 séances sur 12 mois" if e.borne_12_mois else ""
+        lignes.append(f"Restantes : <b>{e.restantes}</b>{sur}{borne}")
+    if e.plafond_acces_direct is not None:
+        ligne = f"Plafond de l’accès direct : {e.plafond_acces_direct} séances sans diagnostic médical"
+        if e.periode_acces_direct_du is not None and e.periode_acces_direct_au is not None:
+            ligne += (f" — {e.seances_periode_acces_direct} faite(s) du {pr.date_fr(e.periode_acces_direct_du)} "
+                      f"au {pr.date_fr(e.periode_acces_direct_au)} (tous épisodes de ce motif)")
+        lignes.append(ligne)
+    declare = ""
+    if e.date_declaration is not None:
+        declare = (f" — déclaré (dernière séance le {pr.date_fr(e.date_declaration)})" if e.declaration_en_cours
+                   else f" — déclaration du {pr.date_fr(e.date_declaration)} expirée")
+    lignes.append(f"Sur 12 mois (autres épisodes, séances remboursées) : {e.seances_12_mois} séance(s), "
+                  f"{e.episodes_12_mois} épisode(s){declare}")
+    if e.statut == "ouvert" and e.prochain_bdk is not None:
+        lignes.append(f"Prochain bilan (BDK) : à la séance n° {e.prochain_bdk}")
+    return lignes
+
+
 def compteurs(e: EtatEpisode) -> None:
     """The counters as one line each; the numbers also as data attributes (the browser tests read them)."""
     restantes = "" if e.restantes is None else str(e.restantes)
-    lignes = [f"Séances dans la série : <b>{e.seances_serie}</b>"]
-    if e.restantes is not None:
-        sur = f" sur {e.autorisees}" if e.autorisees is not None else ""
-        lignes.append(f"Restantes : <b>{e.restantes}</b>{sur}")
-    if e.plafond_acces_direct is not None:
-        lignes.append(f"Plafond de l’accès direct : {e.plafond_acces_direct} séances sans diagnostic médical")
-    lignes.append(f"Sur 12 mois (autres épisodes) : {e.seances_12_mois} séance(s), {e.episodes_12_mois} épisode(s)"
-                  + (" — déclaré" if e.motif_declaration else ""))
-    if e.statut == "ouvert" and e.prochain_bdk is not None:
-        lignes.append(f"Prochain bilan (BDK) : à la séance n° {e.prochain_bdk}")
-    corps = "".join(f"<div>{ligne}</div>" for ligne in lignes)
+    corps = "".join(f"<div>{ligne}</div>" for ligne in lignes_compteurs(e))
+    corps += "".join(f'<div class="remarque">{html.escape(r)}</div>' for r in e.remarques)
     st.html(f'<div class="compteurs" data-episode="{e.episode_id}" data-seances="{e.seances_serie}" '
             f'data-restantes="{html.escape(restantes)}" data-statut="{e.statut}">{corps}</div>')
 
@@ -195,6 +272,8 @@ def _documents(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str
                     ("synthese-txt", "Fiche de synthèse (texte)", nom("synthese", "txt"), "text/plain")]
     if not boutons:
         return
+    if e.synthese_motifs:
+        st.caption("Fiche de synthèse due : " + " ; ".join(e.synthese_motifs) + ".")
     colonnes = st.columns(len(boutons))
     for colonne, (genre, libelle, fichier, mime) in zip(colonnes, boutons, strict=True):
         with colonne:
@@ -212,22 +291,34 @@ def _saisie(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -
     if f"jour_{cle}" not in st.session_state:
         st.session_state[f"jour_{cle}"] = pr.date_fr(date.today())
     champ_date("Date de l’acte", f"jour_{cle}", c1)
-    if f"acte_{cle}" not in st.session_state:
-        st.session_state[f"acte_{cle}"] = "seance"
+    if f"acte_{cle}" not in st.session_state:  # rules v3 (§9.7): outside the protocol, the bilan comes first
+        premier = depot.moteur.registre.commun.episode_de_soins.actes_produit.premier_acte_hors_protocole
+        sans_acte = not e.actes and e.orientation != "protocole"
+        st.session_state[f"acte_{cle}"] = premier if sans_acte else "seance"
     c2.segmented_control("Acte", list(ACTES_TAP), key=f"acte_{cle}", format_func=libelles.actes.__getitem__)
-    st.button("Enregistrer l’acte", key=f"seance_{cle}", type="primary", width="stretch", on_click=_seance,
-              args=(episode_id, cle), icon=":material/add_task:")
+    geste = cle_geste(e)
+    if demande := st.session_state.get(_A_CONFIRMER + cle):
+        with st.container(border=True, key=f"confirmation_{cle}"):
+            for message in demande["messages"]:
+                st.warning(message, icon=":material/help:")
+            g, d = st.columns(2)
+            g.button("Enregistrer quand même", key=f"confirmer_{cle}", type="primary", width="stretch",
+                     on_click=_confirmer, args=(episode_id, cle))
+            d.button("Ne pas enregistrer", key=f"renoncer_{cle}", width="stretch", on_click=_renoncer, args=(cle,))
+    else:
+        st.button("Enregistrer l’acte", key=f"seance_{cle}", type="primary", width="stretch", on_click=_seance,
+                  args=(episode_id, cle, geste), icon=":material/add_task:")
     if e.reevaluation_du is not None and e.reevaluation_faite_le is None:
         if not st.session_state.get(f"revue_ouverte_{cle}", e.revue in ("due", "en_retard")):
             st.button("Réévaluation (consultation de protocole 2)", key=f"ouvrir_revue_{cle}",
                       icon=":material/event_repeat:", width="stretch", on_click=st.session_state.__setitem__,
                       args=(f"revue_ouverte_{cle}", True))
         else:
-            _reevaluation_saisie(depot, episode_id, cle)
+            _reevaluation_saisie(depot, episode_id, cle, geste)
     _derniers(depot, episode_id, e, cle)
 
 
-def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str) -> None:
+def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str, geste: str) -> None:
     """The re-assessment's short walk: what changed, what follows."""
     libelles = depot.moteur.registre.commun.libelles.episode
     with st.container(border=True, key=f"revue_{cle}"):
@@ -237,7 +328,7 @@ def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str) -> N
         st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",
                              format_func=libelles.suites.__getitem__)
         st.button("Enregistrer la réévaluation", key=f"reevaluation_{cle}", width="stretch",
-                  on_click=_reevaluation, args=(episode_id, cle))
+                  on_click=_reevaluation, args=(episode_id, cle, geste))
 
 
 def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
@@ -245,8 +336,9 @@ def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str)
     libelles = depot.moteur.registre.commun.libelles.episode
     if e.actes:
         derniers = e.actes[-5:]
-        st.caption("Derniers actes : " + " · ".join(f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}"
-                                                    for a in derniers))
+        st.caption("Derniers actes : " + " · ".join(
+            f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}" + (" (sans prise en charge)" if a.voie == "aucune" else "")
+            for a in derniers))
         st.button("Annuler le dernier acte", key=f"annuler_{cle}", on_click=_annuler_derniere,
                   args=(episode_id, e.actes[-1].id, cle), icon=":material/undo:")
 
@@ -267,6 +359,9 @@ def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
                         value=e.episodes_12_mois, step=1, key=f"decl_episodes_{cle}")
         st.text_input("Motif de la déclaration", key=f"decl_motif_{cle}", max_chars=500,
                       placeholder="Séances faites dans un autre cabinet")
+        if f"decl_date_{cle}" not in st.session_state:
+            st.session_state[f"decl_date_{cle}"] = pr.date_fr(e.date_declaration or _jour_affiche(cle))
+        champ_date("Date de la dernière séance déclarée (elle compte 12 mois)", f"decl_date_{cle}", st)
         st.button("Déclarer", key=f"declarer_{cle}", on_click=_declarer, args=(episode_id, cle), width="stretch")
 
 
@@ -297,6 +392,15 @@ def _cloture_et_issue(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, c
                   width="stretch")
 
 
+def _signature(e: EtatEpisode) -> tuple[Any, ...]:
+    return e.seances_serie, e.restantes, e.statut, e.seances_periode_acces_direct
+
+
+def noter_compteurs_carte(e: EtatEpisode) -> None:
+    """The page drew the orientation card with these counters: a change the panel makes redraws the page."""
+    st.session_state[_CARTE + e.episode_id] = _signature(e)
+
+
 @etat.fragment
 def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
     """The episode's panel; ``cle`` tells apart several panels on one page (default: the episode's id).
@@ -311,6 +415,10 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
     except TriageError as exc:
         st.error(str(exc))
         return None
+    carte = st.session_state.get(_CARTE + episode_id)
+    if carte is not None and carte != _signature(e):  # the card beside shows the counters too: one set (§9.10)
+        st.session_state[_CARTE + episode_id] = _signature(e)
+        st.rerun(scope="app")
     titre = m.protocoles[e.protocole].modele.titre if e.protocole in m.protocoles else e.protocole
     with st.container(border=True, key=f"episode_{cle}"):
         st.markdown(f"**Épisode : {titre}** — débuté le {pr.date_fr(e.date_debut)}")

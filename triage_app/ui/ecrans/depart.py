@@ -43,6 +43,10 @@ def _choisir(patient: PatientTrouve | None) -> None:
         st.session_state.pop(etat.PATIENT_CHOISI, None)
     else:
         st.session_state[etat.PATIENT_CHOISI] = patient
+        # Rules v3 (§9.2): a stored episode with a prescription in the last 12 months proposes the prior diagnosis
+        # (the form says which; the kiné confirms or unticks it).
+        if etat.depot().patients.prescriptions_recentes(patient.id, date.today()):
+            st.session_state["diagnostic"] = True
 
 
 def _libelle_patient(m: Any, p: PatientTrouve) -> str:
@@ -112,6 +116,7 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
         st.markdown("**Parcours**")
         st.toggle(LIBELLES_CHAMPS["episode.prescription_medicale"], key="prescription")
         st.toggle(LIBELLES_CHAMPS["episode.diagnostic_medical_prealable"], key="diagnostic")
+        _diagnostic_explique(depot, patient)
         st.toggle(LIBELLES_CHAMPS["episode.antecedent_lombalgie"], key="antecedent_lombalgie")
         st.caption("Les séances et épisodes des 12 derniers mois sont comptés à partir des séances enregistrées ; "
                    "des séances faites ailleurs se déclarent ensuite, avec leur motif.")
@@ -132,6 +137,21 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
         st.error(erreur)
     if doublons := st.session_state.get(_DOUBLONS):
         _offrir_doublons(depot, doublons)
+def _diagnostic_explique(depot: ServiceAutorise, patient: PatientTrouve | None) -> None:
+    """What counts as a prior medical diagnosis (rules v3, §9.2), and, for a patient found, the stored episode with a
+    prescription that proposes it: the toggle is then pre-set, once, for the kiné to confirm (audited)."""
+    m = depot.moteur
+    regles = m.registre.commun.episode_de_soins
+    plafond = m.registre.parametres[m.registre.commun.acces_direct.plafond_sans_diagnostic].valeur_au(date.today())
+    st.caption(regles.remarques["diagnostic_prealable"].format(plafond=plafond))
+    if patient is None:
+        return
+    propositions = depot.patients.prescriptions_recentes(patient.id, date.today())
+    for protocole, quand in propositions.items():
+        titre = m.protocoles[protocole].modele.titre if protocole in m.protocoles else protocole
+        st.caption(f"{titre} — " + regles.remarques["diagnostic_propose"].format(date=pr.date_fr(quand)))
+
+
 _DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
 _CHAMPS_DATES = {"patient_naissance": "Date de naissance", "date_debut": "Début de la douleur ou date du traumatisme",
                  "date_consultation": "Date de consultation"}

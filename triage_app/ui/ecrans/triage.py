@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -398,11 +399,8 @@ def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
         st.info("Triage en cours de saisie : lecture seule, résultat provisoire.")
     carte = pr.carte(m, resultat, t.cas["reponses"])  # type: ignore[arg-type]
     gauche, droite = st.columns([3, 2], gap="medium")
-    with droite:
-        bandeau_urgence(carte)
-        carte_orientation(carte)
-        st.caption(f"Règles : version {t.version_protocole} · {t.empreinte_regles}")
-    with gauche:
+    courant = None
+    with gauche:  # drawn first: the episode panel gives the card its current counters (rules v3, §9.10)
         if t.statut == "remplace":
             st.info("Cette version a été remplacée par une version plus récente (consultable dans « Triages »).")
         protocole = m.protocoles[t.cas["protocole"]].modele
@@ -416,7 +414,20 @@ def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
         if t.resultat is not None:
             telechargements(depot, t)
             if t.statut == "final":
-                vue_episode.panneau(t.episode_id)
+                courant = vue_episode.panneau(t.episode_id)
+    if t.resultat is not None and carte.seances:
+        s = carte.seances
+        differents = courant is not None and ((courant.seances_serie, courant.restantes)
+                                              != (s["realisees"], s["restantes"]) or courant.statut != "ouvert")
+        carte = replace(carte, au_jour_du_triage=True,
+                        compteurs_actuels=vue_episode.lignes_compteurs(courant) if differents and courant else [])
+    if courant is not None:
+        vue_episode.noter_compteurs_carte(courant)
+    with droite:
+        bandeau_urgence(carte)
+        carte_orientation(carte)
+        st.caption(f"Règles : version {t.version_protocole} · {t.empreinte_regles}")
+    with gauche:
         c1, c2 = st.columns(2)
         if t.statut == "final" and depot.peut("triages.amender") and c1.button("Modifier (nouvelle version)",
                                                                                key="amender",
