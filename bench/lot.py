@@ -5,6 +5,7 @@ previous release installed beside it, the runs alternated, each run's CPU (user 
     python -m bench.lot --tours 9 --sans-ecrire
     python -m bench.lot --croisement       # also: one process or two, by batch size (where workers pay off)
     python -m bench.lot --reference        # rewrite tests/fixtures/lot_identique/ with the previous release
+    python -m bench.lot --reference-courante  # … with this tree (after a change of the rules: see below)
 
 The previous release (``PRECEDENTE``) is installed once under ``.bench-cache/`` (git-ignored): its files from
 ``git archive``, a virtualenv, ``pip install --no-deps -e`` of those files, and this tree's dependencies on its
@@ -15,6 +16,11 @@ across it (a finished child's own waited-for children, the workers, are in it). 
 byte-identical to the previous release's.
 
 Target (issue 25): CPU ≤ 45 % of the previous release's on the same cases (median of the per-round ratios).
+
+The outputs were byte-identical up to the rules ``2020-03-08+r2``; the rules ``+r3`` (issue 27) change results on
+purpose (version, fingerprint, accès direct's 12-month bound), so from them on the two releases' outputs differ and
+the pinned reference of ``tests/test_lot_identique.py`` is this tree's (``--reference-courante``): it keeps any later
+change of the engine from altering a result unnoticed.
 
 ``--croisement``: this tree with one process, then two, on batches of growing size. Workers are taken to pay off
 from the size where they shorten the batch by at least ``GAIN_UTILE`` at that size and every larger one
@@ -106,20 +112,25 @@ def empreinte(chemin: Path) -> str:
     return hashlib.sha256(chemin.read_bytes()).hexdigest()
 
 
-def ecrire_reference(dossier: Path) -> None:
-    """tests/fixtures/lot_identique/: the previous release's output on the generated batch (SHA-256 and head)."""
-    precedente = installer_precedente()
+def ecrire_reference(dossier: Path, courante: bool = False) -> None:
+    """tests/fixtures/lot_identique/: the previous release's output (or this tree's, ``courante``) on the generated
+    batch (SHA-256 and head)."""
+    commande = (str(Path(sys.executable).with_name("triage-app")) if courante
+                else str(installer_precedente()))
     lot, sortie = dossier / "lot.jsonl", dossier / "sortie.jsonl"
     ecrire_lot(lot)
-    _, _, code = lancer([str(precedente), "evaluate", "--jsonl", str(lot)], sortie, dossier)
+    _, _, code = lancer([commande, "evaluate", "--jsonl", str(lot)], sortie, dossier)
     octets = sortie.read_bytes()
     REFERENCE.mkdir(parents=True, exist_ok=True)
     lignes = octets.splitlines(keepends=True)
     with gzip.GzipFile(REFERENCE / "debut.jsonl.gz", "wb", mtime=0) as f:
         f.write(b"".join(lignes[:LIGNES_ECHANTILLON]))
     provenance = {
-        "produit_par": f"triage-app evaluate --jsonl LOT.jsonl, version {PRECEDENTE} (la version précédant "
-                       "l'issue 25), options par défaut ; python -m bench.lot --reference",
+        "produit_par": ("triage-app evaluate --jsonl LOT.jsonl de cet arbre (règles 2020-03-08+r3, issue 27 ; "
+                        "identique à la version précédant l'issue 25 jusqu'aux règles +r2), options par défaut ; "
+                        "python -m bench.lot --reference-courante") if courante else (
+            f"triage-app evaluate --jsonl LOT.jsonl, version {PRECEDENTE} (la version précédant "
+            "l'issue 25), options par défaut ; python -m bench.lot --reference"),
         "lot": f"bench.commun.cas_generes(moteur(), {N_CAS}) (graine fixe par défaut), une ligne json.dumps(cas) "
                "par cas, chaque ligne terminée par \\n",
         "cas": N_CAS,
@@ -160,13 +171,15 @@ def main() -> None:
     parseur.add_argument("--tours", type=int, default=5)
     parseur.add_argument("--croisement", action="store_true", help="mesurer aussi 1 contre 2 processus par taille")
     parseur.add_argument("--reference", action="store_true", help="réécrire tests/fixtures/lot_identique/")
+    parseur.add_argument("--reference-courante", action="store_true",
+                         help="réécrire tests/fixtures/lot_identique/ avec cet arbre (après un changement des règles)")
     parseur.add_argument("--sans-ecrire", action="store_true")
     args = parseur.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         dossier = Path(tmp)
-        if args.reference:
-            ecrire_reference(dossier)
+        if args.reference or args.reference_courante:
+            ecrire_reference(dossier, courante=args.reference_courante)
             return
         precedente = installer_precedente()
         lot = dossier / "lot.jsonl"

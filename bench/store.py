@@ -270,8 +270,8 @@ def mesurer_episodes(depot: Services, patients: list[tuple[str, str, date]], tou
         with _profil(profiler and tour == 0, "etat_episode", profils):
             for _ in range(n_seances):
                 eid = rng.choice(les_miens)
-                etats.append(_chrono(lambda eid=eid: depot.episodes.etat_episode(eid,
-                                                                                 jour + timedelta(days=par_episode + 1))))
+                fin = jour + timedelta(days=par_episode + 1)
+                etats.append(_chrono(lambda eid=eid, fin=fin: depot.episodes.etat_episode(eid, fin)))
         resultats.append({"recherche": _stats(recherches), "seance": _stats(seances), "etat": _stats(etats),
                           "trouves_med": statistics.median(trouves), "trouves_max": max(trouves),
                           "sans_accent": sans_accent,

@@ -355,7 +355,17 @@ def taper(page: Any, selecteur: str, texte: str | None = None, attendu: str | No
     cible.tap()
     attendre_fin(page, avant)
     if attendu is not None:
-        page.locator(attendu).first.wait_for(state="visible")
+        try:
+            page.locator(attendu).first.wait_for(state="visible")
+        except Exception:  # Playwright's TimeoutError: say what the page shows instead (an error, often)
+            raise AssertionError(f"« {attendu} » absent après le tap sur « {selecteur} » ; erreurs affichées : "
+                                 f"{erreurs_affichees(page)}") from None
+
+
+def erreurs_affichees(page: Any) -> list[str]:
+    """The errors the page shows: Streamlit's exception boxes and the app's red alerts (their text)."""
+    return [t.strip() for t in page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+            .all_inner_texts()]
 
 
 def repondre(page: Any, question: str, reponse: str) -> None:
@@ -391,16 +401,19 @@ class Patient:
 
 
 def remplir_patient(page: Any, protocole: str, patient: Patient, *, lombalgie_anterieure: bool = True,
-                    partage_dmp: bool = True) -> str:
+                    partage_dmp: bool = True, consultation: date | None = None) -> str:
     """Fill « Nouveau triage » for a patient in the cooperation protocol, tap « Commencer »; returns the id.
 
-    Without ``partage_dmp`` the patient refuses the DMP sharing: outside the protocol (accès direct)."""
+    Without ``partage_dmp`` the patient refuses the DMP sharing: outside the protocol (accès direct). With
+    ``consultation`` the consultation's date is typed (the form proposes today)."""
     page.locator(".st-key-commencer button").wait_for()
     page.locator(".st-key-protocole button", has_text=TITRES[protocole]).tap()
     page.locator(".st-key-patient_nom input").fill(patient.nom)
     page.locator(".st-key-patient_prenom input").fill(patient.prenom)
     _saisir_date(page, "patient_naissance", patient.naissance)
     _saisir_date(page, "date_debut", patient.debut)
+    if consultation is not None:
+        _saisir_date(page, "date_consultation", consultation)
     bascules = ["medecin_delegant", "medecin_joignable", "consentement"] + (["partage_dmp"] if partage_dmp else [])
     if lombalgie_anterieure and protocole == "lombalgie_aigue":
         bascules.append("antecedent_lombalgie")

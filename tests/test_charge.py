@@ -80,7 +80,8 @@ def test_lectures_de_chaque_ecran_dans_leur_budget(msp, compteur):
     final, eid = creer_triage(msp, nom="Final")
     repondre_tout(msp, final, LOMBALGIE)
     msp.triages.finaliser(final, acteur=ACTEUR)
-    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    # The day of the protocol consultation: not billable, confirmed (rules v3, §9.6); a session all the same.
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR, confirmations={"non_cumul"})
     lectures: dict[str, int] = {}
     porte = AppTest.from_file(APP, default_timeout=30)
     executer(porte)  # the first run opens the page's storage service

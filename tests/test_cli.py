@@ -210,7 +210,7 @@ def test_evaluate_n_importe_ni_la_base_ni_la_page_ni_les_exports(tmp_path):
 def test_protocols(capsys):
     assert main(["protocols"]) == 0
     texte = capsys.readouterr().out
-    assert "lombalgie_aigue" in texte and "entorse_cheville" in texte and "2020-03-08+r2" in texte
+    assert "lombalgie_aigue" in texte and "entorse_cheville" in texte and "2020-03-08+r3" in texte
     assert main(["protocols", "--json"]) == 0
     donnees = json.loads(capsys.readouterr().out)
     assert {p["id"] for p in donnees} == {"lombalgie_aigue", "entorse_cheville"}

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tests import ressources
 from triage_app.comptes import ErreurDroits, Utilisateur
 from triage_app.errors import ErreurSaisie
+from triage_app.services.actes import ConfirmationRequise
 from triage_app.services.application import Services
 from triage_app.services.autorisation import ACTIONS, ServiceAutorise
 from triage_app.services.unite import ErreurStockage
@@ -246,7 +247,8 @@ def test_historique_sur_12_mois_calcule_depuis_les_enregistrements(url_base):
         autre_patient = _episode(depot, _patient(depot, "Autre"), debut=date(2025, 9, 1))
         _seances(depot, autre_patient, _suite(date(2025, 9, 2), 3), "ngap_prescription")
         eid = _episode(depot, pid, debut=date(2026, 3, 1))
-        _seances(depot, eid, [date(2026, 3, 2), date(2026, 3, 9)])  # this episode: the series, not the history
+        # This episode: the series, not the history.
+        _seances(depot, eid, [date(2026, 3, 2), date(2026, 3, 9)], "ngap_prescription")
 
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_serie, e.seances_12_mois, e.seances_12_mois_calculees) == (2, 3, 3)
@@ -312,9 +314,9 @@ def test_historique_declare_motive_jamais_sous_les_enregistrements(url_base):
 
         assert [e.details for e in _evenements(depot, "declaration_historique")] == [
             {"episode": eid, "seances_12_mois": {"avant": None, "apres": 4},
-             "episodes_12_mois": {"avant": None, "apres": 1}},
+             "episodes_12_mois": {"avant": None, "apres": 1}, "date": {"avant": None, "apres": "2026-03-10"}},
             {"episode": eid, "seances_12_mois": {"avant": 4, "apres": 12},
-             "episodes_12_mois": {"avant": 1, "apres": 2}}]
+             "episodes_12_mois": {"avant": 1, "apres": 2}, "date": {"avant": "2026-03-10", "apres": "2026-03-10"}}]
         journal = _journal(depot)
         assert "grenoble" not in journal and "cabinet" not in journal
         depot.episodes.cloturer_episode(eid, motif="abandon", jour=JOUR, acteur=ACTEUR)
@@ -333,15 +335,18 @@ def test_compteurs_des_seances_bdk_et_fiche_de_synthese(tmp_path):
         autorisees = e.autorisees
         assert (e.seances_serie, e.restantes, e.prochain_bdk, e.voie) == (0, autorisees, 1, "forfait_protocole")
         assert autorisees == 15 and not e.dap_necessaire and not e.synthese_due and e.seuil_synthese == seuil
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
-        e = depot.episodes.etat_episode(eid, JOUR)
+        # Rules v3: the protocol's consultation 1 is recorded at finalisation; NGAP acts from the day after next.
+        debut = JOUR + timedelta(days=2)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=debut, acte="bilan", acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, debut)
         assert (e.seances_serie, e.restantes, e.prochain_bdk) == (0, autorisees, 1)  # a bilan is not a session
-        assert [(a.acte, a.voie) for a in e.actes] == [("bilan", "forfait_protocole")]
-        jours = _suite(JOUR, 30)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR)
-        e = depot.episodes.etat_episode(eid, JOUR)
+        assert [(a.acte, a.voie) for a in e.actes] == [("consultation_protocole_1", "forfait_protocole"),
+                                                       ("bilan", "ngap_prescription")]
+        jours = _suite(debut, 30)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=jours[0], acteur=ACTEUR, confirmations={"meme_jour"})
+        e = depot.episodes.etat_episode(eid, debut)
         assert (e.seances_serie, e.restantes, e.prochain_bdk) == (1, autorisees - 1, 30)
-        assert depot.episodes.etat_episode(eid, JOUR - timedelta(days=1)).seances_serie == 0  # counted from its own day
+        assert depot.episodes.etat_episode(eid, debut - timedelta(days=1)).seances_serie == 0  # from its own day
         faites = 1
         for n in (seuil - 1, seuil, 14, 15, 29, 30):
             _seances(depot, eid, jours[faites:n])
@@ -353,7 +358,7 @@ def test_compteurs_des_seances_bdk_et_fiche_de_synthese(tmp_path):
             assert e.synthese_due == (n >= seuil), n
             assert e.dap_necessaire == (n >= 15), n  # the back: a DAP from the 16th session of the series
             assert e.statut == "ouvert"  # past the threshold a DAP is asked; nothing closes the episode
-        assert len(_evenements(depot, "seance")) == 31
+        assert len(_evenements(depot, "seance")) == 32
 
 
 def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
@@ -363,8 +368,8 @@ def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
         _final(depot, eid)
 
         def revue(**champs: Any) -> int:
-            return depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="consultation_protocole_2",
-                                                     acteur=ACTEUR, **champs)
+            return depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=15),
+                                                     acte="consultation_protocole_2", acteur=ACTEUR, **champs)
 
         with pytest.raises(ErreurSaisie) as refus:
             revue()
@@ -382,8 +387,9 @@ def test_la_reevaluation_demande_evolution_et_suite(tmp_path):
         with pytest.raises(ErreurSaisie, match="acte"):
             depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="massage", acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, JOUR)
-        assert e.actes == () and e.reevaluation_faite_le is None and e.revue is not None
-        assert not _evenements(depot, "seance")
+        assert [a.acte for a in e.actes] == ["consultation_protocole_1"]  # recorded at finalisation (rules v3)
+        assert e.reevaluation_faite_le is None and e.revue is not None
+        assert len(_evenements(depot, "seance")) == 1
 
 
 @pytest.mark.parametrize(("suite", "statut", "motif"), [
@@ -394,7 +400,7 @@ def test_la_suite_de_la_reevaluation(tmp_path, suite, statut, motif):
         _structure(depot)
         eid = _episode(depot, _patient(depot))
         _final(depot, eid)
-        _seances(depot, eid, _suite(JOUR, 3))
+        _seances(depot, eid, _suite(JOUR + timedelta(days=2), 3))
         jour = JOUR + timedelta(days=depot.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation.du_jour)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acte="consultation_protocole_2",
                                           evolution="amelioration",
@@ -408,9 +414,11 @@ def test_la_suite_de_la_reevaluation(tmp_path, suite, statut, motif):
         if motif:
             with pytest.raises(ErreurStockage, match="clos"):
                 depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
-        else:
-            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
-            assert depot.episodes.etat_episode(eid, jour).seances_serie == 4
+        else:  # a session the day of the re-assessment: not billable (rules v3, §9.6), confirmed, outside the counts
+            with pytest.raises(ConfirmationRequise):
+                depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=jour + timedelta(days=2), acteur=ACTEUR)
+            assert depot.episodes.etat_episode(eid, jour + timedelta(days=2)).seances_serie == 4
 
 
 def test_supprimer_une_seance_sur_un_episode_ouvert_seulement(tmp_path):
@@ -418,17 +426,20 @@ def test_supprimer_une_seance_sur_un_episode_ouvert_seulement(tmp_path):
         _structure(depot)
         eid = _episode(depot, _patient(depot))
         _final(depot, eid)
-        premiere, seconde = _seances(depot, eid, [JOUR, JOUR + timedelta(days=1)])
+        (consultation,) = (a.id for a in depot.episodes.etat_episode(eid, JOUR).actes)
+        premiere, seconde = _seances(depot, eid, [JOUR + timedelta(days=2), JOUR + timedelta(days=3)])
         depot.episodes.supprimer_seance(seconde, acteur=ACTEUR)
-        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=1))
-        assert [a.id for a in e.actes] == [premiere] and e.seances_serie == 1 and e.restantes == e.autorisees - 1
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=3))
+        assert [a.id for a in e.actes] == [consultation, premiere]
+        assert e.seances_serie == 1 and e.restantes == e.autorisees - 1
         assert [ev.details for ev in _evenements(depot, "suppression_seance")] == [{"episode": eid, "seance": seconde}]
         with pytest.raises(ErreurStockage, match="introuvable"):
             depot.episodes.supprimer_seance(seconde, acteur=ACTEUR)
-        depot.episodes.cloturer_episode(eid, motif="abandon", jour=JOUR + timedelta(days=2), acteur=ACTEUR)
+        depot.episodes.cloturer_episode(eid, motif="abandon", jour=JOUR + timedelta(days=4), acteur=ACTEUR)
         with pytest.raises(ErreurStockage, match="clos"):
             depot.episodes.supprimer_seance(premiere, acteur=ACTEUR)
-        assert [a.id for a in depot.episodes.etat_episode(eid, JOUR).actes] == [premiere]
+        assert [a.id for a in depot.episodes.etat_episode(eid, JOUR + timedelta(days=4)).actes] == [consultation,
+                                                                                                  premiere]
 
 
 # -- the accès direct cap ----------------------------------------------------------------------------------------
@@ -503,12 +514,13 @@ def test_dap_du_dos_au_dela_de_30_seances_sur_12_mois(tmp_path, anciennes, dap):
         depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = _episode(depot, pid)
         _final(depot, eid)
-        _seances(depot, eid, [JOUR, JOUR + timedelta(days=1)])
-        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=1))
+        jours = [JOUR + timedelta(days=2), JOUR + timedelta(days=3)]
+        _seances(depot, eid, jours)
+        e = depot.episodes.etat_episode(eid, jours[-1])
         assert (e.seances_12_mois, e.seances_serie) == (anciennes, 2)
         assert e.restantes == max(0, 30 - anciennes - 2)
         assert e.dap_necessaire is dap and e.statut == "ouvert"
-        assert depot.documents.dossier_episode(eid, JOUR + timedelta(days=1), acteur=ACTEUR).etat.dap_necessaire is dap
+        assert depot.documents.dossier_episode(eid, jours[-1], acteur=ACTEUR).etat.dap_necessaire is dap
 
 
 @pytest.mark.parametrize(("seances", "dap"), [(9, False), (10, True)])
@@ -517,8 +529,8 @@ def test_dap_de_la_cheville_a_partir_de_la_11e_seance(tmp_path, seances, dap):
         _structure(depot)
         eid = _episode(depot, _patient(depot), CHEVILLE)
         _final(depot, eid)
-        _seances(depot, eid, _suite(JOUR, seances))
-        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=seances))
+        _seances(depot, eid, _suite(JOUR + timedelta(days=2), seances))
+        e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=seances + 2))
         assert (e.autorisees, e.restantes, e.dap_necessaire) == (10, 10 - seances, dap)
 
 
@@ -531,8 +543,9 @@ def test_la_cheville_n_a_pas_de_borne_sur_12_mois(tmp_path):
         depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = _episode(depot, pid, CHEVILLE)
         _final(depot, eid)
-        _seances(depot, eid, [JOUR, JOUR])
-        e = depot.episodes.etat_episode(eid, JOUR)
+        jours = [JOUR + timedelta(days=2), JOUR + timedelta(days=3)]
+        _seances(depot, eid, jours)
+        e = depot.episodes.etat_episode(eid, jours[-1])
         assert (e.seances_12_mois, e.seances_serie, e.restantes, e.dap_necessaire) == (28, 2, 8, False)
 
 
@@ -550,7 +563,11 @@ def test_fenetre_de_reevaluation_depuis_la_consultation_initiale(tmp_path, proto
                                                                   au + timedelta(days=1))}
         assert {(e.reevaluation_du, e.reevaluation_au) for e in etats.values()} == {(du, au)}
         assert [e.revue for e in etats.values()] == ["a_venir", "due", "due", "en_retard"]
-        # A protocol consultation 1 recorded later is the initial consultation.
+        # The window counts from the consultation 1 finalising recorded (rules v3, §9.7): removed and recorded
+        # again two days later, the window moves with it.
+        (consultation,) = depot.episodes.etat_episode(eid, JOUR).actes
+        assert (consultation.acte, consultation.date) == ("consultation_protocole_1", JOUR)
+        depot.episodes.supprimer_seance(consultation.id, acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2),
                                           acte="consultation_protocole_1",
                                           acteur=ACTEUR)
@@ -682,8 +699,8 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
         depot.episodes.declarer_historique(eid, seances_12_mois=6, episodes_12_mois=2, motif="Cabinet de Voiron",
                                            jour=JOUR,
                                            acteur=ACTEUR)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=1), acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2), acte="bilan", acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=3), acteur=ACTEUR)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=14),
                                           acte="consultation_protocole_2",
                                           evolution="amelioration", suite="guerison", acteur=ACTEUR)
@@ -691,7 +708,7 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
                                         evenement_texte="Douleur vive après la 1re séance", acteur=ACTEUR)
         autre = _patient(depot, "Autre", "Paul")
         autre_eid = _episode(depot, autre, CHEVILLE)
-        _seances(depot, autre_eid, [JOUR])
+        _seances(depot, autre_eid, [JOUR], "ngap_prescription")
 
         export = depot.rgpd.exporter_patient(pid, acteur="coord")
         episodes = {ep["id"]: ep for ep in export["episodes"]}
@@ -703,9 +720,11 @@ def test_export_rgpd_des_episodes_et_effacement(url_base):
             "statut": "clos", "motif_cloture": "guerison", "date_cloture": "2026-03-24", "repris_par": "aucun",
             "evenement_indesirable": True, "evenement_texte": "Douleur vive après la 1re séance",
             "seances_12_mois_declarees": 6, "episodes_12_mois_declares": 2, "motif_declaration": "Cabinet de Voiron"}
-        assert ep["seances"] == [
-            {"date": "2026-03-10", "voie": "forfait_protocole", "acte": "bilan", "evolution": None, "suite": None},
-            {"date": "2026-03-11", "voie": "forfait_protocole", "acte": "seance", "evolution": None, "suite": None},
+        assert ep["seances"] == [  # rules v3: consultation 1 at finalisation, the protocol's sessions in NGAP
+            {"date": "2026-03-10", "voie": "forfait_protocole", "acte": "consultation_protocole_1", "evolution": None,
+             "suite": None},
+            {"date": "2026-03-12", "voie": "ngap_prescription", "acte": "bilan", "evolution": None, "suite": None},
+            {"date": "2026-03-13", "voie": "ngap_prescription", "acte": "seance", "evolution": None, "suite": None},
             {"date": "2026-03-24", "voie": "forfait_protocole", "acte": "consultation_protocole_2",
              "evolution": "amelioration", "suite": "guerison"}]
         assert [t["id"] for t in ep["triages"]] == [tid]
@@ -757,7 +776,8 @@ def _appels(c: dict[str, Any]) -> dict[str, Any]:
             patient_id=c["pid"], protocole=CHEVILLE, date_debut=JOUR),
         "episodes.declarer_historique": lambda s: s.episodes.declarer_historique(
             c["eid"], seances_12_mois=3, episodes_12_mois=0, motif="Autre cabinet", jour=JOUR),
-        "episodes.enregistrer_seance": lambda s: s.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR),
+        "episodes.enregistrer_seance": lambda s: s.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR,
+                                                                               voie="ngap_prescription"),
         "episodes.supprimer_seance": lambda s: s.episodes.supprimer_seance(c["sid"]),
         "episodes.renseigner_issue": lambda s: s.episodes.renseigner_issue(c["eid"], repris_par="aucun",
                                                                            evenement_indesirable=False),
@@ -777,7 +797,8 @@ def test_droits_des_actions_de_l_episode(tmp_path, role):
         _structure(depot)
         c = {"pid": _patient(depot)}
         c["eid"] = _episode(depot, c["pid"])
-        c["sid"] = depot.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR - timedelta(days=1), acteur=ACTEUR)
+        c["sid"] = depot.episodes.enregistrer_seance(episode_id=c["eid"], jour=JOUR - timedelta(days=1),
+                                                     voie="ngap_prescription", acteur=ACTEUR)
         utilisateur = Utilisateur(f"{role}.test", f"Compte {role}", role)
         service = ServiceAutorise(depot, utilisateur)
         avant = len(_evenements(depot))

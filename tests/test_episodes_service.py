@@ -121,14 +121,16 @@ def test_historique_calcule_et_declaration_motivee(url_base):
         for k in range(4):  # two within 12 months of JOUR, two older
             depot.episodes.enregistrer_seance(episode_id=ancien, jour=[date(2025, 2, 1), date(2025, 3, 1),
                                                                        date(2025, 6, 2), date(2025, 6,
-                                                                                              9)][k], acteur=ACTEUR)
+                                                                                              9)][k],
+                                              voie="ngap_prescription", acteur=ACTEUR)
         cheville = depot.episodes.creer_episode(patient_id=pid, protocole=CHEVILLE, date_debut=date(2025, 9, 1),
                                                 acteur=ACTEUR)
-        depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 9, 2), acteur=ACTEUR)  # another protocol
+        depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 9, 2), voie="ngap_prescription",
+                                          acteur=ACTEUR)  # another protocol
         depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 7, 1), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 1),
                                            acteur=ACTEUR)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 5),
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 5), voie="ngap_prescription",
                                           acteur=ACTEUR)  # this episode: the series
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_12_mois, e.seances_12_mois_calculees, e.episodes_12_mois, e.seances_serie) == (2, 2, 1, 1)
@@ -159,9 +161,10 @@ def test_seances_compteurs_bdk_et_reevaluation(url_base):
         e = depot.episodes.etat_episode(eid, JOUR)
         assert (e.seances_serie, e.prochain_bdk, e.orientation) == (0, bdk.premiere_si_realisees + 1, "protocole")
         autorisees = e.restantes
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
-        sid = depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
-        e = depot.episodes.etat_episode(eid, JOUR)
+        apres = JOUR + timedelta(days=2)  # rules v3: no NGAP act the day of the protocol consultation or the next
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=apres, acte="bilan", acteur=ACTEUR)
+        sid = depot.episodes.enregistrer_seance(episode_id=eid, jour=apres, acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, apres)
         assert (e.seances_serie, e.restantes, e.prochain_bdk) == (1, autorisees - 1, bdk.puis_si_realisees + 1)
         regle = depot.moteur.protocoles[LOMBALGIE].modele.suivi.reevaluation
         assert (e.reevaluation_du, e.reevaluation_au) == (JOUR + timedelta(days=regle.du_jour),
@@ -169,14 +172,14 @@ def test_seances_compteurs_bdk_et_reevaluation(url_base):
         with pytest.raises(TriageError, match="evolution"):
             depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="consultation_protocole_2", acteur=ACTEUR)
         depot.episodes.supprimer_seance(sid, acteur=ACTEUR)
-        assert depot.episodes.etat_episode(eid, JOUR).seances_serie == 0
+        assert depot.episodes.etat_episode(eid, apres).seances_serie == 0
         revue = JOUR + timedelta(days=regle.du_jour)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=revue, acte="consultation_protocole_2",
                                           evolution="stable",
                                           suite="poursuite", acteur=ACTEUR)
         assert depot.episodes.etat_episode(eid, revue).statut == "ouvert"
         depot.episodes.enregistrer_seance(episode_id=eid, jour=revue, acte="consultation_protocole_2",
-                                          evolution="aggravation",
+                                          evolution="aggravation", confirmations={"meme_jour"},
                                           suite="medecin", acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, revue)
         assert (e.statut, e.motif_cloture, e.revue) == ("clos", "reprise_medecin", "faite")
@@ -195,6 +198,7 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode(url_base):
         assert e.orientation == "acces_direct" and e.plafond_acces_direct == e.restantes
         for k in range(e.plafond_acces_direct - 1):
             depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=k), acteur=ACTEUR)
+            assert depot.episodes.etat_episode(eid, JOUR + timedelta(days=k)).seances_serie == k + 1
             assert depot.episodes.etat_episode(eid, JOUR + timedelta(days=k)).statut == "ouvert"
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=10), acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, JOUR + timedelta(days=10))
@@ -204,6 +208,7 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode(url_base):
         # The next evaluation of the episode's triage orients to the médecin, with the cap's reason.
         cas = depot.triages.charger(tid).cas
         cas["episode"]["seances_realisees_episode"] = e.seances_serie
+        cas["episode"]["seances_acces_direct_periode"] = e.seances_periode_acces_direct  # rules v3: the period's
         suivant = depot.moteur.evaluer(cas)
         assert suivant["orientation"] == "medecin_programme"
         assert "plafond_acces_direct" in [m["id"] for m in suivant["motifs"]]
@@ -217,15 +222,16 @@ def test_dap_necessaire_apres_28_seances_sur_12_mois_et_2_dans_la_serie(url_base
                                               acteur=ACTEUR)
         for k in range(28):
             depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2) + timedelta(days=k),
-                                              acteur=ACTEUR)
+                                              voie="ngap_prescription", acteur=ACTEUR)
         depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 8, 1), acteur=ACTEUR)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
                                            antecedent_lombalgie=True, acteur=ACTEUR)
         _final(depot, eid)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
-        assert not depot.episodes.etat_episode(eid, JOUR).dap_necessaire  # 28 + 1: one session left without approval
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acteur=ACTEUR)
-        e = depot.episodes.etat_episode(eid, JOUR)
+        j1, j2 = JOUR + timedelta(days=2), JOUR + timedelta(days=3)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=j1, acteur=ACTEUR)
+        assert not depot.episodes.etat_episode(eid, j1).dap_necessaire  # 28 + 1: one session left without approval
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=j2, acteur=ACTEUR)
+        e = depot.episodes.etat_episode(eid, j2)
         assert (e.seances_12_mois, e.seances_serie, e.restantes, e.dap_necessaire) == (28, 2, 0, True)
         assert e.statut == "ouvert"  # a DAP is asked, the episode goes on
 
@@ -257,7 +263,7 @@ def test_issue_rgpd_et_effacement(url_base):
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=date(2026, 3, 8),
                                            antecedent_lombalgie=True, acteur=ACTEUR)
         _final(depot, eid)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + timedelta(days=2), acte="bilan", acteur=ACTEUR)
         with pytest.raises(TriageError, match="repris_par"):
             depot.episodes.cloturer_episode(eid, motif="guerison", jour=JOUR, repris_par="voisin", acteur=ACTEUR)
         with pytest.raises(TriageError, match="motif_cloture"):
@@ -296,7 +302,7 @@ def test_droits_des_nouvelles_actions(tmp_path):
         e = depot.episodes.etat_episode(eid, JOUR)
         assert e.seances_serie == 0 and e.statut == "ouvert"
         kine = ServiceAutorise(depot, Utilisateur("k", "Kiné", "kine"))
-        kine.episodes.enregistrer_seance(episode_id=eid, jour=JOUR)
+        kine.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, voie="ngap_prescription")
         assert depot.episodes.etat_episode(eid, JOUR).seances_serie == 1
         assert [t for t, _ in _audit(depot)].count("refus") == 3
 

@@ -36,7 +36,7 @@ NOM, PRENOM = "Dupont-Lefèvre", "Zoé"
 PROTOCOLE = "lombalgie_aigue"
 JOUR = date(2026, 3, 10)
 TRIAGE = date(2026, 3, 2)
-SEANCES = (date(2026, 3, 3), date(2026, 3, 5))
+SEANCES = (date(2026, 3, 4), date(2026, 3, 6))  # from the day after next: the forfait day and the next take no NGAP act
 ANCIENNES = 28
 NOTE = "Lombalgie après déménagement ; revoir la marche « sans douleur » — #pas *de* balise"
 EVENEMENT = "Malaise vagal à la 2e séance, résolu sans suite"
@@ -121,7 +121,7 @@ def test_dap_au_seuil_des_12_mois(tmp_path):
     commun = m.registre.commun
     protocole = m.protocoles[PROTOCOLE].modele
     orientation = next(o for o in commun.orientations if o.id == "protocole")
-    voie = next(v.libelle for v in commun.voies if v.id == "forfait_protocole")
+    voie = next(v.libelle for v in commun.voies if v.id == "ngap_prescription")  # a protocol's sessions (rules v3)
     attendus = [
         "Demande d'accord préalable", "médecin conseil", "Brouillon pré-rempli", "Cerfa",
         "nous n'avons pas lu le formulaire officiel",
@@ -178,7 +178,7 @@ def test_dap_avec_historique_declare(tmp_path):
         texte = _texte_pdf(dap_pdf(dossier, depot.moteur))
         synthese = synthese_texte(dossier, depot.moteur)
     attendu = (f"{ANCIENNES + 2} (enregistrées dans le logiciel : {ANCIENNES} ; nombre déclaré par le "
-               f"kinésithérapeute, motif : {motif})")
+               f"kinésithérapeute, motif : {motif} ; dernière séance déclarée le {JOUR.strftime('%d/%m/%Y')})")
     assert _absents([f"Séances des 12 derniers mois (autres épisodes du même motif) : {attendu}"], texte) == []
     assert attendu in synthese
 

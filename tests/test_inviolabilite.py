@@ -39,7 +39,8 @@ def _base(url: str) -> dict[str, str]:
         final = depot.triages.amender(ancien, acteur=ACTEUR)
         depot.triages.finaliser(final, acteur=ACTEUR, note="Revoir à J7")
         brouillon = _triage_complet(depot, eid)
-        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), acteur=ACTEUR)
+        # The day after next: no NGAP act the day of the protocol consultation or the next (rules v3, §9.6).
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 12), acteur=ACTEUR)
         autre = depot.patients.creer_patient(nom="Efface", prenom="Moi", date_naissance=date(1980, 1, 1), acteur=ACTEUR)
         depot.rgpd.effacer_patient(autre, acteur="coord")
         assert depot.audit.verifier_audit().intact

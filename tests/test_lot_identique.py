@@ -1,6 +1,8 @@
-"""The batch output is unchanged: ``evaluate --jsonl`` on the 10,000 generated cases writes, byte for byte, what the
-release before issue 25 wrote (tests/fixtures/lot_identique/provenance.json says how the reference was produced:
-``python -m bench.lot --reference``, which runs that release installed beside this tree)."""
+"""The batch output is unchanged: ``evaluate --jsonl`` on the 10,000 generated cases writes, byte for byte, the pinned
+reference (tests/fixtures/lot_identique/provenance.json says how it was produced). Up to the rules ``+r2`` the
+reference was the release before issue 25 (``python -m bench.lot --reference``: the batch engine's rewrite changed no
+byte); the rules ``+r3`` change results on purpose, so it is now this tree's output after that change
+(``--reference-courante``), which a later change of the engine must not alter."""
 
 from __future__ import annotations
 

@@ -88,10 +88,13 @@ def nouvelle_page(request, navigateur, serveur):
     yield ouvrir
     try:
         if request.session.testsfailed > echecs_avant:
+            nom = re.sub(r"[^\w.-]+", "_", request.node.name)
             for i, contexte in enumerate(contextes):
                 for page in contexte.pages:
-                    nom = re.sub(r"[^\w.-]+", "_", request.node.name)
                     nv.capturer(page, f"echec_{nom}_{i}")
+            # The page redacts an uncaught exception (« This app has encountered an error »): the server's output
+            # holds its traceback.
+            (nv.CAPTURES / f"echec_{nom}_serveur.txt").write_text(serveur.journal(20_000), encoding="utf-8")
     finally:
         for contexte in contextes:
             contexte.close()
@@ -363,13 +366,73 @@ def _compteurs(page) -> dict[str, str]:
     return {k: bloc.get_attribute(f"data-{k}") or "" for k in ("seances", "restantes", "statut")}
 
 
+# The episode panel's widgets (one panel on the pages these tests open; their keys end with the panel's key).
+SEL_JOUR = '[class*="st-key-jour_"] input'
+SEL_ACTE = '[class*="st-key-acte_"] button'
+SEL_SEANCE = '[class*="st-key-seance_"] button'
+SEL_CONFIRMATION = '[class*="st-key-confirmation_"]'
+
+
+def _jour_acte(page, jour: date) -> None:
+    """Type the act's date as the kiné does (its eight digits) and validate it with Enter: the panel redraws for that
+    day. Nothing is sent when the field already holds that day."""
+    champ = page.locator(SEL_JOUR)
+    chiffres = jour.strftime("%d%m%Y")
+    if champ.input_value() in (chiffres, jour.strftime("%d/%m/%Y")):
+        return
+    champ.fill(chiffres)
+    avant = nv.messages_recus(page)
+    champ.press("Enter")
+    nv.attendre_fin(page, avant)
+    assert page.locator(SEL_JOUR).input_value() == chiffres, page.locator(SEL_JOUR).input_value()
+
+
+def _acte_choisi(page) -> str:
+    choisi = page.locator(f"{SEL_ACTE}[aria-checked='true']")
+    return choisi.inner_text().strip() if choisi.count() else ""
+
+
+def _choisir_acte(page, libelle: str) -> None:
+    if _acte_choisi(page) != libelle:  # a tap on the chosen option would unselect it
+        nv.taper(page, SEL_ACTE, libelle)
+    assert _acte_choisi(page) == libelle
+
+
+def _seance_du(page, jour: date, n: int) -> None:
+    """« Enregistrer l'acte » for a session on ``jour`` (no confirmation asked): the panel then counts ``n``."""
+    _jour_acte(page, jour)
+    assert _acte_choisi(page) == "Séance"
+    nv.taper(page, SEL_SEANCE)
+    confirmation = page.locator(SEL_CONFIRMATION)
+    assert confirmation.count() == 0, f"confirmation demandée le {jour} : {confirmation.inner_text()}"
+    assert _compteurs(page)["seances"] == str(n), (jour, _compteurs(page), nv.erreurs_affichees(page))
+
+
+def _actes_en_base(url_base: str, episode_id: str) -> list[tuple[str, date, str]]:
+    """The episode's recorded acts as the store holds them: (act, day, route)."""
+    from triage_app.services.application import Services
+
+    with Services(url_base) as depot:
+        e = depot.episodes.etat_episode(episode_id, date.today())
+    return [(a.acte, a.date, a.voie) for a in e.actes]
+
+
+def _episode_affiche(page) -> str:
+    return page.locator("div.compteurs").first.get_attribute("data-episode") or ""
+
+
 def test_episode_patient_retrouve_sans_accent_seances_reevaluation_puis_plafond(nouvelle_page, serveur):
     """1024×768: a protocol patient found again by a search typed without accents, three sessions by taps, the
-    re-assessment; then an accès direct patient whose 8th session closes the episode towards the médecin."""
+    re-assessment; then an accès direct patient whose 8th session closes the episode towards the médecin.
+
+    Rules v3: the consultation was 20 days ago (the re-assessment's window, J14 to J28, includes today) and each
+    session has a day of its own after the day following the consultation (no confirmation asked)."""
+    aujourd_hui = date.today()
     page = nouvelle_page(1024, 768)
-    suivi = nv.Patient(nom="Lefèbvre", prenom="Hélène", naissance=date(date.today().year - 41, 2, 3),
-                       debut=date.today() - timedelta(days=2))
-    nv.remplir_patient(page, "lombalgie_aigue", suivi)
+    consultation = aujourd_hui - timedelta(days=20)
+    suivi = nv.Patient(nom="Lefèbvre", prenom="Hélène", naissance=date(aujourd_hui.year - 41, 2, 3),
+                       debut=consultation - timedelta(days=2))
+    nv.remplir_patient(page, "lombalgie_aigue", suivi, consultation=consultation)
     _triage_sans_signe(page, "lombalgie_aigue")
     assert nv.orientation(page) == "protocole"
 
@@ -383,13 +446,16 @@ def test_episode_patient_retrouve_sans_accent_seances_reevaluation_puis_plafond(
     nv.taper(page, '[class*="st-key-fiche_"] button', attendu="div.compteurs")
     avant = _compteurs(page)
     assert avant["seances"] == "0" and avant["statut"] == "ouvert" and int(avant["restantes"]) > 3, avant
+    # The finalisation recorded the consultation 1 on the consultation's day (it is no session).
+    assert page.get_by_text(f"{consultation:%d/%m/%Y} Consultation protocole 1", exact=False).first.is_visible()
     for n in (1, 2, 3):
-        nv.taper(page, '[class*="st-key-seance_"] button')
-        assert _compteurs(page)["seances"] == str(n)
+        _seance_du(page, consultation + timedelta(days=1 + n), n)
     nv.taper(page, '[class*="st-key-ouvrir_revue_"] button', attendu='[class*="st-key-evolution_"] button')
     nv.taper(page, '[class*="st-key-evolution_"] button', "Amélioration")
     nv.taper(page, '[class*="st-key-suite_"] button', "Poursuivre la rééducation")
+    _jour_acte(page, aujourd_hui)  # J20: inside the window
     nv.taper(page, '[class*="st-key-reevaluation_"] button')
+    assert page.locator(SEL_CONFIRMATION).count() == 0, page.locator(SEL_CONFIRMATION).inner_text()
     assert page.get_by_text("Réévaluation enregistrée", exact=False).first.is_visible()
     apres = _compteurs(page)
     assert apres == {"seances": "3", "restantes": str(int(avant["restantes"]) - 3), "statut": "ouvert"}, apres
@@ -398,22 +464,139 @@ def test_episode_patient_retrouve_sans_accent_seances_reevaluation_puis_plafond(
 
     # Accès direct (the DMP sharing refused: outside the protocol): the session reaching the cap closes it.
     _menu(page, "Nouveau triage", ".st-key-commencer button")
-    direct = nv.Patient(nom="Directe", prenom="Inès", naissance=date(date.today().year - 35, 5, 6),
-                        debut=date.today() - timedelta(days=2))
-    nv.remplir_patient(page, "lombalgie_aigue", direct, partage_dmp=False)
+    consultation = aujourd_hui - timedelta(days=10)
+    direct = nv.Patient(nom="Directe", prenom="Inès", naissance=date(aujourd_hui.year - 35, 5, 6),
+                        debut=consultation - timedelta(days=2))
+    nv.remplir_patient(page, "lombalgie_aigue", direct, partage_dmp=False, consultation=consultation)
     _triage_sans_signe(page, "lombalgie_aigue")
     assert nv.orientation(page) == "acces_direct"
     page.locator("div.compteurs").wait_for()
     plafond = int(_compteurs(page)["restantes"])
     assert plafond == 8, _compteurs(page)
+    assert _acte_choisi(page) == "Bilan (BDK)", "hors protocole, le premier acte proposé est le bilan"
+    _choisir_acte(page, "Séance")
     for n in range(1, plafond + 1):
-        nv.taper(page, '[class*="st-key-seance_"] button')
-        assert _compteurs(page)["seances"] == str(n)
+        _seance_du(page, consultation + timedelta(days=n), n)
     assert _compteurs(page)["statut"] == "clos"
     alerte = page.locator('[data-testid="stAlertContentError"]', has_text="adressé au médecin")
     assert alerte.first.is_visible()
-    assert page.locator('[class*="st-key-seance_"] button').count() == 0
+    assert page.locator(SEL_SEANCE).count() == 0
     verifier_mise_en_page_episode(page, "episode_1024x768_2_plafond")
+
+
+def _lignes(page, selecteur: str) -> list[str]:
+    """The counters' lines of a block (its child ``div``s but the remarks), as shown."""
+    return page.evaluate("""(sel) => { const b = document.querySelector(sel);
+                                       return b ? [...b.children].filter(d => d.tagName === 'DIV'
+                                                                              && !d.classList.contains('remarque'))
+                                                                 .map(d => d.innerText.replace(/\\s+/g, ' ').trim())
+                                                : null; }""", selecteur)
+
+
+def test_episode_double_tap_une_seance_puis_plafond_carte_et_panneau_d_accord(nouvelle_page, serveur):
+    """1024×768, rules v3 (issue #27): two taps 150 ms apart on « Enregistrer l'acte » record one session; after the
+    8th accès direct session (each on its own past day) the orientation card and the episode panel show the same
+    current counters, the episode closed."""
+    aujourd_hui = date.today()
+    page = nouvelle_page(1024, 768)
+    consultation = aujourd_hui - timedelta(days=12)
+    direct = nv.Patient(nom=f"Double{next(_NUMEROS)}", prenom="Camille", naissance=date(aujourd_hui.year - 30, 3, 9),
+                        debut=consultation - timedelta(days=1))
+    nv.remplir_patient(page, "lombalgie_aigue", direct, partage_dmp=False, consultation=consultation)
+    _triage_sans_signe(page, "lombalgie_aigue")
+    assert nv.orientation(page) == "acces_direct"
+    page.locator("div.compteurs").wait_for()
+    episode_id = _episode_affiche(page)
+    assert _compteurs(page) == {"seances": "0", "restantes": "8", "statut": "ouvert"}, _compteurs(page)
+    assert _actes_en_base(serveur.url_base, episode_id) == []  # outside the protocol, no act at the finalisation
+    assert _acte_choisi(page) == "Bilan (BDK)"
+    _choisir_acte(page, "Séance")
+
+    # (a) A double tap: the same finger twice, 150 ms apart.
+    premier = consultation + timedelta(days=1)
+    _jour_acte(page, premier)
+    bouton = page.locator(SEL_SEANCE)
+    bouton.wait_for(state="visible")
+    bouton.tap()
+    page.wait_for_timeout(150)
+    avant_second = nv.messages_recus(page)
+    bouton.tap()
+    nv.attendre_fin(page, avant_second)
+    nv.attendre_fin(page, 0)  # and whatever run the second tap started is over too
+    assert _compteurs(page)["seances"] == "1", (_compteurs(page), nv.erreurs_affichees(page))
+    assert _actes_en_base(serveur.url_base, episode_id) == [("seance", premier, "ngap_acces_direct")]
+    confirmation = page.locator(SEL_CONFIRMATION)
+    if confirmation.count():  # the second tap reached a panel already redrawn: a second session that day is asked
+        assert "déjà enregistré" in confirmation.inner_text(), confirmation.inner_text()
+        nv.taper(page, '[class*="st-key-renoncer_"] button')
+        assert page.get_by_text("Acte non enregistré", exact=False).first.is_visible()
+    assert _compteurs(page)["seances"] == "1"
+    assert len(_actes_en_base(serveur.url_base, episode_id)) == 1
+
+    # (b) Sessions 2 to 8, each on its own day: the 8th reaches the cap and closes the episode.
+    for n in range(2, 9):
+        _seance_du(page, consultation + timedelta(days=n), n)
+    panneau = _compteurs(page)
+    assert panneau["seances"] == "8" and panneau["statut"] == "clos", panneau
+    assert len(_actes_en_base(serveur.url_base, episode_id)) == 8
+    carte = page.locator(".st-key-carte_orientation")
+    assert "(au jour du triage)" in carte.inner_text()
+    actuels = carte.locator("div.compteurs-actuels")
+    assert actuels.count() == 1, carte.inner_text()
+    assert actuels.inner_text().startswith("Aujourd’hui, dans l’épisode :"), actuels.inner_text()
+    lignes_carte = _lignes(page, ".st-key-carte_orientation div.compteurs-actuels")
+    lignes_panneau = _lignes(page, "div.compteurs")
+    assert lignes_carte == lignes_panneau, (lignes_carte, lignes_panneau)
+    assert "Séances dans la série : 8" in lignes_carte, lignes_carte
+    assert any(ligne.startswith("Restantes : 0") for ligne in lignes_carte), lignes_carte
+    verifier_mise_en_page_episode(page, "episode_1024x768_3_carte_et_panneau")
+
+
+def test_reevaluation_hors_fenetre_demande_confirmation(nouvelle_page, serveur):
+    """1024×768, rules v3 (issue #27): a re-assessment 10 days after the consultation 1 (its window: J14 to J28) asks
+    for confirmation naming its window; nothing is recorded until « Enregistrer quand même », and then without its
+    forfait (route « aucune »)."""
+    aujourd_hui = date.today()
+    page = nouvelle_page(1024, 768)
+    consultation = aujourd_hui - timedelta(days=10)
+    p = nv.Patient(nom=f"Fenetre{next(_NUMEROS)}", prenom="Camille", naissance=date(aujourd_hui.year - 52, 8, 21),
+                   debut=consultation - timedelta(days=3))
+    nv.remplir_patient(page, "lombalgie_aigue", p, consultation=consultation)
+    _triage_sans_signe(page, "lombalgie_aigue")
+    assert nv.orientation(page) == "protocole"
+    page.locator("div.compteurs").wait_for()
+    episode_id = _episode_affiche(page)
+    initiale = [("consultation_protocole_1", consultation, "forfait_protocole")]
+    assert _actes_en_base(serveur.url_base, episode_id) == initiale
+    avant = _compteurs(page)
+
+    nv.taper(page, '[class*="st-key-ouvrir_revue_"] button', attendu='[class*="st-key-evolution_"] button')
+    nv.taper(page, '[class*="st-key-evolution_"] button', "Amélioration")
+    nv.taper(page, '[class*="st-key-suite_"] button', "Poursuivre la rééducation")
+    assert page.locator(SEL_JOUR).input_value() == aujourd_hui.strftime("%d/%m/%Y")  # J10: before the window
+    du, au = consultation + timedelta(days=14), consultation + timedelta(days=28)
+    for renoncer in (True, False):
+        nv.taper(page, '[class*="st-key-reevaluation_"] button', attendu=SEL_CONFIRMATION)
+        texte = page.locator(SEL_CONFIRMATION).inner_text()
+        assert "hors de sa fenêtre" in texte and f"du {du:%d/%m/%Y} au {au:%d/%m/%Y}" in texte, texte
+        assert page.locator(SEL_SEANCE).count() == 0  # the question replaces « Enregistrer l'acte »
+        assert _actes_en_base(serveur.url_base, episode_id) == initiale  # nothing written yet
+        assert _compteurs(page) == avant
+        if renoncer:
+            verifier_mise_en_page_episode(page, "episode_1024x768_4_reevaluation_hors_fenetre")
+            nv.taper(page, '[class*="st-key-renoncer_"] button')
+            assert page.get_by_text("Acte non enregistré", exact=False).first.is_visible()
+            assert page.locator(SEL_CONFIRMATION).count() == 0
+            assert _actes_en_base(serveur.url_base, episode_id) == initiale
+    nv.taper(page, '[class*="st-key-confirmer_"] button')
+    assert page.locator(SEL_CONFIRMATION).count() == 0
+    assert page.get_by_text("Réévaluation enregistrée", exact=False).first.is_visible()
+    reevaluation = ("consultation_protocole_2", aujourd_hui, "aucune")  # stored without its forfait
+    assert _actes_en_base(serveur.url_base, episode_id) == [*initiale, reevaluation]
+    assert page.get_by_text(f"faite le {aujourd_hui:%d/%m/%Y}", exact=False).first.is_visible()
+    assert page.get_by_text("Consultation protocole 2 (réévaluation) (sans prise en charge)",
+                            exact=False).first.is_visible()
+    assert _compteurs(page)["seances"] == avant["seances"]
 
 
 def verifier_mise_en_page_episode(page, nom: str) -> None:

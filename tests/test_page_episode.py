@@ -5,7 +5,7 @@ history. Helpers and fixtures are those of ``tests/test_page.py``."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
 
@@ -43,13 +43,33 @@ def taper(at: AppTest, cle: str, texte: str) -> AppTest:
     return executer(at)
 
 
-def triage_final(depot: Services, nom: str = "Martin", **champs: object) -> tuple[str, str]:
-    tid, eid = creer_triage(depot, nom=nom)
+def triage_final(depot: Services, nom: str = "Martin", *, il_y_a: int = 0, **champs: object) -> tuple[str, str]:
+    """A final triage of the back (protocol, unless ``champs`` say otherwise), consulted ``il_y_a`` days ago (the
+    episode's onset two days before)."""
+    if il_y_a:
+        pid = depot.patients.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+        consultation = AUJOURD_HUI - timedelta(days=il_y_a)
+        eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, antecedent_lombalgie=True,
+                                           date_debut=consultation - timedelta(days=2), acteur=ACTEUR)
+        tid = depot.triages.creer_triage(episode_id=eid, date_consultation=consultation, acteur=ACTEUR)
+        depot.triages.modifier_brouillon(tid, {"cadre.medecin_delegant_est_medecin_traitant": True,
+                                               "cadre.medecin_joignable": True, "consentement.protocole": True,
+                                               "consentement.partage_dmp": True}, acteur=ACTEUR)
+    else:
+        tid, eid = creer_triage(depot, nom=nom)
     if champs:
         depot.triages.modifier_brouillon(tid, dict(champs), acteur=ACTEUR)
     repondre_tout(depot, tid, LOMBALGIE)
     depot.triages.finaliser(tid, acteur=ACTEUR)
     return tid, eid
+
+
+def seance_le(at: AppTest, eid: str, jour: date, acte: str | None = None) -> AppTest:
+    """Type the act's date, choose the act if asked, tap « Enregistrer l'acte »."""
+    at.text_input(key=f"jour_{eid}").input(jour.strftime("%d/%m/%Y"))
+    if acte is not None:
+        at.segmented_control(key=f"acte_{eid}").set_value(acte)
+    return executer(at.button(key=f"seance_{eid}").click())
 
 
 def patients(depot: Services) -> int:
@@ -68,7 +88,8 @@ def evenements(depot: Services, type_: str) -> list[dict]:
 def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
     pid = msp.patients.creer_patient(nom="Lefèbvre", prenom="Hélène", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     eid = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, date_debut=DEBUT, acteur=ACTEUR)
-    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=1), acteur=ACTEUR)
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=1), voie="ngap_prescription",
+                                    acteur=ACTEUR)
     at = lancer()
     assert not [b for b in boutons(at) if b.startswith("choisir_")]
     taper(at, RECHERCHE_NOUVEAU, "lefebvre hel")
@@ -105,7 +126,8 @@ def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
     tid2 = at.query_params["triage"]
     assert msp.triages.charger(tid2).episode_id == eid
     [info] = [i.value for i in at.info if "rejoint" in i.value]
-    assert f"commencé le {DEBUT.strftime('%d/%m/%Y')}" in info and "1 triage(s) et 0 acte(s) avant celui-ci" in info
+    # The act before it: the consultation 1 its protocol triage recorded (rules v3, §9.7).
+    assert f"commencé le {DEBUT.strftime('%d/%m/%Y')}" in info and "1 triage(s) et 1 acte(s) avant celui-ci" in info
     at = lancer(tid1)  # a first triage of its episode joins nothing
     assert not [i for i in at.info if "rejoint" in i.value]
 
@@ -129,17 +151,21 @@ def test_creer_quand_meme_un_homonyme(msp):
 
 
 def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
-    tid, eid = triage_final(msp)
+    """Sessions on their days (a protocol patient consulted 15 days ago), the re-assessment in its window today;
+    an act the day of a protocol consultation is confirmed first (rules v3, §9.6)."""
+    tid, eid = triage_final(msp, il_y_a=15)
     at = lancer(tid)
     autorisees = msp.episodes.etat_episode(eid, AUJOURD_HUI).autorisees
     assert compteur(at, eid) == {"seances": "0", "restantes": str(autorisees), "statut": "ouvert"}
     for n in (1, 2, 3):
-        executer(at.button(key=f"seance_{eid}").click())
+        seance_le(at, eid, AUJOURD_HUI - timedelta(days=13 - n), "seance")
         assert compteur(at, eid)["seances"] == str(n)
     assert compteur(at, eid)["restantes"] == str(autorisees - 3)
     etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert etat.seances_serie == 3 and etat.restantes == autorisees - 3
+    assert {a.voie for a in etat.actes if a.acte == "seance"} == {"ngap_prescription"}
     # The re-assessment: its own short walk (what changed, what follows), recorded as the second forfait.
+    at.text_input(key=f"jour_{eid}").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
     executer(at.button(key=f"ouvrir_revue_{eid}").click())
     at.segmented_control(key=f"evolution_{eid}").set_value("amelioration")
     at.segmented_control(key=f"suite_{eid}").set_value("poursuite")
@@ -147,13 +173,16 @@ def test_seances_en_un_tap_reevaluation_puis_compteurs_du_depot(msp):
     assert any("Réévaluation enregistrée" in s.value for s in at.success)
     etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)
     assert etat.reevaluation_faite_le == AUJOURD_HUI and etat.statut == "ouvert"
-    assert [a.acte for a in etat.actes] == ["seance"] * 3 + ["consultation_protocole_2"]
+    assert [a.acte for a in etat.actes] == ["consultation_protocole_1"] + ["seance"] * 3 + ["consultation_protocole_2"]
     assert compteur(at, eid)["seances"] == "3"  # the consultation is not a session
-    # A bilan is one more tap on the act; undo removes the last act.
-    at.segmented_control(key=f"acte_{eid}").set_value("bilan")
-    executer(at.button(key=f"seance_{eid}").click())
-    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "bilan"
-    executer(at.button(key=f"annuler_{eid}").click())
+    # A bilan the same day as the re-assessment: the page asks first, nothing is written until confirmed.
+    seance_le(at, eid, AUJOURD_HUI, "bilan")
+    assert any("non cumulable" in w.value for w in at.warning)
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "consultation_protocole_2"
+    executer(at.button(key=f"confirmer_{eid}").click())
+    dernier = msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1]
+    assert (dernier.acte, dernier.voie) == ("bilan", "aucune")
+    executer(at.button(key=f"annuler_{eid}").click())  # undo removes the last act
     assert msp.episodes.etat_episode(eid, AUJOURD_HUI).actes[-1].acte == "consultation_protocole_2"
 
 
@@ -172,8 +201,9 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
     at = lancer(tid)
     plafond = msp.episodes.etat_episode(eid, AUJOURD_HUI).plafond_acces_direct
     assert plafond and any(f"Plafond de l’accès direct : {plafond} séances" in h.value for h in at.get("html"))
-    for _ in range(plafond):
-        executer(at.button(key=f"seance_{eid}").click())
+    assert at.segmented_control(key=f"acte_{eid}").value == "bilan"  # outside the protocol, the bilan first
+    for n in range(plafond):  # one session a day (a second one on a day asks first)
+        seance_le(at, eid, AUJOURD_HUI - timedelta(days=plafond - 1 - n), "seance")
     assert compteur(at, eid) == {"seances": str(plafond), "restantes": "0", "statut": "clos"}
     assert any("Épisode clos" in e.value and "adressé au médecin" in e.value for e in at.error)
     assert f"seance_{eid}" not in boutons(at)  # no further session on a closed episode
@@ -182,16 +212,17 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
 
 
 def test_dap_annoncee_avant_la_seance_et_produite(msp):
-    tid, eid = triage_final(msp)
+    tid, eid = triage_final(msp, il_y_a=5)
     pid = msp.triages.entete(tid)["patient_id"]
     autre = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE,
                                        date_debut=AUJOURD_HUI - timedelta(days=300),
                                        acteur=ACTEUR)
     for i in range(28):
-        msp.episodes.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i), acteur=ACTEUR)
+        msp.episodes.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i),
+                                        voie="ngap_prescription", acteur=ACTEUR)
     msp.episodes.cloturer_episode(autre, motif="guerison", jour=AUJOURD_HUI - timedelta(days=200), acteur=ACTEUR)
-    for _ in range(2):
-        msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    for k in range(2):
+        msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=k), acteur=ACTEUR)
     at = lancer(tid)
     assert any("demande d’accord préalable (DAP) nécessaire" in w.value for w in at.warning)
     assert msp.episodes.etat_episode(eid, AUJOURD_HUI).dap_necessaire
@@ -226,8 +257,10 @@ def test_page_patients_recherche_fiche_et_nouveau_triage(msp):
     taper(at, RECHERCHE_FICHE, "LEFEB")
     executer(at.button(key=f"fiche_{pid}").click())
     assert compteur(at, eid)["seances"] == "0"
-    executer(at.button(key=f"seance_{eid}").click())
-    assert compteur(at, eid)["seances"] == "1"
+    seance_le(at, eid, AUJOURD_HUI)  # consulted today: not billable, asked first (rules v3, §9.6)
+    assert compteur(at, eid)["seances"] == "0" and f"confirmer_{eid}" in boutons(at)
+    executer(at.button(key=f"confirmer_{eid}").click())
+    assert msp.episodes.etat_episode(eid, AUJOURD_HUI).seances_non_facturees == 1
     executer(at.button(key="triage_patient").click())
     assert any(m.value.startswith("**Patient**") and "Lefèbvre Paul" in m.value for m in at.markdown)
 
@@ -280,3 +313,56 @@ def test_une_recherche_est_faite_et_journalisee_une_fois_par_texte_tape(msp):
     assert len(evenements(msp, "recherche_patient")) == 1
     taper(at, RECHERCHE_FICHE, "lefebv")
     assert len(evenements(msp, "recherche_patient")) == 2
+
+
+# -- rules v3 on the page (issue #27) ------------------------------------------------------------------------------
+def test_deux_taps_sur_enregistrer_l_acte_une_seance(msp):
+    """§9.8: the second tap of a double tap finds a session already recorded that day: it asks, records nothing."""
+    tid, eid = triage_final(msp, il_y_a=5)
+    at = lancer(tid)
+    seance_le(at, eid, AUJOURD_HUI, "seance")
+    executer(at.button(key=f"seance_{eid}").click())  # the same tap again
+    assert compteur(at, eid)["seances"] == "1"
+    assert [a.acte for a in msp.episodes.etat_episode(eid, AUJOURD_HUI).actes].count("seance") == 1
+    assert any("déjà enregistré" in w.value for w in at.warning)
+    executer(at.button(key=f"renoncer_{eid}").click())
+    assert f"seance_{eid}" in boutons(at) and compteur(at, eid)["seances"] == "1"
+
+
+def test_la_carte_et_le_panneau_montrent_les_memes_compteurs(msp):
+    """§9.10: a final triage's card says what was decided that day and shows the episode's current counters."""
+    tid, eid = triage_final(msp, il_y_a=9, **{"consentement.partage_dmp": False})
+    for k in range(3):
+        msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=8 - k), acteur=ACTEUR)
+    at = lancer(tid)
+    textes = [h.value for h in at.get("html")]
+    carte = next(t for t in textes if "compteurs-actuels" in t)
+    panneau = next(t for t in textes if f'data-episode="{eid}"' in t)
+    assert "(au jour du triage)" in " ".join(textes) and "0 réalisée(s), <b>8 restante(s)" in " ".join(textes)
+    for ligne in ("Séances dans la série : <b>3</b>", "Restantes : <b>5</b> sur 8"):
+        assert ligne in carte and ligne in panneau, ligne
+    seance_le(at, eid, AUJOURD_HUI, "seance")  # an act recorded in the panel: the card follows
+    carte = next(h.value for h in at.get("html") if "compteurs-actuels" in h.value)
+    assert "Séances dans la série : <b>4</b>" in carte and compteur(at, eid)["seances"] == "4"
+
+
+def test_le_diagnostic_prealable_est_propose_et_journalise(msp):
+    """§9.2: a patient with a prescription episode of the condition in the last 12 months: the toggle comes pre-set,
+    the form says why and what counts; the kiné's answer is audited."""
+    pid = msp.patients.creer_patient(nom="Prescrit", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    ancien = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, prescription_medicale=True,
+                                        date_debut=AUJOURD_HUI - timedelta(days=60), acteur=ACTEUR)
+    msp.episodes.cloturer_episode(ancien, motif="guerison", jour=AUJOURD_HUI - timedelta(days=30), acteur=ACTEUR)
+    at = lancer()
+    assert any("Compte comme diagnostic médical préalable" in c.value for c in at.caption)
+    taper(at, RECHERCHE_NOUVEAU, "prescrit")
+    executer(at.button(key=f"choisir_{pid}").click())
+    assert at.toggle(key="diagnostic").value is True
+    assert any("Proposé : épisode du" in c.value for c in at.caption)
+    at.segmented_control(key="protocole").set_value(LOMBALGIE)
+    at.text_input(key="date_debut").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
+    executer(at.button(key="commencer").click())
+    tid = at.query_params["triage"]
+    assert msp.triages.cas_effectif(tid)["episode"]["diagnostic_medical_prealable"] is True
+    creation = [e for e in evenements(msp, "creation_episode") if "diagnostic_propose" in str(e["details"])]
+    assert len(creation) == 1 and "true" in str(creation[0]["details"]).lower()

@@ -87,7 +87,8 @@ def _structure_de_test(msp: Any) -> dict[str, str]:
     final, eid = creer_triage(msp, CHEVILLE, nom="Finalise")
     repondre_tout(msp, final, CHEVILLE)
     msp.triages.finaliser(final, acteur=ACTEUR, note="Revoir à J5")
-    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR)
+    # The day of the protocol consultation: not billable, confirmed (rules v3, §9.6); a session all the same.
+    msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI, acteur=ACTEUR, confirmations={"non_cumul"})
     autre, _ = creer_triage(msp, LOMBALGIE, nom="Autre")
     return {"brouillon": brouillon, "final": final, "autre": autre,
             "patient": msp.triages.entete(final)["patient_id"]}

@@ -1,8 +1,9 @@
-"""``triage-app reevaluate`` on the previous release's data: triages finalised with the rules v1, replayed with v2.
+"""``triage-app reevaluate`` on an older release's data: triages finalised with the rules v1, replayed with the current
+rules (v3: v2's changes, and §9.4's 12-month bound in accès direct without a prior diagnosis).
 
 The database is ``tests/fixtures/base_regles_v1.sql``, written by ``tests/fixtures/generer_base_v1.py`` run with
 the v1 code (commit 02683d8): fictitious patients whose first name names the case. Every expected reason below
-is derived from the specification's §8 (amendments v2), not from the engine's output.
+is derived from the specification's §8 (amendments v2) and §9 (v3), not from the engine's output.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from triage_app.cli import main
 from triage_app.services import reevaluation as service
 
 DUMP = RACINE / "tests" / "fixtures" / "base_regles_v1.sql"
-V1, V2 = "2020-03-08+r1", "2020-03-08+r2"
+V1, V2 = "2020-03-08+r1", "2020-03-08+r3"  # V2: the rules in force (v3 since issue 27)
 RETIREE = "facturation.lignes : PC_CONSULTATION_2 retirée"
 
 # First name of the fictitious patient → what v2 changes in that triage, in the order the reasons are given.
@@ -42,11 +43,14 @@ CHANGES: dict[str, list[str]] = {
                               "criteres_non_remplis : + partage_dmp"],
     # §8.6: ankle, 65 or more.
     "Berne-Soixante-Dix": ["conseils_kine : + regles_de_berne"],
+    # §9.4 (v3): the 12-month bound applies to accès direct without a prior diagnosis too: 29 sessions over 12
+    # months, none in the series: min(8, 30 − 29 − 0) = 1 (v1 and v2: 8, the cap alone).
+    "Acces-Direct-Sans-Diagnostic": ["seances.restantes : 8 → 1"],
 }
-# Unchanged by v2: accès direct without diagnosis (cap of 8 only), the ankle (no 12-month bound), Ottawa outside
+# Unchanged by v2 and v3: the ankle (no 12-month bound), Ottawa outside
 # the protocol (already a motif in v1), the default cover (same 60 %, patient share = amount − reimbursed share)
 # for an adult and a minor, 64 years, a plain protocol triage.
-INCHANGES = {"Protocole-Simple", "Acces-Direct-Sans-Diagnostic", "Cheville-Trente-et-Une", "Ottawa-Cabinet",
+INCHANGES = {"Protocole-Simple", "Cheville-Trente-et-Une", "Ottawa-Cabinet",
              "Regime-General", "Mineur", "Berne-Soixante-Quatre"}
 
 

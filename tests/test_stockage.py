@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -282,8 +282,10 @@ def test_export_et_effacement_rgpd(url_base):
     export = depot.rgpd.exporter_patient(pid, acteur="coord")
     assert export["patient"]["nom"] == "Dupont" and export["patient"]["date_naissance"] == "1979-09-09"
     assert export["episodes"][0]["triages"][0]["resultat"]["orientation"] == "protocole"
-    assert export["episodes"][0]["seances"] == [{"date": "2026-03-12", "voie": "forfait_protocole", "acte": "seance",
-                                                 "evolution": None, "suite": None}]
+    assert export["episodes"][0]["seances"] == [  # consultation 1 recorded at finalisation (rules v3, §9.7)
+        {"date": "2026-03-10", "voie": "forfait_protocole", "acte": "consultation_protocole_1", "evolution": None,
+         "suite": None},
+        {"date": "2026-03-12", "voie": "forfait_protocole", "acte": "seance", "evolution": None, "suite": None}]
     autre_pid, autre_eid = pid, None
     autre_pid = depot.patients.creer_patient(nom="Autre", prenom="Paul", date_naissance=date(1990, 1, 1), acteur=ACTEUR)
     autre_eid = depot.episodes.creer_episode(patient_id=autre_pid, protocole="entorse_cheville",
@@ -333,8 +335,9 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
             depart.wait()
             for q in questions:
                 local.triages.enregistrer_reponse(tid, q, (n + len(q)) % 2 == 0, acteur=f"kine{n}")
-            local.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11), voie="forfait_protocole",
-                                              acteur=f"kine{n}")
+            # One day each: a second session on one day would ask for a confirmation (rules v3, §9.8).
+            local.episodes.enregistrer_seance(episode_id=eid, jour=date(2026, 3, 11) + timedelta(days=n),
+                                              voie="forfait_protocole", acteur=f"kine{n}")
             local.fermer()
         except BaseException as exc:
             erreurs.append(exc)
@@ -351,7 +354,7 @@ def test_vingt_ecrivains_en_parallele_ne_perdent_ni_ne_dupliquent_rien(url_base)
     rapport = depot.audit.verifier_audit()
     assert rapport.intact
     assert rapport.evenements == avant + 20 * (len(questions) + 1)
-    assert depot.episodes.compter_seances(eid, date(2026, 3, 12)) == (20, 0)
+    assert depot.episodes.compter_seances(eid, date(2026, 4, 1)) == (20, 0)
 
 
 SCRIPT_INTERROMPU = """

@@ -110,6 +110,7 @@ def _seances(etat: EtatEpisode) -> dict[str, Any]:
     return {"serie": etat.seances_serie, "douze_mois": etat.seances_12_mois,
             "douze_mois_enregistrees": etat.seances_12_mois_calculees,
             "declaration": etat.motif_declaration, "autorisees": etat.autorisees, "restantes": etat.restantes,
+            "date_declaration": etat.date_declaration if etat.declaration_en_cours else None,
             "dap_necessaire": etat.dap_necessaire}
 
 
@@ -119,6 +120,8 @@ def _detail_12_mois(s: dict[str, Any]) -> str:
     texte = f"(enregistrées dans le logiciel : {s['douze_mois_enregistrees']}"
     if s["douze_mois"] != s["douze_mois_enregistrees"]:
         texte += f" ; nombre déclaré par le kinésithérapeute, motif : {s['declaration'] or NON_RENSEIGNE}"
+        if s.get("date_declaration") is not None:
+            texte += f" ; dernière séance déclarée le {pr.date_fr(s['date_declaration'])}"
     return texte + ")"
 
 
@@ -219,8 +222,11 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
     evenement = _oui_non(moteur, etat.evenement_indesirable)
     if etat.evenement_indesirable and etat.evenement_texte:
         evenement += f" : {etat.evenement_texte}"
+    faites = etat.seances_serie + etat.seances_non_facturees
     seuil = (f"{regle.seuil_fiche_synthese} séances — "
-             + ("atteint" if etat.synthese_due else "non atteint") + f" ({etat.seances_serie} réalisée(s))")
+             + ("atteint" if faites >= regle.seuil_fiche_synthese else "non atteint") + f" ({faites} réalisée(s))")
+    # Rules v3 (§9.9): also due when the treatment changes or a complication occurs; the sheet says why.
+    due = "; ".join(etat.synthese_motifs) if etat.synthese_motifs else "non"
     patient = _patient(dossier, moteur)
     sections = [
         {"titre": "Patient", "champs": [
@@ -235,7 +241,7 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
         {"titre": "Séances", "champs": [
             _champ("Séances de rééducation de la série", etat.seances_serie),
             _champ("Séances des 12 derniers mois (autres épisodes du même motif)", _texte_12_mois(seances)),
-            _champ("Seuil de la fiche de synthèse", seuil)]},
+            _champ("Seuil de la fiche de synthèse", seuil), _champ("Fiche due", due)]},
         {"titre": "Réévaluation", "champs": _reevaluation(dossier, moteur)},
     ]
     return {
@@ -248,7 +254,8 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
         "sections": sections,
         "triages": _triages(dossier, moteur),
         "actes": _actes(dossier, moteur),
-        "regle": f"Fiche adressée à l'issue d'un traitement d'au moins {regle.seuil_fiche_synthese} séances.",
+        "regle": (f"Fiche adressée à l'issue d'un traitement d'au moins {regle.seuil_fiche_synthese} séances, et quand "
+                  "le traitement est modifié ou qu'une complication survient."),
         "source": _source(moteur, regle.source, regle.verification),
         "titres": TITRES_SYNTHESE,
         "a_completer": list(A_COMPLETER_SYNTHESE),
