@@ -69,7 +69,9 @@ def compter_autrement(depot: Services) -> dict[str, BlocProtocole]:
     with depot.uow.sessions() as s:
         triages = [t for t in s.scalars(select(Triage)) if t.statut == "final" and DU <= t.date_consultation <= AU]
         episodes = {e.id: e for e in s.scalars(select(Episode))}
-        seances = Counter(se.episode_id for se in s.scalars(select(Seance)))
+        remboursees = set(depot.moteur.registre.commun.episode_de_soins.historique.voies_remboursees)
+        seances = Counter(se.episode_id for se in s.scalars(select(Seance))
+                          if se.acte == "seance" and se.voie in remboursees)
     daps = {e["details"]["episode"] for e in _evenements(depot) if e["type"] == "export_episode"
             and e["details"].get("format") == "dap"}
     suivis: dict[str, set[str]] = {}

@@ -121,9 +121,10 @@ def _periodes_avec_episodes(actes: Sequence[ActeCompte], mois: int) -> list[Peri
 
 
 def declaration_valide(declaration: Declaration, jour: date, mois: int) -> bool:
-    """Whether a declared history still counts on ``jour``: its date within the ``mois`` months up to the day."""
+    """Whether a declared history still counts on ``jour``: its date not older than ``mois`` months before the day
+    (a declaration dated after the day, entered later for sessions done before, counts too)."""
     d = declaration.date
-    return d is not None and ajouter_mois(jour, -mois) <= d <= jour
+    return d is not None and ajouter_mois(jour, -mois) <= d
 
 
 def compter(episode: EpisodeCompte, episodes: Sequence[EpisodeCompte], actes: Sequence[ActeCompte],

@@ -74,10 +74,14 @@ class ServiceRapport(Service):
 
             # The episodes the period's triages belong to: sessions, outcome, DAP.
             episodes = select(Triage.episode_id).where(dans).distinct().subquery()
+            # Sessions as the episode's counters count them (rules v3, §9.10): rehabilitation sessions on a
+            # reimbursed route (not the bilan nor the protocol's consultations, not a session stored « aucune »).
+            compte = self.moteur.registre.commun.episode_de_soins.historique.voies_remboursees
             par_episode = (select(Episode.id.label("eid"), Episode.protocole.label("protocole"),
                                   func.count(Seance.id).label("n"))
                            .join(episodes, episodes.c.episode_id == Episode.id)
-                           .outerjoin(Seance, Seance.episode_id == Episode.id)
+                           .outerjoin(Seance, and_(Seance.episode_id == Episode.id, Seance.acte == "seance",
+                                                   Seance.voie.in_(compte)))
                            .group_by(Episode.id, Episode.protocole).subquery())
             for protocole, n, combien in s.execute(
                     select(par_episode.c.protocole, par_episode.c.n, func.count())
