@@ -356,3 +356,18 @@ def test_le_brouillon_voit_les_comptes_de_la_periode(tmp_path):
         cas = depot.triages.cas_effectif(tid)
         assert cas["episode"]["seances_acces_direct_periode"] == 3
         assert depot.triages.evaluer(tid)["seances"]["restantes"] == 5
+
+
+def test_un_bilan_enregistre_deplace_le_prochain_bdk(tmp_path):
+    """The BDK recorded as its own act covers the 1st session's: the next one is at the 30th."""
+    from triage_app.domain.episode import prochain_bdk
+
+    assert [prochain_bdk(n, 0, 29, 20, bilans=1) for n in (0, 3, 29, 30)] == [30, 30, 30, 50]
+    assert prochain_bdk(0, 0, 29, 20) == 1 and prochain_bdk(30, 0, 29, 20, bilans=2) == 50
+    with _depot(_sqlite(tmp_path)) as depot:
+        _structure(depot)
+        eid = _episode(depot, _patient(depot))
+        _final(depot, eid, acces_direct=True)
+        assert depot.episodes.etat_episode(eid, JOUR).prochain_bdk == 1
+        depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
+        assert depot.episodes.etat_episode(eid, JOUR).prochain_bdk == 30

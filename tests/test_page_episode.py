@@ -316,14 +316,19 @@ def test_une_recherche_est_faite_et_journalisee_une_fois_par_texte_tape(msp):
 
 
 # -- rules v3 on the page (issue #27) ------------------------------------------------------------------------------
-def test_deux_taps_sur_enregistrer_l_acte_une_seance(msp):
-    """§9.8: the second tap of a double tap finds a session already recorded that day: it asks, records nothing."""
+def test_deux_taps_sur_enregistrer_l_acte_une_seance(msp, monkeypatch):
+    """§9.8: the second tap of a double tap (on the panel drawn after the first) carries the first tap's key: one
+    session, no question; a later second session that day is asked first."""
+    from triage_app.ui import episode as vue
+
     tid, eid = triage_final(msp, il_y_a=5)
     at = lancer(tid)
     seance_le(at, eid, AUJOURD_HUI, "seance")
-    executer(at.button(key=f"seance_{eid}").click())  # the same tap again
-    assert compteur(at, eid)["seances"] == "1"
+    executer(at.button(key=f"seance_{eid}").click())  # the same tap again, at once
+    assert compteur(at, eid)["seances"] == "1" and f"confirmer_{eid}" not in boutons(at)
     assert [a.acte for a in msp.episodes.etat_episode(eid, AUJOURD_HUI).actes].count("seance") == 1
+    monkeypatch.setattr(vue, "DOUBLE_APPUI_S", 0.0)  # later: a second session on the same day
+    seance_le(at, eid, AUJOURD_HUI, "seance")
     assert any("déjà enregistré" in w.value for w in at.warning)
     executer(at.button(key=f"renoncer_{eid}").click())
     assert f"seance_{eid}" in boutons(at) and compteur(at, eid)["seances"] == "1"

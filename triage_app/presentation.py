@@ -184,6 +184,7 @@ class Carte:
     # (the panel's lines) are shown beside them when they differ.
     au_jour_du_triage: bool = False
     compteurs_actuels: list[str] = field(default_factory=list)
+    compteurs_au: date | None = None  # the day the current counters are counted up to (the panel's)
     radiographie_source: VueMotif | None = None
 
 

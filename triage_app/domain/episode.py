@@ -5,21 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 
-def prochain_bdk(seances_faites: int, premiere_si_realisees: int, puis_si_realisees: int, pas: int) -> int:
+def prochain_bdk(seances_faites: int, premiere_si_realisees: int, puis_si_realisees: int, pas: int,
+                 bilans: int = 0) -> int:
     """The number of the session at which the next BDK is billable, counting from the coming one.
 
     With the NGAP rule (``0, 29, 20``: the 1st session, the 30th, then every 20) and 3 sessions done, the next BDK
-    is at the 30th; with 30 done, at the 50th.
+    is at the 30th; with 30 done, at the 50th. ``bilans``: BDK already recorded in the episode; one that covers the
+    coming position moves the next to the position after (a bilan recorded before the 1st session: the 30th).
     """
     if pas <= 0:
         raise ValueError("pas du BDK : attendu un entier positif")
     faites = max(0, seances_faites)
-    if faites <= premiere_si_realisees:
-        return premiere_si_realisees + 1
-    if faites <= puis_si_realisees:
-        return puis_si_realisees + 1
-    rang = -(-(faites - puis_si_realisees) // pas)  # ceiling division
-    return puis_si_realisees + rang * pas + 1
+    positions = [premiere_si_realisees + 1, puis_si_realisees + 1]
+    while positions[-1] <= faites + 1 or len(positions) <= bilans + 1:
+        positions.append(positions[-1] + pas)
+    rang = next(i for i, p in enumerate(positions) if p > faites)  # the coming position's rank
+    return positions[max(rang, bilans)] if bilans > rang else positions[rang]
 
 
 def fenetre_reevaluation(consultation_initiale: date, du_jour: int, au_jour: int) -> tuple[date, date]:

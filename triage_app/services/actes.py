@@ -97,7 +97,7 @@ def route_et_avertissements(s: Session, moteur: Moteur, ep: Episode, avant: Etat
             depuis = avant.reevaluation_du - timedelta(days=regle.du_jour)
             avertissements.append(Avertissement("hors_fenetre", textes["hors_fenetre"].format(
                 du=_jour(avant.reevaluation_du), au=_jour(avant.reevaluation_au), du_jour=regle.du_jour,
-                au_jour=regle.au_jour, depuis=_jour(depuis))))
+                au_jour=regle.au_jour, depuis=_jour(depuis), date=_jour(jour))))
             route = regles.reevaluation.voie_hors_fenetre
     elif avant.orientation == "protocole" and voie is None:
         route = regles.voies_actes.seances_protocole

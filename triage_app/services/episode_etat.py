@@ -23,7 +23,7 @@ from triage_app.services.unite import ErreurStockage, nouvel_id
 from triage_app.storage import audit
 from triage_app.storage.tables import CLOS, FINAL, OUVERT, Episode, Patient, Seance, Triage
 
-SEANCE, REEVALUATION = "seance", "consultation_protocole_2"
+SEANCE, REEVALUATION, BILAN = "seance", "consultation_protocole_2", "bilan"
 # Orientations under which rehabilitation sessions go on (a DAP may be needed past the threshold).
 _ORIENTATIONS_SEANCES = frozenset({"protocole", "sur_prescription", "acces_direct"})
 MOTIF_DECLARATION_OUVERTURE = "nombre d'épisodes saisi à l'ouverture de l'épisode"
@@ -143,7 +143,8 @@ def etat(s: Session, moteur: Moteur, ep: Episode, jour: date) -> EtatEpisode:
         episodes_12_mois=c.episodes_12_mois, episodes_12_mois_calcules=c.episodes_12_mois_calcules,
         motif_declaration=ep.motif_declaration, date_declaration=ep.date_declaration,
         declaration_en_cours=c.declaration_en_cours,
-        prochain_bdk=prochain_bdk(c.serie, bdk.premiere_si_realisees, bdk.puis_si_realisees, bdk.pas),
+        prochain_bdk=prochain_bdk(c.serie, bdk.premiere_si_realisees, bdk.puis_si_realisees, bdk.pas,
+                                  bilans=sum(1 for a in actes if a.acte == BILAN)),
         synthese_due=bool(motifs), synthese_motifs=motifs, seuil_synthese=seuil, actes=tuple(actes),
         remarques=tuple(remarques), **champs, **revue, **periode)
 

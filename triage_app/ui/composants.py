@@ -6,6 +6,7 @@ import base64
 import html
 import re
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import streamlit as st
@@ -300,7 +301,9 @@ def carte_orientation(c: Carte) -> None:
             details.append(f"<b>Séances{quand} :</b> {s['autorisees']} permises, {s['realisees']} réalisée(s), "
                            f"<b>{s['restantes']} restante(s)</b>")
         if c.compteurs_actuels:  # lines built by the episode panel (already HTML-safe)
-            details.append('<div class="compteurs-actuels"><b>Aujourd’hui, dans l’épisode :</b>'
+            quand = ("Aujourd’hui" if c.compteurs_au in (None, date.today())
+                     else f"Au {c.compteurs_au.strftime('%d/%m/%Y')}")
+            details.append(f'<div class="compteurs-actuels"><b>{quand}, dans l’épisode :</b>'
                            + "".join(f"<div>{ligne}</div>" for ligne in c.compteurs_actuels) + "</div>")
         if c.risque_chronicite:
             details.append(f"<b>STarT Back :</b> {_t(c.risque_chronicite)}")

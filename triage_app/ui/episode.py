@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -27,6 +28,10 @@ from triage_app.ui.composants import bouton_fichier, champ_date, volet
 _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 _A_CONFIRMER = "confirmer_acte_"  # + panel key: the act the service asked to confirm, and why
 _CARTE = "compteurs_carte_"  # + episode id: the counters the orientation card shows beside the panel
+_DERNIER_GESTE = "dernier_geste_"  # + panel key: the last act recorded from this panel (act, day, key, when)
+# A second tap on « Enregistrer l’acte » this soon after the first, for the same act and day, is the same tap (a
+# double tap lands on the panel drawn after the first one, with a new key): it carries the first one's key.
+DOUBLE_APPUI_S = 2.0
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
 # The others close the episode by themselves (urgences, the accès direct cap and its duration).
 MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon", "dap_refusee")
@@ -64,6 +69,11 @@ def _jour(cle: str) -> date:
     if isinstance(jour, date):
         return jour
     return pr.lire_date(jour, "Date de l’acte", minimum=date(1900, 1, 1), maximum=date.today()) or date.today()
+
+
+def jour_affiche(episode_id: str, cle: str | None = None) -> date:
+    """The day the panel counts up to (the act's typed date, today by default): the card says it."""
+    return _jour_affiche(cle or episode_id)
 
 
 def _jour_affiche(cle: str) -> date:
@@ -105,6 +115,10 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
         return texte
 
     st.session_state.pop(_A_CONFIRMER + cle, None)
+    dernier = st.session_state.get(_DERNIER_GESTE + cle)
+    if (not confirmations and dernier and (dernier["acte"], dernier["jour"]) == (acte, demande["jour"])
+            and time.monotonic() - dernier["quand"] < DOUBLE_APPUI_S):
+        demande = {**demande, "geste": dernier["geste"]}  # a double tap: the first tap's act, nothing new
     try:
         depot.episodes.enregistrer_seance(episode_id=episode_id, jour=jour, acte=acte,
                                           evolution=demande.get("evolution"), suite=demande.get("suite"),
@@ -117,6 +131,9 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
     except (TriageError, pr.DateInvalide) as exc:
         _dire(cle, "erreur", str(exc))
         return
+    st.session_state[_DERNIER_GESTE + cle] = {"acte": acte, "jour": demande["jour"], "geste": demande["geste"],
+                                              "quand": time.monotonic()}
+    st.session_state.pop(f"acte_{cle}", None)  # the next act proposed afresh (a session once the bilan is done)
     _dire(cle, "succes", bilan())
 
 

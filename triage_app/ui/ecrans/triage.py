@@ -420,7 +420,8 @@ def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
         differents = courant is not None and ((courant.seances_serie, courant.restantes)
                                               != (s["realisees"], s["restantes"]) or courant.statut != "ouvert")
         carte = replace(carte, au_jour_du_triage=True,
-                        compteurs_actuels=vue_episode.lignes_compteurs(courant) if differents and courant else [])
+                        compteurs_actuels=vue_episode.lignes_compteurs(courant) if differents and courant else [],
+                        compteurs_au=vue_episode.jour_affiche(t.episode_id))
     if courant is not None:
         vue_episode.noter_compteurs_carte(courant)
     with droite:
