@@ -103,9 +103,13 @@ def test_dernier_jour_de_la_periode_et_le_lendemain(tmp_path, ecart, accepte):
             depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
             e = depot.episodes.etat_episode(eid, jour)
             assert (e.statut, e.seances_periode_acces_direct) == ("ouvert", 2)
-        else:
-            with pytest.raises(ErreurStockage, match="3 mois"):
+        else:  # asked first (a mistyped date would close the episode for good), then refused and closed
+            with pytest.raises(ConfirmationRequise) as question:
                 depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR)
+            assert question.value.codes == {"fin_periode"} and depot.episodes.etat_episode(eid, jour).statut == "ouvert"
+            with pytest.raises(ErreurStockage, match="3 mois"):
+                depot.episodes.enregistrer_seance(episode_id=eid, jour=jour, acteur=ACTEUR,
+                                                  confirmations={"fin_periode"})
             e = depot.episodes.etat_episode(eid, jour)
             assert (e.statut, e.motif_cloture, e.seances_serie) == ("clos", "duree", 1)
             assert [ev.details["motif"] for ev in _evenements(depot, "cloture_episode")] == ["duree"]
@@ -371,3 +375,42 @@ def test_un_bilan_enregistre_deplace_le_prochain_bdk(tmp_path):
         assert depot.episodes.etat_episode(eid, JOUR).prochain_bdk == 1
         depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR, acte="bilan", acteur=ACTEUR)
         assert depot.episodes.etat_episode(eid, JOUR).prochain_bdk == 30
+
+
+def test_un_nouveau_debut_apres_la_periode_ouvre_un_nouvel_episode(tmp_path):
+    """§9.1: the open accès direct episode's period ended; a new triage with an onset after its end is a new episode
+    of care: the old one closes (``duree``), the new one has a new period."""
+    with _depot(_sqlite(tmp_path)) as depot:
+        _structure(depot)
+        pid = _patient(depot)
+        ancien = _nouvel_episode_ad(depot, pid, date(2026, 3, 8), JOUR)
+        _seances(depot, ancien, [JOUR, JOUR + 2 * J])
+        fin = ajouter_mois(JOUR, 3)
+        nouveau = _nouvel_episode_ad(depot, pid, fin + 5 * J, fin + 8 * J)
+        assert nouveau != ancien
+        e = depot.episodes.etat_episode(ancien, fin + 8 * J)
+        assert (e.statut, e.motif_cloture) == ("clos", "duree")
+        assert depot.episodes.etat_episode(nouveau, fin + 8 * J).restantes == 8
+        # An onset inside the period (the same pain) continues the open episode.
+        autre = _patient(depot, "Autre")
+        premier = _nouvel_episode_ad(depot, autre, date(2026, 3, 8), JOUR)
+        _seances(depot, premier, [JOUR])
+        suite, continue_ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=autre, protocole=LOMBALGIE,
+                                                                      date_debut=JOUR + 20 * J, acteur=ACTEUR)
+        assert (suite, continue_) == (premier, True)
+
+
+def test_meme_episode_de_soins_meme_si_une_autre_periode_a_suivi():
+    """§9.1: an onset inside a period closed at the cap is the same episode of care, even when a later period
+    (another onset) is running on the day of the new triage."""
+    from triage_app.domain.compteurs import ActeCompte, Declaration, EpisodeCompte, ReglesComptage, compter
+
+    regles = ReglesComptage(frozenset({"ngap_acces_direct"}), "ngap_acces_direct", 3, frozenset({"plafond", "duree"}),
+                            12, 12)
+    p1 = EpisodeCompte("p1", date(2026, 1, 5), True, "plafond")
+    p2 = EpisodeCompte("p2", date(2026, 6, 1), True)
+    d = EpisodeCompte("d", date(2026, 2, 1), True)
+    actes = [ActeCompte("p1", date(2026, 1, 6) + k * J, "seance", "ngap_acces_direct") for k in range(8)]
+    actes += [ActeCompte("p2", date(2026, 6, 2), "seance", "ngap_acces_direct")]
+    c = compter(d, [p1, p2, d], actes, Declaration(None, None, None), date(2026, 6, 10), regles, inclus=False)
+    assert c.periode_terminee and c.periode is not None and c.periode.debut == date(2026, 1, 6)

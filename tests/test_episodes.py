@@ -339,7 +339,8 @@ def test_compteurs_des_seances_bdk_et_fiche_de_synthese(tmp_path):
         debut = JOUR + timedelta(days=2)
         depot.episodes.enregistrer_seance(episode_id=eid, jour=debut, acte="bilan", acteur=ACTEUR)
         e = depot.episodes.etat_episode(eid, debut)
-        assert (e.seances_serie, e.restantes, e.prochain_bdk) == (0, autorisees, 1)  # a bilan is not a session
+        # A bilan is not a session; recorded, it covers the 1st session's BDK: the next one is at the 30th.
+        assert (e.seances_serie, e.restantes, e.prochain_bdk) == (0, autorisees, 30)
         assert [(a.acte, a.voie) for a in e.actes] == [("consultation_protocole_1", "forfait_protocole"),
                                                        ("bilan", "ngap_prescription")]
         jours = _suite(debut, 30)

@@ -352,8 +352,9 @@ def test_la_carte_et_le_panneau_montrent_les_memes_compteurs(msp):
 
 
 def test_le_diagnostic_prealable_est_propose_et_journalise(msp):
-    """§9.2: a patient with a prescription episode of the condition in the last 12 months: the toggle comes pre-set,
-    the form says why and what counts; the kiné's answer is audited."""
+    """§9.2: « Commencer » for a patient with a prescription episode of the chosen condition in the last 12 months,
+    the prior diagnosis not ticked: the page proposes it (« Oui » first) with the reason, and the answer is audited;
+    for another condition, nothing is proposed."""
     pid = msp.patients.creer_patient(nom="Prescrit", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
     ancien = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, prescription_medicale=True,
                                         date_debut=AUJOURD_HUI - timedelta(days=60), acteur=ACTEUR)
@@ -362,12 +363,29 @@ def test_le_diagnostic_prealable_est_propose_et_journalise(msp):
     assert any("Compte comme diagnostic médical préalable" in c.value for c in at.caption)
     taper(at, RECHERCHE_NOUVEAU, "prescrit")
     executer(at.button(key=f"choisir_{pid}").click())
-    assert at.toggle(key="diagnostic").value is True
+    assert at.toggle(key="diagnostic").value is False  # nothing ticked for the kiné
     assert any("Proposé : épisode du" in c.value for c in at.caption)
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
     at.text_input(key="date_debut").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
     executer(at.button(key="commencer").click())
+    assert "triage" not in at.query_params and {"diagnostic_oui", "diagnostic_non"} <= set(boutons(at))
+    assert any("Proposé : épisode du" in i.value for i in at.info)
+    executer(at.button(key="diagnostic_oui").click())
     tid = at.query_params["triage"]
     assert msp.triages.cas_effectif(tid)["episode"]["diagnostic_medical_prealable"] is True
     creation = [e for e in evenements(msp, "creation_episode") if "diagnostic_propose" in str(e["details"])]
     assert len(creation) == 1 and "true" in str(creation[0]["details"]).lower()
+
+
+def test_pas_de_proposition_pour_un_autre_motif(msp):
+    pid = msp.patients.creer_patient(nom="Cheville", prenom="Anne", date_naissance=NAISSANCE, sexe="F", acteur=ACTEUR)
+    msp.episodes.creer_episode(patient_id=pid, protocole="entorse_cheville", prescription_medicale=True,
+                               date_debut=AUJOURD_HUI - timedelta(days=60), acteur=ACTEUR)
+    at = lancer()
+    taper(at, RECHERCHE_NOUVEAU, "cheville")
+    executer(at.button(key=f"choisir_{pid}").click())
+    at.segmented_control(key="protocole").set_value(LOMBALGIE)
+    at.text_input(key="date_debut").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
+    executer(at.button(key="commencer").click())
+    tid = at.query_params["triage"]  # started at once: the prescription was for the ankle
+    assert msp.triages.cas_effectif(tid)["episode"]["diagnostic_medical_prealable"] is False

@@ -173,14 +173,16 @@ def _periode_de(episode: EpisodeCompte, liste: list[Periode], par_id: dict[str, 
     if propres:  # the episode already has sessions in a period: it stays there, until its end
         p = propres[-1]
         return p, jour >= p.fin
+    def close(p: Periode) -> bool:
+        return any((e := par_id.get(eid)) is not None and e.motif_cloture in regles.motifs_fin_periode
+                   for eid in p.episodes)
+
+    # A period closed at the cap or by its duration whose end is not before the onset: the same episode of care,
+    # whichever period is running now.
+    fermee = next((p for p in reversed(liste) if p.debut <= jour and close(p) and episode.date_debut < p.fin), None)
+    if fermee is not None:
+        return fermee, True
     courante = next((p for p in reversed(liste) if p.debut <= jour), None)
-    if courante is None:
-        return None, False
-    close = any((e := par_id.get(eid)) is not None and e.motif_cloture in regles.motifs_fin_periode
-                for eid in courante.episodes)
-    meme_episode_de_soins = close and episode.date_debut < courante.fin
-    if jour < courante.fin:  # a new episode inside a running period: its sessions count with the others
-        return courante, meme_episode_de_soins
-    if meme_episode_de_soins:  # closed at the cap or by its duration, onset not after its end: the same care
-        return courante, True
+    if courante is not None and jour < courante.fin:  # a new episode inside a running period: counted with it
+        return courante, False
     return None, False

@@ -124,9 +124,12 @@ def enregistrer(s: Session, chaine: audit.Chaine, moteur: Moteur, horloge: Calla
     ``confirmations`` does not name.
     """
     if cle is not None:  # the same tap delivered again: its act, nothing new
-        deja = s.scalar(select(Seance.id).where(Seance.cle == cle))
+        deja = s.execute(select(Seance.id, Seance.episode_id, Seance.acte, Seance.date)
+                         .where(Seance.cle == cle)).first()
         if deja is not None:
-            return deja, None
+            if (deja.episode_id, deja.acte, deja.date) != (episode_id, acte, jour):
+                raise ErreurSaisie([Probleme("cle", "clé du geste déjà utilisée pour un autre acte")])
+            return deja.id, None
     commun = moteur.registre.commun
     regles = commun.episode_de_soins
     ep = episode_ouvert_ou_refus(s, episode_id)
@@ -140,10 +143,14 @@ def enregistrer(s: Session, chaine: audit.Chaine, moteur: Moteur, horloge: Calla
         raise ErreurStockage(f"plafond de l’accès direct atteint ({avant.plafond_acces_direct} séances "
                              "sans diagnostic médical) : l’épisode est adressé au médecin")
     if sous_plafond and avant.periode_acces_direct_terminee:
-        fin = avant.periode_acces_direct_au
+        # After the period: refused as accès direct, and the episode closes (§9.1); a mistyped date would close it
+        # for good, so the kiné confirms first.
+        fin = _jour(avant.periode_acces_direct_au) if avant.periode_acces_direct_au else "?"
+        if "fin_periode" not in confirmations:
+            raise ConfirmationRequise((Avertissement("fin_periode", regles.avertissements["fin_periode"].format(
+                au=fin, date=_jour(jour), mois=regles.acces_direct.periode_mois)),))
         clore(chaine, regles, ep, regles.acces_direct.motif_cloture_duree, jour, acteur)
-        return None, (f"période de l’accès direct terminée le {_jour(fin) if fin else '?'} (3 mois au plus sans "
-                      "diagnostic médical) : séance non enregistrée, l’épisode est clos et adressé au médecin")
+        return None, regles.avertissements["fin_periode_refus"].format(au=fin, mois=regles.acces_direct.periode_mois)
     manque = tuple(a for a in avertissements if a.code not in confirmations)
     if manque:
         raise ConfirmationRequise(manque)

@@ -88,9 +88,10 @@ def etat(s: Session, moteur: Moteur, ep: Episode, jour: date) -> EtatEpisode:
         sans_diagnostic = not ep.diagnostic_medical_prealable and courant.orientation == "acces_direct"
         seuils = moteur.protocoles[ep.protocole].seuils
         borne_12 = False
-        if seances is not None and "seuil_dap_12_mois" in seuils:
+        if seances is not None and "seuil_dap_12_mois" in seuils:  # which bound decides, as the engine reads them
             reste_12 = int(seuils["seuil_dap_12_mois"]) - c.seances_12_mois - c.serie
-            borne_12 = reste_12 <= seances["restantes"] and reste_12 < seances["autorisees"] - seances["realisees"]
+            faites = c.seances_periode if sans_diagnostic and c.periode is not None else c.serie
+            borne_12 = reste_12 <= seances["restantes"] and reste_12 < seances["autorisees"] - faites
         champs = {
             "triage_id": courant.id, "orientation": courant.orientation,
             "voie": courant.resultat["facturation"]["voie"],
@@ -192,6 +193,26 @@ def issue(ep: Episode, repris_par: str | None, evenement: bool | None, texte: st
         ep.evenement_indesirable = evenement
         ep.evenement_texte = saisie.texte("evenement_texte", texte, 2000, vide=True, lignes=True) \
             if evenement and texte else None
+
+
+def episode_a_continuer(s: Session, chaine: audit.Chaine, regles: EpisodeDeSoins, *, patient_id: str, protocole: str,
+                        date_debut: date, jour: date, acteur: str) -> str | None:
+    """The patient's open episode of this protocol that a new triage joins, if any.
+
+    Rules v3 (§9.1): an open accès direct episode whose period ended before the new onset is not continued: a new
+    onset after that date starts a new period, so the old episode is closed (``duree``, audited) and ``None``
+    returned (the caller opens a new one)."""
+    ep = s.scalars(select(Episode).where(Episode.patient_id == patient_id, Episode.protocole == protocole,
+                                         Episode.statut == OUVERT)
+                   .order_by(Episode.date_debut.desc(), Episode.cree_le.desc()).limit(1)).first()
+    if ep is None:
+        return None
+    if not ep.diagnostic_medical_prealable:
+        c = compteurs.lire(s, regles, ep, jour, inclus=False)
+        if c.periode is not None and ep.id in c.periode.episodes and date_debut >= c.periode.fin:
+            clore(chaine, regles, ep, regles.acces_direct.motif_cloture_duree, jour, acteur)
+            return None
+    return ep.id
 
 
 def prescriptions_recentes(s: Session, regles: EpisodeDeSoins, patient_id: str, jour: date) -> dict[str, date]:

@@ -18,6 +18,7 @@ from triage_app.services.episode_etat import (
     REEVALUATION,
     ajouter_episode,
     clore,
+    episode_a_continuer,
     episode_ouvert_ou_refus,
     etat,
     issue,
@@ -69,15 +70,20 @@ class ServiceEpisodes(Service):
         """The patient's open episode of this protocol, or a new one: (episode id, whether it continues one).
 
         A continued episode keeps its own onset date, prescription and prior diagnosis (the values given here
-        are for a new episode only).
+        are for a new episode only). An accès direct episode whose period ended before this onset is closed
+        (``duree``) and a new one opened (rules v3, §9.1).
         """
-        existant = self.episode_ouvert(patient_id, protocole)
-        if existant is not None:
-            return existant, True
-        return self.creer_episode(patient_id=patient_id, protocole=protocole, date_debut=date_debut,
-                                  prescription_medicale=prescription_medicale,
-                                  diagnostic_medical_prealable=diagnostic_medical_prealable,
-                                  antecedent_lombalgie=antecedent_lombalgie, acteur=acteur), False
+        self.protocole_connu(protocole)
+        with self.uow.ecriture() as (s, chaine):
+            existant = episode_a_continuer(s, chaine, self.regles_episode, patient_id=patient_id,
+                                           protocole=protocole, date_debut=date_debut, jour=date_debut, acteur=acteur)
+            if existant is not None:
+                return existant, True
+            return ajouter_episode(s, chaine, self.horloge, patient_id=patient_id, protocole=protocole,
+                                   date_debut=date_debut, prescription_medicale=prescription_medicale,
+                                   diagnostic_medical_prealable=diagnostic_medical_prealable,
+                                   antecedent_lombalgie=antecedent_lombalgie, episodes_anterieurs_12_mois=0,
+                                   acteur=acteur), False
 
     def declarer_historique(self, episode_id: str, *, seances_12_mois: int, episodes_12_mois: int, motif: str,
                             jour: date, acteur: str, date_derniere: date | None = None) -> None:
@@ -104,8 +110,9 @@ class ServiceEpisodes(Service):
             if quand > jour:
                 problemes.append(Probleme("date_declaration", "date de la dernière séance après aujourd'hui"))
             elif quand < ajouter_mois(jour, -self.regles_episode.historique.declaration_valide_mois):
-                problemes.append(Probleme("date_declaration", "dernière séance de plus de 12 mois : elle ne compte "
-                                                              "plus, rien à déclarer"))
+                mois = self.regles_episode.historique.declaration_valide_mois
+                problemes.append(Probleme("date_declaration", f"dernière séance datant de plus de {mois} mois : elle "
+                                                              "ne compte plus, rien à déclarer"))
             if problemes:
                 raise ErreurSaisie(problemes)
             details = {"episode": episode_id,

@@ -20,7 +20,13 @@ from triage_app.models.episode_regles import EpisodeDeSoins
 from triage_app.models.result import Resultat
 from triage_app.services import actes, compteurs, saisie
 from triage_app.services.base import Service
-from triage_app.services.episode_etat import ajouter_episode, clore, lire_episode, prescriptions_recentes
+from triage_app.services.episode_etat import (
+    ajouter_episode,
+    clore,
+    episode_a_continuer,
+    lire_episode,
+    prescriptions_recentes,
+)
 from triage_app.services.patients import PatientNouveau, PatientTrouve, ajouter_patient, homonymes
 from triage_app.services.unite import ErreurStockage, nouvel_id, reessayable
 from triage_app.storage import audit
@@ -189,9 +195,8 @@ class ServiceTriages(Service):
             if nouveau_patient is not None:
                 patient_id = ajouter_patient(s, chaine, self.horloge, nouveau_patient, acteur)
             assert patient_id is not None
-            eid = s.scalar(select(Episode.id).where(Episode.patient_id == patient_id, Episode.protocole == protocole,
-                                                    Episode.statut == OUVERT)
-                           .order_by(Episode.date_debut.desc(), Episode.cree_le.desc()).limit(1))
+            eid = episode_a_continuer(s, chaine, self.regles_episode, patient_id=patient_id, protocole=protocole,
+                                      date_debut=date_debut, jour=date_consultation, acteur=acteur)
             continue_ = eid is not None
             if eid is None:
                 propose = nouveau_patient is None and protocole in prescriptions_recentes(

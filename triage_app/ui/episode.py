@@ -7,9 +7,9 @@ counters as the store now holds them; what the callback has to say is kept for t
 
 from __future__ import annotations
 
-import hashlib
 import html
 import time
+import uuid
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ _MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next ru
 _A_CONFIRMER = "confirmer_acte_"  # + panel key: the act the service asked to confirm, and why
 _CARTE = "compteurs_carte_"  # + episode id: the counters the orientation card shows beside the panel
 _DERNIER_GESTE = "dernier_geste_"  # + panel key: the last act recorded from this panel (act, day, key, when)
+_GESTE = "geste_"  # + panel key: the key of the next tap
 # A second tap on « Enregistrer l’acte » this soon after the first, for the same act and day, is the same tap (a
 # double tap lands on the panel drawn after the first one, with a new key): it carries the first one's key.
 DOUBLE_APPUI_S = 2.0
@@ -84,13 +85,14 @@ def _jour_affiche(cle: str) -> date:
         return date.today()
 
 
-def cle_geste(e: EtatEpisode) -> str:
-    """The idempotency key of a tap on this panel as drawn (rules v3, §9.8): the episode and its acts as shown.
-
-    Bound to the button when the panel is drawn, so the same tap delivered twice (a double tap, a resent message)
-    carries the same key and the service records one act; once an act is recorded the panel draws a new key."""
-    dernier = e.actes[-1].id if e.actes else 0
-    return hashlib.sha256(f"{e.episode_id}|{len(e.actes)}|{dernier}".encode()).hexdigest()[:32]
+def cle_geste(cle: str) -> str:
+    """The idempotency key of the next tap on this panel (rules v3, §9.8): random, kept by the session until an
+    act is recorded with it, so a message delivered twice carries the same key and the service records one act.
+    Random, never derived from what the panel shows: two tablets on one episode never share a key."""
+    geste = st.session_state.get(_GESTE + cle)
+    if geste is None:
+        geste = st.session_state[_GESTE + cle] = uuid.uuid4().hex
+    return geste
 
 
 # -- callbacks -----------------------------------------------------------------------------------------------
@@ -108,7 +110,7 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
         e = depot.episodes.etat_episode(episode_id, jour)
         texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
                  "dans la série.")
-        if e.actes and e.actes[-1].voie == "aucune":
+        if e.actes and e.actes[-1].voie not in _remboursees():
             texte += " Sans prise en charge (hors seuils)."
         if e.statut == "clos" and e.motif_cloture:
             texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
@@ -133,6 +135,7 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
         return
     st.session_state[_DERNIER_GESTE + cle] = {"acte": acte, "jour": demande["jour"], "geste": demande["geste"],
                                               "quand": time.monotonic()}
+    st.session_state.pop(_GESTE + cle, None)  # the next tap is another act: a new key
     st.session_state.pop(f"acte_{cle}", None)  # the next act proposed afresh (a session once the bilan is done)
     _dire(cle, "succes", bilan())
 
@@ -219,13 +222,24 @@ def _declarer(episode_id: str, cle: str) -> None:
 
 
 # -- pieces --------------------------------------------------------------------------------------------------
+def _remboursees() -> frozenset[str]:
+    return frozenset(etat.moteur().registre.commun.episode_de_soins.historique.voies_remboursees)
+
+
+def _mois_historique() -> int:
+    return etat.moteur().registre.commun.episode_de_soins.historique.mois
+
+
 def lignes_compteurs(e: EtatEpisode) -> list[str]:
     """The episode's current counters, one line each (HTML-safe): the panel and the card show the same."""
     lignes = [f"Séances dans la série : <b>{e.seances_serie}</b>"
               + (f" (+ {e.seances_non_facturees} sans prise en charge)" if e.seances_non_facturees else "")]
     if e.restantes is not None:
         sur = f" sur {e.autorisees}" if e.autorisees is not None else ""
-        borne = " — borne des 30 séances sur 12 mois" if e.borne_12_mois else ""
+        borne = ""
+        if e.borne_12_mois:
+            seuil = etat.moteur().protocoles[e.protocole].seuils.get("seuil_dap_12_mois")
+            borne = f" — borne des {seuil} séances sur {_mois_historique()} mois"
         lignes.append(f"Restantes : <b>{e.restantes}</b>{sur}{borne}")
     if e.plafond_acces_direct is not None:
         ligne = f"Plafond de l’accès direct : {e.plafond_acces_direct} séances sans diagnostic médical"
@@ -237,7 +251,8 @@ def lignes_compteurs(e: EtatEpisode) -> list[str]:
     if e.date_declaration is not None:
         declare = (f" — déclaré (dernière séance le {pr.date_fr(e.date_declaration)})" if e.declaration_en_cours
                    else f" — déclaration du {pr.date_fr(e.date_declaration)} expirée")
-    lignes.append(f"Sur 12 mois (autres épisodes, séances remboursées) : {e.seances_12_mois} séance(s), "
+    lignes.append(f"Sur {_mois_historique()} mois (autres épisodes, séances remboursées) : {e.seances_12_mois} "
+                  "séance(s), "
                   f"{e.episodes_12_mois} épisode(s){declare}")
     if e.statut == "ouvert" and e.prochain_bdk is not None:
         lignes.append(f"Prochain bilan (BDK) : à la séance n° {e.prochain_bdk}")
@@ -313,7 +328,7 @@ def _saisie(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -
         sans_acte = not e.actes and e.orientation != "protocole"
         st.session_state[f"acte_{cle}"] = premier if sans_acte else "seance"
     c2.segmented_control("Acte", list(ACTES_TAP), key=f"acte_{cle}", format_func=libelles.actes.__getitem__)
-    geste = cle_geste(e)
+    geste = cle_geste(cle)
     if demande := st.session_state.get(_A_CONFIRMER + cle):
         with st.container(border=True, key=f"confirmation_{cle}"):
             for message in demande["messages"]:
@@ -351,10 +366,13 @@ def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str, gest
 def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The last acts, and undoing the last one (a tap recorded by mistake)."""
     libelles = depot.moteur.registre.commun.libelles.episode
+    remboursees = _remboursees()
     if e.actes:
         derniers = e.actes[-5:]
         st.caption("Derniers actes : " + " · ".join(
-            f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}" + (" (sans prise en charge)" if a.voie == "aucune" else "")
+            f"{pr.date_fr(a.date)} {libelles.actes[a.acte]}"
+            + (" (sans prise en charge)" if a.acte != "consultation_protocole_1" and a.voie not in remboursees
+               else "")
             for a in derniers))
         st.button("Annuler le dernier acte", key=f"annuler_{cle}", on_click=_annuler_derniere,
                   args=(episode_id, e.actes[-1].id, cle), icon=":material/undo:")
@@ -378,7 +396,8 @@ def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
                       placeholder="Séances faites dans un autre cabinet")
         if f"decl_date_{cle}" not in st.session_state:
             st.session_state[f"decl_date_{cle}"] = pr.date_fr(e.date_declaration or _jour_affiche(cle))
-        champ_date("Date de la dernière séance déclarée (elle compte 12 mois)", f"decl_date_{cle}", st)
+        champ_date(f"Date de la dernière séance déclarée (la déclaration compte pendant {_mois_historique()} mois)",
+                   f"decl_date_{cle}", st)
         st.button("Déclarer", key=f"declarer_{cle}", on_click=_declarer, args=(episode_id, cle), width="stretch")
 
 

@@ -23,6 +23,9 @@ _ERREUR_DEMARRAGE = "erreur_demarrage"
 _RECHERCHE = "recherche_patient_nouveau"
 _RECHERCHE_MEMOIRE = "recherche_patient_nouveau_resultats"
 _DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer » was tapped for a new patient
+# Rules v3 (§9.2): « Commencer » for a patient found with a prescription episode of the chosen condition in the last
+# 12 months, the prior diagnosis not ticked: the episode's onset, to propose the prior diagnosis before starting.
+_DIAGNOSTIC_PROPOSE = "diagnostic_propose"
 _CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
 # The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
 LIBELLES_CHAMPS = {
@@ -43,10 +46,6 @@ def _choisir(patient: PatientTrouve | None) -> None:
         st.session_state.pop(etat.PATIENT_CHOISI, None)
     else:
         st.session_state[etat.PATIENT_CHOISI] = patient
-        # Rules v3 (§9.2): a stored episode with a prescription in the last 12 months proposes the prior diagnosis
-        # (the form says which; the kiné confirms or unticks it).
-        if etat.depot().patients.prescriptions_recentes(patient.id, date.today()):
-            st.session_state["diagnostic"] = True
 
 
 def _libelle_patient(m: Any, p: PatientTrouve) -> str:
@@ -129,27 +128,62 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
                                        width="stretch")
     if envoye:
         st.session_state.pop(_DOUBLONS, None)
+        st.session_state.pop(_DIAGNOSTIC_PROPOSE, None)
         # A new patient's namesakes are looked for in the same write that starts the triage (offered below when
         # there are some); then straight to the triage's page (one run, not a rerun of this form first).
-        if _valider(patient) and _demarrer(patient.id if patient is not None else None, sauf_homonymes=True):
+        if _valider(patient) and not _proposer_diagnostic(depot, patient) and _demarrer(
+                patient.id if patient is not None else None, sauf_homonymes=True):
             chemins.triage(st.session_state.pop(A_OUVRIR))
     if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
         st.error(erreur)
     if doublons := st.session_state.get(_DOUBLONS):
         _offrir_doublons(depot, doublons)
+    if (propose := st.session_state.get(_DIAGNOSTIC_PROPOSE)) and patient is not None:
+        _offrir_diagnostic(depot, patient, propose)
 def _diagnostic_explique(depot: ServiceAutorise, patient: PatientTrouve | None) -> None:
-    """What counts as a prior medical diagnosis (rules v3, §9.2), and, for a patient found, the stored episode with a
-    prescription that proposes it: the toggle is then pre-set, once, for the kiné to confirm (audited)."""
+    """What counts as a prior medical diagnosis (rules v3, §9.2), and, for a patient found, the stored episodes with
+    a prescription that would count (by condition)."""
     m = depot.moteur
     regles = m.registre.commun.episode_de_soins
     plafond = m.registre.parametres[m.registre.commun.acces_direct.plafond_sans_diagnostic].valeur_au(date.today())
     st.caption(regles.remarques["diagnostic_prealable"].format(plafond=plafond))
     if patient is None:
         return
-    propositions = depot.patients.prescriptions_recentes(patient.id, date.today())
-    for protocole, quand in propositions.items():
+    for protocole, quand in depot.patients.prescriptions_recentes(patient.id, date.today()).items():
         titre = m.protocoles[protocole].modele.titre if protocole in m.protocoles else protocole
         st.caption(f"{titre} — " + regles.remarques["diagnostic_propose"].format(date=pr.date_fr(quand)))
+
+
+def _proposer_diagnostic(depot: ServiceAutorise, patient: PatientTrouve | None) -> bool:
+    """Before starting: a patient found with a prescription episode of the chosen condition in the 12 months before
+    the consultation, the prior diagnosis not ticked: keep the proposal to be answered (True: not started)."""
+    ss = st.session_state
+    if patient is None or ss.get("diagnostic"):
+        return False
+    quand = depot.patients.prescriptions_recentes(patient.id, ss[_DATES_LUES]["consultation"]).get(ss["protocole"])
+    if quand is None:
+        return False
+    ss[_DIAGNOSTIC_PROPOSE] = quand
+    return True
+
+
+def _offrir_diagnostic(depot: ServiceAutorise, patient: PatientTrouve, quand: date) -> None:
+    """The proposal, pre-set: « Oui » (first, primary) starts with the prior diagnosis, « Non » without; the service
+    audits the answer."""
+    regles = depot.moteur.registre.commun.episode_de_soins
+    with st.container(border=True, key="proposition_diagnostic"):
+        st.info(regles.remarques["diagnostic_propose"].format(date=pr.date_fr(quand)),
+                icon=":material/medical_information:")
+        st.button("Oui : avec diagnostic médical préalable", key="diagnostic_oui", type="primary", width="stretch",
+                  on_click=_demarrer_apres_proposition, args=(patient.id, True))
+        st.button("Non : sans diagnostic médical préalable", key="diagnostic_non", width="stretch",
+                  on_click=_demarrer_apres_proposition, args=(patient.id, False))
+
+
+def _demarrer_apres_proposition(patient_id: str, diagnostic: bool) -> None:
+    st.session_state.pop(_DIAGNOSTIC_PROPOSE, None)
+    st.session_state["diagnostic"] = diagnostic
+    _demarrer(patient_id)
 
 
 _DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
