@@ -296,6 +296,12 @@ def test_un_double_appui_enregistre_une_seance(tmp_path):
                                           confirmations={"meme_jour"})
         assert depot.episodes.etat_episode(eid, JOUR).seances_serie == 2
         assert _evenements(depot, "seance")[-1].details["confirme"] == ["meme_jour"]
+        # A key already used for another act (another day, another act) is refused, never taken for it.
+        from triage_app.errors import ErreurSaisie
+
+        with pytest.raises(ErreurSaisie, match="cle"):
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=JOUR + J, acteur=ACTEUR, cle="geste-0001")
+        assert len(depot.episodes.etat_episode(eid, JOUR + J).actes) == 2
 
 
 def test_le_huitieme_appui_repete_ne_dit_pas_episode_clos(tmp_path):
