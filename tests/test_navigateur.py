@@ -543,7 +543,9 @@ def test_episode_double_tap_une_seance_puis_plafond_carte_et_panneau_d_accord(no
     assert "(au jour du triage)" in carte.inner_text()
     actuels = carte.locator("div.compteurs-actuels")
     assert actuels.count() == 1, carte.inner_text()
-    assert actuels.inner_text().startswith("Aujourd’hui, dans l’épisode :"), actuels.inner_text()
+    # The card names the day the panel counts up to: the last act's typed date.
+    jour_saisi = (consultation + timedelta(days=8)).strftime("%d/%m/%Y")
+    assert actuels.inner_text().startswith(f"Au {jour_saisi}, dans l’épisode :"), actuels.inner_text()
     lignes_carte = _lignes(page, ".st-key-carte_orientation div.compteurs-actuels")
     lignes_panneau = _lignes(page, "div.compteurs")
     assert lignes_carte == lignes_panneau, (lignes_carte, lignes_panneau)
