@@ -49,7 +49,7 @@ class Compteur:
     def ecouter(self) -> None:
         from triage_app.ui import etat
 
-        [depot] = etat._ouverts
+        [depot] = etat._depots.values()
         self._moteur = depot.uow.bd
         event.listen(self._moteur, "before_cursor_execute", self._noter)
 

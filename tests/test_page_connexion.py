@@ -229,3 +229,37 @@ def test_un_tap_apres_le_delai_d_inactivite_n_est_pas_enregistre(depot):
     assert reponses == 0
     executer(at)
     assert at.markdown[0].value == "### Session verrouillée"
+
+
+@pytest.mark.parametrize("changement", ["desactive", "mot_de_passe"])
+def test_un_compte_change_ferme_la_session_deja_ouverte(depot, changement):
+    """Issue #28: the coordinator deactivates the account (or its password changes) while the kiné's session is open:
+    the session's next tap writes nothing and shows the login, in French."""
+    from tests.test_page import remplir_patient
+
+    at = se_connecter(nouvelle_session(), "kine")
+    assert "commencer" in boutons(at)
+    if changement == "desactive":
+        depot.comptes.desactiver_utilisateur("kine", acteur="coord")
+    else:
+        depot.comptes.changer_mot_de_passe("kine", MDP, "un tout autre mot de passe")
+    at = remplir_patient(at, nom="Apres", prenom="Changement")
+    assert "se_connecter" in boutons(at) and CLE_UTILISATEUR not in at.session_state
+    assert any("désactivé ou modifié" in w.value for w in at.warning)
+    with depot.uow.bd.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0
+
+
+def test_le_service_refuse_l_ecriture_d_un_compte_qui_n_est_plus_valide(depot):
+    """Before any call that is not a plain read (a tap's callback runs before the page's own check)."""
+    from datetime import date
+
+    from triage_app.comptes import ErreurDroits, Utilisateur
+    from triage_app.services.autorisation import ServiceAutorise
+
+    kine = ServiceAutorise(depot, Utilisateur("kine", "Kine", "kine"), compte_valide=lambda: False)
+    with pytest.raises(ErreurDroits, match="désactivé ou modifié"):
+        kine.patients.creer_patient(nom="A", prenom="B", date_naissance=date(1980, 1, 1))
+    assert kine.structure.decrite() in (True, False)  # a plain read still answers (the page checks it per run)
+    with depot.uow.bd.connect() as c:
+        assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0

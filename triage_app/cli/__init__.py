@@ -26,6 +26,7 @@ from triage_app.cli.base import (
     cmd_patient,
     cmd_rapport,
     cmd_reevaluate,
+    cmd_sauvegarde,
 )
 from triage_app.cli.commun import EXIT_INVALIDE, _erreur, _jour, _moment, _processus
 from triage_app.cli.regles import (
@@ -83,6 +84,12 @@ def construire_parseur() -> argparse.ArgumentParser:
                     help="point de contrôle gardé hors de la base (affiché par une vérification précédente) : il doit "
                          "être dans la chaîne ; répétable")
     au.set_defaults(fonction=cmd_audit_verify)
+    sv = sous.add_parser("sauvegarde", parents=[base],
+                         help="sauvegarder la base SQLite et sa clé ensemble dans DOSSIER, ou vérifier une sauvegarde")
+    sv.add_argument("dossier", metavar="DOSSIER", help="dossier de la sauvegarde (vide pour en écrire une)")
+    sv.add_argument("--verifier", action="store_true",
+                    help="vérifier la sauvegarde de DOSSIER avec sa propre clé (code 0 intacte, 1 rompue, 3 sans clé)")
+    sv.set_defaults(fonction=cmd_sauvegarde)
     re_ = sous.add_parser("reevaluate", parents=[base],
                           help="rejouer les triages finalisés avec les règles en vigueur et lister les changements")
     re_.add_argument("--json", action="store_true")

@@ -11,6 +11,9 @@ from datetime import date
 from triage_app.cli.commun import _depot, _ecrire_sortie, _erreur
 from triage_app.errors import ErreurSaisie, Probleme
 
+# `audit verify` when the key that sealed the chain is missing: neither intact (0) nor broken (1).
+CODE_CLE_ABSENTE = 3
+
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Check the audit chain (and the checkpoints given with ``--point``); exit 1 naming the first broken link.
@@ -22,8 +25,14 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         _erreur(f"--point : {exc}")
         return 2
+    from triage_app.storage.cle import CleAbsente
+
     with _depot(args) as depot:
-        rapport = depot.audit.verifier_audit(points)
+        try:
+            rapport = depot.audit.verifier_audit(points)
+        except CleAbsente as exc:  # its own exit code: the chain cannot be checked, nothing says it is broken
+            _erreur(f"Vérification impossible : {exc}")
+            return CODE_CLE_ABSENTE
     if rapport.intact:
         print(f"Journal d'audit intact : {rapport.evenements} événement(s) vérifié(s)"
               + (f", {len(points)} point(s) de contrôle retrouvé(s)." if points else "."))
@@ -137,4 +146,65 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                                             role=args.role,
                                             mot_de_passe=mot_de_passe, source=args.source, acteur="ligne_de_commande")
     print(f"Compte créé : {u.identifiant} ({u.role}).")
+    return 0
+
+
+def cmd_sauvegarde(args: argparse.Namespace) -> int:
+    """Back up the database and its key together (SQLite: a consistent copy while the app runs), or check a copy:
+    the copy's chain verified with the copy's key (issue #28: a lost key is a lost audit)."""
+    import os
+    import sqlite3
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from triage_app.config import Reglages
+    from triage_app.services.application import Services
+    from triage_app.storage.cle import NOM_FICHIER, CleAbsente
+
+    dossier = Path(args.dossier)
+    base, cle = dossier / "triage.sqlite", dossier / NOM_FICHIER
+    if args.verifier:
+        if not base.is_file():
+            raise ErreurSaisie([Probleme(str(base), "copie de la base introuvable")])
+        if not cle.is_file():
+            _erreur(f"Vérification impossible : clé introuvable dans la sauvegarde ({cle}) : une sauvegarde sans sa "
+                    "clé ne prouve rien")
+            return CODE_CLE_ABSENTE
+        with Services(f"sqlite:///{base.as_posix()}", reglages=Reglages(data_dir=dossier), migrer_schema=False,
+                      cle=cle.read_bytes()) as copie:
+            rapport = copie.audit.verifier_audit(())
+        if not rapport.intact:
+            _erreur(f"Sauvegarde : journal d'audit rompu : {rapport.premier_defaut}")
+            return 1
+        print(f"Sauvegarde vérifiée : {rapport.evenements} événement(s), chaîne intacte avec la clé de la sauvegarde.")
+        return 0
+    url = make_url(args.base or Reglages().url_base)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise ErreurSaisie([Probleme("--base", "sauvegarde intégrée pour SQLite seulement ; PostgreSQL : pg_dump de "
+                                              "la base et copie de la clé secrète, ensemble (voir le README)")])
+    dossier.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if base.exists() or cle.exists():
+        raise ErreurSaisie([Probleme(str(dossier), "une sauvegarde s'y trouve déjà : choisir un dossier vide")])
+    with Services(args.base) as depot:
+        try:
+            octets_cle = depot.uow.cle
+        except CleAbsente as exc:
+            _erreur(f"Sauvegarde impossible : {exc}")
+            return CODE_CLE_ABSENTE
+    source = sqlite3.connect(f"file:{url.database}?mode=ro", uri=True)
+    try:
+        cible = sqlite3.connect(base)
+        try:
+            source.backup(cible)  # a consistent copy, even while the page writes
+        finally:
+            cible.close()
+    finally:
+        source.close()
+    base.chmod(0o600)
+    descripteur = os.open(cle, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descripteur, "wb") as f:
+        f.write(octets_cle)
+    print(f"Sauvegarde écrite dans {dossier} : la base et sa clé (à garder ensemble, hors de ce poste). "
+          f"Vérifier une copie : triage-app sauvegarde --verifier {dossier}")
     return 0

@@ -104,8 +104,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     certificat = _fichier_lisible(args.certificat, "--certificat")
     cle = _fichier_lisible(args.cle, "--cle")
     adresse = args.adresse or (TOUTES_LES_INTERFACES if args.reseau else LOCALE)
-    # Create and migrate the database before the first visitor, so a bad setting fails here, in French.
-    Services(Reglages().url_base).fermer()
+    # Create and migrate the database before the first visitor, so a bad setting fails here, in French; a database
+    # whose audit chain is sealed needs its key (issue #28): missing, the server does not start (CleAbsente, French).
+    services = Services(Reglages().url_base)
+    try:
+        _ = services.uow.cle
+    finally:
+        services.fermer()
     schema = "https" if certificat else "http"
     hote = "localhost" if _est_locale(adresse) or adresse == TOUTES_LES_INTERFACES else adresse
     print(f"triage_app : {schema}://{hote}:{args.port} (Ctrl-C pour arrêter)", flush=True)

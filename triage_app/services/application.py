@@ -37,9 +37,10 @@ class Services:
     """The services of one structure's records."""
 
     def __init__(self, url: str | None = None, reglages: Reglages | None = None, moteur_regles: Moteur | None = None,
-                 horloge: Callable[[], datetime] | None = None, migrer_schema: bool = True) -> None:
+                 horloge: Callable[[], datetime] | None = None, migrer_schema: bool = True,
+                 cle: bytes | None = None) -> None:
         self.moteur = moteur_regles or moteur()
-        self.uow = UniteDeTravail(url, reglages, horloge, migrer_schema)
+        self.uow = UniteDeTravail(url, reglages, horloge, migrer_schema, cle)
         self.structure = ServiceStructure(self.uow, self.moteur)
         self.patients = ServicePatients(self.uow, self.moteur)
         self.episodes = ServiceEpisodes(self.uow, self.moteur)

@@ -81,6 +81,10 @@ ACTIONS: dict[str, str] = {
 }
 
 
+# Permissions of plain reads (the page checks the account once per run for them; every other call, before it).
+LECTURES = frozenset({"triage.lire", "structure.lire"})
+
+
 @cache
 def _prend_acteur(fonction: Callable[..., Any]) -> bool:
     """Whether the service method records who acts (read once per method, not on every call)."""
@@ -101,11 +105,15 @@ class _Agregat:
 class ServiceAutorise:
     """The :class:`Services` restricted to what ``utilisateur`` may do."""
 
-    def __init__(self, services: Services, utilisateur: Utilisateur, verrou: Callable[[], bool] | None = None) -> None:
-        """``verrou``: whether the user's session is locked (idle): then every call is refused."""
+    def __init__(self, services: Services, utilisateur: Utilisateur, verrou: Callable[[], bool] | None = None,
+                 compte_valide: Callable[[], bool] | None = None) -> None:
+        """``verrou``: whether the user's session is locked (idle): then every call is refused. ``compte_valide``:
+        whether the account still is as it was at login (active, same role and password): checked before every
+        call that is not a plain read, so a deactivated account's open session writes nothing."""
         self._services = services
         self.utilisateur = utilisateur
         self._verrou = verrou
+        self._compte_valide = compte_valide
 
     @property
     def moteur(self) -> Any:
@@ -130,6 +138,10 @@ class ServiceAutorise:
         methode = getattr(getattr(self._services, agregat), nom)
         if self._verrou is not None and action != "comptes.deconnecter" and self._verrou():
             raise ErreurDroits("session verrouillée après inactivité : rien n'a été enregistré ; se reconnecter")
+        if (self._compte_valide is not None and permission not in LECTURES and action != "comptes.deconnecter"
+                and not self._compte_valide()):
+            raise ErreurDroits("compte désactivé ou modifié depuis la connexion : rien n'a été enregistré ; "
+                               "se reconnecter")
         if not self.utilisateur.peut(permission):
             self._services.audit.refus(action, acteur=self.utilisateur.identifiant)
             exiger(self.utilisateur, permission)

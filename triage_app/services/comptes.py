@@ -4,6 +4,7 @@ provider logins find their account, and each professional's identity signs what 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +61,18 @@ class ServiceComptes(Service):
         """How many accounts exist (none: the page asks for the first coordinator)."""
         with self.uow.lecture() as s:
             return int(s.scalar(select(func.count()).select_from(CompteTable)) or 0)
+
+    def jeton_session(self, identifiant: str) -> str | None:
+        """What an open session must still match (issue #28): a digest of the account's role, state, source and
+        password hash; ``None`` when the account is gone or deactivated. The page keeps it at login and compares it
+        on every run and before every write: a deactivated account, a changed password or role ends the session."""
+        with self.uow.lecture() as s:
+            ligne = s.execute(select(CompteTable.role, CompteTable.actif, CompteTable.source,
+                                     CompteTable.empreinte_mot_de_passe)
+                              .where(CompteTable.identifiant == identifiant)).first()
+        if ligne is None or not ligne.actif:
+            return None
+        return hashlib.sha256(f"{ligne.role}|{ligne.source}|{ligne.empreinte_mot_de_passe or ''}".encode()).hexdigest()
 
     def creer_utilisateur(self, *, identifiant: str, nom: str, role: str, mot_de_passe: str | None,
                           source: str = "local", acteur: str) -> comptes.Utilisateur:

@@ -72,7 +72,9 @@ class UniteDeTravail:
     audit chain (kept outside the database) and the clock that dates what is written."""
 
     def __init__(self, url: str | None = None, reglages: Reglages | None = None,
-                 horloge: Callable[[], datetime] | None = None, migrer_schema: bool = True) -> None:
+                 horloge: Callable[[], datetime] | None = None, migrer_schema: bool = True,
+                 cle: bytes | None = None) -> None:
+        """``cle``: the key to use instead of the structure's (checking a backup with the key saved beside it)."""
         reglages = reglages or Reglages()
         self.url = url or reglages.url_base
         self.bd: Engine = creer_moteur_bd(self.url, reglages)
@@ -81,14 +83,21 @@ class UniteDeTravail:
         self.sessions = sessionmaker(self.bd, expire_on_commit=False)
         self.horloge = horloge or (lambda: datetime.now(UTC))
         self.reglages = reglages
-        self._cle: bytes | None = None
+        self._cle: bytes | None = cle
 
     @property
     def cle(self) -> bytes:
         """The structure's secret key (kept outside the database: :mod:`triage_app.storage.cle`)."""
         if self._cle is None:
-            self._cle = cle_secrete(self.reglages)
+            # A new key only for a database whose chain was never sealed (issue #28): a lost key is said, never
+            # silently replaced.
+            self._cle = cle_secrete(self.reglages, creer=not self.chaine_scellee())
         return self._cle
+
+    def chaine_scellee(self) -> bool:
+        """Whether the audit chain's head is already sealed with a key (then that key must be the one used)."""
+        with self.bd.connect() as c:
+            return audit.tete_scellee(c)
 
     def fermer(self) -> None:
         """Release the connections (idempotent; the unit stays usable and reconnects on its next use)."""

@@ -221,3 +221,9 @@ def verifier(session: Session, cle: bytes, points: tuple[PointControle, ...] = (
         if t.statut != statut:
             return RapportAudit(n, f"triage {tid} : statut « {t.statut} » au lieu de « {statut} »")
     return RapportAudit(n, None, PointControle(tete.seq, tete.empreinte) if tete.seq > 0 else None)
+
+
+def tete_scellee(connexion: Any) -> bool:
+    """Whether the chain's head is sealed (a key was used): then only that key may seal and verify it."""
+    ligne = connexion.execute(text("SELECT seq, mac FROM tete_audit WHERE id = 1")).first()
+    return ligne is not None and ligne[0] > 0 and ligne[1] is not None

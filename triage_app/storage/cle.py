@@ -20,8 +20,19 @@ NOM_FICHIER = "cle_secrete"
 VARIABLE = "TRIAGE_CLE_SECRETE"
 
 
-def cle_secrete(reglages: Reglages | None = None) -> bytes:
-    """The key (32 bytes): from the environment, else the data directory's file (created if missing)."""
+class CleAbsente(ErreurSaisie):
+    """The database's audit chain is sealed and the key that sealed it is missing: it must be restored from its
+    backup (a new key would seal the next events with another key, and the chain could never be verified again)."""
+
+    def __init__(self, chemin: str) -> None:
+        super().__init__([Probleme(chemin, "clé secrète absente alors que la base a déjà une chaîne d'audit scellée : "
+                                           "restaurer le fichier de clé depuis sa sauvegarde (avec la base) ; "
+                                           "aucune nouvelle clé n'a été créée")])
+
+
+def cle_secrete(reglages: Reglages | None = None, *, creer: bool = True) -> bytes:
+    """The key (32 bytes): from the environment, else the data directory's file, created if missing only when
+    ``creer`` (a new database); for a database whose chain is sealed, a missing key raises :class:`CleAbsente`."""
     texte = os.environ.get(VARIABLE)
     if texte:
         try:
@@ -34,6 +45,8 @@ def cle_secrete(reglages: Reglages | None = None) -> bytes:
     dossier = Path((reglages or Reglages()).data_dir)
     chemin = dossier / NOM_FICHIER
     if not chemin.exists():
+        if not creer:
+            raise CleAbsente(str(chemin))
         dossier.mkdir(mode=0o700, parents=True, exist_ok=True)
         try:
             descripteur = os.open(chemin, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

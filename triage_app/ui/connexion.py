@@ -30,6 +30,13 @@ def garde() -> Utilisateur | None:
         else:
             formulaire_connexion()
         return None
+    if not etat.compte_valide():  # deactivated, or its role or password changed since the login (issue #28)
+        for cle in (etat.CLE_UTILISATEUR, etat.CLE_JETON, _VERROU):
+            st.session_state.pop(cle, None)
+        st.warning("Votre compte a été désactivé ou modifié depuis votre connexion : reconnectez-vous. Rien n’a été "
+                   "enregistré après ce changement.", icon=":material/no_accounts:")
+        formulaire_connexion()
+        return None
     if etat.session_inactive():  # the service refuses every call from then on, callbacks included
         ecran_verrou(utilisateur)
         return None
@@ -39,6 +46,7 @@ def garde() -> Utilisateur | None:
 
 def _ouvrir_session(utilisateur: Utilisateur) -> None:
     st.session_state[etat.CLE_UTILISATEUR] = utilisateur
+    etat.noter_compte(utilisateur)
     etat.noter_activite()
     st.session_state.pop(_VERROU, None)
 

@@ -22,17 +22,20 @@ CLE_UTILISATEUR = "utilisateur"
 PATIENT_CHOISI = "patient_choisi"  # the patient (PatientTrouve) the next triage is for (session only)
 
 
-# Every set of services the page opened (one per database URL), so that fermer_depots() can release them:
-# st.cache_resource forgets its values on clear() but does not close them.
-_ouverts: list[Services] = []
-_verrou_ouverts = threading.Lock()
+# The services the page opened, one per database URL, for the process's life. Not st.cache_resource: any client may
+# ask Streamlit to clear its caches (a ``clear_cache`` message, no login needed), which forgets a cached value without
+# closing it — a new connection pool per message until the server runs out of files (issue #28).
+_depots: dict[str, Services] = {}
+_verrou_depots = threading.Lock()
 
 
-@st.cache_resource(show_spinner=False)
 def _depot(url: str) -> Services:
-    depot = Services(url)
-    with _verrou_ouverts:
-        _ouverts.append(depot)
+    depot = _depots.get(url)
+    if depot is None:
+        with _verrou_depots:
+            depot = _depots.get(url)
+            if depot is None:
+                depot = _depots[url] = Services(url)
     return depot
 
 
@@ -42,11 +45,10 @@ def fermer_depots() -> None:
     For whoever runs the page in-process (the AppTest tests, after each test): a server keeps its service. The
     settings are read again too (a test sets its own database).
     """
-    _depot.clear()
     reglages.cache_clear()
-    with _verrou_ouverts:
-        ouverts = _ouverts[:]
-        _ouverts.clear()
+    with _verrou_depots:
+        ouverts = list(_depots.values())
+        _depots.clear()
     for depot in ouverts:
         depot.fermer()
 
@@ -66,6 +68,23 @@ def utilisateur() -> Utilisateur:
 
 CLE_ACTIVITE = "derniere_activite"
 CLE_VERROU = "session_verrouillee"
+CLE_JETON = "jeton_compte"  # what the account was at login (role, state, password): compared on every run
+
+
+def noter_compte(utilisateur: Utilisateur) -> None:
+    """At login: keep what the account is now, for :func:`compte_valide`."""
+    st.session_state[CLE_JETON] = depot_brut().comptes.jeton_session(utilisateur.identifiant)
+
+
+def compte_valide() -> bool:
+    """Whether the logged-in account still is as it was at login (issue #28): not deactivated, same role, same
+    password. A session opened by the login keeps its token; one without (never made by the page) is not checked."""
+    if CLE_JETON not in st.session_state:
+        return True
+    utilisateur_ = st.session_state.get(CLE_UTILISATEUR)
+    jeton = st.session_state[CLE_JETON]
+    return (utilisateur_ is not None and jeton is not None
+            and depot_brut().comptes.jeton_session(utilisateur_.identifiant) == jeton)
 
 
 def delai_inactivite_s() -> float:
@@ -104,7 +123,7 @@ def fragment(fonction: _F) -> _F:
 
     @functools.wraps(fonction)
     def garde(*args: Any, **kwargs: Any) -> Any:
-        if st.session_state.get(CLE_UTILISATEUR) is None or session_inactive():
+        if st.session_state.get(CLE_UTILISATEUR) is None or session_inactive() or not compte_valide():
             st.rerun(scope="app")
         noter_activite()
         return fonction(*args, **kwargs)
@@ -115,7 +134,7 @@ def fragment(fonction: _F) -> _F:
 def depot() -> ServiceAutorise:
     """The services as the logged-in user may use them (every call checked against the role and the idle
     lock)."""
-    return ServiceAutorise(depot_brut(), utilisateur(), verrou=session_inactive)
+    return ServiceAutorise(depot_brut(), utilisateur(), verrou=session_inactive, compte_valide=compte_valide)
 
 
 def moteur() -> Moteur:

@@ -93,6 +93,18 @@ def installer() -> None:
     starlette_app.create_streamlit_middleware = pile  # type: ignore[assignment]
 
 
+def sans_adresse_exterieure() -> None:
+    """No outside look-up, whatever a client sends (issue #28). For a WebSocket whose Origin is not the page's own
+    host, Streamlit compares it with the machine's addresses, which it finds by calling an outside service
+    (``checkip.amazonaws.com``, then HTTPS) and by a UDP « connect » to a public address: on a network that drops
+    traffic each refused connection froze the server for about 2 s. Both answers are now « unknown », at their source:
+    a foreign Origin is refused at once (403), the tablets' same-origin connections are not concerned."""
+    from streamlit import net_util
+
+    net_util.get_external_ip = lambda: None  # type: ignore[assignment]
+    net_util.get_internal_ip = lambda: None  # type: ignore[assignment]
+
+
 def prechauffer() -> None:
     """Before the first visitor: the rules compiled and the page's modules imported, then every object made so far set
     aside from the garbage collector (``gc.freeze``). With post-run collection off (many tablets: issue #25), Python's
@@ -125,6 +137,7 @@ def main() -> None:
     os.umask(MASQUE)
     filtrer_journaux()
     installer()
+    sans_adresse_exterieure()
     sys.setswitchinterval(INTERVALLE_BASCULE_S)
     prechauffer()
     from streamlit.web import cli

@@ -1,0 +1,86 @@
+"""Hardening v3 (issue #28), against the real server where the hole was found there.
+
+- A client that is not logged in sends ``clear_cache`` then reruns the page, again and again: the server's open files
+  and database connections stay where they were (the page's services are no Streamlit cache any client can clear).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from tests import navigateur as nv
+
+
+def _fichiers_ouverts(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def test_vider_les_caches_en_boucle_n_ouvre_ni_fichier_ni_connexion(tmp_path: Path) -> None:
+    from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: TID251  (the protocol a client speaks)
+
+    from tests.session_ws import SessionStreamlit
+
+    url = f"sqlite:///{tmp_path / 'serveur.sqlite'}"
+    nv.preparer_base(url)
+
+    async def scenario(adresse: str, pid: int) -> tuple[int, int]:
+        s = SessionStreamlit(adresse)
+        try:
+            await s.ouvrir()  # the login screen: nobody is logged in
+            for _ in range(3):  # warm-up: whatever the first runs open once
+                await s.executer()
+            avant = _fichiers_ouverts(pid)
+            for _ in range(40):
+                msg = BackMsg()
+                msg.clear_cache = True
+                await s.ws.send(msg.SerializeToString())
+                tour = await s.executer()
+                assert not tour.exceptions
+            return avant, _fichiers_ouverts(pid)
+        finally:
+            await s.fermer()
+
+    with nv.ServeurPage(url) as serveur:
+        assert serveur.pid is not None
+        avant, apres = asyncio.run(scenario(serveur.url, serveur.pid))
+    # Before the fix each cycle opened a new pool (50 cycles: 57 → 157 files); a small margin for the sockets.
+    assert apres <= avant + 3, (avant, apres)
+
+
+def test_une_origine_etrangere_est_refusee_sans_appel_exterieur(tmp_path: Path) -> None:
+    """A WebSocket from another site (foreign Origin): refused (403) at once, and the server looks nothing up
+    outside (under the socket guard: any outbound connection or name look-up is noted); the health check answers at
+    once after them."""
+    import time
+    import urllib.request
+
+    import websockets
+
+    from tests.test_serveur import _env_garde
+
+    journal = tmp_path / "garde.log"
+    url = f"sqlite:///{tmp_path / 'triage.sqlite'}"
+    nv.preparer_base(url)
+
+    async def attaques(port: int) -> list[str]:
+        refus = []
+        for origine in ("http://evil.example", "https://10.1.2.3:8501", "http://192.168.0.9") * 3:
+            entetes = {"Origin": origine}
+            try:
+                async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
+                                              additional_headers=entetes, open_timeout=10):
+                    refus.append("accepte")
+            except websockets.InvalidStatus as exc:
+                refus.append(str(exc.response.status_code))
+        return refus
+
+    with nv.ServeurPage(url, options=[], env=_env_garde(journal)) as serveur:
+        assert serveur.port is not None
+        debut = time.monotonic()
+        assert set(asyncio.run(attaques(serveur.port))) == {"403"}
+        assert time.monotonic() - debut < 5  # no 2 s freeze per refused connection
+        with urllib.request.urlopen(serveur.url + "/_stcore/health", timeout=5) as r:
+            assert r.status == 200
+    assert not journal.exists(), journal.read_text(encoding="utf-8")
