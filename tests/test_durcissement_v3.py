@@ -84,3 +84,23 @@ def test_une_origine_etrangere_est_refusee_sans_appel_exterieur(tmp_path: Path) 
         with urllib.request.urlopen(serveur.url + "/_stcore/health", timeout=5) as r:
             assert r.status == 200
     assert not journal.exists(), journal.read_text(encoding="utf-8")
+
+
+def test_une_valeur_forgee_dans_la_correction_est_refusee_avant_le_journal(tmp_path: Path) -> None:
+    """A crafted value for a coded field (the cover) is refused in French, naming the field: nothing stored, nothing
+    in the audit, the draft still evaluates."""
+    import pytest
+
+    from tests.test_page import creer_triage
+    from triage_app.errors import TriageError
+    from triage_app.services.application import Services
+
+    with Services(f"sqlite:///{tmp_path / 'triage.sqlite'}") as depot:
+        tid, _ = creer_triage(depot)
+        avant = depot.audit.verifier_audit().evenements
+        forgee = "DUPONT Jeanne, lombalgie sur cancer du sein " * 100
+        with pytest.raises(TriageError, match="patient.couverture"):
+            depot.triages.modifier_brouillon(tid, {"patient.couverture": forgee}, acteur="kine")
+        assert depot.audit.verifier_audit().evenements == avant
+        assert depot.triages.charger(tid).cas["patient"]["couverture"] == "regime_general"
+        depot.triages.evaluer(tid)  # still evaluates

@@ -60,6 +60,8 @@ def test_export_case_texte_de_chaque_exemple(cas, capsysbinary):
 
 def test_export_d_un_triage_dans_chaque_format_est_journalise(base, tmp_path):
     url, depot, tid = base
+    depot.comptes.creer_utilisateur(identifiant="medecin.test", nom="Médecin", role="medecin",
+                                    mot_de_passe="un mot de passe long", acteur="test")
     avant = depot.audit.verifier_audit().evenements
     fichiers = {}
     for f in FORMATS:

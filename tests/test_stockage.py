@@ -264,6 +264,12 @@ def test_commandes_de_stockage_sur_une_base_remplie(url_base, tmp_path, capsys):
     assert main(["reevaluate", "--json", "--processus", "1", "--base", url_base]) == 0
     assert json.loads(capsys.readouterr().out) == []
     fichier = tmp_path / "export.json"
+    # --acteur names an account of the structure (issue #28): never free text that could be a patient's name.
+    assert main(["patient", "export", pid, "--acteur", "Dupont Jeanne née le 01/02/1960", "--output", str(fichier),
+                 "--base", url_base]) == 2
+    assert "Dupont" not in capsys.readouterr().err and not fichier.exists()
+    depot.comptes.creer_utilisateur(identifiant="coord", nom="Coordination", role="coordinateur",
+                                    mot_de_passe="un mot de passe long", acteur="test")
     assert main(["patient", "export", pid, "--acteur", "coord", "--output", str(fichier), "--base", url_base]) == 0
     assert json.loads(fichier.read_text(encoding="utf-8"))["patient"]["nom"] == "Dupont"
     assert main(["patient", "erase", pid, "--acteur", "coord", "--base", url_base]) == 0

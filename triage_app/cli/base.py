@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import date
 
-from triage_app.cli.commun import _depot, _ecrire_sortie, _erreur
+from triage_app.cli.commun import _acteur, _depot, _ecrire_sortie, _erreur
 from triage_app.errors import ErreurSaisie, Probleme
 
 # `audit verify` when the key that sealed the chain is missing: neither intact (0) nor broken (1).
@@ -65,10 +65,10 @@ def cmd_patient(args: argparse.Namespace) -> int:
     """RGPD: export everything about a patient, or erase them."""
     with _depot(args) as depot:
         if args.action == "export":
-            donnees = depot.rgpd.exporter_patient(args.patient, acteur=args.acteur)
+            donnees = depot.rgpd.exporter_patient(args.patient, acteur=_acteur(depot, args.acteur))
             _ecrire_sortie((json.dumps(donnees, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), args.output)
             return 0
-        depot.rgpd.effacer_patient(args.patient, acteur=args.acteur)
+        depot.rgpd.effacer_patient(args.patient, acteur=_acteur(depot, args.acteur))
     print("Patient effacé ; le journal d'audit garde un événement sans donnée personnelle.")
     return 0
 
@@ -80,7 +80,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     genere_le = datetime.now().astimezone() if args.genere_le is None else args.genere_le
     with _depot(args) as depot:
-        octets = depot.documents.exporter(args.triage, args.format, genere_le=genere_le, acteur=args.acteur)
+        octets = depot.documents.exporter(args.triage, args.format, genere_le=genere_le,
+                                          acteur=_acteur(depot, args.acteur))
     _ecrire_sortie(octets, args.output)
     return 0
 
@@ -94,7 +95,7 @@ def cmd_rapport(args: argparse.Namespace) -> int:
     if au < du:
         raise ErreurSaisie([Probleme("--au", f"le {au:%d/%m/%Y} précède le début de la période ({du:%d/%m/%Y})")])
     with _depot(args) as depot:
-        indicateurs = depot.rapport.indicateurs(du, au, acteur=args.acteur)
+        indicateurs = depot.rapport.indicateurs(du, au, acteur=_acteur(depot, args.acteur))
         structure = depot.structure.structure()
         nom = structure.nom if structure else None
         if args.format == "pdf":
@@ -123,7 +124,7 @@ def cmd_episode(args: argparse.Namespace) -> int:
     """
     jour = args.jour or date.today()
     with _depot(args) as depot:
-        octets = depot.documents.document_episode(args.episode, args.format, jour, acteur=args.acteur)
+        octets = depot.documents.document_episode(args.episode, args.format, jour, acteur=_acteur(depot, args.acteur))
     _ecrire_sortie(octets, args.sortie)
     return 0
 

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from triage_app.errors import ErreurCas, ErreurChargement, Probleme
+from triage_app.errors import ErreurCas, ErreurChargement, ErreurSaisie, Probleme
 
 if TYPE_CHECKING:
     from triage_app.services.application import Services
@@ -95,3 +95,19 @@ def _jour(texte: str) -> date:
         return date.fromisoformat(texte)
     except ValueError:
         raise argparse.ArgumentTypeError(f"date invalide « {texte} » (attendu : AAAA-MM-JJ)") from None
+
+
+# Who acts when the command line is run by the machine's operator rather than a named account.
+ACTEUR_LIGNE_DE_COMMANDE = "ligne_de_commande"
+
+
+def _acteur(depot: Services, acteur: str) -> str:
+    """``--acteur`` as the audit will record it: an active account's identifier, or ``ligne_de_commande``. Anything
+    else is refused without repeating it (free text could be a patient's name; issue #28)."""
+    if acteur == ACTEUR_LIGNE_DE_COMMANDE:
+        return acteur
+    identifiant = acteur.strip().lower()
+    if len(identifiant) > 200 or depot.comptes.jeton_session(identifiant) is None:
+        raise ErreurSaisie([Probleme("--acteur", "l'identifiant d'un compte actif de la structure (page « Comptes »), "
+                                                 f"ou « {ACTEUR_LIGNE_DE_COMMANDE} »")])
+    return identifiant

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from triage_app import comptes
 from triage_app import identifiants as idf
@@ -74,8 +75,14 @@ class ServiceComptes(Service):
             return None
         return hashlib.sha256(f"{ligne.role}|{ligne.source}|{ligne.empreinte_mot_de_passe or ''}".encode()).hexdigest()
 
+    def creer_premier_compte(self, *, identifiant: str, nom: str, mot_de_passe: str) -> comptes.Utilisateur:
+        """The first coordinator, at first start: refused once any account exists, in the same write (and by the
+        database's unique constraint on ``premier``: two forms sent together make one account, issue #28)."""
+        return self.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur", mot_de_passe=mot_de_passe,
+                                      acteur="premier_demarrage", premier=True)
+
     def creer_utilisateur(self, *, identifiant: str, nom: str, role: str, mot_de_passe: str | None,
-                          source: str = "local", acteur: str) -> comptes.Utilisateur:
+                          source: str = "local", acteur: str, premier: bool = False) -> comptes.Utilisateur:
         """Create an account (local: argon2 hash of a password of at least 12 characters; oidc: no password)."""
         identifiant = identifiant.strip().lower()
         problemes = []
@@ -96,12 +103,19 @@ class ServiceComptes(Service):
         if source == "local":
             comptes.verifier_mot_de_passe_nouveau(mot_de_passe or "", identifiant)
             empreinte = _HACHEUR.hash(mot_de_passe or "")
-        with self.uow.ecriture() as (s, chaine):
-            if s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant)) is not None:
-                raise ErreurSaisie([Probleme("identifiant", f"« {identifiant} » existe déjà")])
-            s.add(CompteTable(id=nouvel_id(), identifiant=identifiant, nom=nom.strip(), role=role, source=source,
-                              empreinte_mot_de_passe=empreinte, actif=True, echecs=0, cree_le=self.horloge()))
-            chaine.ajouter("creation_compte", acteur, details={"compte": identifiant, "role": role})
+        try:
+            with self.uow.ecriture() as (s, chaine):
+                if premier and s.scalar(select(func.count()).select_from(CompteTable)):
+                    raise ErreurSaisie([Probleme("identifiant", "un compte existe déjà : se connecter")])
+                if s.scalar(select(CompteTable).where(CompteTable.identifiant == identifiant)) is not None:
+                    raise ErreurSaisie([Probleme("identifiant", f"« {identifiant} » existe déjà")])
+                s.add(CompteTable(id=nouvel_id(), identifiant=identifiant, nom=nom.strip(), role=role, source=source,
+                                  empreinte_mot_de_passe=empreinte, actif=True, echecs=0, cree_le=self.horloge(),
+                                  premier=True if premier else None))
+                chaine.ajouter("creation_compte", acteur, details={"compte": identifiant, "role": role})
+        except IntegrityError:  # the database's constraint: another first account, or the same identifier, won
+            raise ErreurSaisie([Probleme("identifiant", "un compte existe déjà : se connecter" if premier
+                                         else f"« {identifiant} » existe déjà")]) from None
         return comptes.Utilisateur(identifiant, nom.strip(), role, source)
 
     def lister_utilisateurs(self) -> list[CompteTable]:

@@ -236,6 +236,12 @@ def ajouter_episode(s: Session, chaine: audit.Chaine, horloge: Callable[[], date
     proposed the prior diagnosis from a stored prescription episode (audited with the kiné's answer)."""
     if s.get(Patient, patient_id) is None:
         raise ErreurStockage("patient introuvable")
+    # At most one open episode per patient and condition (issue #28; a unique index backs it): checked in the same
+    # write, which holds the audit chain's lock, so two writers cannot both pass.
+    if s.scalar(select(Episode.id).where(Episode.patient_id == patient_id, Episode.protocole == protocole,
+                                         Episode.statut == OUVERT).limit(1)) is not None:
+        raise ErreurStockage("un épisode de ce motif est déjà ouvert pour ce patient : le continuer, ou le clore "
+                             "avant d'en ouvrir un autre")
     eid = nouvel_id()
     s.add(Episode(id=eid, patient_id=patient_id, protocole=protocole, date_debut=date_debut,
                   prescription_medicale=prescription_medicale,

@@ -132,8 +132,12 @@ def cas_effectif(s: Session, t: Triage, regles: EpisodeDeSoins) -> dict[str, Any
 
 
 def modifier(chaine: audit.Chaine, horloge: Callable[[], datetime], t: Triage, champs: dict[str, Any], acteur: str,
-             etape: str | None = None, note: str | None = None) -> None:
-    """Set case fields of a draft by dotted path; one audit event names them (values only for yes/no and codes)."""
+             etape: str | None = None, note: str | None = None,
+             valider: Callable[[dict[str, Any]], Any] | None = None) -> None:
+    """Set case fields of a draft by dotted path; one audit event names them (values only for yes/no and codes).
+
+    ``valider`` (the engine's case check) refuses, in French and before anything is stored or audited, a value
+    outside what the case format allows (a crafted cover, a 5 kB text in a coded field: issue #28)."""
     cas = copy.deepcopy(t.cas)
     valeurs: dict[str, dict[str, Any]] = {}
     for chemin, valeur in champs.items():
@@ -147,6 +151,8 @@ def modifier(chaine: audit.Chaine, horloge: Callable[[], datetime], t: Triage, c
         if isinstance(valeur, bool) or chemin in _CHAMPS_CODES:
             valeurs[chemin] = {"avant": ancienne, "apres": valeur}
         cible[feuille] = valeur
+    if valider is not None:
+        valider(cas)
     t.cas = cas
     if "date_consultation" in champs:
         t.date_consultation = date.fromisoformat(str(champs["date_consultation"]))
@@ -209,7 +215,7 @@ class ServiceTriages(Service):
                 s.flush()
             t = ajouter_triage(s, chaine, self.horloge, lire_episode(s, eid), date_consultation, acteur)
             if champs:
-                modifier(chaine, self.horloge, t, champs, acteur)
+                modifier(chaine, self.horloge, t, champs, acteur, valider=self.moteur.valider)
             return Demarrage(t.id, eid, continue_)
 
     @reessayable
@@ -264,7 +270,7 @@ class ServiceTriages(Service):
                            etape: str | None = None, note: str | None = None) -> None:
         """Set case fields by dotted path (``cadre.medecin_joignable``, ``consentement.protocole``…)."""
         with self.uow.ecriture() as (s, chaine):
-            modifier(chaine, self.horloge, brouillon(s, triage_id), champs, acteur, etape, note)
+            modifier(chaine, self.horloge, brouillon(s, triage_id), champs, acteur, etape, note, self.moteur.valider)
 
     @reessayable
     def enregistrer_note(self, triage_id: str, note: str, *, acteur: str) -> None:

@@ -111,6 +111,10 @@ class Chaine:
         self._tete_a_ecrire = True
         return seq
 
+    def ecrire_tete(self) -> None:
+        """Write the head now (a migration, whose transaction Alembic commits, not the session)."""
+        self._ecrire_tete(self.session)
+
     def _ecrire_tete(self, session: Session) -> None:
         """Before the commit: the head moves to the last event appended, sealed with the key."""
         if not self._tete_a_ecrire:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -112,7 +112,11 @@ class Episode(Base):
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")
 
-    __table_args__ = (Index("ix_episodes_patient_protocole", "patient_id", "protocole", "statut"),)
+    __table_args__ = (Index("ix_episodes_patient_protocole", "patient_id", "protocole", "statut"),
+                      # At most one open episode per patient and condition (issue #28): the loser of a race joins
+                      # the winner's episode.
+                      Index("ix_episodes_un_ouvert", "patient_id", "protocole", unique=True,
+                            sqlite_where=text("statut = 'ouvert'"), postgresql_where=text("statut = 'ouvert'")))
 
 
 class Triage(Base):
@@ -204,6 +208,9 @@ class Utilisateur(Base):
     bloque_jusqu_a: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     derniere_connexion: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # True for the account made at first start, empty otherwise: unique, so two first-account forms sent together
+    # make one coordinator (issue #28).
+    premier: Mapped[bool | None] = mapped_column(unique=True, index=True)
     # The professional identity signed on the documents: first and family name, profession, RPPS or ADELI, phone.
     prenom: Mapped[str | None] = mapped_column(String(200))
     nom_famille: Mapped[str | None] = mapped_column(String(200))

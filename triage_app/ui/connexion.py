@@ -87,13 +87,9 @@ def premier_compte() -> None:
     if mot_de_passe != confirmation:
         st.error("Mot de passe : les deux saisies diffèrent.")
         return
-    depot = etat.depot_brut()
-    if depot.comptes.compter_utilisateurs() != 0:  # another tab was quicker
-        st.error("Un compte existe déjà : connectez-vous.")
-        return
-    try:
-        utilisateur = depot.comptes.creer_utilisateur(identifiant=identifiant, nom=nom, role="coordinateur",
-                                                      mot_de_passe=mot_de_passe, acteur="premier_demarrage")
+    try:  # refused in the same write once any account exists (another tab was quicker)
+        utilisateur = etat.depot_brut().comptes.creer_premier_compte(identifiant=identifiant, nom=nom,
+                                                                      mot_de_passe=mot_de_passe)
     except TriageError as exc:
         st.error(en_francais(exc))
         return
