@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from datetime import date
 from pathlib import Path
 
 from tests import navigateur as nv
@@ -104,3 +105,59 @@ def test_une_valeur_forgee_dans_la_correction_est_refusee_avant_le_journal(tmp_p
         assert depot.audit.verifier_audit().evenements == avant
         assert depot.triages.charger(tid).cas["patient"]["couverture"] == "regime_general"
         depot.triages.evaluer(tid)  # still evaluates
+
+
+def test_des_compteurs_hors_bornes_en_lot_n_arretent_pas_le_lot(tmp_path: Path, capsys) -> None:
+    """``evaluate --jsonl``: a line with an out-of-range counter (10**30), an oversized protocol id, a blank line:
+    each gets its French error line, the valid ones their results, whatever the number of processes."""
+    import json
+
+    import pytest
+
+    from tests.conftest import cas_base
+    from triage_app.cli import main
+
+    bon = cas_base("lombalgie_aigue")
+    enorme = json.loads(json.dumps(bon))
+    enorme["episode"]["seances_realisees_episode"] = 10**30
+    long_ = json.loads(json.dumps(bon))
+    long_["protocole"] = "x" * 100_000
+    lignes = [json.dumps(bon), json.dumps(enorme), "", json.dumps(long_), json.dumps(bon)]
+    fichier = tmp_path / "lot.jsonl"
+    fichier.write_text("\n".join(lignes) + "\n", encoding="utf-8")
+    for processus in ("1", "4"):
+        capsys.readouterr()
+        code = main(["evaluate", "--jsonl", str(fichier), "--processus", processus])
+        sorties = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert code == 2 and [s["ligne"] for s in sorties] == [1, 2, 3, 4, 5]  # 2: some lines invalid
+        assert "orientation" in sorties[0] and "orientation" in sorties[4]
+        assert "valeur trop grande" in sorties[1]["erreur"] and "Traceback" not in json.dumps(sorties)
+        assert len(sorties[3]["erreur"]) < 500
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--jsonl", str(fichier), "--processus", "100000"])
+
+
+def test_noms_hostiles_refuses_et_noms_d_autres_ecritures_retrouves(tmp_path: Path) -> None:
+    """Names that print otherwise than they read, or look empty, are refused (naming the field and the character);
+    a too-long name is refused with its limit, never cut; names in other scripts are found, as typed."""
+    import pytest
+
+    from triage_app.errors import ErreurSaisie
+    from triage_app.services.application import Services
+
+    with Services(f"sqlite:///{tmp_path / 'triage.sqlite'}") as depot:
+        def creer(nom: str) -> str:
+            return depot.patients.creer_patient(nom=nom, prenom="Anne", date_naissance=date(1980, 1, 2),
+                                                acteur="kine")
+
+        for hostile in ("Du\u2060pont", "Du\u061cpont", "Du\u00adpont", "Du\u180epont", "Du\u206apont",
+                        "Du\ufff9pont", "Du\U000e0041pont", "Du\u2028pont", "Du\u2029pont", "Du\ue000pont",
+                        "Du\ufdd0pont", "\u3164", "\u2800", "\u3164\u3164"):
+            with pytest.raises(ErreurSaisie, match="nom"):
+                creer(hostile)
+        with pytest.raises(ErreurSaisie, match="200 caractères au plus"):
+            creer("A" * 201)
+        for nom, tape in (("杜邦", "杜邦"), ("دوبون", "دوبون"), ("Ἀθηνᾶ", "αθηνα"), ("Дюпон", "дюпон")):
+            pid = creer(nom)
+            assert [p.id for p in depot.patients.rechercher_patients(tape, acteur="kine")] == [pid], nom
+        assert depot.patients.rechercher_patients("Du\u2060pont", acteur="kine") == []  # typed: no crash, no match

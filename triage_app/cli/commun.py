@@ -83,10 +83,16 @@ def _processus(texte: str) -> int | None:
     if texte == "auto":
         return None
     try:
-        return max(1, int(texte))
+        n = max(1, int(texte))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"nombre de processus invalide « {texte} » (attendu : un entier ou "
+        raise argparse.ArgumentTypeError(f"nombre de processus invalide « {texte[:40]} » (attendu : un entier ou "
                                          "« auto »)") from None
+    if n > PROCESSUS_MAX:  # each one forks the whole engine: a typo must not fork thousands (issue #28)
+        raise argparse.ArgumentTypeError(f"au plus {PROCESSUS_MAX} processus")
+    return n
+
+
+PROCESSUS_MAX = 64
 
 
 def _jour(texte: str) -> date:

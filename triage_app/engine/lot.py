@@ -58,6 +58,9 @@ def _evaluer_ligne(numero: int, ligne: bytes) -> tuple[bytes, bool]:
         return orjson.dumps({"ligne": numero, "erreur": exc.message.replace("(ligne 1, ", "(")}, option=_LIGNE), True
     except ErreurCas as exc:
         return orjson.dumps({"ligne": numero, "erreur": exc.resume()}, option=_LIGNE), True
+    except Exception as exc:
+        return orjson.dumps({"ligne": numero, "erreur": f"cas non évaluable (erreur interne {type(exc).__name__}) : "
+                                                        "signaler ce cas aux mainteneurs"}, option=_LIGNE), True
     return orjson.dumps({"ligne": numero, **resultat}, option=_LIGNE), False
 
 

@@ -8,7 +8,10 @@ from pydantic import Field, StrictBool, StrictInt
 
 from triage_app.models.base import Couverture, DateISO, Modele, Structure
 
-Compteur = Annotated[StrictInt, Field(ge=0)]
+# Bounded (issue #28): no patient has 10,000 sessions, and an out-of-range integer (10**30) is refused in French
+# instead of reaching the arithmetic.
+COMPTEUR_MAX = 10_000
+Compteur = Annotated[StrictInt, Field(ge=0, le=COMPTEUR_MAX)]
 
 
 class Patient(Modele):
@@ -26,7 +29,7 @@ class Cadre(Modele):
     protocole_autorise: StrictBool = False
     medecin_delegant_est_medecin_traitant: StrictBool = False
     medecin_joignable: StrictBool = False
-    departement: str | None = None
+    departement: str | None = Field(None, max_length=3)
     inscrit_experimentation_cpts: StrictBool = False
 
 
@@ -56,10 +59,10 @@ class Episode(Modele):
 class Cas(Modele):
     """A case: the input of the evaluation. Answers are checked against the protocol's questions."""
 
-    protocole: str
+    protocole: str = Field(max_length=60)
     date_consultation: DateISO
     patient: Patient
     cadre: Cadre
     consentement: Consentement = Consentement()
     episode: Episode
-    reponses: dict[str, Any] = {}
+    reponses: dict[str, Any] = Field({}, max_length=500)

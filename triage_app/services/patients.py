@@ -36,8 +36,8 @@ class PatientNouveau:
     couverture: str = "regime_general"
 
     def verifier(self) -> None:
-        saisie.texte("nom", self.nom, 200)
-        saisie.texte("prenom", self.prenom, 200)
+        saisie.nom("nom", self.nom, 200)
+        saisie.nom("prenom", self.prenom, 200)
         saisie.couverture(self.couverture)
 
 

@@ -5,6 +5,7 @@ every refusal in French, naming the field."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import get_args
 
@@ -28,6 +29,24 @@ def texte(champ: str, valeur: str, longueur: int, *, vide: bool = False, lignes:
         raise ErreurSaisie([Probleme(champ, "à renseigner")])
     if len(valeur) > longueur:
         raise ErreurSaisie([Probleme(champ, f"{longueur} caractères au plus")])
+    return valeur
+
+
+# A name: none of the categories that print nothing or differently than they read (format, private-use, unassigned,
+# surrogate, line and paragraph separators), nor the « filler » letters that look blank; at least one letter.
+_CATEGORIES_INTERDITES = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+_REMPLISSAGES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def nom(champ: str, valeur: str, longueur: int) -> str:
+    """A person's name as stored (issue #28): any script, but every character visible and meaning what it shows,
+    within its length (refused with the limit, never cut); French error naming the field."""
+    texte(champ, valeur, longueur)
+    for c in valeur:
+        if c in _REMPLISSAGES or unicodedata.category(c) in _CATEGORIES_INTERDITES:
+            raise ErreurSaisie([Probleme(champ, f"caractère invisible ou non imprimable interdit (U+{ord(c):04X})")])
+    if not any(unicodedata.category(c).startswith("L") for c in valeur):
+        raise ErreurSaisie([Probleme(champ, "au moins une lettre")])
     return valeur
 
 

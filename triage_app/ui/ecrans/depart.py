@@ -92,8 +92,9 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
                              format_func=lambda p: m.protocoles[p].modele.titre)
         c1, c2 = st.columns(2)
         if patient is None:
-            c1.text_input("Nom", key="patient_nom", max_chars=120)
-            c2.text_input("Prénom", key="patient_prenom", max_chars=120)
+            # No max_chars: the browser would cut a long name without a word; the service refuses it, with its limit.
+            c1.text_input("Nom", key="patient_nom")
+            c2.text_input("Prénom", key="patient_prenom")
         # Row by row, so that the keyboard's « Tab » goes name → first name → birth date → onset (no tap needed).
         c1, c2 = st.columns(2)
         if patient is None:

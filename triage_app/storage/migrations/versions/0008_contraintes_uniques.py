@@ -8,6 +8,9 @@ par motif.
   que cet index empêche désormais) garde le plus récent ouvert ; les autres sont clos avec le motif ``doublon``, à
   la date de la mise à jour, et chaque clôture est ajoutée au journal d'audit (scellé avec la clé de la structure).
   Aucun épisode, acte ni triage n'est supprimé.
+- ``patients.nom_recherche`` recalculé : la clé de recherche garde désormais les lettres de toutes les écritures
+  (« 杜邦 », « دوبون ») et ignore les caractères de format (« Du\u2060pont » est « dupont ») ; les noms restent tels
+  quels.
 
 Revision ID: 0008
 Revises: 0007
@@ -65,6 +68,13 @@ def upgrade() -> None:
             chaine.ajouter("cloture_episode", "mise_a_jour_0008", details={"episode": eid, "motif": MOTIF})
         session.flush()
         chaine.ecrire_tete()
+    from triage_app.domain.texte import cle_patient
+
+    patients = connexion.execute(sa.text("SELECT id, nom, prenom, nom_recherche FROM patients")).all()
+    for pid, nom, prenom, cle in patients:
+        if cle_patient(nom, prenom) != cle:
+            connexion.execute(sa.text("UPDATE patients SET nom_recherche = :c WHERE id = :p"),
+                              {"c": cle_patient(nom, prenom), "p": pid})
     op.create_index("ix_episodes_un_ouvert", "episodes", ["patient_id", "protocole"], unique=True,
                     sqlite_where=sa.text("statut = 'ouvert'"), postgresql_where=sa.text("statut = 'ouvert'"))
 
