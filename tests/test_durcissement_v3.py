@@ -100,7 +100,7 @@ def test_une_valeur_forgee_dans_la_correction_est_refusee_avant_le_journal(tmp_p
         tid, _ = creer_triage(depot)
         avant = depot.audit.verifier_audit().evenements
         forgee = "DUPONT Jeanne, lombalgie sur cancer du sein " * 100
-        with pytest.raises(TriageError, match="patient.couverture"):
+        with pytest.raises(TriageError, match=r"patient\.couverture"):
             depot.triages.modifier_brouillon(tid, {"patient.couverture": forgee}, acteur="kine")
         assert depot.audit.verifier_audit().evenements == avant
         assert depot.triages.charger(tid).cas["patient"]["couverture"] == "regime_general"
