@@ -161,3 +161,58 @@ def test_noms_hostiles_refuses_et_noms_d_autres_ecritures_retrouves(tmp_path: Pa
             pid = creer(nom)
             assert [p.id for p in depot.patients.rechercher_patients(tape, acteur="kine")] == [pid], nom
         assert depot.patients.rechercher_patients("Du\u2060pont", acteur="kine") == []  # typed: no crash, no match
+
+
+def test_les_erreurs_de_la_ligne_de_commande_sont_en_francais_sans_trace(tmp_path: Path, capsys) -> None:
+    """The command-line mistakes the red team found end in French, with no traceback and no argparse English."""
+    import pytest
+
+    from triage_app.cli import main
+
+    url = f"sqlite:///{tmp_path / 'triage.sqlite'}"
+    essais = [["rapport", "--annee", "0", "--base", url], ["serve", "--port", "99999"],
+              ["rapport", "--output", str(tmp_path), "--base", url], ["audit", "verify", "--base", "pas-une-url"],
+              ["commande-inconnue"], ["evaluate", "--inconnu"], ["patient", "export"], ["evaluate", "--processus", "x"],
+              ["--help"], ["rapport", "--help"]]
+    for argv in essais:
+        capsys.readouterr()
+        try:
+            code = main(argv)
+        except SystemExit as sortie:
+            code = sortie.code
+        texte = "".join(capsys.readouterr())
+        assert code in (0, 2), (argv, code)
+        assert "Traceback" not in texte, argv
+        for anglais in ("usage:", "error:", "positional arguments", "show this help message", "invalid choice",
+                        "the following arguments are required"):
+            assert anglais not in texte, (argv, anglais)
+    with pytest.raises(SystemExit):
+        main(["rapport", "--annee", "20000"])
+
+
+def test_un_config_toml_du_dossier_courant_n_ouvre_rien_et_les_internes_sont_caches(tmp_path: Path) -> None:
+    """A .streamlit/config.toml in the folder ``serve`` is started from cannot turn on the anonymous agent API nor
+    static serving; /_stcore/metrics is not served; the security headers are there."""
+    import urllib.error
+    import urllib.request
+
+    dossier = tmp_path / "ailleurs"
+    (dossier / ".streamlit").mkdir(parents=True)
+    (dossier / ".streamlit" / "config.toml").write_text(
+        "[server]\nenableAgentApi = true\nenableStaticServing = true\nenableCORS = false\n", encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'triage.sqlite'}"
+    nv.preparer_base(url)
+
+    def statut(chemin: str) -> int:
+        try:
+            with urllib.request.urlopen(serveur.url + chemin, timeout=10) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with nv.ServeurPage(url, cwd=dossier) as serveur:
+        assert statut("/_stcore/metrics") == 404
+        assert statut("/_stcore/agent/interact") != 200
+        assert statut("/app/static/x.txt") != 200
+        with urllib.request.urlopen(serveur.url + "/", timeout=10) as r:
+            assert r.headers["x-frame-options"] == "DENY"

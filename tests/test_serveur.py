@@ -104,6 +104,7 @@ def test_serve_reseau_en_https_avec_le_certificat_de_la_structure(tmp_path, cert
         assert serveur.port is not None
         with urllib.request.urlopen(serveur.url + "/_stcore/health", timeout=10, context=contexte) as r:
             assert r.read().decode().strip() == "ok"
+            assert r.headers["strict-transport-security"] == "max-age=31536000"  # HTTPS kept by the browser
         assert _ecoute(serveur.port) == {"00000000"}  # every IPv4 interface, as asked
         with pytest.raises(OSError):  # plain HTTP is not served
             urllib.request.urlopen(f"http://127.0.0.1:{serveur.port}/_stcore/health", timeout=5).close()

@@ -16,6 +16,9 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy.exc import ArgumentError
+
+from triage_app.cli import francais
 from triage_app.cli.base import (
     FORMATS_EPISODE,
     FORMATS_EXPORT,
@@ -28,7 +31,7 @@ from triage_app.cli.base import (
     cmd_reevaluate,
     cmd_sauvegarde,
 )
-from triage_app.cli.commun import EXIT_INVALIDE, _erreur, _jour, _moment, _processus
+from triage_app.cli.commun import EXIT_INVALIDE, _annee, _erreur, _jour, _moment, _port, _processus
 from triage_app.cli.regles import (
     cmd_diagram,
     cmd_evaluate,
@@ -45,6 +48,7 @@ def construire_parseur() -> argparse.ArgumentParser:
     """The argument parser (French help)."""
     from triage_app.engine.lot import SEUIL_PROCESSUS
 
+    francais.installer()  # argparse's own words (usage, errors, help) in French
     seuil = f"{SEUIL_PROCESSUS:,}".replace(",", "\u202f")
     parseur = argparse.ArgumentParser(
         prog="triage-app",
@@ -70,7 +74,7 @@ def construire_parseur() -> argparse.ArgumentParser:
                                                     "le fichier SQLite de data/)")
     ra = sous.add_parser("rapport", parents=[base], help="rapport annuel des indicateurs (ARS), anonymisé : PDF "
                                                          "(une page par protocole), CSV ou XLSX")
-    ra.add_argument("--annee", type=int, default=date.today().year, help="année civile (défaut : l'année en cours)")
+    ra.add_argument("--annee", type=_annee, default=date.today().year, help="année civile (défaut : l'année en cours)")
     ra.add_argument("--du", type=_jour, help="début de la période (AAAA-MM-JJ ; défaut : 1er janvier)")
     ra.add_argument("--au", type=_jour, help="fin de la période, incluse (AAAA-MM-JJ ; défaut : 31 décembre)")
     ra.add_argument("--format", choices=["pdf", "csv", "xlsx"], default="pdf")
@@ -147,7 +151,7 @@ def construire_parseur() -> argparse.ArgumentParser:
                     help="lire le mot de passe sur l'entrée standard (une ligne), sans invite")
     cu.set_defaults(fonction=cmd_create_user)
     se = sous.add_parser("serve", help="servir la page (c'est aussi ce que fait « triage-app » sans argument)")
-    se.add_argument("--port", type=int, default=8501, help="port HTTP (défaut : 8501)")
+    se.add_argument("--port", type=_port, default=8501, help="port HTTP (défaut : 8501)")
     ecoute = se.add_mutually_exclusive_group()
     ecoute.add_argument("--adresse", metavar="IP", help="adresse d'écoute (défaut : 127.0.0.1, ce poste seulement)")
     ecoute.add_argument("--reseau", action="store_true",
@@ -159,6 +163,13 @@ def construire_parseur() -> argparse.ArgumentParser:
     sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
     sc.set_defaults(fonction=cmd_schemas)
     return parseur
+
+
+def _raison_systeme(exc: OSError) -> str:
+    raisons = {IsADirectoryError: "c'est un dossier, un fichier est attendu", FileNotFoundError: "introuvable",
+               PermissionError: "accès refusé", NotADirectoryError: "chemin invalide (un fichier au lieu d'un dossier)"}
+    return next((texte for type_, texte in raisons.items() if isinstance(exc, type_)),
+                f"erreur du système (code {exc.errno})")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -179,3 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader closed the pipe (``| head``): not an error
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a file or folder the command cannot use (--output on a folder…): said in French
+        _erreur(f"fichier « {exc.filename or '?'} » : {_raison_systeme(exc)}")
+        return EXIT_INVALIDE
+    except ArgumentError:  # a --base that is no database URL
+        _erreur("--base : URL de base de données invalide (par exemple sqlite:///data/triage.sqlite ou "
+                "postgresql+psycopg://utilisateur@hote/base)")
+        return EXIT_INVALIDE

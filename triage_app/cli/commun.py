@@ -117,3 +117,25 @@ def _acteur(depot: Services, acteur: str) -> str:
         raise ErreurSaisie([Probleme("--acteur", "l'identifiant d'un compte actif de la structure (page « Comptes »), "
                                                  f"ou « {ACTEUR_LIGNE_DE_COMMANDE} »")])
     return identifiant
+
+
+def _annee(texte: str) -> int:
+    """``--annee`` (a calendar year of the dates the product handles)."""
+    try:
+        annee = int(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"année invalide « {texte[:20]} » (attendu : AAAA)") from None
+    if not 1900 <= annee <= 2100:
+        raise argparse.ArgumentTypeError("année entre 1900 et 2100 attendue")
+    return annee
+
+
+def _port(texte: str) -> int:
+    """``--port`` (1 to 65535)."""
+    try:
+        port = int(texte)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port invalide « {texte[:20]} » (attendu : un nombre)") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError("port entre 1 et 65535 attendu")
+    return port

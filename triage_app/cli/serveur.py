@@ -37,6 +37,14 @@ OPTIONS_SERVEUR = {
     # 10 tablets it took 86 % of the server's time (p95 per tap 2,075 ms; 11,112 ms and « base occupée » at 30); off,
     # p95 223 ms at 30 tablets. Python's own generational collector still frees cycles (memory: bench/charge.py).
     "runner.postScriptGC": "false",
+    # Whatever a .streamlit/config.toml in the working folder or the user's home says (issue #28): no anonymous agent
+    # API, no static file serving, the browser's origin checked, no development mode.
+    "server.enableAgentApi": "false",
+    "server.enableStaticServing": "false",
+    "server.enableCORS": "true",
+    "server.allowRunOnSave": "false",
+    "server.enableExpensiveMemoryStats": "false",
+    "global.developmentMode": "false",
 }
 
 

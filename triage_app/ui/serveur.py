@@ -23,6 +23,10 @@ ENTETES: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"no-referrer"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 )
+# Served over HTTPS by the server itself: browsers keep to HTTPS for this host (a year).
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+# Streamlit's internal endpoints a visitor has no use for (the metrics expose the server's sessions and caches).
+CACHES = ("/_stcore/metrics",)
 # Health data: the database, its journal files and the exports are readable by their owner only.
 MASQUE = 0o077
 
@@ -42,12 +46,18 @@ class EntetesDeSecurite:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
+        if str(scope.get("path", "")).rstrip("/").endswith(CACHES):  # the server's internals: not for visitors
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), *ENTETES]})
+            await send({"type": "http.response.body", "body": b"Introuvable"})
+            return
+        entetes = ENTETES + ((HSTS,) if scope.get("scheme") == "https" else ())
 
         async def envoyer(message: Message) -> None:
             if message.get("type") == "http.response.start":
                 presentes = {k.lower() for k, _ in message.get("headers", [])}
                 message["headers"] = [*message.get("headers", []),
-                                      *[(k, v) for k, v in ENTETES if k not in presentes]]
+                                      *[(k, v) for k, v in entetes if k not in presentes]]
             await send(message)
 
         await self.app(scope, receive, envoyer)
