@@ -73,7 +73,7 @@ def test_une_cle_perdue_est_dite_jamais_remplacee(tmp_path, monkeypatch, capsys)
     assert main(["audit", "verify", "--base", url]) == 3
     sortie = capsys.readouterr()
     assert "restaurer" in sortie.err and "rompu" not in sortie.err + sortie.out and not fichier.exists()
-    serve = subprocess.run([sys.executable, "-m", "triage_app.cli", "serve", "--port", "0"], capture_output=True,
+    serve = subprocess.run([sys.executable, "-m", "triage_app.cli", "serve", "--port", "8599"], capture_output=True,
                            text=True, timeout=120, env={**os.environ, "TRIAGE_DATA_DIR": str(donnees),
                                                         "TRIAGE_DATABASE_URL": url})
     assert serve.returncode != 0 and "restaurer" in serve.stderr and not fichier.exists()

@@ -173,11 +173,34 @@ CAS: dict[str, Cas] = {
                                        and e["triage_id"] == ids["final"]))),
     "sceau_faux": _sql("UPDATE tete_audit SET mac = '" + "0" * 64 + "'"),
     "sceau_efface": _sql("UPDATE tete_audit SET mac = NULL"),
+    # Every other record (issue #28): changed, deleted or added at file level.
+    "patient_renomme": _sql("UPDATE patients SET nom = 'Autre' WHERE id = (SELECT patient_id FROM episodes WHERE "
+                            "id = {episode})"),
+    "patient_naissance": _sql("UPDATE patients SET date_naissance = '1950-01-01'"),
+    "patient_efface": _sql("DELETE FROM patients"),
+    "patient_ajoute": _sql("INSERT INTO patients (id, nom, prenom, date_naissance, couverture, nom_recherche, "
+                           "cree_le) VALUES ('" + "e" * 32 + "', 'Intrus', 'Ian', '1970-01-01', 'regime_general', "
+                           "'intrus ian', '2026-03-10 09:00:00+00:00')"),
+    "episode_diagnostic": _sql("UPDATE episodes SET diagnostic_medical_prealable = NOT diagnostic_medical_prealable"),
+    "episode_debut": _sql("UPDATE episodes SET date_debut = '2025-01-01'"),
+    "episode_clos": _sql("UPDATE episodes SET statut = 'clos', motif_cloture = 'guerison'"),
+    "episode_efface": _sql("DELETE FROM seances; DELETE FROM triages; DELETE FROM episodes"),
+    "seances_effacees": _sql("DELETE FROM seances"),
+    "seance_deplacee": _sql("UPDATE seances SET date = '2026-04-01'"),
+    "seance_ajoutee": _sql("INSERT INTO seances (episode_id, date, voie, acte, cree_le) VALUES ({episode}, "
+                           "'2026-03-20', 'ngap_prescription', 'seance', '2026-03-20 10:00:00+00:00')"),
+    "brouillon_reponse": lambda c, ids: c.execute(text(
+        "UPDATE triages SET cas = " + _json(c, "cas", "reponses.rf_fievre", "true") + " WHERE id = :i"),
+        {"i": ids["brouillon"]}),
+    "structure_renommee": _sql("UPDATE structure SET nom = 'Autre structure'"),
+    "compte_ajoute": _sql("INSERT INTO utilisateurs (id, identifiant, nom, role, source, actif, echecs, cree_le) "
+                          "VALUES ('" + "c" * 32 + "', 'intrus', 'Intrus', 'coordinateur', 'local', TRUE, 0, "
+                          "'2026-03-10 09:00:00+00:00')"),
 }
 
 
 def test_chaque_falsification_est_vue_sur_les_deux_bases(url_base):
-    assert len(CAS) >= 33
+    assert len(CAS) >= 47
     ids = _base(url_base)
     with Services(url_base) as depot:
         cle = depot.uow.cle

@@ -176,8 +176,15 @@ def _json(valeur: Any) -> Any:
     return json.loads(valeur) if isinstance(valeur, str | bytes) else valeur
 
 
-def _instantane(url: str) -> dict[str, Any]:
-    """Every triage and audit row as stored (raw SQL, no ORM), and the row count of each table."""
+# The events an upgrade appends itself (0008's closing of open duplicates, 0009's seal of every row): what the
+# release before had is compared without them; the tests of those migrations look at them.
+ACTEURS_MISES_A_JOUR = ("mise_a_jour_0008", "mise_a_jour_0009")
+
+
+def _instantane(url: str, *, avec_mises_a_jour: bool = False) -> dict[str, Any]:
+    """Every triage and audit row as stored (raw SQL, no ORM), and the row count of each table. The events an upgrade
+    appended at the chain's end are left out (and the head and count taken before them) unless
+    ``avec_mises_a_jour``; ``ajoutes_par_mise_a_jour`` lists their types."""
     bd = create_engine(url)
     try:
         with bd.connect() as c:
@@ -189,9 +196,16 @@ def _instantane(url: str) -> dict[str, Any]:
             comptes = {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar() for t in TABLES}
     finally:
         bd.dispose()
+    ajoutes = []
+    while not avec_mises_a_jour and evenements and evenements[-1]["acteur"] in ACTEURS_MISES_A_JOUR:
+        ajoutes.insert(0, evenements.pop()["type"])
+    if ajoutes:
+        tete = (evenements[-1]["seq"], evenements[-1]["empreinte"]) if evenements else (0, audit.GENESE)
+        comptes["evenements_audit"] -= len(ajoutes)
     return {"triages": json.dumps(triages, sort_keys=True, ensure_ascii=False, default=str),
             "evenements": json.dumps(evenements, sort_keys=True, ensure_ascii=False, default=str),
-            "triages_lignes": triages, "evenements_lignes": evenements, "tete": tete, "comptes": comptes}
+            "triages_lignes": triages, "evenements_lignes": evenements, "tete": tete, "comptes": comptes,
+            "ajoutes_par_mise_a_jour": ajoutes}
 
 
 def _version(url: str) -> str:
@@ -225,7 +239,9 @@ def test_migration_0004_garde_triages_reponses_et_journal_de_0003(url_base, caps
         assert stockes["f0".ljust(32, "0")]["note"] == NOTE
         rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
-        assert rapport.evenements == len(avant["evenements_lignes"])
+        # Every event of the release before, and the seal of every row the upgrade added (0009).
+        assert apres["ajoutes_par_mise_a_jour"] == ["empreintes_initiales"]
+        assert rapport.evenements == len(avant["evenements_lignes"]) + 1
         capsys.readouterr()
         assert main(["audit", "verify", "--base", url_base]) == 0
         assert f"intact : {rapport.evenements} événement(s)" in capsys.readouterr().out
@@ -291,11 +307,16 @@ def test_migration_0004_de_la_base_v1(tmp_path, capsys):
         assert apres["triages"] == avant["triages"] and apres["evenements"] == avant["evenements"]
         rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
-        assert rapport.evenements == avant["comptes"]["evenements_audit"]
+        assert rapport.evenements == avant["comptes"]["evenements_audit"] + len(apres["ajoutes_par_mise_a_jour"])
         with depot.uow.bd.connect() as c:
             patients = c.execute(text("SELECT nom, prenom, nom_recherche, couverture FROM patients")).all()
             assert {r[0] for r in c.execute(text("SELECT acte FROM seances"))} == {"seance"}
-            assert {r[0] for r in c.execute(text("SELECT statut FROM episodes"))} == {"ouvert"}
+            # Open episodes of one patient and condition beyond the most recent were closed « doublon » by 0008 (at
+            # most one open per patient and condition since then); nothing else is closed.
+            assert {(r[0], r[1]) for r in c.execute(text("SELECT statut, motif_cloture FROM episodes"))} <= {
+                ("ouvert", None), ("clos", "doublon")}
+            assert not c.execute(text("SELECT patient_id, protocole FROM episodes WHERE statut = 'ouvert' "
+                                      "GROUP BY patient_id, protocole HAVING count(*) > 1")).all()
         assert all(cle == cle_patient(nom, prenom) and cle.startswith("exemple fictif ") for nom, prenom, cle, _
                    in patients)
         assert {p[3] for p in patients} == {"regime_general"}

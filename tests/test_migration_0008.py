@@ -54,12 +54,13 @@ def test_migration_0008_ferme_les_doublons_et_garde_tout(url_base):
     assert ouverts == [("1" * 32,), (DOUBLON,)]
     with Services(url_base) as depot:
         assert _version(url_base) in _tetes()
-        apres = _instantane(url_base)
+        apres = _instantane(url_base, avec_mises_a_jour=True)
         assert apres["triages"] == avant["triages"]
-        assert apres["comptes"] == {**avant["comptes"], "evenements_audit": avant["comptes"]["evenements_audit"] + 1}
+        assert apres["comptes"] == {**avant["comptes"], "evenements_audit": avant["comptes"]["evenements_audit"] + 2}
         assert apres["evenements_lignes"][:len(avant["evenements_lignes"])] == avant["evenements_lignes"]
         nouveaux = apres["evenements_lignes"][len(avant["evenements_lignes"]):]
-        assert [(e["type"], e["acteur"]) for e in nouveaux] == [("cloture_episode", "mise_a_jour_0008")]
+        assert [(e["type"], e["acteur"]) for e in nouveaux] == [("cloture_episode", "mise_a_jour_0008"),
+                                                                ("empreintes_initiales", "mise_a_jour_0009")]
         rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
         # The most recent stays open (onset 2026-03-15), the older one is closed « doublon »; both are still there.

@@ -71,6 +71,11 @@ class ServiceRgpd(Service):
                 raise ErreurStockage("patient introuvable")
             episodes = select(Episode.id).where(Episode.patient_id == patient_id)
             triages = list(s.scalars(select(Triage.id).where(Triage.episode_id.in_(episodes))))
+            # The rows deleted in bulk, named to the chain: their deletion is sealed with the erasure (issue #28).
+            for table, ids in (("seances", s.scalars(select(Seance.id).where(Seance.episode_id.in_(episodes)))),
+                               ("triages", triages), ("episodes", s.scalars(episodes)), ("patients", [patient_id])):
+                for identifiant in list(ids):
+                    chaine.toucher(table, identifiant)
             s.execute(delete(Seance).where(Seance.episode_id.in_(episodes)))
             # Newest versions first: a finalised row is never updated (trigger), and the link to the version it
             # replaces goes with the row itself.

@@ -364,6 +364,7 @@ class ServiceTriages(Service):
             t.statut, t.finalise_le = FINAL, self.horloge()
             if t.remplace_id:
                 s.execute(update(Triage).where(Triage.id == t.remplace_id).values(statut=REMPLACE))
+                chaine.toucher("triages", t.remplace_id)
             s.flush()
             chaine.ajouter("finalisation", acteur, triage_id, {
                 "contenu": audit.empreinte_contenu(t.cas, t.resultat), "triage": audit.empreinte_triage(t),

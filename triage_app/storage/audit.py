@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import event, select, text, update
 from sqlalchemy.orm import Session
 
+from triage_app.storage import lignes
 from triage_app.storage.tables import EvenementAudit, TeteAudit, Triage
 
 GENESE = "0" * 64
@@ -69,18 +70,22 @@ def mac_tete(cle: bytes, seq: int, empreinte: str) -> str:
 class Chaine:
     """Appends events within one write transaction; created by taking the chain's lock.
 
-    The events are added to the session (written with the transaction's other rows, in one batch), and the head
-    (number, hash, seal) is written once, just before the transaction commits: one statement per transaction rather
-    than one per event, while the lock held from the first statement keeps the appends serialised."""
+    The events are queued and written with the transaction's other rows, just before it commits, with the head
+    (number, hash, seal): one statement for the head per transaction, while the lock held from the first statement
+    keeps the appends serialised. With the key, the rows the transaction wrote in the sealed tables are read back
+    then and their keyed digests go into its last event (:mod:`triage_app.storage.lignes`, issue #28)."""
 
     def __init__(self, session: Session, horodatage: str, cle: bytes | None = None) -> None:
-        """``cle``: the structure's secret key, which seals the head; ``None`` only to write as a release before
-        the seal did (the upgrade tests build such databases)."""
+        """``cle``: the structure's secret key, which seals the head and the rows; ``None`` only to write as a release
+        before the seal did (the upgrade tests build such databases)."""
         self.session = session
         self.horodatage = horodatage
         self.cle = cle
-        self._tete_a_ecrire = False
+        self._en_attente: list[tuple[int, str, str, str | None, dict[str, Any]]] = []
+        self._lignes: set[tuple[str, str]] = set()
         event.listen(session, "before_commit", self._ecrire_tete, once=True)
+        if cle is not None:
+            event.listen(session, "after_flush", self._noter_lignes)
         # First statement of every write transaction: takes the write lock (SQLite) / row lock (PostgreSQL),
         # so that appends are serialised and a transaction never has to upgrade a read lock.
         if cle is None:
@@ -97,33 +102,53 @@ class Chaine:
 
     def ajouter(self, type_: str, acteur: str, triage_id: str | None = None,
                 details: dict[str, Any] | None = None) -> int:
-        """Append one event (ids, types and hashes only: never personal data)."""
+        """Append one event (ids, types and hashes only: never personal data); its number."""
         details = dict(details or {})
         if self.sceau_rompu:
             details["sceau_rompu"] = True
             self.sceau_rompu = False
-        seq = self.seq + 1
-        empreinte = empreinte_evenement(self.empreinte, seq, self.horodatage, type_, triage_id, acteur, details)
-        self.session.add(EvenementAudit(seq=seq, horodatage=self.horodatage, type=type_, triage_id=triage_id,
-                                        acteur=acteur, details=details, precedent=self.empreinte,
-                                        empreinte=empreinte))
-        self.seq, self.empreinte = seq, empreinte
-        self._tete_a_ecrire = True
-        return seq
+        self.seq += 1
+        self._en_attente.append((self.seq, type_, acteur, triage_id, details))
+        return self.seq
+
+    def toucher(self, table: str, identifiant: Any) -> None:
+        """A row of a sealed table this transaction changed by a bulk statement (the ORM's flushes are seen alone)."""
+        self._lignes.add((table, str(identifiant)))
+
+    def _noter_lignes(self, session: Session, _contexte: Any) -> None:
+        for objet in (*session.new, *session.dirty, *session.deleted):
+            if (ligne := lignes.ligne_de(objet)) is not None:
+                self._lignes.add(ligne)
 
     def ecrire_tete(self) -> None:
-        """Write the head now (a migration, whose transaction Alembic commits, not the session)."""
+        """Write the events and the head now (a migration, whose transaction Alembic commits, not the session)."""
         self._ecrire_tete(self.session)
+        self.session.flush()
 
     def _ecrire_tete(self, session: Session) -> None:
-        """Before the commit: the head moves to the last event appended, sealed with the key."""
-        if not self._tete_a_ecrire:
+        """Before the commit: the rows' digests into the last event, the events hashed in order, the head moved to
+        the last one and sealed with the key."""
+        if self.cle is not None:
+            session.flush()  # the transaction's last changes, so that their rows are read as they will be stored
+            if self._lignes:
+                scellees = lignes.empreintes(session, self.cle, self._lignes)
+                if not self._en_attente:
+                    self.ajouter("lignes", "systeme")
+                self._en_attente[-1][4]["lignes"] = scellees
+        if not self._en_attente:
             return
+        precedent = self.empreinte
+        for seq, type_, acteur, triage_id, details in self._en_attente:
+            empreinte = empreinte_evenement(precedent, seq, self.horodatage, type_, triage_id, acteur, details)
+            session.add(EvenementAudit(seq=seq, horodatage=self.horodatage, type=type_, triage_id=triage_id,
+                                       acteur=acteur, details=details, precedent=precedent, empreinte=empreinte))
+            precedent = empreinte
+        self.empreinte = precedent
+        self._en_attente.clear()
         valeurs: dict[str, Any] = {"seq": self.seq, "empreinte": self.empreinte}
         if self.cle is not None:
             valeurs["mac"] = mac_tete(self.cle, self.seq, self.empreinte)
         session.execute(update(TeteAudit).where(TeteAudit.id == 1).values(**valeurs))
-        self._tete_a_ecrire = False
 
 
 @dataclass(frozen=True)
@@ -173,6 +198,7 @@ def verifier(session: Session, cle: bytes, points: tuple[PointControle, ...] = (
     n = 0
     finaux: dict[str, dict[str, Any]] = {}
     remplaces: set[str] = set()
+    scellees: dict[tuple[str, str], str | None] = {}
     for ev in session.scalars(select(EvenementAudit).order_by(EvenementAudit.seq)).yield_per(1000):
         n += 1
         if ev.seq != attendu:
@@ -185,6 +211,8 @@ def verifier(session: Session, cle: bytes, points: tuple[PointControle, ...] = (
         if calcul != ev.empreinte:
             return RapportAudit(n, f"maillon n° {ev.seq} ({ev.type}) : contenu modifié (empreinte recalculée "
                                    "différente)")
+        for table, pk, empreinte_ligne in ev.details.get("lignes", ()):
+            scellees[(table, pk)] = empreinte_ligne
         if ev.type == "finalisation" and ev.triage_id:
             finaux[ev.triage_id] = ev.details
             if ev.details.get("remplace"):
@@ -224,6 +252,8 @@ def verifier(session: Session, cle: bytes, points: tuple[PointControle, ...] = (
         statut = "remplace" if tid in remplaces else "final"
         if t.statut != statut:
             return RapportAudit(n, f"triage {tid} : statut « {t.statut} » au lieu de « {statut} »")
+    if (defaut := lignes.verifier_lignes(session, cle, scellees)) is not None:  # every other record (issue #28)
+        return RapportAudit(n, defaut)
     return RapportAudit(n, None, PointControle(tete.seq, tete.empreinte) if tete.seq > 0 else None)
 
 
