@@ -216,3 +216,58 @@ def test_un_config_toml_du_dossier_courant_n_ouvre_rien_et_les_internes_sont_cac
         assert statut("/app/static/x.txt") != 200
         with urllib.request.urlopen(serveur.url + "/", timeout=10) as r:
             assert r.headers["x-frame-options"] == "DENY"
+
+
+def _premier_compte(url: str, n: int, depart: float) -> str:
+    import time
+
+    from triage_app.errors import TriageError
+    from triage_app.services.application import Services
+
+    with Services(url) as depot:
+        time.sleep(max(0.0, depart - time.time()))  # every process at once
+        try:
+            depot.comptes.creer_premier_compte(identifiant=f"coord{n}", nom=f"Coordination {n}",
+                                               mot_de_passe="un mot de passe long")
+            return "cree"
+        except TriageError:
+            return "refuse"
+
+
+def _ouvrir(url: str, pid: str, depart: float) -> str:
+    import time
+
+    from triage_app.services.application import Services
+
+    with Services(url) as depot:
+        time.sleep(max(0.0, depart - time.time()))
+        eid, _ = depot.episodes.ouvrir_ou_continuer_episode(patient_id=pid, protocole="lombalgie_aigue",
+                                                            date_debut=date(2026, 3, 8), acteur="kine")
+        return eid
+
+
+def test_courses_premier_compte_et_ouverture_d_episode_entre_processus(url_base: str) -> None:
+    """Six processes submit the first-account form at once: one coordinator. Four processes open an episode of the
+    same patient and condition at once: one open episode, which they all join (issue #28)."""
+    import multiprocessing
+    import time
+
+    from triage_app.services.application import Services
+
+    with Services(url_base) as depot:  # migrated once, before the race
+        pid = depot.patients.creer_patient(nom="Course", prenom="Anne", date_naissance=date(1980, 1, 2), acteur="t")
+    contexte = multiprocessing.get_context("fork")
+    with contexte.Pool(6) as pool:
+        depart = time.time() + 1.0
+        issues = pool.starmap(_premier_compte, [(url_base, n, depart) for n in range(6)])
+        depart = time.time() + 1.0
+        episodes = pool.starmap(_ouvrir, [(url_base, pid, depart) for _ in range(4)])
+    assert sorted(issues) == ["cree"] + ["refuse"] * 5
+    assert len(set(episodes)) == 1
+    with Services(url_base) as depot:
+        assert [u.role for u in depot.comptes.lister_utilisateurs()] == ["coordinateur"]
+        with depot.uow.bd.connect() as c:
+            from sqlalchemy import text
+
+            assert c.execute(text("SELECT count(*) FROM episodes WHERE statut = 'ouvert'")).scalar() == 1
+        assert depot.audit.verifier_audit().intact
