@@ -43,11 +43,13 @@ def taper(at: AppTest, cle: str, texte: str) -> AppTest:
     return executer(at)
 
 
-def triage_final(depot: Services, nom: str = "Martin", *, il_y_a: int = 0, **champs: object) -> tuple[str, str]:
+def triage_final(depot: Services, nom: str = "Martin", *, il_y_a: int = 0, patient_id: str | None = None,
+                 **champs: object) -> tuple[str, str]:
     """A final triage of the back (protocol, unless ``champs`` say otherwise), consulted ``il_y_a`` days ago (the
-    episode's onset two days before)."""
+    episode's onset two days before), for ``patient_id`` or a new patient."""
     if il_y_a:
-        pid = depot.patients.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
+        pid = patient_id or depot.patients.creer_patient(nom=nom, prenom="Paul", date_naissance=NAISSANCE, sexe="M",
+                                                         acteur=ACTEUR)
         consultation = AUJOURD_HUI - timedelta(days=il_y_a)
         eid = depot.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE, antecedent_lombalgie=True,
                                            date_debut=consultation - timedelta(days=2), acteur=ACTEUR)
@@ -212,8 +214,7 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
 
 
 def test_dap_annoncee_avant_la_seance_et_produite(msp):
-    tid, eid = triage_final(msp, il_y_a=5)
-    pid = msp.triages.entete(tid)["patient_id"]
+    pid = msp.patients.creer_patient(nom="Martin", prenom="Paul", date_naissance=NAISSANCE, sexe="M", acteur=ACTEUR)
     autre = msp.episodes.creer_episode(patient_id=pid, protocole=LOMBALGIE,
                                        date_debut=AUJOURD_HUI - timedelta(days=300),
                                        acteur=ACTEUR)
@@ -221,6 +222,7 @@ def test_dap_annoncee_avant_la_seance_et_produite(msp):
         msp.episodes.enregistrer_seance(episode_id=autre, jour=AUJOURD_HUI - timedelta(days=290 - i),
                                         voie="ngap_prescription", acteur=ACTEUR)
     msp.episodes.cloturer_episode(autre, motif="guerison", jour=AUJOURD_HUI - timedelta(days=200), acteur=ACTEUR)
+    tid, eid = triage_final(msp, il_y_a=5, patient_id=pid)
     for k in range(2):
         msp.episodes.enregistrer_seance(episode_id=eid, jour=AUJOURD_HUI - timedelta(days=k), acteur=ACTEUR)
     at = lancer(tid)

@@ -2,7 +2,7 @@
 thresholds (DAP, accès direct cap), the documents for the médecin, the closing and its outcome.
 
 Every write goes through the authorising service in a button's callback, so the run that follows shows the
-counters as the store now holds them; what the callback has to say is kept for that run (``_MESSAGE``).
+counters as the store now holds them; what the callback has to say is kept for that run (``episode_commun.MESSAGE``).
 """
 
 from __future__ import annotations
@@ -22,10 +22,18 @@ from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
 from triage_app.services.actes import ConfirmationRequise
 from triage_app.services.autorisation import ServiceAutorise
-from triage_app.ui import etat
-from triage_app.ui.composants import bouton_fichier, champ_date, volet
+from triage_app.ui import episode_suivi, etat
+from triage_app.ui.composants import bouton_fichier, champ_date
+from triage_app.ui.episode_commun import (
+    afficher_message,
+    dire,
+    ecrire,
+    jour_acte,
+    jour_du_panneau,
+    mois_historique,
+    voies_remboursees,
+)
 
-_MESSAGE = "msg_episode_"  # + panel key: (kind, text) shown once by the next run
 _A_CONFIRMER = "confirmer_acte_"  # + panel key: the act the service asked to confirm, and why
 _CARTE = "compteurs_carte_"  # + episode id: the counters the orientation card shows beside the panel
 _DERNIER_GESTE = "dernier_geste_"  # + panel key: the last act recorded from this panel (act, day, key, when)
@@ -34,55 +42,11 @@ _GESTE = "geste_"  # + panel key: the key of the next tap
 # double tap lands on the panel drawn after the first one, with a new key): it carries the first one's key.
 DOUBLE_APPUI_S = 2.0
 ACTES_TAP = ("seance", "bilan", "consultation_protocole_1")  # what a tap records (the re-assessment has its walk)
-# The others close the episode by themselves (urgences, the accès direct cap and its duration).
-MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon", "dap_refusee")
 
 
 def _motifs_renvoi(m: Any) -> set[str]:
     """The closing reasons that send the patient on (shown as an alert): the cap's, and the urgences one."""
     return {m.registre.commun.suivi_episode.motif_cloture_plafond, "urgences"}
-
-
-def _dire(cle: str, genre: str, texte: str) -> None:
-    st.session_state[_MESSAGE + cle] = (genre, texte)
-
-
-def _afficher_message(cle: str) -> None:
-    message = st.session_state.pop(_MESSAGE + cle, None)
-    if message:
-        genre, texte = message
-        {"succes": st.success, "erreur": st.error, "alerte": st.warning}[genre](texte)
-
-
-def _ecrire(cle: str, action: Callable[[], Any], succes: str | Callable[[], str]) -> None:
-    """Run a write; say what happened (the service's French message on refusal)."""
-    try:
-        action()
-    except (TriageError, pr.DateInvalide) as exc:
-        _dire(cle, "erreur", str(exc))
-        return
-    _dire(cle, "succes", succes() if callable(succes) else succes)
-
-
-def _jour(cle: str) -> date:
-    """The act's typed date (today when left blank); ``pr.DateInvalide`` names the field when it cannot be read."""
-    jour = st.session_state.get(f"jour_{cle}")
-    if isinstance(jour, date):
-        return jour
-    return pr.lire_date(jour, "Date de l’acte", minimum=date(1900, 1, 1), maximum=date.today()) or date.today()
-
-
-def jour_affiche(episode_id: str, cle: str | None = None) -> date:
-    """The day the panel counts up to (the act's typed date, today by default): the card says it."""
-    return _jour_affiche(cle or episode_id)
-
-
-def _jour_affiche(cle: str) -> date:
-    """The act's date for the counters shown (today while the typed date cannot be read)."""
-    try:
-        return _jour(cle)
-    except pr.DateInvalide:
-        return date.today()
 
 
 def cle_geste(cle: str) -> str:
@@ -110,7 +74,7 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
         e = depot.episodes.etat_episode(episode_id, jour)
         texte = (f"Acte enregistré : {libelles.actes[acte]}, le {pr.date_fr(jour)} — {e.seances_serie} séance(s) "
                  "dans la série.")
-        if e.actes and e.actes[-1].voie not in _remboursees():
+        if e.actes and e.actes[-1].voie not in voies_remboursees():
             texte += " Sans prise en charge (hors seuils)."
         if e.statut == "clos" and e.motif_cloture:
             texte += f" Épisode clos : {libelles.motifs_cloture[e.motif_cloture]}."
@@ -131,21 +95,21 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
                                                "succes": succes}
         return
     except (TriageError, pr.DateInvalide) as exc:
-        _dire(cle, "erreur", str(exc))
+        dire(cle, "erreur", str(exc))
         return
     st.session_state[_DERNIER_GESTE + cle] = {"acte": acte, "jour": demande["jour"], "geste": demande["geste"],
                                               "quand": time.monotonic()}
     st.session_state.pop(_GESTE + cle, None)  # the next tap is another act: a new key
     st.session_state.pop(f"acte_{cle}", None)  # the next act proposed afresh (a session once the bilan is done)
-    _dire(cle, "succes", bilan())
+    dire(cle, "succes", bilan())
 
 
 def _seance(episode_id: str, cle: str, geste: str) -> None:
     acte = st.session_state.get(f"acte_{cle}") or "seance"
     try:
-        jour = _jour(cle)
+        jour = jour_acte(cle)
     except pr.DateInvalide as exc:
-        _dire(cle, "erreur", str(exc))
+        dire(cle, "erreur", str(exc))
         return
     _enregistrer(episode_id, cle, {"acte": acte, "jour": jour.isoformat(), "geste": geste})
 
@@ -158,76 +122,28 @@ def _confirmer(episode_id: str, cle: str) -> None:
 
 def _renoncer(cle: str) -> None:
     st.session_state.pop(_A_CONFIRMER + cle, None)
-    _dire(cle, "alerte", "Acte non enregistré.")
+    dire(cle, "alerte", "Acte non enregistré.")
 
 
 def _annuler_derniere(episode_id: str, seance_id: int, cle: str) -> None:
-    _ecrire(cle, lambda: etat.depot().episodes.supprimer_seance(seance_id), "Dernier acte supprimé.")
+    ecrire(cle, lambda: etat.depot().episodes.supprimer_seance(seance_id), "Dernier acte supprimé.")
 
 
 def _reevaluation(episode_id: str, cle: str, geste: str) -> None:
     depot = etat.depot()
     evolution, suite = st.session_state.get(f"evolution_{cle}"), st.session_state.get(f"suite_{cle}")
     if evolution is None or suite is None:
-        _dire(cle, "erreur", "Réévaluation : choisissez l’évolution et la suite avant d’enregistrer.")
+        dire(cle, "erreur", "Réévaluation : choisissez l’évolution et la suite avant d’enregistrer.")
         return
     try:
-        jour = _jour(cle)
+        jour = jour_acte(cle)
     except pr.DateInvalide as exc:
-        _dire(cle, "erreur", str(exc))
+        dire(cle, "erreur", str(exc))
         return
     libelles = depot.moteur.registre.commun.libelles.episode
     _enregistrer(episode_id, cle, {"acte": "consultation_protocole_2", "jour": jour.isoformat(), "geste": geste,
                                    "evolution": evolution, "suite": suite},
                  succes=f"Réévaluation enregistrée : {libelles.evolutions[evolution]} — {libelles.suites[suite]}.")
-
-
-def _cloturer(episode_id: str, cle: str) -> None:
-    motif = st.session_state.get(f"motif_{cle}")
-    if motif is None:
-        _dire(cle, "erreur", "Clôture : choisissez le motif.")
-        return
-    _ecrire(cle, lambda: etat.depot().episodes.cloturer_episode(episode_id, motif=motif, jour=_jour(cle)),
-            "Épisode clos.")
-
-
-def _issue(episode_id: str, cle: str) -> None:
-    repris = st.session_state.get(f"repris_{cle}")
-    evenement = st.session_state.get(f"evenement_{cle}")
-    texte = st.session_state.get(f"evenement_texte_{cle}") or None
-    _ecrire(cle, lambda: etat.depot().episodes.renseigner_issue(
-        episode_id, repris_par=repris, evenement_indesirable=None if evenement is None else evenement == "oui",
-        evenement_texte=texte), "Issue de l’épisode enregistrée.")
-
-
-def _declarer(episode_id: str, cle: str) -> None:
-    seances = int(st.session_state.get(f"decl_seances_{cle}") or 0)
-    episodes = int(st.session_state.get(f"decl_episodes_{cle}") or 0)
-    motif = str(st.session_state.get(f"decl_motif_{cle}") or "").strip()
-    if not motif:
-        _dire(cle, "erreur", "Motif de la déclaration : à renseigner (par exemple « séances faites dans un autre "
-                             "cabinet »).")
-        return
-    try:
-        jour = _jour(cle)
-        derniere = pr.lire_date(st.session_state.get(f"decl_date_{cle}"), "Date de la dernière séance déclarée",
-                                minimum=date(1900, 1, 1), maximum=jour)
-    except pr.DateInvalide as exc:
-        _dire(cle, "erreur", str(exc))
-        return
-    _ecrire(cle, lambda: etat.depot().episodes.declarer_historique(episode_id, seances_12_mois=seances,
-                                                                   episodes_12_mois=episodes, motif=motif,
-                                                                   jour=jour, date_derniere=derniere),
-            "Historique des 12 derniers mois déclaré.")
-
-
-# -- pieces --------------------------------------------------------------------------------------------------
-def _remboursees() -> frozenset[str]:
-    return frozenset(etat.moteur().registre.commun.episode_de_soins.historique.voies_remboursees)
-
-
-def _mois_historique() -> int:
-    return etat.moteur().registre.commun.episode_de_soins.historique.mois
 
 
 def lignes_compteurs(e: EtatEpisode) -> list[str]:
@@ -239,7 +155,7 @@ def lignes_compteurs(e: EtatEpisode) -> list[str]:
         borne = ""
         if e.borne_12_mois:
             seuil = etat.moteur().protocoles[e.protocole].seuils.get("seuil_dap_12_mois")
-            borne = f" — borne des {seuil} séances sur {_mois_historique()} mois"
+            borne = f" — borne des {seuil} séances sur {mois_historique()} mois"
         lignes.append(f"Restantes : <b>{e.restantes}</b>{sur}{borne}")
     if e.plafond_acces_direct is not None:
         ligne = f"Plafond de l’accès direct : {e.plafond_acces_direct} séances sans diagnostic médical"
@@ -251,7 +167,7 @@ def lignes_compteurs(e: EtatEpisode) -> list[str]:
     if e.date_declaration is not None:
         declare = (f" — déclaré (dernière séance le {pr.date_fr(e.date_declaration)})" if e.declaration_en_cours
                    else f" — déclaration du {pr.date_fr(e.date_declaration)} expirée")
-    lignes.append(f"Sur {_mois_historique()} mois (autres épisodes, séances remboursées) : {e.seances_12_mois} "
+    lignes.append(f"Sur {mois_historique()} mois (autres épisodes, séances remboursées) : {e.seances_12_mois} "
                   "séance(s), "
                   f"{e.episodes_12_mois} épisode(s){declare}")
     if e.statut == "ouvert" and e.prochain_bdk is not None:
@@ -285,7 +201,7 @@ def _documents(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str
     """The DAP when the next session needs one; the summary sheet from the threshold and at the end of care."""
     if not depot.peut("documents.dossier_episode"):
         return
-    jour = _jour_affiche(cle)
+    jour = jour_du_panneau(cle)
 
     def produire(genre: str) -> Callable[[], bytes]:
         def octets() -> bytes:  # produced and audited by the service
@@ -366,7 +282,7 @@ def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str, gest
 def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
     """The last acts, and undoing the last one (a tap recorded by mistake)."""
     libelles = depot.moteur.registre.commun.libelles.episode
-    remboursees = _remboursees()
+    remboursees = voies_remboursees()
     if e.actes:
         derniers = e.actes[-5:]
         st.caption("Derniers actes : " + " · ".join(
@@ -376,56 +292,6 @@ def _derniers(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str)
             for a in derniers))
         st.button("Annuler le dernier acte", key=f"annuler_{cle}", on_click=_annuler_derniere,
                   args=(episode_id, e.actes[-1].id, cle), icon=":material/undo:")
-
-
-def _historique(e: EtatEpisode, episode_id: str, cle: str) -> None:
-    with volet("Séances faites ailleurs (12 derniers mois)", f"volet_historique_{cle}",
-               icone=":material/history:") as section:
-        if not section.open:
-            return
-        st.caption(f"Calculé à partir des séances enregistrées : {e.seances_12_mois_calculees} séance(s) et "
-                   f"{e.episodes_12_mois_calcules} épisode(s) du même motif dans les 12 derniers mois. Une "
-                   "déclaration plus élevée (séances faites dans un autre cabinet) demande un motif ; elle est "
-                   "journalisée.")
-        c1, c2 = st.columns(2)
-        c1.number_input("Séances sur 12 mois", min_value=e.seances_12_mois_calculees, max_value=500,
-                        value=e.seances_12_mois, step=1, key=f"decl_seances_{cle}")
-        c2.number_input("Épisodes sur 12 mois", min_value=e.episodes_12_mois_calcules, max_value=500,
-                        value=e.episodes_12_mois, step=1, key=f"decl_episodes_{cle}")
-        st.text_input("Motif de la déclaration", key=f"decl_motif_{cle}", max_chars=500,
-                      placeholder="Séances faites dans un autre cabinet")
-        if f"decl_date_{cle}" not in st.session_state:
-            st.session_state[f"decl_date_{cle}"] = pr.date_fr(e.date_declaration or _jour_affiche(cle))
-        champ_date(f"Date de la dernière séance déclarée (la déclaration compte pendant {_mois_historique()} mois)",
-                   f"decl_date_{cle}", st)
-        st.button("Déclarer", key=f"declarer_{cle}", on_click=_declarer, args=(episode_id, cle), width="stretch")
-
-
-def _cloture_et_issue(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cle: str) -> None:
-    libelles = depot.moteur.registre.commun.libelles.episode
-    # One label whether the episode is open or closed: a label that changed with the closing would close the section.
-    with volet("Clôture et issue de l’épisode", f"volet_cloture_{cle}", icone=":material/flag:") as section:
-        if not section.open:
-            return
-        if e.statut == "ouvert":
-            st.segmented_control("Motif de clôture", list(MOTIFS_A_LA_MAIN), key=f"motif_{cle}",
-                                 format_func=libelles.motifs_cloture.__getitem__)
-            st.button("Clore l’épisode", key=f"cloturer_{cle}", on_click=_cloturer, args=(episode_id, cle),
-                      width="stretch")
-        if f"repris_{cle}" not in st.session_state and e.repris_par is not None:
-            st.session_state[f"repris_{cle}"] = e.repris_par
-        st.segmented_control("Reprise par un médecin", list(libelles.repris_par), key=f"repris_{cle}",
-                             format_func=libelles.repris_par.__getitem__)
-        if f"evenement_{cle}" not in st.session_state and e.evenement_indesirable is not None:
-            st.session_state[f"evenement_{cle}"] = "oui" if e.evenement_indesirable else "non"
-        st.segmented_control("Événement indésirable", ["non", "oui"], key=f"evenement_{cle}",
-                             format_func={"non": "Non", "oui": "Oui"}.__getitem__)
-        if st.session_state.get(f"evenement_{cle}") == "oui":
-            if f"evenement_texte_{cle}" not in st.session_state and e.evenement_texte:
-                st.session_state[f"evenement_texte_{cle}"] = e.evenement_texte
-            st.text_area("Décrire l’événement indésirable", key=f"evenement_texte_{cle}", max_chars=2000)
-        st.button("Enregistrer l’issue", key=f"issue_{cle}", on_click=_issue, args=(episode_id, cle),
-                  width="stretch")
 
 
 def _signature(e: EtatEpisode) -> tuple[Any, ...]:
@@ -447,7 +313,7 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
     m = depot.moteur
     libelles = m.registre.commun.libelles.episode
     try:
-        e = depot.episodes.etat_episode(episode_id, _jour_affiche(cle))
+        e = depot.episodes.etat_episode(episode_id, jour_du_panneau(cle))
     except TriageError as exc:
         st.error(str(exc))
         return None
@@ -458,7 +324,7 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
     titre = m.protocoles[e.protocole].modele.titre if e.protocole in m.protocoles else e.protocole
     with st.container(border=True, key=f"episode_{cle}"):
         st.markdown(f"**Épisode : {titre}** — débuté le {pr.date_fr(e.date_debut)}")
-        _afficher_message(cle)
+        afficher_message(cle)
         if e.statut == "clos":
             motif = libelles.motifs_cloture.get(e.motif_cloture or "", e.motif_cloture or "")
             quand = f" le {pr.date_fr(e.date_cloture)}" if e.date_cloture else ""
@@ -471,7 +337,7 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
             _saisie(depot, episode_id, e, cle)
         _documents(depot, episode_id, e, cle)
         if depot.peut("episodes.declarer_historique") and e.statut == "ouvert":
-            _historique(e, episode_id, cle)
+            episode_suivi.historique(e, episode_id, cle)
         if depot.peut("episodes.renseigner_issue"):
-            _cloture_et_issue(depot, e, episode_id, cle)
+            episode_suivi.cloture_et_issue(depot, e, episode_id, cle)
     return e

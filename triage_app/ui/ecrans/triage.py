@@ -33,6 +33,7 @@ from triage_app.ui.composants import (
     volet,
 )
 from triage_app.ui.ecrans.depart import A_OUVRIR, COUVERTURE_DEFAUT, LIBELLES_CHAMPS, formulaire_patient
+from triage_app.ui.episode_commun import jour_affiche
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
@@ -421,7 +422,7 @@ def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
                                               != (s["realisees"], s["restantes"]) or courant.statut != "ouvert")
         carte = replace(carte, au_jour_du_triage=True,
                         compteurs_actuels=vue_episode.lignes_compteurs(courant) if differents and courant else [],
-                        compteurs_au=vue_episode.jour_affiche(t.episode_id))
+                        compteurs_au=jour_affiche(t.episode_id))
     if courant is not None:
         vue_episode.noter_compteurs_carte(courant)
     with droite:
