@@ -96,7 +96,7 @@ def test_start_aide_et_evaluation_sur_l_environnement_du_projet():
     aide = subprocess.run([str(RACINE / "scripts" / "start"), "--help"], capture_output=True, text=True,
                           timeout=120, check=False, env=env, stdin=subprocess.DEVNULL)
     assert aide.returncode == 0, aide.stderr
-    assert aide.stdout.startswith("usage: triage-app") and "evaluate" in aide.stdout and "serve" in aide.stdout
+    assert aide.stdout.startswith("utilisation : triage-app") and "evaluate" in aide.stdout and "serve" in aide.stdout
     assert "installation" not in aide.stdout  # an install (pyproject.toml changed) speaks on stderr only
     cas = CAS_REFERENCE / "lombalgie_protocole.case.json"
     r = subprocess.run([str(RACINE / "scripts" / "start"), "evaluate", str(cas)], capture_output=True, text=True,

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -32,11 +33,15 @@ def _depot(url, **kwargs) -> Services:
     return Services(url, horloge=lambda: datetime(2026, 3, 10, 9, 0, tzinfo=UTC), **kwargs)
 
 
-def _remplir(depot: Services, structure: str = "msp", protocole: str = "lombalgie_aigue", **episode) -> tuple[str, str]:
+def _remplir(depot: Services, structure: str = "msp", protocole: str = "lombalgie_aigue",
+             avant: Callable[[str], object] | None = None, **episode) -> tuple[str, str]:
+    """The structure, a patient and an open episode (``avant``: what the patient had before it, given their id)."""
     depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type=structure, departement="38",
                                           protocoles_appliques=["lombalgie_aigue", "entorse_cheville"], acteur="coord")
     pid = depot.patients.creer_patient(nom="Dupont", prenom="Jeanne", date_naissance=date(1979, 9, 9), sexe="F",
                                        acteur=ACTEUR)
+    if avant is not None:
+        avant(pid)
     eid = depot.episodes.creer_episode(patient_id=pid, protocole=protocole, date_debut=date(2026, 3, 1),
                                        antecedent_lombalgie=True, acteur=ACTEUR, **episode)
     return pid, eid
@@ -133,14 +138,18 @@ def test_les_12_mois_comptent_les_autres_episodes_du_meme_motif(url_base):
     """Rules v2 (§8.1): ``seances_12_mois`` = the patient's other episodes of the same protocol, in the 12 months
     before the consultation; this episode's sessions are counted once, in ``seances_realisees_episode``."""
     depot = _depot(url_base)
-    pid, eid = _remplir(depot)
-    ancien = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue", date_debut=date(2025, 6, 1),
-                                          acteur=ACTEUR)
+
+    def anciens(pid: str) -> None:  # closed before this one opens (one open episode per condition, issue #28)
+        ancien = depot.episodes.creer_episode(patient_id=pid, protocole="lombalgie_aigue",
+                                              date_debut=date(2025, 6, 1), acteur=ACTEUR)
+        for i in range(15):
+            depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
+                                              acteur=ACTEUR)
+        depot.episodes.cloturer_episode(ancien, motif="guerison", jour=date(2025, 6, 30), acteur=ACTEUR)
+
+    pid, eid = _remplir(depot, avant=anciens)
     cheville = depot.episodes.creer_episode(patient_id=pid, protocole="entorse_cheville", date_debut=date(2025, 12, 1),
                                             acteur=ACTEUR)
-    for i in range(15):
-        depot.episodes.enregistrer_seance(episode_id=ancien, jour=date(2025, 6, 2 + i), voie="ngap_prescription",
-                                          acteur=ACTEUR)
     depot.episodes.enregistrer_seance(episode_id=cheville, jour=date(2025, 12, 2), voie="ngap_prescription",
                                       acteur=ACTEUR)
     for i in range(5):

@@ -16,8 +16,6 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy.exc import ArgumentError
-
 from triage_app.cli import francais
 from triage_app.cli.base import (
     FORMATS_EPISODE,
@@ -158,6 +156,9 @@ def construire_parseur() -> argparse.ArgumentParser:
                         help="écouter sur toutes les interfaces (tablettes du réseau : HTTPS nécessaire)")
     se.add_argument("--certificat", metavar="CERT.pem", help="HTTPS : certificat de la structure (PEM)")
     se.add_argument("--cle", metavar="CLE.pem", help="HTTPS : clé privée du certificat (PEM)")
+    se.add_argument("--nom", action="append", default=[], metavar="NOM",
+                    help="nom sous lequel les tablettes ouvrent la page (répétable), en plus des adresses IP, de "
+                         "localhost et du nom de ce poste : tout autre nom est refusé (403)")
     se.set_defaults(fonction=cmd_serve)
     sc = sous.add_parser("schemas", help="vérifier (ou --ecrire) les schémas JSON de protocols/schema/")
     sc.add_argument("--ecrire", action="store_true", help="réécrire les schémas depuis les modèles")
@@ -170,6 +171,13 @@ def _raison_systeme(exc: OSError) -> str:
                PermissionError: "accès refusé", NotADirectoryError: "chemin invalide (un fichier au lieu d'un dossier)"}
     return next((texte for type_, texte in raisons.items() if isinstance(exc, type_)),
                 f"erreur du système (code {exc.errno})")
+
+
+def _url_invalide(exc: Exception) -> bool:
+    """A --base that is no database URL (SQLAlchemy's ArgumentError, recognised without importing the database layer:
+    ``evaluate`` starts without it)."""
+    genre = type(exc)
+    return genre.__name__ == "ArgumentError" and genre.__module__.startswith("sqlalchemy")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,7 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a file or folder the command cannot use (--output on a folder…): said in French
         _erreur(f"fichier « {exc.filename or '?'} » : {_raison_systeme(exc)}")
         return EXIT_INVALIDE
-    except ArgumentError:  # a --base that is no database URL
+    except Exception as exc:
+        if not _url_invalide(exc):
+            raise
         _erreur("--base : URL de base de données invalide (par exemple sqlite:///data/triage.sqlite ou "
                 "postgresql+psycopg://utilisateur@hote/base)")
         return EXIT_INVALIDE
