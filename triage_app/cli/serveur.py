@@ -134,6 +134,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"Page ouverte au réseau ({adresse}) en HTTPS : les tablettes l'ouvrent à "
               f"https://<nom ou adresse de ce poste>:{args.port} (le nom doit figurer dans le certificat).",
               flush=True)
+    from triage_app.ui.serveur import VARIABLE_NOMS
+
+    if args.nom:  # the names the page may be asked for, besides IP addresses and this machine's own (Host check)
+        os.environ[VARIABLE_NOMS] = ",".join([*filter(None, os.environ.get(VARIABLE_NOMS, "").split(",")), *args.nom])
     argv = commande_serveur(args.port, adresse, certificat, cle)
     os.execv(argv[0], argv)
     return 0  # pragma: no cover - execv does not return

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 # Every answer: no framing by another site (clickjacking), no type sniffing, no referrer, no powerful features.
@@ -36,14 +36,65 @@ Recevoir = Callable[[], Awaitable[Message]]
 Envoyer = Callable[[Message], Awaitable[None]]
 
 
+# The names under which the page may be asked for, besides IP addresses, ``localhost`` and this machine's own name:
+# the structure's (``serve --nom``, or TRIAGE_NOMS_HOTE, comma-separated), e.g. the name a reverse proxy passes on.
+VARIABLE_NOMS = "TRIAGE_NOMS_HOTE"
+
+
+def _hote(scope: Scope) -> str:
+    """The host the client asked for (``Host`` header, port and IPv6 brackets removed, lower case)."""
+    for nom, valeur in scope.get("headers", []):
+        if nom.lower() == b"host":
+            hote = valeur.decode("latin-1").strip().lower()
+            if hote.startswith("["):
+                return hote[1:hote.find("]")] if "]" in hote else hote
+            return hote.rsplit(":", 1)[0] if hote.count(":") == 1 else hote
+    return ""
+
+
+def noms_autorises(env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """``localhost``, this machine's names and the structure's (:data:`VARIABLE_NOMS`)."""
+    import socket
+
+    env = os.environ if env is None else env
+    machine = socket.gethostname().lower()
+    noms = {"localhost", machine, f"{machine}.local", machine.split(".")[0]}
+    noms |= {n.strip().lower().rstrip(".") for n in env.get(VARIABLE_NOMS, "").split(",") if n.strip()}
+    return frozenset(n for n in noms if n)
+
+
+def hote_autorise(hote: str, noms: frozenset[str]) -> bool:
+    """An IP address, or one of ``noms``. A page asked for under any other name is refused: DNS rebinding (a foreign
+    site whose name is made to point at this server, so that a browser sends it the tablets' requests as
+    « same origin ») always shows its own name in ``Host``."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(hote)
+    except ValueError:
+        return hote.rstrip(".") in noms
+    return True
+
+
 class EntetesDeSecurite:
-    """ASGI middleware: adds :data:`ENTETES` to every HTTP response (the WebSocket is left as it is)."""
+    """ASGI middleware: adds :data:`ENTETES` to every HTTP response; refuses, on HTTP and on the WebSocket, a request
+    whose ``Host`` is not one of this server's (:func:`hote_autorise`)."""
 
     def __init__(self, app: Callable[[Scope, Recevoir, Envoyer], Awaitable[None]]) -> None:
         self.app = app
+        self.noms = noms_autorises()
 
     async def __call__(self, scope: Scope, receive: Recevoir, send: Envoyer) -> None:
-        if scope.get("type") != "http":
+        genre = scope.get("type")
+        if genre in ("http", "websocket") and not hote_autorise(_hote(scope), self.noms):
+            if genre == "websocket":  # closed before it is accepted: the client gets a 403
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"text/plain; charset=utf-8"), *ENTETES]})
+            await send({"type": "http.response.body", "body": "Nom d'hôte non reconnu par ce serveur".encode()})
+            return
+        if genre != "http":
             await self.app(scope, receive, send)
             return
         if str(scope.get("path", "")).rstrip("/").endswith(CACHES):  # the server's internals: not for visitors
