@@ -87,6 +87,47 @@ def test_une_origine_etrangere_est_refusee_sans_appel_exterieur(tmp_path: Path) 
     assert not journal.exists(), journal.read_text(encoding="utf-8")
 
 
+def _demande(port: int, hote: str, chemin: str, websocket: bool) -> int:
+    """The status of a request for ``chemin`` with the ``Host`` header ``hote`` (a WebSocket handshake if asked)."""
+    import http.client
+
+    entetes = {"Host": hote}
+    if websocket:  # the browser's handshake, Origin the same as Host (what DNS rebinding gives)
+        entetes |= {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol": "streamlit",
+                    "Origin": f"http://{hote}"}
+    connexion = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connexion.request("GET", chemin, headers=entetes)
+        return connexion.getresponse().status
+    finally:
+        connexion.close()
+
+
+def test_un_nom_d_hote_etranger_est_refuse_sans_appel_exterieur(tmp_path: Path) -> None:
+    """DNS rebinding: a foreign site's name made to point at the server, so the browser sends the page's requests and
+    its WebSocket as « same origin ». Its name shows in ``Host``: refused (403) on the page, the health check and the
+    WebSocket; IP addresses, localhost and the structure's own names (``serve --nom``, here through its variable) are
+    served; nothing is looked up outside (socket guard)."""
+    from tests.test_serveur import _env_garde
+
+    journal = tmp_path / "garde.log"
+    url = f"sqlite:///{tmp_path / 'triage.sqlite'}"
+    nv.preparer_base(url)
+    env = _env_garde(journal) | {"TRIAGE_NOMS_HOTE": "cabinet.example"}
+    with nv.ServeurPage(url, options=[], env=env) as serveur:
+        port = serveur.port
+        assert port is not None
+        for etranger in (f"evil.example:{port}", "evil.example", f"localhost.evil.example:{port}", "", "[::2"):
+            for chemin, ws in (("/", False), ("/_stcore/health", False), ("/_stcore/stream", True)):
+                assert _demande(port, etranger, chemin, ws) == 403, (etranger, chemin)
+        for connu in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"Cabinet.Example:{port}",
+                      "192.168.1.20"):
+            assert _demande(port, connu, "/_stcore/health", False) == 200, connu
+        assert _demande(port, f"127.0.0.1:{port}", "/_stcore/stream", True) == 101
+    assert not journal.exists(), journal.read_text(encoding="utf-8")
+
+
 def test_une_valeur_forgee_dans_la_correction_est_refusee_avant_le_journal(tmp_path: Path) -> None:
     """A crafted value for a coded field (the cover) is refused in French, naming the field: nothing stored, nothing
     in the audit, the draft still evaluates."""
@@ -210,10 +251,22 @@ def test_un_config_toml_du_dossier_courant_n_ouvre_rien_et_les_internes_sont_cac
         except urllib.error.HTTPError as exc:
             return exc.code
 
+    (dossier / "static").mkdir()
+    (dossier / "static" / "x.txt").write_text("fichier-statique-du-dossier", encoding="utf-8")
+
+    def corps(chemin: str) -> str:
+        try:
+            with urllib.request.urlopen(serveur.url + chemin, timeout=10) as r:
+                return r.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError:
+            return ""
+
     with nv.ServeurPage(url, cwd=dossier) as serveur:
         assert statut("/_stcore/metrics") == 404
-        assert statut("/_stcore/agent/interact") != 200
-        assert statut("/app/static/x.txt") != 200
+        # Any other path answers with the page itself (200, the app's HTML): never the agent nor the folder's file.
+        assert "fichier-statique-du-dossier" not in corps("/app/static/x.txt")
+        agent = corps("/_stcore/agent/interact")
+        assert not agent or agent.lstrip().lower().startswith("<!doctype html")
         with urllib.request.urlopen(serveur.url + "/", timeout=10) as r:
             assert r.headers["x-frame-options"] == "DENY"
 
@@ -271,3 +324,45 @@ def test_courses_premier_compte_et_ouverture_d_episode_entre_processus(url_base:
 
             assert c.execute(text("SELECT count(*) FROM episodes WHERE statut = 'ouvert'")).scalar() == 1
         assert depot.audit.verifier_audit().intact
+
+
+def test_des_valeurs_non_textuelles_forgees_ne_cassent_pas_la_page(tmp_path: Path) -> None:
+    """A client speaking Streamlit's protocol sends a number, bytes or a list where the page has a text field (the
+    start form's name), or a number, a list or an object as the text of a field that sends as typed (the patient
+    search): the page treats it as no value — never Streamlit's English error page — and the form says in French
+    what is missing."""
+    import json
+
+    from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: TID251  (the protocol a client speaks)
+
+    from tests.session_ws import SessionStreamlit
+
+    url = f"sqlite:///{tmp_path / 'serveur.sqlite'}"
+    nv.preparer_base(url)
+
+    async def depart(adresse: str) -> None:
+        s = SessionStreamlit(adresse)
+        try:
+            await s.ouvrir()
+            s.regler("connexion_identifiant", nv.IDENTIFIANT)
+            s.regler("connexion_mdp", nv.MOT_DE_PASSE)
+            tour = await s.taper("se_connecter")
+            recherche = s.widget("recherche_patient_nouveau")
+            for forge in ({"texte": 12345}, {"texte": ["a", "b"]}, {"texte": {"x": 1}}, [1, 2], 7):
+                s.valeurs[recherche.id] = WidgetState(id=recherche.id, json_value=json.dumps(forge))
+                tour = await s.executer(fragment=recherche.fragment or None)
+                assert not tour.exceptions, (forge, tour.exceptions)
+            del s.valeurs[recherche.id]
+            champ = s.widget("patient_nom").id
+            for etat in (WidgetState(id=champ, int_value=7), WidgetState(id=champ, bytes_value=b"\x00\xff"),
+                         WidgetState(id=champ, double_array_value={"data": [1.0]}),
+                         WidgetState(id=champ, json_value="{}")):
+                s.valeurs[champ] = etat
+                tour = await s.taper("commencer")
+                assert not tour.exceptions, tour.exceptions
+                assert any("nom" in e for e in tour.erreurs), tour.erreurs  # as if nothing was typed
+        finally:
+            await s.fermer()
+
+    with nv.ServeurPage(url) as serveur:
+        asyncio.run(depart(serveur.url))

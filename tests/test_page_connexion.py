@@ -223,6 +223,7 @@ def test_un_tap_apres_le_delai_d_inactivite_n_est_pas_enregistre(depot):
     at = se_connecter(nouvelle_session(tid), "kine")
     at.session_state["derniere_activite"] = time.monotonic() - 16 * 60  # 15 min by default, no rerun since
     at.button(key="aucun_neurologique").click().run()
+    assert not at.exception  # no English error page: the callback does nothing (issue #28)
     assert "rf_deficit_moteur" not in depot.triages.charger(tid).cas["reponses"]
     with depot.uow.bd.connect() as c:
         reponses = c.execute(text("SELECT count(*) FROM evenements_audit WHERE type = 'reponse'")).scalar()

@@ -9,11 +9,13 @@ import streamlit as st
 from triage_app.ui.composants import francais, style
 from triage_app.ui.connexion import garde, veille
 from triage_app.ui.navigation import pages, pages_de_la_connexion
+from triage_app.ui.valeurs import installer as textes_seulement
 
 # The icon is a file of the package: a « :material/…: » icon makes the browser fetch it from an outside font host.
 ICONE = Path(__file__).resolve().parent / "icone.png"
 st.set_page_config(page_title="Triage kiné", page_icon=str(ICONE), layout="wide",
                    initial_sidebar_state="collapsed")
+textes_seulement()
 style()
 francais()
 if garde() is not None:

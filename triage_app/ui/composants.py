@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from triage_app.presentation import CONSEIL_KINE, FACTURATION_DETAIL, PROTOCOLE_NON_APPLICABLE, Carte, VueMotif
+from triage_app.ui.valeurs import texte as en_texte
 
 # Touch targets of at least 44 px, no horizontal scrolling, wrapped labels (tablet at 820 and 1024 px).
 _STYLE = """
@@ -370,13 +371,12 @@ def saisie_instantanee(libelle: str, cle: str, *, aide: str = "", valeur: str = 
         _saisies[lignes] = st.components.v2.component(f"triage_app.saisie_{'texte' if lignes else 'ligne'}",
                                                       html=_CHAMP_HTML[lignes], css=_SAISIE_CSS, js=_SAISIE_JS)
     actuel = st.session_state.get(cle)
-    if isinstance(actuel, dict) and actuel.get("texte") is not None:
-        valeur = str(actuel["texte"])
+    if isinstance(actuel, dict):  # what the browser sent: text only (anything else is no value, issue #28)
+        valeur = en_texte(actuel.get("texte"), valeur)
     resultat = _saisies[lignes](key=cle, data={"libelle": libelle, "aide": aide, "valeur": valeur,
                                                "longueur": longueur, "delai": delai_ms},
                                 default={"texte": valeur}, on_texte_change=lambda: None)
-    texte = getattr(resultat, "texte", valeur) if resultat is not None else valeur
-    return str(texte if texte is not None else valeur)
+    return en_texte(getattr(resultat, "texte", valeur) if resultat is not None else valeur, valeur)
 
 
 def recherche_instantanee(libelle: str, cle: str, aide: str = "") -> str:

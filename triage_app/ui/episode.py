@@ -60,6 +60,7 @@ def cle_geste(cle: str) -> str:
 
 
 # -- callbacks -----------------------------------------------------------------------------------------------
+@etat.rappel
 def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmations: frozenset[str] = frozenset(),
                  succes: str | None = None) -> None:
     """Record an act through the service; what it asks to confirm is kept for the panel to ask (nothing written)."""
@@ -104,6 +105,7 @@ def _enregistrer(episode_id: str, cle: str, demande: dict[str, Any], confirmatio
     dire(cle, "succes", bilan())
 
 
+@etat.rappel
 def _seance(episode_id: str, cle: str, geste: str) -> None:
     acte = st.session_state.get(f"acte_{cle}") or "seance"
     try:
@@ -114,21 +116,25 @@ def _seance(episode_id: str, cle: str, geste: str) -> None:
     _enregistrer(episode_id, cle, {"acte": acte, "jour": jour.isoformat(), "geste": geste})
 
 
+@etat.rappel
 def _confirmer(episode_id: str, cle: str) -> None:
     demande = st.session_state.get(_A_CONFIRMER + cle)
     if demande:
         _enregistrer(episode_id, cle, demande, frozenset(demande["codes"]), demande.get("succes"))
 
 
+@etat.rappel
 def _renoncer(cle: str) -> None:
     st.session_state.pop(_A_CONFIRMER + cle, None)
     dire(cle, "alerte", "Acte non enregistré.")
 
 
+@etat.rappel
 def _annuler_derniere(episode_id: str, seance_id: int, cle: str) -> None:
     ecrire(cle, lambda: etat.depot().episodes.supprimer_seance(seance_id), "Dernier acte supprimé.")
 
 
+@etat.rappel
 def _reevaluation(episode_id: str, cle: str, geste: str) -> None:
     depot = etat.depot()
     evolution, suite = st.session_state.get(f"evolution_{cle}"), st.session_state.get(f"suite_{cle}")

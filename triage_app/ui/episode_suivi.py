@@ -18,6 +18,7 @@ from triage_app.ui.episode_commun import dire, ecrire, jour_acte, jour_du_pannea
 MOTIFS_A_LA_MAIN = ("guerison", "reprise_medecin", "abandon", "dap_refusee")
 
 
+@etat.rappel
 def _cloturer(episode_id: str, cle: str) -> None:
     motif = st.session_state.get(f"motif_{cle}")
     if motif is None:
@@ -27,6 +28,7 @@ def _cloturer(episode_id: str, cle: str) -> None:
             "Épisode clos.")
 
 
+@etat.rappel
 def _issue(episode_id: str, cle: str) -> None:
     repris = st.session_state.get(f"repris_{cle}")
     evenement = st.session_state.get(f"evenement_{cle}")
@@ -36,6 +38,7 @@ def _issue(episode_id: str, cle: str) -> None:
         evenement_texte=texte), "Issue de l’épisode enregistrée.")
 
 
+@etat.rappel
 def _declarer(episode_id: str, cle: str) -> None:
     seances = int(st.session_state.get(f"decl_seances_{cle}") or 0)
     episodes = int(st.session_state.get(f"decl_episodes_{cle}") or 0)

@@ -131,6 +131,24 @@ def fragment(fonction: _F) -> _F:
     return st.fragment(garde)  # type: ignore[return-value]
 
 
+def rappel(fonction: _F) -> _F:
+    """A widget's callback (``on_click``, ``on_change``), which Streamlit runs before the page and its login gate: run
+    only while the session is open (a user logged in, not idle, the account as it was at login). Otherwise, or if
+    the service refuses for the same reasons meanwhile, nothing is done and the page's gate that follows draws the
+    lock or the login in French (issue #28: a tap after the idle lock showed Streamlit's English error)."""
+
+    @functools.wraps(fonction)
+    def garde(*args: Any, **kwargs: Any) -> Any:
+        if st.session_state.get(CLE_UTILISATEUR) is None or session_inactive() or not compte_valide():
+            return None
+        try:
+            return fonction(*args, **kwargs)
+        except ErreurDroits:
+            return None
+
+    return garde  # type: ignore[return-value]
+
+
 def depot() -> ServiceAutorise:
     """The services as the logged-in user may use them (every call checked against the role and the idle
     lock)."""

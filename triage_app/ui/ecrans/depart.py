@@ -40,6 +40,7 @@ LIBELLES_CHAMPS = {
 
 
 # -- patient and episode ----------------------------------------------------------------------------
+@etat.rappel
 def _choisir(patient: PatientTrouve | None) -> None:
     st.session_state.pop(_DOUBLONS, None)
     if patient is None:
@@ -181,6 +182,7 @@ def _offrir_diagnostic(depot: ServiceAutorise, patient: PatientTrouve, quand: da
                   on_click=_demarrer_apres_proposition, args=(patient.id, False))
 
 
+@etat.rappel
 def _demarrer_apres_proposition(patient_id: str, diagnostic: bool) -> None:
     st.session_state.pop(_DIAGNOSTIC_PROPOSE, None)
     st.session_state["diagnostic"] = diagnostic
@@ -247,6 +249,7 @@ def _offrir_doublons(depot: ServiceAutorise, doublons: tuple[PatientTrouve, ...]
                   width="stretch")
 
 
+@etat.rappel
 def _demarrer(patient_id: str | None, sauf_homonymes: bool = False) -> bool:
     """Create the patient (unless found), open or continue the episode, start the draft; then open it. With
     ``sauf_homonymes``, a new patient's recorded namesakes stop it and are kept to be offered."""

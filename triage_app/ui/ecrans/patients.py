@@ -21,6 +21,7 @@ _RECHERCHE_MEMOIRE = "recherche_patient_fiche_resultats"
 _ERREUR = "erreur_fiche_patient"
 
 
+@etat.rappel
 def _ouvrir(patient_id: str | None) -> None:
     """Open a patient's record: one audited look-up; the panels then read each episode's state."""
     st.session_state.pop(OUVERT, None)

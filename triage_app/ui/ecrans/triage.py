@@ -113,6 +113,7 @@ def _valeur(cas: dict[str, Any], chemin: str) -> Any:
     return cible
 
 
+@etat.rappel
 def _corriger(tid: str, chemin: str) -> None:
     """Write one corrected field of the draft's case (audited by the service), dates checked first."""
     valeur = st.session_state.get(_CORRECTION + chemin)
@@ -192,6 +193,7 @@ DOUBLE_TAP_S = 0.6
 _DERNIERE_REPONSE = "derniere_reponse"
 
 
+@etat.rappel
 def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
     st.session_state[_DERNIERE_REPONSE] = time.monotonic()
     valeur = st.session_state.get(f"q_{qid}")
@@ -200,6 +202,7 @@ def _enregistrer(tid: str, qid: str, type_: str, groupe: str) -> None:
     etat.depot().triages.enregistrer_reponse(tid, qid, valeur, acteur=etat.acteur(), etape=groupe)
 
 
+@etat.rappel
 def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
     # Written by the service only where no answer exists *in the database* at write time: a « oui » given
     # since the page was drawn (another tab or tablet) is never replaced. A control already set on this
@@ -215,6 +218,7 @@ def _aucun_signe(tid: str, groupe: pr.VueGroupe) -> None:
     st.session_state.pop(_GROUPE_OUVERT, None)
 
 
+@etat.rappel
 def _ouvrir(groupe: str | None) -> None:
     if time.monotonic() - st.session_state.get(_DERNIERE_REPONSE, float("-inf")) < DOUBLE_TAP_S:
         return  # the double tap's second half, landed on a group header that moved under the finger
@@ -225,6 +229,7 @@ def _ouvrir(groupe: str | None) -> None:
         st.session_state[_GROUPE_OUVERT] = groupe
 
 
+@etat.rappel
 def _continuer(groupe: str | None) -> None:
     st.session_state.pop(_GROUPE_OUVERT, None)
     if groupe is None:
@@ -340,6 +345,7 @@ def _finaliser(depot: ServiceAutorise, tid: str, carte: pr.Carte, enregistree: s
                   disabled=carte.orientation is None, on_click=_finaliser_brouillon, args=(tid,))
 
 
+@etat.rappel
 def _finaliser_brouillon(tid: str) -> None:
     """« Finaliser » (before the run: the run that follows shows the final triage, not the walk first). The note goes
     with it as the field holds it (the last keystrokes may not have been saved yet)."""
