@@ -64,11 +64,14 @@ def noms_autorises(env: Mapping[str, str] | None = None) -> frozenset[str]:
 
 
 def hote_autorise(hote: str, noms: frozenset[str]) -> bool:
-    """An IP address, or one of ``noms``. A page asked for under any other name is refused: DNS rebinding (a foreign
-    site whose name is made to point at this server, so that a browser sends it the tablets' requests as
-    « same origin ») always shows its own name in ``Host``."""
+    """An IP address, or one of ``noms``, or no name at all (an HTTP/1.0 health check from a reverse proxy). A page
+    asked for under any other name is refused: DNS rebinding (a foreign site whose name is made to point at this
+    server, so that a browser sends it the tablets' requests as « same origin ») always shows its own name in
+    ``Host``, which browsers always send."""
     import ipaddress
 
+    if not hote:
+        return True
     try:
         ipaddress.ip_address(hote)
     except ValueError:
