@@ -141,7 +141,7 @@ def _naissance(rng: random.Random) -> date:
 
 def remplir_patients(depot: Services, n: int, direct: bool, graine: int = 20261212) -> list[tuple[str, str, date]]:
     """``n`` patients: through ``creer_patient`` (one transaction and one audit event each), or with ``direct``
-    in one Core transaction (the search key computed as the service does, no audit event). Returns
+    in one bulk statement (the search key computed as the service does, one audit event sealing them all). Returns
     (id, nom, date of birth)."""
     rng = random.Random(graine)
     lignes = [(rng.choice(NOMS), rng.choice(PRENOMS), _naissance(rng), rng.choice(("F", "M"))) for _ in range(n)]
@@ -152,8 +152,11 @@ def remplir_patients(depot: Services, n: int, direct: bool, graine: int = 202612
         valeurs = [{"id": nouvel_id(), "nom": nom, "prenom": prenom, "date_naissance": naissance, "sexe": sexe,
                     "couverture": "regime_general", "nom_recherche": cle_patient(nom, prenom), "cree_le": maintenant}
                    for nom, prenom, naissance, sexe in lignes]
-        with depot.uow.bd.begin() as connexion:
-            connexion.execute(Patient.__table__.insert(), valeurs)
+        with depot.uow.ecriture() as (session, chaine):  # one statement, the rows sealed by one audit event
+            session.execute(Patient.__table__.insert(), valeurs)
+            for v in valeurs:
+                chaine.toucher("patients", v["id"])
+            chaine.ajouter("import_patients_banc", ACTEUR, details={"patients": len(valeurs)})
         return [(v["id"], v["nom"], v["date_naissance"]) for v in valeurs]
     for i, (nom, prenom, naissance, sexe) in enumerate(lignes, start=1):
         pid = depot.patients.creer_patient(nom=nom, prenom=prenom, date_naissance=naissance, sexe=sexe, acteur=ACTEUR)
@@ -289,9 +292,9 @@ NOTE_PG_JETABLE = ("Serveur PostgreSQL jetable des tests (`tests/pg.py` : 127.0.
 def bench_episodes(args: argparse.Namespace, url: str, etalon: float, note: str | None) -> None:
     with Services(url) as depot:
         moteur_bd = depot.uow.bd.dialect.name
-        mode = "insérés en une transaction Core avec leur clé de recherche (`--patients-direct`, sans événement " \
-               "d'audit)" if args.patients_direct else "enregistrés par `Services.creer_patient` (une transaction " \
-                                                        "et un événement d'audit chacun)"
+        mode = ("insérés en une instruction avec leur clé de recherche (`--patients-direct`, un seul événement "
+                "d'audit qui les scelle)" if args.patients_direct else
+                "enregistrés par `Services.creer_patient` (une transaction et un événement d'audit chacun)")
         print(f"Remplissage : {args.patients} patients ({moteur_bd}, {mode})…", file=sys.stderr)
         t = time.perf_counter()
         patients = remplir_patients(depot, args.patients, args.patients_direct)
