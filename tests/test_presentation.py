@@ -878,3 +878,16 @@ def test_etats_en_liste_memes_numeros_que_le_diagramme():
             for s in e.sorties:
                 assert f'label="{s.numero}. ' in dot
         assert any(e.urgent for e in vues) and all(e.orientation for e in vues if e.final and e.urgent)
+
+
+def test_un_critere_dont_la_question_est_sans_reponse_n_est_jamais_non_rempli(m):
+    """Issue #29: the ankle's « traumatisme en torsion » row reads its question; unanswered (a draft, just after
+    choosing the protocol) it is unknown, not failed — the card does not list it, while a criterion the kiné did
+    answer still is; answered « non », it is listed."""
+    cas = cas_base(CHEVILLE, consentement__partage_dmp=False)
+    del cas["reponses"]["mecanisme_torsion"]
+    r = m.evaluer(cas)
+    assert [x["id"] for x in r["criteres_non_remplis"]] == ["partage_dmp"]
+    assert "pas de traumatisme en torsion" not in [x.libelle for x in pr.carte(m, r).criteres_non_remplis]
+    cas["reponses"]["mecanisme_torsion"] = False
+    assert "mecanisme_torsion" in [x["id"] for x in m.evaluer(cas)["criteres_non_remplis"]]

@@ -100,6 +100,7 @@ class RegleCompilee:
     id: str
     source: str | None
     fonction: Callable[[Dossier], bool]
+    questions: tuple[str, ...] = ()  # the answers its predicate reads (unanswered: the row is not yet known)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,10 +263,12 @@ class Dossier:
     @calcule_une_fois
     def criteres_non_remplis(self) -> list[RegleEligibilite]:
         """Failed eligibility rows, in the protocol's order, when the structure applies the protocol (rules v2,
-        §8.4); empty otherwise."""
+        §8.4); empty otherwise. A row whose question is not answered yet is not failed, only unknown: it is not
+        listed (a draft's card never states what the kiné has not said, issue #29)."""
         if self.eligible or not self.verifie(self.registre.commun.criteres_non_remplis_si):
             return []
-        return [r.modele for r, ok in self.eligibilite if not ok]
+        reponses = self.reponses
+        return [r.modele for r, ok in self.eligibilite if not ok and all(q in reponses for q in r.questions)]
 
     @calcule_une_fois
     def conseils_kine(self) -> list[Regle]:

@@ -25,7 +25,7 @@ from transitions import Machine, State
 from transitions.core import EventData
 
 from triage_app.engine.dossier import CritereCompile, Dossier, EtatCompile, ProtocoleCompile, RegleCompilee, Sortie
-from triage_app.engine.predicats import FONCTIONS
+from triage_app.engine.predicats import FONCTIONS, PREDICATS
 from triage_app.models.protocol import Protocole, Transition
 
 
@@ -128,7 +128,8 @@ def construire(p: Protocole, empreinte: str) -> ProtocoleCompile:
         criteres={k: tuple(v) for k, v in criteres.items()},
         table_criteres={k: tuple(CritereCompile(c, c.id, c.question, c.condition, c.source) for c in v)
                         for k, v in criteres.items()},
-        table_eligibilite=tuple(RegleCompilee(r, r.id, r.source, FONCTIONS[r.condition]) for r in p.eligibilite),
+        table_eligibilite=tuple(RegleCompilee(r, r.id, r.source, FONCTIONS[r.condition],
+                                              PREDICATS[r.condition].questions) for r in p.eligibilite),
         etats_compiles={e.id: EtatCompile(e, e.etape, e.final) for e in p.etats},
         items_score=tuple((i.question, tuple(i.points_si)) for i in p.score_chronicite.items)
         if p.score_chronicite is not None else (),

@@ -20,16 +20,19 @@ class Predicat:
     fonction: Callable[[Dossier], bool]
     description: str
     seuils: tuple[str, ...] = ()
+    # The questions it reads: while one is unanswered the condition is unknown, never « not met » (a draft's card
+    # does not list the criterion as failed: issue #29).
+    questions: tuple[str, ...] = ()
 
 
 PREDICATS: dict[str, Predicat] = {}
 
 
-def predicat(description: str, *seuils: str) -> Callable[[Callable[[Dossier], bool]],
-                                                        Callable[[Dossier], bool]]:
-    """Register a function in the allow-list under its own name."""
+def predicat(description: str, *seuils: str, questions: tuple[str, ...] = ()
+             ) -> Callable[[Callable[[Dossier], bool]], Callable[[Dossier], bool]]:
+    """Register a function in the allow-list under its own name (``questions``: the answers it reads)."""
     def enregistrer(f: Callable[[Dossier], bool]) -> Callable[[Dossier], bool]:
-        PREDICATS[f.__name__] = Predicat(f, description, seuils)
+        PREDICATS[f.__name__] = Predicat(f, description, seuils, questions)
         return f
     return enregistrer
 
@@ -117,7 +120,7 @@ def duree_aigue(d: Dossier) -> bool:
     return d.classe_duree == "aigue"
 
 
-@predicat("Mécanisme de torsion confirmé")
+@predicat("Mécanisme de torsion confirmé", questions=("mecanisme_torsion",))
 def mecanisme_torsion(d: Dossier) -> bool:
     return d.reponses.get("mecanisme_torsion") is True
 
