@@ -147,7 +147,7 @@ class Tablette:
         s.regler("patient_naissance", NAISSANCE.strftime("%d/%m/%Y"))
         s.regler("date_debut", (date.today() - timedelta(days=3)).strftime("%d/%m/%Y"))
         for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
-            s.regler(cle, True)
+            s.regler(cle, "Oui")
         if s.a("antecedent_lombalgie"):
             s.regler("antecedent_lombalgie", True)
         tour = await self.tap("commencer", s.taper("commencer"))

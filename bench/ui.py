@@ -81,8 +81,9 @@ def _commencer(at: Any, protocole: str, nom: str) -> None:
     at.text_input(key="patient_prenom").input("Mesure")
     at.text_input(key="patient_naissance").input((NAISSANCE).strftime("%d/%m/%Y"))
     at.text_input(key="date_debut").input((date.today() - timedelta(days=3)).strftime("%d/%m/%Y"))
-    for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp", "antecedent_lombalgie"):
-        at.toggle(key=cle).set_value(True)
+    for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
+        at.segmented_control(key=cle).set_value("oui")
+    at.toggle(key="antecedent_lombalgie").set_value(True)
     at.button(key="commencer").click()
     at.run()
     _sans_exception(at)
@@ -276,7 +277,7 @@ def formulaire_depart(navigateur: Any, url: str, protocole: str) -> Depart:
         tab()
         ecrire((date.today() - timedelta(days=3)).strftime("%d%m%Y"))
         for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
-            taper(f".st-key-{cle} label", cle, taps)
+            taper(f".st-key-{cle} button:has-text('Oui')", cle, taps)
         avant = nv.messages_recus(page)
         taper(".st-key-commencer button", "commencer", taps)
         page.wait_for_url(re.compile(r"[?&]triage=[0-9a-f]{32}"), timeout=30_000)

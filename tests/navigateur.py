@@ -414,11 +414,11 @@ def remplir_patient(page: Any, protocole: str, patient: Patient, *, lombalgie_an
     _saisir_date(page, "date_debut", patient.debut)
     if consultation is not None:
         _saisir_date(page, "date_consultation", consultation)
-    bascules = ["medecin_delegant", "medecin_joignable", "consentement"] + (["partage_dmp"] if partage_dmp else [])
+    for cle, oui in (("medecin_delegant", True), ("medecin_joignable", True), ("consentement", True),
+                     ("partage_dmp", partage_dmp)):  # each answered, never preset (issue #29)
+        page.locator(f".st-key-{cle} button", has_text="Oui" if oui else "Non").tap()
     if lombalgie_anterieure and protocole == "lombalgie_aigue":
-        bascules.append("antecedent_lombalgie")
-    for cle in bascules:
-        page.locator(f".st-key-{cle} label").tap()
+        page.locator(".st-key-antecedent_lombalgie label").tap()
     avant = messages_recus(page)
     page.locator(".st-key-commencer button").tap()
     page.wait_for_url(re.compile(r"[?&]triage=[0-9a-f]{32}"))

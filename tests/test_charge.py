@@ -236,8 +236,9 @@ async def _connecter_et_commencer(s: Any, nom: str = "Fragment") -> Any:
     for cle, valeur in (("patient_nom", nom), ("patient_prenom", "Lou"), ("patient_naissance", "14/06/1986"),
                         ("date_debut", AUJOURD_HUI.strftime("%d/%m/%Y"))):
         s.regler(cle, valeur)
-    for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp", "antecedent_lombalgie"):
-        s.regler(cle, True)
+    for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
+        s.regler(cle, "Oui")
+    s.regler("antecedent_lombalgie", True)
     tour = await s.taper("commencer")
     assert any(c.startswith("q_") for c in tour.widgets) and not tour.erreurs and not tour.exceptions
     return tour

@@ -991,7 +991,7 @@ def test_page_sans_donnees_patient_dans_les_journaux(tmp_path, monkeypatch, capl
             at.text_input(key="patient_naissance").input((NAISSANCE).strftime("%d/%m/%Y"))
             at.text_input(key="date_debut").input((DEBUT).strftime("%d/%m/%Y"))
             for cle in ("medecin_delegant", "medecin_joignable", "consentement", "partage_dmp"):
-                at.toggle(key=cle).set_value(True)
+                at.segmented_control(key=cle).set_value("oui")
             at = executer(at.button(key="commencer").click())
             for groupe in GROUPES_LOMBALGIE:
                 at = executer(at.button(key=f"aucun_{groupe}").click())

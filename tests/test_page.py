@@ -171,8 +171,8 @@ def remplir_patient(at: AppTest, *, protocole: str | None = LOMBALGIE, nom: str 
         at.text_input(key="date_debut").input(debut.strftime("%d/%m/%Y"))
     if consultation:
         at.text_input(key="date_consultation").input(consultation.strftime("%d/%m/%Y"))
-    for cle in COOPERATION:
-        at.toggle(key=cle).set_value(True)
+    for cle in COOPERATION:  # answered Oui, never preset (issue #29)
+        at.segmented_control(key=cle).set_value("oui")
     return executer(at.button(key="commencer").click())
 
 
@@ -393,8 +393,40 @@ def test_formulaire_vide_nomme_chaque_champ_manquant(depot):
     at = lancer()
     executer(at.button(key="commencer").click())
     assert _manquants(at) == ["motif de consultation", "nom", "prénom", "date de naissance",
-                              "début de la douleur ou date du traumatisme"]
+                              "début de la douleur ou date du traumatisme", *CADRE_MANQUANT]
     assert depot.triages.lister() == [] and dict(at.query_params) == {}
+
+
+CADRE_MANQUANT = ["le médecin délégant est le médecin traitant", "le médecin délégant est joignable",
+                  "le patient consent à la prise en charge dans le protocole",
+                  "le patient accepte le partage dans le dmp"]
+
+
+@pytest.mark.parametrize("sans_reponse", COOPERATION)
+def test_les_questions_du_cadre_n_ont_pas_de_reponse_par_defaut(msp, sans_reponse):
+    """Issue #29: the framework and consent questions start unanswered (neither Oui nor Non); « Commencer » with one
+    left unanswered names it and writes nothing; answered, the triage starts with the answers given."""
+    at = lancer()
+    assert all(at.segmented_control(key=cle).value is None for cle in COOPERATION)
+    at.segmented_control(key="protocole").set_value(LOMBALGIE)
+    at.text_input(key="patient_nom").input("Cadre")
+    at.text_input(key="patient_prenom").input("Léa")
+    at.text_input(key="patient_naissance").input(NAISSANCE.strftime("%d/%m/%Y"))
+    at.text_input(key="date_debut").input(DEBUT.strftime("%d/%m/%Y"))
+    for cle in COOPERATION:
+        if cle != sans_reponse:
+            at.segmented_control(key=cle).set_value("oui")
+    executer(at.button(key="commencer").click())
+    assert _manquants(at) == [CADRE_MANQUANT[COOPERATION.index(sans_reponse)]]
+    assert msp.triages.lister() == [] and "triage" not in at.query_params
+    at.segmented_control(key=sans_reponse).set_value("non")  # a form's field: sent with its submit button
+    executer(at.button(key="commencer").click())
+    [ligne] = msp.triages.lister()
+    cas = msp.triages.charger(ligne.id).cas
+    valeurs = {"medecin_delegant": cas["cadre"]["medecin_delegant_est_medecin_traitant"],
+               "medecin_joignable": cas["cadre"]["medecin_joignable"],
+               "consentement": cas["consentement"]["protocole"], "partage_dmp": cas["consentement"]["partage_dmp"]}
+    assert valeurs == {cle: cle != sans_reponse for cle in COOPERATION}
 
 
 def test_formulaire_partiel_nomme_seulement_ce_qui_manque(depot):

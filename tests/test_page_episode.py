@@ -43,6 +43,12 @@ def taper(at: AppTest, cle: str, texte: str) -> AppTest:
     return executer(at)
 
 
+def cadre_oui(at: AppTest) -> None:
+    """The start form's framework and consent questions answered « Oui » (they have no default: issue #29)."""
+    for cle in test_page.COOPERATION:
+        at.segmented_control(key=cle).set_value("oui")
+
+
 def triage_final(depot: Services, nom: str = "Martin", *, il_y_a: int = 0, patient_id: str | None = None,
                  **champs: object) -> tuple[str, str]:
     """A final triage of the back (protocol, unless ``champs`` say otherwise), consulted ``il_y_a`` days ago (the
@@ -101,6 +107,7 @@ def test_un_patient_retrouve_sans_accent_rejoint_son_episode_en_cours(msp):
     assert "patient_nom" not in [t.key for t in at.text_input]  # the patient is not typed again
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
     at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
+    cadre_oui(at)
     executer(at.button(key="commencer").click())
     tid = at.query_params["triage"]
     assert msp.triages.charger(tid).episode_id == eid and patients(msp) == 1
@@ -124,6 +131,7 @@ def test_la_page_dit_quel_episode_le_triage_rejoint(msp):
     executer(at.button(key=f"choisir_{pid}").click())
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
     at.text_input(key="date_debut").input((AUJOURD_HUI).strftime("%d/%m/%Y"))
+    cadre_oui(at)
     executer(at.button(key="commencer").click())
     tid2 = at.query_params["triage"]
     assert msp.triages.charger(tid2).episode_id == eid
@@ -369,6 +377,7 @@ def test_le_diagnostic_prealable_est_propose_et_journalise(msp):
     assert any("Proposé : épisode du" in c.value for c in at.caption)
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
     at.text_input(key="date_debut").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
+    cadre_oui(at)
     executer(at.button(key="commencer").click())
     assert "triage" not in at.query_params and {"diagnostic_oui", "diagnostic_non"} <= set(boutons(at))
     assert any("Proposé : épisode du" in i.value for i in at.info)
@@ -388,6 +397,7 @@ def test_pas_de_proposition_pour_un_autre_motif(msp):
     executer(at.button(key=f"choisir_{pid}").click())
     at.segmented_control(key="protocole").set_value(LOMBALGIE)
     at.text_input(key="date_debut").input(AUJOURD_HUI.strftime("%d/%m/%Y"))
+    cadre_oui(at)
     executer(at.button(key="commencer").click())
     tid = at.query_params["triage"]  # started at once: the prescription was for the ankle
     assert msp.triages.cas_effectif(tid)["episode"]["diagnostic_medical_prealable"] is False

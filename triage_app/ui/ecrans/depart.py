@@ -26,6 +26,7 @@ _DOUBLONS = "doublons_en_attente"  # probable duplicates found when « Commencer
 # Rules v3 (§9.2): « Commencer » for a patient found with a prescription episode of the chosen condition in the last
 # 12 months, the prior diagnosis not ticked: the episode's onset, to propose the prior diagnosis before starting.
 _DIAGNOSTIC_PROPOSE = "diagnostic_propose"
+_DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
 _CHAMPS_PATIENT = ("patient_nom", "patient_prenom", "patient_naissance", "patient_sexe", "patient_couverture")
 # The start form's yes/no fields, by case path: the same labels on the form and in its corrections.
 LIBELLES_CHAMPS = {
@@ -39,10 +40,28 @@ LIBELLES_CHAMPS = {
 }
 
 
+# The framework and consent questions of the start form (case path → widget key): answered Oui or Non, never
+# preset.
+CADRE = {"cadre.medecin_delegant_est_medecin_traitant": "medecin_delegant",
+         "cadre.medecin_joignable": "medecin_joignable",
+         "consentement.protocole": "consentement", "consentement.partage_dmp": "partage_dmp"}
+_OUI_NON = {"oui": "Oui", "non": "Non"}
+
+
 # -- patient and episode ----------------------------------------------------------------------------
+# What one patient's form holds and the next patient's must not inherit (issue #29: an abandoned « 1/12 » was
+# carried over to the patient picked next).
+_CHAMPS_DU_FORMULAIRE = (*_CHAMPS_PATIENT, "protocole", "date_debut", "prescription", "diagnostic",
+                         "antecedent_lombalgie", *CADRE.values(), _DIAGNOSTIC_PROPOSE, _DATES_LUES)
+
+
 @etat.rappel
 def _choisir(patient: PatientTrouve | None) -> None:
-    st.session_state.pop(_DOUBLONS, None)
+    ss = st.session_state
+    ss.pop(_DOUBLONS, None)
+    if patient is None or ss.get(etat.PATIENT_CHOISI) != patient:
+        for cle in _CHAMPS_DU_FORMULAIRE:
+            ss.pop(cle, None)
     if patient is None:
         st.session_state.pop(etat.PATIENT_CHOISI, None)
     else:
@@ -122,10 +141,10 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
         st.caption("Les séances et épisodes des 12 derniers mois sont comptés à partir des séances enregistrées ; "
                    "des séances faites ailleurs se déclarent ensuite, avec leur motif.")
         st.markdown("**Protocole de coopération et consentement**")
-        st.toggle(LIBELLES_CHAMPS["cadre.medecin_delegant_est_medecin_traitant"], key="medecin_delegant")
-        st.toggle(LIBELLES_CHAMPS["cadre.medecin_joignable"], key="medecin_joignable")
-        st.toggle(LIBELLES_CHAMPS["consentement.protocole"], key="consentement")
-        st.toggle(LIBELLES_CHAMPS["consentement.partage_dmp"], key="partage_dmp")
+        # No default (issue #29): an unanswered « Non » would put an eligible patient out of the protocol and print
+        # a refusal nobody gave; « Commencer » asks for each one left unanswered.
+        for chemin, cle in CADRE.items():
+            st.segmented_control(LIBELLES_CHAMPS[chemin], tuple(_OUI_NON), key=cle, format_func=_OUI_NON.__getitem__)
         envoye = st.form_submit_button("Commencer le triage", type="primary", key="commencer",
                                        width="stretch")
     if envoye:
@@ -189,7 +208,6 @@ def _demarrer_apres_proposition(patient_id: str, diagnostic: bool) -> None:
     _demarrer(patient_id)
 
 
-_DATES_LUES = "dates_lues"  # the start form's dates, read from what was typed (by _valider)
 _CHAMPS_DATES = {"patient_naissance": "Date de naissance", "date_debut": "Début de la douleur ou date du traumatisme",
                  "date_consultation": "Date de consultation"}
 
@@ -220,6 +238,7 @@ def _valider(patient: PatientTrouve | None) -> bool:
     champs += [("début de la douleur ou date du traumatisme", lues.get("date_debut")),
                ("date de consultation", lues.get("date_consultation"))]
     manquants = [nom for nom, v in champs if not v]
+    manquants += [LIBELLES_CHAMPS[chemin].lower() for chemin, cle in CADRE.items() if ss.get(cle) not in _OUI_NON]
     if manquants:
         st.error("À renseigner : " + ", ".join(manquants) + ".")
         return False
@@ -267,10 +286,7 @@ def _demarrer(patient_id: str | None, sauf_homonymes: bool = False) -> bool:
             nouveau_patient=nouveau, prescription_medicale=bool(ss.get("prescription")),
             diagnostic_medical_prealable=bool(ss.get("diagnostic")),
             antecedent_lombalgie=bool(ss.get("antecedent_lombalgie")),
-            champs={"cadre.medecin_delegant_est_medecin_traitant": bool(ss.get("medecin_delegant")),
-                    "cadre.medecin_joignable": bool(ss.get("medecin_joignable")),
-                    "consentement.protocole": bool(ss.get("consentement")),
-                    "consentement.partage_dmp": bool(ss.get("partage_dmp"))},
+            champs={chemin: ss.get(cle) == "oui" for chemin, cle in CADRE.items()},
             sauf_homonymes=sauf_homonymes)
     except TriageError as exc:
         ss[_ERREUR_DEMARRAGE] = str(exc)
@@ -280,7 +296,7 @@ def _demarrer(patient_id: str | None, sauf_homonymes: bool = False) -> bool:
         return False
     tid = demarrage.triage_id
     for cle in (*_CHAMPS_PATIENT, etat.PATIENT_CHOISI, _RECHERCHE, _RECHERCHE_MEMOIRE, _DATES_LUES, "date_debut",
-                "date_consultation"):
+                "date_consultation", *CADRE.values()):
         ss.pop(cle, None)
     etat.ouvrir_triage(tid)
     st.session_state[A_OUVRIR] = tid  # the next run opens the « triage » page (no page switch in a callback)
