@@ -134,6 +134,10 @@ if code not in (0, 1):
 if exigeant and non_audites:
     print(f"ÉCHEC : AUDIT_EXIGEANT=1 et {len(non_audites)} paquet(s) non audité(s).", file=sys.stderr)
     sys.exit(1)
+if not audites:  # nothing compared: say so plainly, never « no vulnerability among 0 »
+    print(f"Audit non effectué : aucun des {len(dependances)} paquet(s) n'a pu être comparé aux vulnérabilités "
+          "connues (voir les raisons ci-dessus) ; aucune vulnérabilité n'a été signalée, ce qui ne prouve rien.")
+    sys.exit(0)
 print(f"Aucune vulnérabilité connue parmi les {len(audites)} paquet(s) audité(s).")
 sys.exit(0)
 PYTHON

@@ -94,6 +94,9 @@ def test_rien_d_auditable_ici_ne_fait_pas_echouer_mais_le_dit(faux):
     assert "3 non audité(s) : inconnus du service PyPI" in r.stdout
     assert "l'audit ne prouve rien ici" in r.stdout
     assert "DÉPENDANCES NON AUDITÉES" in r.stdout  # in capitals, visible in a CI log
+    # Its last word says so plainly (issue #29: it ended « Aucune vulnérabilité connue parmi les 0 paquet(s) »).
+    assert "Aucune vulnérabilité connue" not in r.stdout
+    assert r.stdout.strip().splitlines()[-1].startswith("Audit non effectué : aucun des 3 paquet(s)")
     # …unless every package must be audited.
     exigeant = faux(rapport, AUDIT_EXIGEANT="1")
     assert exigeant.returncode == 1 and "3 paquet(s) non audité(s)" in exigeant.stderr

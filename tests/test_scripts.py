@@ -103,3 +103,16 @@ def test_start_aide_et_evaluation_sur_l_environnement_du_projet():
                        timeout=120, check=False, env=env, stdin=subprocess.DEVNULL)
     assert r.returncode == 0 and r.stderr == "", r.stderr  # installed once: nothing more to say
     assert json.loads(r.stdout)["orientation"] == "protocole"
+
+
+def test_le_readme_montre_des_commandes_qui_marchent_sur_un_clone_neuf():
+    """Issue #29: a newcomer has ``./scripts/start``, not ``triage-app``, on hand: every command the README shows
+    goes through it (``triage-app`` is named in prose only, with how to put it on the PATH)."""
+    import re
+
+    texte = (RACINE / "README.md").read_text(encoding="utf-8")
+    blocs = re.findall(r"```(?:bash|sh)?\n(.*?)```", texte, flags=re.S)
+    lignes = [ligne for bloc in blocs for ligne in bloc.splitlines()]
+    assert not [ligne for ligne in lignes if ligne.lstrip().startswith("triage-app")]
+    assert not re.findall(r"`triage-app [a-z]", texte)
+    assert 'export PATH="$PWD/.venv/bin:$PATH"' in texte
