@@ -530,6 +530,7 @@ ANGLAIS = [re.compile(x) for x in (
     r"\bRunning\b", r"^Stop$", r"^(dd|mm|yyyy)$", r"\bDeploy\b", r"\bSettings\b", r"^Rerun$",
     r"^(day|month|year), ", r"\b(Show|Hide) password\b", r"\benable JavaScript\b", r"\bPrevious month\b",
     r"\bNext month\b", r"\bDownload\b", r"\bFullscreen\b", r"\bSearch\b", r"\bView (more|less)\b",
+    r"\bNone\b",  # a Python value shown as is (issue #29: « Règles : version None »)
 )]
 _TEXTES_ET_LIBELLES = """() => {
   const sortie = [];

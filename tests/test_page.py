@@ -562,11 +562,29 @@ def test_triages_filtre_par_statut(msp):
     msp.triages.finaliser(fini, acteur=ACTEUR)
     at = aller(lancer(), "triages")
     lignes = [b.label for b in lignes_triages(at)]
-    assert "Protocole de coopération" in lignes[0] and "sans orientation" in lignes[1]
+    assert "Protocole de coopération" in lignes[0] and "orientation à venir" in lignes[1]
     executer(at.segmented_control(key="filtre_statut").set_value("final"))
     assert [("Fini Paul" in b.label) for b in lignes_triages(at)] == [True]
     executer(at.segmented_control(key="filtre_statut").set_value("brouillon"))
     assert [("Brouillon Paul" in b.label) for b in lignes_triages(at)] == [True]
+
+
+def test_un_brouillon_dit_dans_la_liste_ce_que_dit_sa_carte(msp):
+    """Issue #29: a draft with an urgent red flag reads « Urgences (provisoire) » in « Triages », for the kiné and
+    the médecin; the médecin's read-only view of it names the rules in force, never « None »."""
+    from tests.connexion import MEDECIN
+
+    tid, _ = creer_triage(msp, nom="Urgent")
+    msp.triages.enregistrer_reponse(tid, "rf_troubles_sphincteriens", True, acteur=ACTEUR)
+    carte = msp.triages.evaluer(tid)["orientation"]
+    assert carte == "urgences"
+    for qui in (None, MEDECIN):
+        at = aller(lancer(), "triages") if qui is None else lancer(utilisateur=MEDECIN)  # the médecin's first page
+        [ligne] = [b.label for b in lignes_triages(at)]
+        assert "Urgences (provisoire)" in ligne and "sans orientation" not in ligne
+    vue = lancer(tid, utilisateur=MEDECIN)
+    textes = "\n".join(c.value for c in vue.caption)
+    assert "None" not in textes and "Règles : version " in textes and "résultat provisoire" in textes
 
 
 def test_liste_vide_dit_aucun_triage_sans_tableau_vide(msp):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ class LigneTriage:
     version: int
     patient: str
     cree_le: datetime
+    provisoire: bool = False  # a draft: its orientation as it stands, not yet final (issue #29)
 
 
 def ajouter_triage(s: Session, chaine: audit.Chaine, horloge: Callable[[], datetime], ep: Episode,
@@ -453,5 +454,19 @@ class ServiceTriages(Service):
             requete = requete.where(func.lower(Patient.nom + " " + Patient.prenom).like(motif, escape="\\")
                                     | func.lower(Patient.prenom + " " + Patient.nom).like(motif, escape="\\"))
         with self.uow.lecture() as s:
-            return [LigneTriage(r.id, r.date_consultation, r.protocole, r.orientation, r.statut, r.version,
-                                f"{r.nom} {r.prenom}", r.cree_le) for r in s.execute(requete)]
+            lignes = [LigneTriage(r.id, r.date_consultation, r.protocole, r.orientation, r.statut, r.version,
+                                  f"{r.nom} {r.prenom}", r.cree_le) for r in s.execute(requete)]
+            brouillons = [lt.id for lt in lignes if lt.statut == BROUILLON]
+            if not brouillons:
+                return lignes
+            # A draft says what its card says: its orientation as it stands, marked provisional (issue #29).
+            provisoires = {t.id: self._orientation_provisoire(s, t)
+                           for t in s.scalars(select(Triage).where(Triage.id.in_(brouillons)))}
+        return [replace(lt, orientation=provisoires.get(lt.id), provisoire=True) if lt.id in provisoires else lt
+                for lt in lignes]
+
+    def _orientation_provisoire(self, s: Session, t: Triage) -> str | None:
+        try:
+            return self.moteur.evaluer(cas_effectif(s, t, self.regles_episode))["orientation"]
+        except ErreurCas:  # a draft the rules cannot read yet: no orientation to show
+            return None

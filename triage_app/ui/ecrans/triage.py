@@ -434,7 +434,8 @@ def resultat_final(depot: ServiceAutorise, t: Triage) -> None:
     with droite:
         bandeau_urgence(carte)
         carte_orientation(carte)
-        st.caption(f"Règles : version {t.version_protocole} · {t.empreinte_regles}")
+        regles = f"Règles : version {resultat['version_protocole']} · {resultat['empreinte_regles']}"
+        st.caption(regles if t.resultat is not None else f"{regles} (en vigueur : résultat provisoire)")
     with gauche:
         c1, c2 = st.columns(2)
         if t.statut == "final" and depot.peut("triages.amender") and c1.button("Modifier (nouvelle version)",

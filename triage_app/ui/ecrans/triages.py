@@ -41,9 +41,12 @@ def page() -> None:
     # One full-width button per triage: a tap opens it (a table would only select a cell on a tablet).
     for lt in lignes:
         statut = _STATUTS.get(lt.statut, lt.statut)
+        if lt.orientation is None:
+            orientation = "orientation à venir" if lt.provisoire else "sans orientation"
+        else:  # a draft's as its card shows it, marked provisional (issue #29)
+            orientation = orientations.get(lt.orientation, lt.orientation) + (" (provisoire)" if lt.provisoire else "")
         texte = (f"{pr.date_fr(lt.date_consultation)} · {brut(lt.patient)} · "
-                 f"{titres.get(lt.protocole, lt.protocole)} · "
-                 f"{orientations.get(lt.orientation or '', 'sans orientation')} · {statut}"
+                 f"{titres.get(lt.protocole, lt.protocole)} · {orientation} · {statut}"
                  + (f" (version {lt.version})" if lt.version > 1 else ""))
         icone = ":material/edit_note:" if lt.statut == "brouillon" and ecrit else ":material/description:"
         if st.button(texte, key=f"ligne_{lt.id}", width="stretch", icon=icone):
