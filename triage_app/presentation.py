@@ -211,6 +211,8 @@ def date_fr(jour: date | str) -> str:
     return jour.strftime("%d/%m/%Y")
 
 
+# The months as a chart's axis writes them (the usual French abbreviations: issue #29).
+MOIS_ABREGES = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc.")
 MOIS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
         "novembre", "décembre")
 

@@ -15,6 +15,9 @@ from triage_app.presentation import CONSEIL_KINE, FACTURATION_DETAIL, PROTOCOLE_
 from triage_app.ui.valeurs import texte as en_texte
 
 # Touch targets of at least 44 px, no horizontal scrolling, wrapped labels (tablet at 820 and 1024 px).
+# The orientation card's colours by the orientation's rank (0: urgences, 1: médecin dans la journée; the others
+# blue), also used by the dashboard's charts (issue #29). The style below writes the same values.
+COULEURS_RANG = {0: "#b00020", 1: "#8a4b00"}
 _STYLE = """
 <style>
 .stApp button, .stApp [role="radio"], .stApp [data-baseweb="select"] > div, .stApp input {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from typing import Any
 
@@ -20,23 +21,36 @@ from triage_app.export.rapport import (
 )
 from triage_app.models.rapport_ars import BlocProtocole, Indicateurs
 from triage_app.ui import etat
-from triage_app.ui.composants import bouton_fichier
+from triage_app.ui.composants import COULEURS_RANG, bouton_fichier
 
 _ANNEES = 3  # the years offered: this one and the two before
+_LARGEUR_LIBELLE = 26  # characters per line of a bar's label: long ones wrap (legible at 820 px)
+_BLEU = "#0b5394"
 
 
-def _barres(donnees: list[dict[str, Any]], titre: str, couleur: str = "#0b5394") -> alt.Chart:
-    """Horizontal bars with their count written at the end (legible without hovering, on a tablet)."""
+def _lignes(libelle: str) -> str:
+    """A label wrapped at :data:`_LARGEUR_LIBELLE` characters (lines joined by « \\n », split by the chart)."""
+    return "\n".join(textwrap.wrap(libelle, _LARGEUR_LIBELLE)) or libelle
+
+
+def _barres(donnees: list[dict[str, Any]], titre: str, couleur: str = _BLEU) -> alt.Chart:
+    """Horizontal bars with their count written at the end (legible without hovering, on a tablet). Every bar keeps
+    its label (none hidden for overlap, long ones wrapped); a row may carry its own ``couleur``."""
+    donnees = [{"couleur": couleur, **d, "libelle": _lignes(str(d["libelle"]))} for d in donnees]
     base = alt.Chart(alt.Data(values=donnees)).encode(
-        y=alt.Y("libelle:N", sort="-x", title=None, axis=alt.Axis(labelLimit=320, labelFontSize=13)),
+        y=alt.Y("libelle:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=0, labelFontSize=13, labelOverlap=False,
+                              labelExpr="split(datum.label, '\\n')")),
         x=alt.X("n:Q", title=titre, axis=alt.Axis(tickMinStep=1, format="d")))
-    return (base.mark_bar(color=couleur) + base.mark_text(align="left", dx=4, fontSize=13).encode(text="n:Q")) \
+    barres = base.mark_bar().encode(color=alt.Color("couleur:N", scale=None, legend=None))
+    return (barres + base.mark_text(align="left", dx=4, fontSize=13).encode(text="n:Q")) \
         .properties(height=_hauteur(donnees))
 
 
 def _hauteur(donnees: list[dict[str, Any]]) -> int:
-    """A bar of 34 px per row, so that every label stays legible on a tablet."""
-    return max(90, 34 * len(donnees) + 40)
+    """35 px per row, 17 more per extra line of the longest label, so that every label stays legible on a tablet."""
+    lignes = max((1 + _lignes(str(d["libelle"])).count("\n") for d in donnees), default=1)
+    return max(90, (17 * lignes + 18) * len(donnees) + 40)  # the rows share one height: the tallest label's
 
 
 def _dessiner(graphique: alt.Chart, donnees: list[dict[str, Any]]) -> None:
@@ -44,7 +58,7 @@ def _dessiner(graphique: alt.Chart, donnees: list[dict[str, Any]]) -> None:
 
 
 def _mois(b: BlocProtocole, annee: int) -> alt.Chart:
-    donnees = [{"mois": pr.MOIS[i][:4] + ".", "rang": i, "n": b.mois.get(f"{annee:04d}-{i + 1:02d}", 0)}
+    donnees = [{"mois": pr.MOIS_ABREGES[i], "rang": i, "n": b.mois.get(f"{annee:04d}-{i + 1:02d}", 0)}
                for i in range(12)]
     return alt.Chart(alt.Data(values=donnees)).mark_bar(color="#1f6f43").encode(
         x=alt.X("mois:N", sort=alt.SortField("rang"), title=None, axis=alt.Axis(labelAngle=0, labelFontSize=12)),
@@ -57,13 +71,16 @@ def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
     c1.metric("Triages finalisés", b.triages)
     c2.metric("Patients", b.patients)
     repris = sum(n for k, n in b.repris_par.items() if k != "aucun")
-    c3.metric("Repris par un médecin", repris, help="épisodes repris par le délégant ou un autre médecin")
+    c3.metric("Repris (médecin)", repris, help="épisodes repris par le délégant ou un autre médecin")
     c4.metric("Événements indésirables", b.evenements_indesirables)
     if not b.triages:
         st.info("Aucun triage finalisé sur la période.")
         return
-    orientations = {o.id: o.libelle for o in commun.orientations}
-    lignes = [{"libelle": orientations.get(o, o or "sans orientation"), "n": n} for o, n in b.orientations.items()]
+    orientations = {o.id: o for o in commun.orientations}
+    # In the card's colours: Urgences red, « médecin dans la journée » brown, the others blue.
+    lignes = [{"libelle": orientations[o].libelle if o in orientations else (o or "sans orientation"), "n": n,
+               "couleur": COULEURS_RANG.get(orientations[o].rang, _BLEU) if o in orientations else _BLEU}
+              for o, n in b.orientations.items()]
     st.markdown("**Orientations**")
     _dessiner(_barres(lignes, "triages"), lignes)
     st.markdown("**Par mois**")
