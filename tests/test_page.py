@@ -675,6 +675,19 @@ def test_une_note_forgee_non_textuelle_n_est_jamais_stockee(msp):
     assert len([e for e in _evenements(msp) if e.type == "note"]) == 1
 
 
+def test_finaliser_et_la_note_restent_a_portee_pendant_le_start_back(msp):
+    """Issue #29: every required group answered, the kiné opens the optional STarT Back group: the note and
+    « Finaliser » are still on the page (they disappeared while it was open)."""
+    tid, _ = creer_triage(msp, LOMBALGIE)
+    repondre_tout(msp, tid, LOMBALGIE)
+    at = lancer(tid)
+    assert "finaliser" in boutons(at)
+    executer(at.button(key="ouvrir_startback").click())
+    assert any(k.startswith("q_sbt_") for k in questions(at)) or "q_sbt_1" in {s.key for s in at.segmented_control}
+    assert "finaliser" in boutons(at) and not at.button(key="finaliser").disabled
+    assert [h for h in at.get("bidi_component") if f"note_{tid}" in str(h.proto)]
+
+
 def test_la_note_d_un_triage_finalise_ne_s_ecrit_plus(msp):
     tid, _ = creer_triage(msp, CHEVILLE)
     repondre_tout(msp, tid, CHEVILLE)

@@ -212,9 +212,13 @@ def test_le_plafond_de_l_acces_direct_clot_l_episode_vers_le_medecin(msp):
     plafond = msp.episodes.etat_episode(eid, AUJOURD_HUI).plafond_acces_direct
     assert plafond and any(f"Plafond de l’accès direct : {plafond} séances" in h.value for h in at.get("html"))
     assert at.segmented_control(key=f"acte_{eid}").value == "bilan"  # outside the protocol, the bilan first
+    derniere = f"la prochaine séance est la {plafond}e et dernière en accès direct"
     for n in range(plafond):  # one session a day (a second one on a day asks first)
+        # Issue #29: the warning comes before the session that closes the episode at the cap, not before the others.
+        assert any(derniere in w.value for w in at.warning) == (n == plafond - 1), n
         seance_le(at, eid, AUJOURD_HUI - timedelta(days=plafond - 1 - n), "seance")
     assert compteur(at, eid) == {"seances": str(plafond), "restantes": "0", "statut": "clos"}
+    assert not any(derniere in w.value for w in at.warning)
     assert any("Épisode clos" in e.value and "adressé au médecin" in e.value for e in at.error)
     assert f"seance_{eid}" not in boutons(at)  # no further session on a closed episode
     etat = msp.episodes.etat_episode(eid, AUJOURD_HUI)

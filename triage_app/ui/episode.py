@@ -241,6 +241,9 @@ def _saisie(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -
         st.warning("La prochaine séance dépasse le seuil de prise en charge : **demande d’accord préalable (DAP) "
                    "nécessaire** avant de la réaliser. La DAP pré-remplie se télécharge ci-dessous.",
                    icon=":material/assignment_late:")
+    if e.statut == "ouvert" and e.plafond_acces_direct is not None and e.restantes == 1:  # before it, not after
+        st.warning(depot.moteur.registre.commun.remarques["acces_direct_derniere_seance"].format(
+            plafond=e.plafond_acces_direct), icon=":material/warning:")
     c1, c2 = st.columns([1, 2])
     if f"jour_{cle}" not in st.session_state:
         st.session_state[f"jour_{cle}"] = pr.date_fr(date.today())

@@ -280,7 +280,9 @@ def marche(tid: str) -> None:
                 _groupe_ouvert(tid, g, ouvert == g.id, apres)
             else:
                 _groupe_ferme(g)
-        if (suivant is None and courant is None) or (carte.orientation is not None and carte.manquantes):
+        # Every required group answered: the note and « Finaliser » stay in reach, an optional group (STarT Back)
+        # open or not (issue #29).
+        if suivant is None or (carte.orientation is not None and carte.manquantes):
             _finaliser(depot, tid, carte, note)
     with droite:
         # The banner sits above the card, in the right column: the questions under the finger never move.
