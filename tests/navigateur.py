@@ -388,7 +388,7 @@ def _saisir_date(page: Any, cle: str, jour: date) -> None:
     """Type a date as the kiné does in the JJ/MM/AAAA field: its eight digits (no calendar to close)."""
     champ = page.locator(f".st-key-{cle} input")
     champ.fill(jour.strftime("%d%m%Y"))
-    if champ.input_value() != jour.strftime("%d%m%Y"):
+    if champ.input_value() not in (jour.strftime("%d%m%Y"), jour.strftime("%d/%m/%Y")):  # slashes written as typed
         raise AssertionError(f"date saisie dans {cle} : {champ.input_value()!r}")
 
 

@@ -384,7 +384,7 @@ def _jour_acte(page, jour: date) -> None:
     avant = nv.messages_recus(page)
     champ.press("Enter")
     nv.attendre_fin(page, avant)
-    assert page.locator(SEL_JOUR).input_value() == chiffres, page.locator(SEL_JOUR).input_value()
+    assert page.locator(SEL_JOUR).input_value() == jour.strftime("%d/%m/%Y"), page.locator(SEL_JOUR).input_value()
 
 
 def _acte_choisi(page) -> str:
@@ -676,6 +676,37 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     assert nv.triage_de_url(page.url) == tid
     nv.capturer(page, f"{prefixe}_triage_ouvert_par_la_ligne")
     nv.verifier_francais(page, f"{prefixe}_triage_ouvert_par_la_ligne")
+
+
+@pytest.mark.parametrize("taille", [(1024, 768), (820, 1180)])
+def test_les_dates_ouvrent_le_pave_numerique_et_s_ecrivent_jj_mm_aaaa(nouvelle_page, taille):
+    """Issue #29: a date field opens the digit keypad (``inputmode=numeric``) and « 07122026 » typed digit by digit
+    reads 07/12/2026 in the field; erasing is left alone; the start form without its framework answers says which."""
+    page = nouvelle_page(*taille)
+    champ = page.locator(".st-key-date_debut input")
+    champ.wait_for()
+    for cle in ("patient_naissance", "date_debut", "date_consultation"):
+        assert page.locator(f".st-key-{cle} input").get_attribute("inputmode") == "numeric", cle
+    champ.click()
+    champ.press_sequentially("07122026")
+    assert champ.input_value() == "07/12/2026"
+    champ.press("Backspace")
+    champ.press("Backspace")
+    assert champ.input_value() == "07/12/20"
+    page.locator(".st-key-protocole button", has_text=nv.TITRES["lombalgie_aigue"]).tap()
+    page.locator(".st-key-patient_nom input").fill("Clavier")
+    page.locator(".st-key-patient_prenom input").fill("Léa")
+    page.locator(".st-key-patient_naissance input").press_sequentially("14061986")
+    champ.fill("")
+    champ.press_sequentially("01122026")
+    avant = nv.messages_recus(page)
+    page.locator(".st-key-commencer button").tap()
+    nv.attendre_fin(page, avant)
+    erreur = page.locator('[data-testid="stAlertContentError"]').first
+    erreur.wait_for()
+    texte = erreur.inner_text()
+    assert "le médecin délégant est le médecin traitant" in texte and "partage dans le dmp" in texte
+    assert "triage=" not in page.url
 
 
 def test_un_lien_vers_une_page_y_mene_apres_la_connexion(nouvelle_page):

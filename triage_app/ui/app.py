@@ -6,7 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from triage_app.ui.composants import francais, style
+from triage_app.ui.cadre_francais import francais
+from triage_app.ui.composants import style
 from triage_app.ui.connexion import garde, veille
 from triage_app.ui.navigation import pages, pages_de_la_connexion
 from triage_app.ui.valeurs import installer as textes_seulement
