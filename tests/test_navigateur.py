@@ -705,8 +705,41 @@ def test_les_dates_ouvrent_le_pave_numerique_et_s_ecrivent_jj_mm_aaaa(nouvelle_p
     erreur = page.locator('[data-testid="stAlertContentError"]').first
     erreur.wait_for()
     texte = erreur.inner_text()
-    assert "le médecin délégant est le médecin traitant" in texte and "partage dans le dmp" in texte
+    assert "le médecin délégant est le médecin traitant" in texte and "partage dans le DMP" in texte
     assert "triage=" not in page.url
+
+
+@pytest.mark.parametrize("taille", [(1024, 768), (820, 1180)])
+def test_un_formulaire_refuse_montre_sa_premiere_erreur(nouvelle_page, taille):
+    """Issue #29: « Commencer » tapped at the bottom of the form with the name missing: the page scrolls back to the
+    name, outlined and marked « à corriger » (with every other field in error), the message above the form."""
+    page = nouvelle_page(*taille)
+    page.locator(".st-key-commencer button").wait_for()
+    page.locator(".st-key-protocole button", has_text=nv.TITRES["lombalgie_aigue"]).tap()
+    page.locator(".st-key-patient_prenom input").fill("Léa")
+    page.locator(".st-key-patient_naissance input").press_sequentially("14061986")
+    page.locator(".st-key-date_debut input").press_sequentially("01122026")
+    for cle in ("medecin_delegant", "medecin_joignable", "consentement"):
+        page.locator(f".st-key-{cle} button", has_text="Oui").tap()
+    bouton = page.locator(".st-key-commencer button")
+    bouton.scroll_into_view_if_needed()
+    avant = nv.messages_recus(page)
+    bouton.tap()
+    nv.attendre_fin(page, avant)
+    page.locator(".st-key-erreurs_depart [data-testid='stAlertContentError']").wait_for()
+    page.wait_for_function("""() => { const r = document.querySelector('.st-key-patient_nom').getBoundingClientRect();
+                                      return r.top >= 0 && r.bottom <= window.innerHeight; }""", timeout=10_000)
+    marque = """(cle) => getComputedStyle(document.querySelector(`.st-key-${cle} [data-testid='stWidgetLabel'] p`),
+                                       '::after').content"""
+    assert "à corriger" in page.evaluate(marque, "patient_nom")
+    assert "à corriger" in page.evaluate(marque, "partage_dmp")
+    assert page.evaluate(marque, "patient_prenom") in ("none", "normal", "")
+    contour = """(cle) => getComputedStyle(
+        document.querySelector(`.st-key-${cle} [data-testid='stTextInputRootElement']`)).boxShadow"""
+    assert "176, 0, 32" in page.evaluate(contour, "patient_nom")  # outlined in the card's red
+    assert "176, 0, 32" not in page.evaluate(contour, "patient_prenom")
+    assert "triage=" not in page.url
+    nv.capturer(page, f"formulaire_refuse_{taille[0]}x{taille[1]}")
 
 
 def test_un_lien_vers_une_page_y_mene_apres_la_connexion(nouvelle_page):

@@ -399,7 +399,7 @@ def test_formulaire_vide_nomme_chaque_champ_manquant(depot):
 
 CADRE_MANQUANT = ["le médecin délégant est le médecin traitant", "le médecin délégant est joignable",
                   "le patient consent à la prise en charge dans le protocole",
-                  "le patient accepte le partage dans le dmp"]
+                  "le patient accepte le partage dans le DMP"]
 
 
 @pytest.mark.parametrize("sans_reponse", COOPERATION)

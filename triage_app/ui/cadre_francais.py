@@ -120,3 +120,23 @@ def francais() -> None:
         _francais = st.components.v2.component("triage_app.francais", html="<span></span>", js=_FRANCAIS_JS)
     _francais(key="francais", data={"traductions": _TRADUCTIONS})
     st.session_state[_FRANCAIS_MONTE] = True
+
+
+_DEFILER_JS = """
+export default function(component) {
+  const cible = document.querySelector(component.data.selecteur);
+  if (cible) cible.scrollIntoView({block: "center"});
+}
+"""
+_defiler: Any = None
+_DEFILEMENTS = "defilements"
+
+
+def faire_defiler(selecteur: str) -> None:
+    """Scroll the page to the element ``selecteur`` once, on this run (a form refused below the fold: issue #29)."""
+    global _defiler
+    if _defiler is None:
+        _defiler = st.components.v2.component("triage_app.defiler", html="<span></span>", js=_DEFILER_JS)
+    n = st.session_state.get(_DEFILEMENTS, 0) + 1  # a new key: mounted (and run) again at each refusal
+    st.session_state[_DEFILEMENTS] = n
+    _defiler(key=f"defiler_{n}", data={"selecteur": selecteur})

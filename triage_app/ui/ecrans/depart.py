@@ -14,6 +14,7 @@ from triage_app.models.case import Patient
 from triage_app.services.autorisation import ServiceAutorise
 from triage_app.services.patients import PatientNouveau, PatientTrouve
 from triage_app.ui import chemins, etat
+from triage_app.ui.cadre_francais import faire_defiler
 from triage_app.ui.composants import brut, champ_date, recherche_instantanee
 
 A_OUVRIR = "triage_a_ouvrir"  # a triage just started from a callback: the next run opens its page
@@ -107,6 +108,7 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
     protocoles = sorted(m.protocoles)
     couvertures = m.registre.commun.libelles.couvertures
     aujourd_hui = date.today()
+    zone_erreurs = st.container(key="erreurs_depart")  # a refused « Commencer » says why here, above the form
     with st.form("form_patient", border=True, enter_to_submit=False):
         st.segmented_control("Motif de consultation", protocoles, key="protocole",
                              format_func=lambda p: m.protocoles[p].modele.titre)
@@ -152,7 +154,7 @@ def formulaire_patient(depot: ServiceAutorise) -> None:
         st.session_state.pop(_DIAGNOSTIC_PROPOSE, None)
         # A new patient's namesakes are looked for in the same write that starts the triage (offered below when
         # there are some); then straight to the triage's page (one run, not a rerun of this form first).
-        if _valider(patient) and not _proposer_diagnostic(depot, patient) and _demarrer(
+        if _valider(patient, zone_erreurs) and not _proposer_diagnostic(depot, patient) and _demarrer(
                 patient.id if patient is not None else None, sauf_homonymes=True):
             chemins.triage(st.session_state.pop(A_OUVRIR))
     if erreur := st.session_state.pop(_ERREUR_DEMARRAGE, None):
@@ -212,13 +214,14 @@ _CHAMPS_DATES = {"patient_naissance": "Date de naissance", "date_debut": "Début
                  "date_consultation": "Date de consultation"}
 
 
-def _valider(patient: PatientTrouve | None) -> bool:
+def _valider(patient: PatientTrouve | None, zone: Any) -> bool:
     """The form's required fields, the typed dates (a date that does not exist is refused) and their order; the
-    French errors name each field."""
+    French errors name each field, above the form (``zone``), and the fields in error are marked (issue #29)."""
     ss = st.session_state
     aujourd_hui = date.today()
     lues: dict[str, date | None] = {}
     erreurs: list[str] = []
+    en_erreur: list[str] = []
     for cle, libelle in _CHAMPS_DATES.items():
         if cle == "patient_naissance" and patient is not None:
             continue
@@ -226,33 +229,49 @@ def _valider(patient: PatientTrouve | None) -> bool:
             lues[cle] = pr.lire_date(ss.get(cle), libelle, minimum=date(1900, 1, 1), maximum=aujourd_hui)
         except pr.DateInvalide as exc:
             erreurs.append(str(exc))
+            en_erreur.append(cle)
             lues[cle] = None
     if erreurs:
-        for e in erreurs:
-            st.error(e)
-        return False
-    champs: list[tuple[str, Any]] = [("motif de consultation", ss.get("protocole"))]
+        return _refuser(zone, erreurs, en_erreur)
+    champs: list[tuple[str, str, Any]] = [("motif de consultation", "protocole", ss.get("protocole"))]
     if patient is None:
-        champs += [("nom", (ss.get("patient_nom") or "").strip()), ("prénom", (ss.get("patient_prenom") or "").strip()),
-                   ("date de naissance", lues.get("patient_naissance"))]
-    champs += [("début de la douleur ou date du traumatisme", lues.get("date_debut")),
-               ("date de consultation", lues.get("date_consultation"))]
-    manquants = [nom for nom, v in champs if not v]
-    manquants += [LIBELLES_CHAMPS[chemin].lower() for chemin, cle in CADRE.items() if ss.get(cle) not in _OUI_NON]
+        champs += [("nom", "patient_nom", (ss.get("patient_nom") or "").strip()),
+                   ("prénom", "patient_prenom", (ss.get("patient_prenom") or "").strip()),
+                   ("date de naissance", "patient_naissance", lues.get("patient_naissance"))]
+    champs += [("début de la douleur ou date du traumatisme", "date_debut", lues.get("date_debut")),
+               ("date de consultation", "date_consultation", lues.get("date_consultation"))]
+    champs += [(LIBELLES_CHAMPS[chemin][0].lower() + LIBELLES_CHAMPS[chemin][1:], cle, ss.get(cle) in _OUI_NON)
+               for chemin, cle in CADRE.items()]
+    manquants = [(nom, cle) for nom, cle, v in champs if not v]
     if manquants:
-        st.error("À renseigner : " + ", ".join(manquants) + ".")
-        return False
+        return _refuser(zone, ["À renseigner : " + ", ".join(nom for nom, _ in manquants) + "."],
+                        [cle for _, cle in manquants])
     naissance = patient.date_naissance if patient is not None else lues["patient_naissance"]
     debut, consultation = lues["date_debut"], lues["date_consultation"]
     assert naissance is not None and debut is not None and consultation is not None
     if debut > consultation:
-        st.error("Le début de la douleur ou la date du traumatisme est postérieur à la date de consultation.")
-        return False
+        return _refuser(zone, ["Le début de la douleur ou la date du traumatisme est postérieur à la date de "
+                               "consultation."], ["date_debut", "date_consultation"])
     if naissance > consultation or naissance > debut:
-        st.error("La date de naissance est postérieure au début de la douleur ou à la date de consultation.")
-        return False
+        return _refuser(zone, ["La date de naissance est postérieure au début de la douleur ou à la date de "
+                               "consultation."], ["patient_naissance"])
     ss[_DATES_LUES] = {"naissance": naissance, "debut": debut, "consultation": consultation}
     return True
+
+
+def _refuser(zone: Any, messages: list[str], cles: list[str]) -> bool:
+    """A refused « Commencer »: the messages above the form, each field in error outlined and marked « à corriger »,
+    the page scrolled to the first one (it may be off-screen on a tablet). Returns False."""
+    for message in messages:
+        zone.error(message)
+    saisies = ", ".join(f".st-key-{c} [data-testid='stTextInputRootElement']" for c in cles)
+    choix = ", ".join(f".st-key-{c} [data-testid='stButtonGroup']" for c in cles)
+    etiquettes = ", ".join(f".st-key-{c} [data-testid='stWidgetLabel'] p::after" for c in cles)
+    st.html(f"<style>{saisies} {{ box-shadow: 0 0 0 2px #b00020; }}"
+            f"{choix} {{ outline: 2px solid #b00020; outline-offset: 2px; border-radius: .5rem; }}"
+            f"{etiquettes} {{ content: ' — à corriger'; color: #b00020; font-weight: 600; }}</style>")
+    faire_defiler(f".st-key-{cles[0]}" if cles else ".st-key-erreurs_depart")
+    return False
 
 
 def _offrir_doublons(depot: ServiceAutorise, doublons: tuple[PatientTrouve, ...]) -> None:
