@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from tests import ressources
 from triage_app.cli import main
+from triage_app.errors import ErreurSaisie
 from triage_app.export.episode import (
     dap_pdf,
     donnees_dap,
@@ -205,7 +206,7 @@ def _faits(donnees: dict) -> list[str]:
               for x in (c["nom"], c["valeur"])]
     faits += [t["titre"] for t in donnees["triages"]]
     faits += [x for a in donnees["actes"] for x in (a["date"], a["acte"], a["voie"], a["issue"]) if x]
-    return faits + list(donnees["a_completer"])
+    return faits + [x for r in donnees["clinique"] for x in (r["rubrique"], r["texte"]) if x]
 
 
 def _champs(donnees: dict) -> list[str]:
@@ -320,3 +321,48 @@ def test_commande_episode(tmp_path, capsysbinary):
     with pytest.raises(SystemExit):
         main(["episode", eid, "--format", "dap", "--base", url, "--jour", "10/03/2026"])
     assert "AAAA-MM-JJ" in capsysbinary.readouterr().err.decode("utf-8")
+
+
+TEXTES_KINE = {
+    "bilan": "Douleur lombaire basse EN 6/10, Schober 12/10, flexion limitée.",
+    "traitement": "Dix séances : éducation, mobilisation, renforcement des extenseurs, marche.",
+    "resultats": "EN 2/10 à la dixième séance, reprise du travail à mi-temps.",
+    "conseils": "Poursuivre la marche quotidienne ; revoir le médecin si la douleur revient.",
+}
+
+
+def test_la_fiche_de_synthese_imprime_les_textes_du_kine(tmp_path):
+    """Issue #29: after 10 sessions, the kiné's bilan, treatment, results and advice (saved on the episode as typed,
+    audited by length only) are printed in the summary sheet, PDF and text; the PDF's page rendered to PNG in
+    artefacts/pdf/ for a look by eye. An unchanged text writes nothing; a heading left empty keeps its box."""
+    import pypdfium2 as pdfium
+
+    from tests.test_export_pdf import ARTEFACTS
+
+    with _depot(_url(tmp_path)) as depot:
+        _, _, eid = _remplir(depot)
+        for k in range(8):  # 2 sessions already: 10 in all
+            depot.episodes.enregistrer_seance(episode_id=eid, jour=SEANCES[-1] + timedelta(days=2 + k), acteur=ACTEUR)
+        for rubrique, texte in TEXTES_KINE.items():
+            assert depot.episodes.enregistrer_texte(eid, rubrique, texte, acteur=ACTEUR)
+        assert not depot.episodes.enregistrer_texte(eid, "bilan", TEXTES_KINE["bilan"], acteur=ACTEUR)
+        with pytest.raises(ErreurSaisie):
+            depot.episodes.enregistrer_texte(eid, "diagnostic", "x", acteur=ACTEUR)
+        with pytest.raises(ErreurSaisie):
+            depot.episodes.enregistrer_texte(eid, "bilan", "x" * 2001, acteur=ACTEUR)
+        jour = SEANCES[-1] + timedelta(days=12)
+        dossier = depot.documents.dossier_episode(eid, jour, acteur=ACTEUR)
+        assert dossier.etat.seances_serie == 10
+        pdf = synthese_pdf(dossier, depot.moteur)
+        brut = synthese_texte(dossier, depot.moteur)
+        with depot.uow.bd.connect() as c:
+            journal = " ".join(str(r[0]) for r in c.execute(text("SELECT details FROM evenements_audit"))).casefold()
+        assert depot.audit.verifier_audit().intact
+    texte_pdf = _texte_pdf(pdf)
+    assert _absents([_plat(t) for t in TEXTES_KINE.values()], texte_pdf) == []
+    assert _absents([_plat(t) for t in TEXTES_KINE.values()], _plat(brut)) == []
+    assert all(t.split(",")[0].casefold() not in journal for t in TEXTES_KINE.values())  # lengths only
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    document = pdfium.PdfDocument(pdf)
+    for i in range(len(document)):
+        document[i].render(scale=150 / 72).to_pil().save(ARTEFACTS / f"synthese_textes_kine_p{i + 1}.png")

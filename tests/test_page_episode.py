@@ -5,6 +5,7 @@ history. Helpers and fixtures are those of ``tests/test_page.py``."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 from streamlit.testing.v1 import AppTest  # noqa: TID251  (the page's own test harness)
@@ -405,3 +406,27 @@ def test_pas_de_proposition_pour_un_autre_motif(msp):
     executer(at.button(key="commencer").click())
     tid = at.query_params["triage"]  # started at once: the prescription was for the ankle
     assert msp.triages.cas_effectif(tid)["episode"]["diagnostic_medical_prealable"] is False
+
+
+def test_les_textes_pour_le_medecin_s_enregistrent_au_fil_de_la_saisie(msp):
+    """Issue #29: the kiné writes the bilan, the treatment, the results and the advice in the episode panel; each is
+    saved as typed (audited by length only), a reload shows it, the summary sheet gets it."""
+    from tests.test_page import ouvrir_volet
+
+    tid, eid = triage_final(msp, il_y_a=5)
+    at = lancer(tid)
+    ouvrir_volet(at, f"volet_textes_{eid}")
+    at.session_state[f"texte_bilan_{eid}"] = {"texte": "EN 6/10, Schober 12/10"}
+    executer(at)
+    at.session_state[f"texte_conseils_{eid}"] = {"texte": "Marche quotidienne"}
+    executer(at)
+    textes = msp.episodes.etat_episode(eid, AUJOURD_HUI).textes
+    assert textes == {"bilan": "EN 6/10, Schober 12/10", "conseils": "Marche quotidienne"}
+    details = [json.loads(e["details"]) if isinstance(e["details"], str) else e["details"]
+               for e in evenements(msp, "texte_episode")]
+    assert [(d["rubrique"], d["longueur"]) for d in details] == [("bilan", 22), ("conseils", 18)]
+    assert "Schober" not in json.dumps(details, ensure_ascii=False)
+    recharge = ouvrir_volet(lancer(tid), f"volet_textes_{eid}")
+    assert any("EN 6/10, Schober 12/10" in str(h.proto) for h in recharge.get("bidi_component"))
+    executer(recharge)
+    assert len(evenements(msp, "texte_episode")) == 2  # nothing rewritten by a rerun

@@ -23,7 +23,7 @@ from triage_app import presentation as pr
 from triage_app.engine.evaluation import Moteur
 from triage_app.export.pdf import _compiler
 from triage_app.export.resume import _partie_sure
-from triage_app.models.episode import ActeEnregistre, DossierEpisode, EtatEpisode
+from triage_app.models.episode import RUBRIQUES_MEDECIN, ActeEnregistre, DossierEpisode, EtatEpisode
 from triage_app.models.protocol import LibelleOrientation
 
 REEVALUATION = "consultation_protocole_2"
@@ -37,8 +37,7 @@ TITRES_SYNTHESE = {"triages": "Triages finalisés", "actes": "Actes enregistrés
                    "clinique": "Synthèse clinique (à compléter par le kinésithérapeute)",
                    "colonnes_actes": ["Date", "Acte", "Voie de prise en charge", "Évolution ; suite"]}
 # The free clinical summary: nothing of it is stored, the kiné writes it on the sheet.
-A_COMPLETER_SYNTHESE = ("Bilan initial (déficiences, limitations d'activité)", "Traitement réalisé",
-                        "Résultats et évolution", "Conseils et suite proposée")
+A_COMPLETER_SYNTHESE = tuple(RUBRIQUES_MEDECIN.values())
 
 
 def _horodatage(jour: date) -> dict[str, int]:
@@ -258,7 +257,9 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
                   "le traitement est modifié ou qu'une complication survient."),
         "source": _source(moteur, regle.source, regle.verification),
         "titres": TITRES_SYNTHESE,
-        "a_completer": list(A_COMPLETER_SYNTHESE),
+        # The kiné's texts, by heading (issue #29); a heading without text keeps its box to write in by hand.
+        "clinique": [{"rubrique": libelle, "texte": dossier.etat.textes.get(cle, "")}
+                     for cle, libelle in RUBRIQUES_MEDECIN.items()],
     }
 
 
@@ -291,8 +292,9 @@ def synthese_texte(dossier: DossierEpisode, moteur: Moteur) -> str:
     lignes += ["", titres["actes"].upper()]
     lignes += [f"  - {_ligne_acte(a)}" for a in d["actes"]] or [f"  {titres['aucun']}"]
     lignes += ["", titres["clinique"].upper()]
-    for rubrique in d["a_completer"]:
-        lignes += [f"  {rubrique} :", "", ""]
+    for r in d["clinique"]:
+        lignes += [f"  {r['rubrique']} :", *(f"    {ligne}" for ligne in r["texte"].splitlines()), ""] \
+            if r["texte"] else [f"  {r['rubrique']} :", "", ""]
     lignes += ["Aide à la décision : ne remplace pas le jugement clinique."]
     return "\n".join(lignes) + "\n"
 

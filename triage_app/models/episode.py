@@ -36,6 +36,16 @@ class ActeEnregistre(Modele):
     suite: Suite | None = None
 
 
+# The kiné's texts for the médecin, by heading (issue #29): the summary sheet, the DAP and the report print them.
+RUBRIQUES_MEDECIN: dict[str, str] = {
+    "bilan": "Bilan initial (déficiences, limitations d'activité)",
+    "traitement": "Traitement réalisé",
+    "resultats": "Résultats et évolution",
+    "conseils": "Conseils et suite proposée",
+}
+LONGUEUR_RUBRIQUE = 2000
+
+
 class EtatEpisode(Modele):
     """Where an episode stands on a given day: counters, thresholds, the re-assessment window.
 
@@ -58,6 +68,7 @@ class EtatEpisode(Modele):
     repris_par: ReprisPar | None = None
     evenement_indesirable: bool | None = None
     evenement_texte: str | None = None
+    textes: dict[str, str] = Field(default_factory=dict, description="Textes pour le médecin, par rubrique")
     triage_id: str | None = Field(None, description="Triage final en vigueur de l'épisode (le plus récent)")
     orientation: str | None = Field(None, description="Orientation du triage en vigueur de l'épisode")
     voie: str | None = None

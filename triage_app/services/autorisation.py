@@ -57,6 +57,7 @@ ACTIONS: dict[str, str] = {
     "episodes.declarer_historique": "triage.ecrire",
     "episodes.cloturer_episode": "triage.ecrire",
     "episodes.renseigner_issue": "triage.ecrire",
+    "episodes.enregistrer_texte": "triage.ecrire",
     "patients.renseigner_identite": "triage.ecrire",
     "patients.renseigner_medecin_traitant": "triage.ecrire",
     "episodes.enregistrer_seance": "seance.ecrire",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from triage_app.domain.dates import ajouter_mois
 from triage_app.errors import ErreurSaisie, Probleme
-from triage_app.models.episode import EtatEpisode
+from triage_app.models.episode import LONGUEUR_RUBRIQUE, RUBRIQUES_MEDECIN, EtatEpisode
 from triage_app.services import actes, compteurs, saisie
 from triage_app.services.base import Service
 from triage_app.services.episode_etat import (
@@ -141,6 +141,27 @@ class ServiceEpisodes(Service):
             issue(ep, repris_par, evenement_indesirable, evenement_texte)
             chaine.ajouter("issue_episode", acteur, details={"episode": episode_id, "repris_par": ep.repris_par,
                                                              "evenement_indesirable": ep.evenement_indesirable})
+
+    def enregistrer_texte(self, episode_id: str, rubrique: str, texte: str, *, acteur: str) -> bool:
+        """Save one of the kiné's texts for the médecin (bilan, treatment, results, advice), as it is typed (the
+        page sends it after a pause): on an open or a closed episode (the summary is often written at the end). An
+        unchanged text writes nothing (False). The audit records the heading and the length, never the text."""
+        if rubrique not in RUBRIQUES_MEDECIN:
+            raise ErreurSaisie([Probleme("rubrique", f"rubrique inconnue (permises : {', '.join(RUBRIQUES_MEDECIN)})")])
+        texte = saisie.texte(rubrique, texte, LONGUEUR_RUBRIQUE, vide=True, lignes=True)
+        with self.uow.ecriture() as (s, chaine):
+            ep = lire_episode(s, episode_id)
+            textes = dict(ep.textes or {})
+            if textes.get(rubrique, "") == texte:
+                return False
+            if texte:
+                textes[rubrique] = texte
+            else:
+                textes.pop(rubrique, None)
+            ep.textes = textes or None
+            chaine.ajouter("texte_episode", acteur, details={"episode": episode_id, "rubrique": rubrique,
+                                                             "longueur": len(texte)})
+            return True
 
     def enregistrer_seance(self, *, episode_id: str, jour: date, voie: str | None = None, acteur: str,
                            acte: str = "seance", evolution: str | None = None, suite: str | None = None,

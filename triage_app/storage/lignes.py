@@ -45,8 +45,9 @@ def _valeur(v: Any) -> Any:
 
 
 def empreinte_ligne(cle: bytes, table: str, ligne: Any) -> str:
-    """The keyed digest of a row as the database gives it back (every column)."""
-    contenu = json.dumps({c: _valeur(v) for c, v in dict(ligne._mapping).items()}, sort_keys=True,
+    """The keyed digest of a row as the database gives it back (every column that holds a value: a column added
+    later by a migration, still empty, leaves the seal of the rows as it was; a value set to NULL still shows)."""
+    contenu = json.dumps({c: _valeur(v) for c, v in dict(ligne._mapping).items() if v is not None}, sort_keys=True,
                          ensure_ascii=False, separators=(",", ":"), default=str)
     return hmac.new(cle, f"{table}|{contenu}".encode(), hashlib.sha256).hexdigest()
 
@@ -68,13 +69,20 @@ def empreintes(session: Session, cle: bytes, lignes: Iterable[tuple[str, str]]) 
 
 
 def toutes(session: Session, cle: bytes) -> list[list[Any]]:
-    """The digests of every row of every sealed table (a database's baseline)."""
+    """The digests of every row of every sealed table (a database's baseline). Only the columns the database has
+    now are read: a migration that runs before a later one adds its columns (those, empty, do not count in a
+    digest: :func:`empreinte_ligne`)."""
+    from sqlalchemy import inspect
+
+    presentes = inspect(session.connection())
     sortie: list[list[Any]] = []
     for nom in TABLES_SCELLEES:
         table = _table(nom)
         colonne = _cle_primaire(table)
+        noms = {c["name"] for c in presentes.get_columns(nom)}
+        requete = select(*(c for c in table.columns if c.name in noms))
         sortie += sorted([nom, str(ligne._mapping[colonne.name]), empreinte_ligne(cle, nom, ligne)]
-                         for ligne in session.execute(select(table)))
+                         for ligne in session.execute(requete))
     return sortie
 
 

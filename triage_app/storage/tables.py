@@ -108,6 +108,8 @@ class Episode(Base):
     motif_declaration: Mapped[str | None] = mapped_column(Text)
     # Rules v3 (§9.5): the date of the last declared session; the declaration counts while it is within 12 months.
     date_declaration: Mapped[date | None] = mapped_column(Date)
+    # Issue #29: the kiné's texts for the médecin (bilan, treatment, results, advice), by heading, saved as typed.
+    textes: Mapped[dict[str, str] | None] = mapped_column(Json)
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     patient: Mapped[Patient] = relationship(back_populates="episodes")

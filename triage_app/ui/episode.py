@@ -344,6 +344,8 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
         ecrit = depot.peut("episodes.enregistrer_seance")
         if e.statut == "ouvert" and ecrit:
             _saisie(depot, episode_id, e, cle)
+        if depot.peut("episodes.enregistrer_texte"):
+            episode_suivi.textes_medecin(depot, e, episode_id, cle)
         _documents(depot, episode_id, e, cle)
         if depot.peut("episodes.declarer_historique") and e.statut == "ouvert":
             episode_suivi.historique(e, episode_id, cle)

@@ -8,10 +8,11 @@ from datetime import date
 import streamlit as st
 
 from triage_app import presentation as pr
-from triage_app.models.episode import EtatEpisode
+from triage_app.errors import TriageError
+from triage_app.models.episode import LONGUEUR_RUBRIQUE, RUBRIQUES_MEDECIN, EtatEpisode
 from triage_app.services.autorisation import ServiceAutorise
 from triage_app.ui import etat
-from triage_app.ui.composants import champ_date, volet
+from triage_app.ui.composants import champ_date, en_francais, saisie_instantanee, volet
 from triage_app.ui.episode_commun import dire, ecrire, jour_acte, jour_du_panneau, mois_historique
 
 # The others close the episode by themselves (urgences, the accès direct cap and its duration).
@@ -111,3 +112,23 @@ def cloture_et_issue(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cl
             st.text_area("Décrire l’événement indésirable", key=f"evenement_texte_{cle}", max_chars=2000)
         st.button("Enregistrer l’issue", key=f"issue_{cle}", on_click=_issue, args=(episode_id, cle),
                   width="stretch")
+
+
+def textes_medecin(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cle: str) -> None:
+    """The kiné's texts for the médecin (bilan, treatment, results, advice), saved as typed like the note: the summary
+    sheet prints them (issue #29). Open by default once the summary sheet is due and a text is missing."""
+    manquants = [r for r in RUBRIQUES_MEDECIN if not e.textes.get(r)]
+    with volet("Pour le médecin : bilan, traitement, résultats, conseils", f"volet_textes_{cle}",
+               icone=":material/edit_note:", ouvert=e.synthese_due and bool(manquants)) as section:
+        if not section.open:
+            return
+        st.caption("Enregistré au fil de la saisie ; imprimé dans la fiche de synthèse.")
+        for rubrique, libelle in RUBRIQUES_MEDECIN.items():
+            actuel = e.textes.get(rubrique, "")
+            texte = saisie_instantanee(libelle, f"texte_{rubrique}_{cle}", valeur=actuel, longueur=LONGUEUR_RUBRIQUE,
+                                       lignes=True, delai_ms=600)
+            if texte != actuel:
+                try:
+                    depot.episodes.enregistrer_texte(episode_id, rubrique, texte)
+                except TriageError as exc:
+                    st.error(en_francais(exc))
