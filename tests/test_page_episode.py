@@ -430,3 +430,18 @@ def test_les_textes_pour_le_medecin_s_enregistrent_au_fil_de_la_saisie(msp):
     assert any("EN 6/10, Schober 12/10" in str(h.proto) for h in recharge.get("bidi_component"))
     executer(recharge)
     assert len(evenements(msp, "texte_episode")) == 2  # nothing rewritten by a rerun
+
+
+def test_avant_un_document_pour_le_medecin_la_page_dit_ce_qui_manque(msp):
+    """Issue #29: a final triage whose patient has no médecin traitant: beside the documents, the page says the
+    recipient is missing and where to give it (not « non renseigné » discovered in the PDF); once given, it says no
+    more."""
+    tid, _ = triage_final(msp, il_y_a=5)
+    pid = msp.triages.entete(tid)["patient_id"]
+    at = lancer(tid)
+    [avertissement] = [w.value for w in at.warning if "Avant d’envoyer un document au médecin" in w.value]
+    assert "médecin traitant du patient" in avertissement and "Identité (INS) et médecin traitant" in avertissement
+    msp.patients.renseigner_medecin_traitant(pid, nom="Martin Claire", rpps="10001234565", mssante=None,
+                                             acteur=ACTEUR)
+    at = lancer(tid)
+    assert not [w for w in at.warning if "Avant d’envoyer un document au médecin" in w.value]

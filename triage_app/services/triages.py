@@ -460,13 +460,15 @@ class ServiceTriages(Service):
             if not brouillons:
                 return lignes
             # A draft says what its card says: its orientation as it stands, marked provisional (issue #29).
-            provisoires = {t.id: self._orientation_provisoire(s, t)
+            provisoires = {t.id: self._orientation_provisoire(t)
                            for t in s.scalars(select(Triage).where(Triage.id.in_(brouillons)))}
         return [replace(lt, orientation=provisoires.get(lt.id), provisoire=True) if lt.id in provisoires else lt
                 for lt in lignes]
 
-    def _orientation_provisoire(self, s: Session, t: Triage) -> str | None:
+    def _orientation_provisoire(self, t: Triage) -> str | None:
+        """The draft's orientation from its case as saved (the episode's counters as they were when it started:
+        provisional anyway, and no more reads per row)."""
         try:
-            return self.moteur.evaluer(cas_effectif(s, t, self.regles_episode))["orientation"]
+            return self.moteur.evaluer(t.cas)["orientation"]
         except ErreurCas:  # a draft the rules cannot read yet: no orientation to show
             return None

@@ -369,6 +369,23 @@ def _export(depot: ServiceAutorise, tid: str, format_: str, impression: bool = F
     return produire
 
 
+def _manques_avant_envoi(depot: ServiceAutorise, tid: str) -> None:
+    """Before a document for the médecin is made: what it would print as « non renseigné » while the kiné can give it
+    (the recipient, the kiné's RPPS), with where it is filled (issue #29)."""
+    ids = depot.documents.identites(tid)
+    manques = []
+    if not ids.patient.medecin_nom:
+        manques.append("le médecin traitant du patient, destinataire du compte rendu (volet « Identité (INS) et "
+                       "médecin traitant » en haut de cette page)")
+    if ids.auteur is not None and not ids.auteur.rpps and ids.auteur.identifiant == etat.acteur():
+        manques.append("votre numéro RPPS (page « Mon compte »)")
+    if manques:
+        st.warning("Avant d’envoyer un document au médecin, compléter : " + " ; ".join(manques) + ".",
+                   icon=":material/contact_mail:")
+        if ids.auteur is not None and not ids.auteur.rpps and ids.auteur.identifiant == etat.acteur():
+            st.page_link(chemins.page("compte"), label="Renseigner mon RPPS", icon=":material/badge:")
+
+
 def telechargements(depot: ServiceAutorise, t: Triage) -> None:
     """Download buttons: the médecin's summary (PDF, text) and the patient handout, « Imprimer »; the structured
     formats (FHIR, CDA, XDM: for software) in a section of their own, built only once opened. Each export is audited.
@@ -387,6 +404,7 @@ def telechargements(depot: ServiceAutorise, t: Triage) -> None:
 
     with st.container(border=True, key="exports"):
         st.markdown("**Comptes rendus**")
+        _manques_avant_envoi(depot, tid)
         boutons([f for f in FORMATS.values() if not f.logiciel])
         # « Imprimer »: the PDF in a new tab, for the tablet's print dialog (produced on the tap, audited).
         impression = st.columns(2)
