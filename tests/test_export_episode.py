@@ -333,8 +333,9 @@ TEXTES_KINE = {
 
 def test_la_fiche_de_synthese_imprime_les_textes_du_kine(tmp_path):
     """Issue #29: after 10 sessions, the kiné's bilan, treatment, results and advice (saved on the episode as typed,
-    audited by length only) are printed in the summary sheet, PDF and text; the PDF's page rendered to PNG in
-    artefacts/pdf/ for a look by eye. An unchanged text writes nothing; a heading left empty keeps its box."""
+    audited by length only) are printed in the summary sheet, PDF and text, and in the DAP; the sheet's pages rendered
+    to PNG in artefacts/pdf/ for a look by eye. An unchanged text writes nothing; an unknown heading or a text over
+    its limit is refused."""
     import pypdfium2 as pdfium
 
     from tests.test_export_pdf import ARTEFACTS
@@ -355,12 +356,14 @@ def test_la_fiche_de_synthese_imprime_les_textes_du_kine(tmp_path):
         assert dossier.etat.seances_serie == 10
         pdf = synthese_pdf(dossier, depot.moteur)
         brut = synthese_texte(dossier, depot.moteur)
+        dap = _texte_pdf(dap_pdf(dossier, depot.moteur))
         with depot.uow.bd.connect() as c:
             journal = " ".join(str(r[0]) for r in c.execute(text("SELECT details FROM evenements_audit"))).casefold()
         assert depot.audit.verifier_audit().intact
     texte_pdf = _texte_pdf(pdf)
     assert _absents([_plat(t) for t in TEXTES_KINE.values()], texte_pdf) == []
     assert _absents([_plat(t) for t in TEXTES_KINE.values()], _plat(brut)) == []
+    assert _absents([_plat(t) for t in TEXTES_KINE.values()], dap) == []  # the DAP prints them too
     assert all(t.split(",")[0].casefold() not in journal for t in TEXTES_KINE.values())  # lengths only
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     document = pdfium.PdfDocument(pdf)

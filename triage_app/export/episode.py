@@ -151,6 +151,9 @@ def donnees_dap(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
                    for k in _SEUILS_DAP if (s := protocole.seuils.get(k)) is not None],
         "actes": _actes(dossier, moteur),
         "a_completer": A_COMPLETER,
+        # The kiné's texts for the médecin (issue #29), those written only.
+        "clinique": [{"rubrique": libelle, "texte": texte} for cle, libelle in RUBRIQUES_MEDECIN.items()
+                     if (texte := dossier.etat.textes.get(cle))],
     }
 
 
