@@ -645,6 +645,8 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
     kine = nouvelle_page(largeur, hauteur)
     tid = nv.remplir_patient(kine, "entorse_cheville", patient(f"Ligne{largeur}"))
     assert urllib.parse.urlparse(kine.url).path.endswith("/triage"), kine.url
+    nv.repondre(kine, "rf_deformation", "Oui")  # a red flag on the draft: the list must say what its card says
+    kine.locator(f'{nv.SEL_ORIENTATION}[data-orientation="urgences"]').wait_for()
     # « Nouveau triage » in the menu always starts a new one (the open draft stays listed in « Triages »).
     nv.taper(kine, '[data-testid="stTopNavLink"]:has-text("Nouveau triage")', attendu=".st-key-commencer button")
     assert "triage=" not in kine.url and kine.locator(".st-key-patient_nom input").input_value() == ""
@@ -672,6 +674,7 @@ def test_chaque_page_en_francais_menu_entier_et_ligne_qui_ouvre(navigateur, nouv
         nv.verifier_francais(page, f"{prefixe}_{chemin}")
     ligne = page.locator(f".st-key-ligne_{tid} button")
     assert ligne.is_visible()
+    assert "Urgences (provisoire)" in ligne.inner_text()  # issue #29: not « sans orientation »
     nv.taper(page, f".st-key-ligne_{tid} button", attendu=nv.SEL_ORIENTATION)
     assert nv.triage_de_url(page.url) == tid
     nv.capturer(page, f"{prefixe}_triage_ouvert_par_la_ligne")
