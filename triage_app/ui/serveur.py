@@ -193,7 +193,8 @@ def prechauffer() -> None:
 # is a thread; a write holds the database's lock (SQLite's, or the audit chain's row on PostgreSQL) across several round
 # trips, and after each one it waits for the interpreter behind the other sessions' runs. At 1 ms the lock is held
 # shorter: 60 tablets on 2 processes, waiters on PostgreSQL's lock 0.31 → 0.16 on average, p95 per tap 232 → 177 ms
-# (bench/charge.py --proxy; issue #25).
+# (bench/charge.py --proxy; issue #25; measured before rules v3 and the sealing of every row: BENCHMARKS.md has
+# today's figure).
 INTERVALLE_BASCULE_S = 0.001
 
 
