@@ -369,3 +369,21 @@ def test_la_fiche_de_synthese_imprime_les_textes_du_kine(tmp_path):
     document = pdfium.PdfDocument(pdf)
     for i in range(len(document)):
         document[i].render(scale=150 / 72).to_pil().save(ARTEFACTS / f"synthese_textes_kine_p{i + 1}.png")
+
+
+def test_le_compte_rendu_du_triage_imprime_les_textes_de_son_episode(tmp_path):
+    """Issue #29: the compte rendu of a triage (PDF and text) prints the kiné's texts kept on its episode, those
+    written only; without any, it prints no empty heading."""
+    with _depot(_url(tmp_path)) as depot:
+        _, _, eid = _remplir(depot)
+        tid = depot.triages.lister()[0].id
+        moment = datetime(2026, 3, 20, 9, 0, tzinfo=UTC)
+        avant = _texte_pdf(depot.documents.exporter(tid, "pdf", genere_le=moment, acteur=ACTEUR))
+        depot.episodes.enregistrer_texte(eid, "bilan", TEXTES_KINE["bilan"], acteur=ACTEUR)
+        depot.episodes.enregistrer_texte(eid, "conseils", TEXTES_KINE["conseils"], acteur=ACTEUR)
+        pdf = _texte_pdf(depot.documents.exporter(tid, "pdf", genere_le=moment, acteur=ACTEUR))
+        txt = _plat(depot.documents.exporter(tid, "txt", genere_le=moment, acteur=ACTEUR).decode("utf-8"))
+    assert "Bilan et suivi du kinésithérapeute".upper() not in avant.upper()
+    for texte in (TEXTES_KINE["bilan"], TEXTES_KINE["conseils"]):
+        assert _plat(texte) in pdf and _plat(texte) in txt
+    assert _plat(TEXTES_KINE["traitement"]) not in pdf

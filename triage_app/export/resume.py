@@ -81,6 +81,8 @@ class Resume:
     personnes: Personnes | None = None
     identites: Any = field(default=None, repr=False)
     finalise_le_utc: str | None = None
+    # The kiné's texts for the médecin kept on the episode (issue #29), as (heading, text), those written only.
+    textes_kine: list[dict[str, str]] = field(default_factory=list)
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""

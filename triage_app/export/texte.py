@@ -82,6 +82,8 @@ def texte(r: Resume) -> str:
         lignes += ["", f"{pr.FACTURATION_DETAIL} :", *(f"  {x}" for x in facturation)]
     if r.note:
         lignes += ["", f"Note du kinésithérapeute : {r.note}"]
+    for x in r.textes_kine:  # the kiné's texts kept on the episode (issue #29)
+        lignes += ["", f"{x['rubrique']} :", *(f"  {ligne}" for ligne in x["texte"].splitlines())]
     lignes += ["", f"Triage {r.triage_id or '—'} (version {r.version or '—'}, {r.statut})"
                + (f", finalisé le {r.finalise_le}" if r.finalise_le else "")
                + (f" par {r.auteur}" if r.auteur else ""),

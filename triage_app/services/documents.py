@@ -18,7 +18,7 @@ from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
 from triage_app.export.formats import FORMATS
 from triage_app.export.formats import exporter as produire
 from triage_app.export.resume import Resume, construire, personnes
-from triage_app.models.episode import DossierEpisode, PatientDossier, TriageDossier
+from triage_app.models.episode import RUBRIQUES_MEDECIN, DossierEpisode, PatientDossier, TriageDossier
 from triage_app.models.identites import Identites
 from triage_app.services.base import Service
 from triage_app.services.comptes import vue_compte
@@ -114,6 +114,11 @@ class ServiceDocuments(Service):
                             statut=t.statut, patient=entete["patient"], patient_nom=entete["nom"],
                             patient_prenom=entete["prenom"], structure_nom=structure.nom if structure else None,
                             note=t.note, auteur=t.auteur, finalise_le=t.finalise_le, genere_le=genere_le)
+        with self.uow.lecture() as s:
+            ep = s.get(Episode, t.episode_id)
+            textes = dict(ep.textes or {}) if ep is not None else {}
+        resume = replace(resume, textes_kine=[{"rubrique": libelle, "texte": textes[cle]}
+                                              for cle, libelle in RUBRIQUES_MEDECIN.items() if textes.get(cle)])
         interop = self.moteur.registre.interop
         if interop is None:
             return resume
