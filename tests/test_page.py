@@ -673,6 +673,9 @@ def test_une_note_forgee_non_textuelle_n_est_jamais_stockee(msp):
         executer(at)
         assert msp.triages.charger(tid).note == "Note tapée"
     assert len([e for e in _evenements(msp) if e.type == "note"]) == 1
+    at.session_state[f"note_{tid}"] = {"texte": 12345}  # « Finaliser » sends the field as it holds it
+    executer(at.button(key="finaliser").click())
+    assert (msp.triages.charger(tid).statut, msp.triages.charger(tid).note) == ("final", "Note tapée")
 
 
 def test_finaliser_et_la_note_restent_a_portee_pendant_le_start_back(msp):

@@ -36,8 +36,6 @@ NON_RENSEIGNE = "non renseigné"
 TITRES_SYNTHESE = {"triages": "Triages finalisés", "actes": "Actes enregistrés", "aucun": "Aucun",
                    "clinique": "Synthèse clinique (à compléter par le kinésithérapeute)",
                    "colonnes_actes": ["Date", "Acte", "Voie de prise en charge", "Évolution ; suite"]}
-# The free clinical summary: nothing of it is stored, the kiné writes it on the sheet.
-A_COMPLETER_SYNTHESE = tuple(RUBRIQUES_MEDECIN.values())
 
 
 def _horodatage(jour: date) -> dict[str, int]:

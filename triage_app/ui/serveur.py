@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 # Every answer: no framing by another site (clickjacking), no type sniffing, no referrer, no powerful features.
@@ -52,14 +52,13 @@ def _hote(scope: Scope) -> str:
     return ""
 
 
-def noms_autorises(env: Mapping[str, str] | None = None) -> frozenset[str]:
+def noms_autorises() -> frozenset[str]:
     """``localhost``, this machine's names and the structure's (:data:`VARIABLE_NOMS`)."""
     import socket
 
-    env = os.environ if env is None else env
     machine = socket.gethostname().lower()
     noms = {"localhost", machine, f"{machine}.local", machine.split(".")[0]}
-    noms |= {n.strip().lower().rstrip(".") for n in env.get(VARIABLE_NOMS, "").split(",") if n.strip()}
+    noms |= {n.strip().lower().rstrip(".") for n in os.environ.get(VARIABLE_NOMS, "").split(",") if n.strip()}
     return frozenset(n for n in noms if n)
 
 

@@ -64,9 +64,9 @@ def _choisir(patient: PatientTrouve | None) -> None:
         for cle in _CHAMPS_DU_FORMULAIRE:
             ss.pop(cle, None)
     if patient is None:
-        st.session_state.pop(etat.PATIENT_CHOISI, None)
+        ss.pop(etat.PATIENT_CHOISI, None)
     else:
-        st.session_state[etat.PATIENT_CHOISI] = patient
+        ss[etat.PATIENT_CHOISI] = patient
 
 
 def _libelle_patient(m: Any, p: PatientTrouve) -> str:

@@ -34,6 +34,7 @@ from triage_app.ui.composants import (
 )
 from triage_app.ui.ecrans.depart import A_OUVRIR, COUVERTURE_DEFAUT, LIBELLES_CHAMPS, formulaire_patient
 from triage_app.ui.episode_commun import jour_affiche
+from triage_app.ui.valeurs import texte as en_texte
 
 OUI, NON = "oui", "non"
 _GROUPE_OUVERT = "groupe_ouvert"  # opened by hand: stays open until « Continuer »
@@ -352,7 +353,7 @@ def _finaliser_brouillon(tid: str) -> None:
     """« Finaliser » (before the run: the run that follows shows the final triage, not the walk first). The note goes
     with it as the field holds it (the last keystrokes may not have been saved yet)."""
     actuel = st.session_state.get(f"{NOTE}_{tid}")
-    note = str(actuel["texte"]) if isinstance(actuel, dict) and actuel.get("texte") is not None else None
+    note = en_texte(actuel.get("texte")) if isinstance(actuel, dict) else None  # text only (issue #28)
     depot = etat.depot()
     try:
         if depot.triages.charger(tid).statut != "brouillon":
@@ -373,17 +374,18 @@ def _manques_avant_envoi(depot: ServiceAutorise, tid: str) -> None:
     """Before a document for the médecin is made: what it would print as « non renseigné » while the kiné can give it
     (the recipient, the kiné's RPPS), with where it is filled (issue #29)."""
     ids = depot.documents.identites(tid)
+    sans_rpps = ids.auteur is not None and not ids.auteur.rpps and ids.auteur.identifiant == etat.acteur()
     manques = []
     if not ids.patient.medecin_nom:
         manques.append("le médecin traitant du patient, destinataire du compte rendu (volet « Identité (INS) et "
                        "médecin traitant » en haut de cette page)")
-    if ids.auteur is not None and not ids.auteur.rpps and ids.auteur.identifiant == etat.acteur():
+    if sans_rpps:
         manques.append("votre numéro RPPS (page « Mon compte »)")
     if manques:
         st.warning("Avant d’envoyer un document au médecin, compléter : " + " ; ".join(manques) + ".",
                    icon=":material/contact_mail:")
-        if ids.auteur is not None and not ids.auteur.rpps and ids.auteur.identifiant == etat.acteur():
-            st.page_link(chemins.page("compte"), label="Renseigner mon RPPS", icon=":material/badge:")
+    if sans_rpps:
+        st.page_link(chemins.page("compte"), label="Renseigner mon RPPS", icon=":material/badge:")
 
 
 def telechargements(depot: ServiceAutorise, t: Triage) -> None:
