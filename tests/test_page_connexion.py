@@ -264,3 +264,28 @@ def test_le_service_refuse_l_ecriture_d_un_compte_qui_n_est_plus_valide(depot):
     assert kine.structure.decrite() in (True, False)  # a plain read still answers (the page checks it per run)
     with depot.uow.bd.connect() as c:
         assert c.execute(text("SELECT count(*) FROM patients")).scalar() == 0
+
+
+def test_le_compte_est_lu_une_fois_par_tap(depot, monkeypatch):
+    """Issue #25: the account is read from the database once per run (the tap's callback, the page, its fragment
+    and every write it asks for share that read), and again at the next tap."""
+    from triage_app.services.comptes import ServiceComptes
+
+    tid, _ = creer_triage(depot, nom=PATIENT[0])
+    at = se_connecter(nouvelle_session(tid), "kine")
+    lectures: list[str] = []
+    d_origine = ServiceComptes.jeton_session
+
+    def compte(self, identifiant):
+        lectures.append(identifiant)
+        return d_origine(self, identifiant)
+
+    monkeypatch.setattr(ServiceComptes, "jeton_session", compte)
+    at.button(key="aucun_neurologique").click().run()  # callback + write + page: one read
+    assert lectures == ["kine"]
+    assert "rf_deficit_moteur" in depot.triages.charger(tid).cas["reponses"]
+    executer(at)  # the next run reads again: a deactivation between two taps is seen at the second
+    assert lectures == ["kine", "kine"]
+    depot.comptes.desactiver_utilisateur("kine", acteur="coord")
+    executer(at)
+    assert "se_connecter" in boutons(at)

@@ -21,6 +21,7 @@ from triage_app.engine.evaluation import Moteur, charger_regles
 from triage_app.errors import ErreurCas
 from triage_app.services.application import Services
 from triage_app.services.unite import ErreurStockage
+from triage_app.storage import db
 from triage_app.storage.tables import Base
 
 ACTEUR = "kine.test"
@@ -577,3 +578,35 @@ def test_base_occupee_message_francais_sans_ecriture(tmp_path):
             verrou.rollback()
             verrou.close()
         assert depot.audit.verifier_audit().evenements == avant
+
+
+def _connexions_coupees(serveur_pg, base: str) -> None:
+    """What a PostgreSQL restart or an idle timeout does to the pool: every session on ``base`` is closed."""
+    with serveur_pg.connexion_admin() as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                      "AND pid <> pg_backend_pid()", (base,))
+
+
+@pytest.mark.parametrize("apres_s, remplacee", [(0.0, True), (3600.0, False)])
+def test_postgres_connexion_inactive_verifiee_avant_pret(serveur_pg, monkeypatch, apres_s, remplacee):
+    """Issue #25: a pooled connection idle past ``PING_APRES_S`` is checked before it is lent, and a dead one replaced
+    without error; one lent again at once is not checked (no round trip per read under load): a closed one then
+    fails, which shows the check is what saved the first case."""
+    from sqlalchemy import exc as sa_exc
+
+    nom = f"ping_{int(apres_s)}"
+    url = serveur_pg.creer_base(nom)
+    monkeypatch.setattr(db, "PING_APRES_S", apres_s)
+    moteur = db.creer_moteur_bd(url)
+    try:
+        with moteur.connect() as c:
+            assert c.execute(text("SELECT 1")).scalar() == 1
+        _connexions_coupees(serveur_pg, nom)
+        if remplacee:
+            with moteur.connect() as c:
+                assert c.execute(text("SELECT 2")).scalar() == 2
+        else:
+            with pytest.raises(sa_exc.OperationalError), moteur.connect() as c:
+                c.execute(text("SELECT 2"))
+    finally:
+        moteur.dispose()
