@@ -387,3 +387,27 @@ def test_le_compte_rendu_du_triage_imprime_les_textes_de_son_episode(tmp_path):
     for texte in (TEXTES_KINE["bilan"], TEXTES_KINE["conseils"]):
         assert _plat(texte) in pdf and _plat(texte) in txt
     assert _plat(TEXTES_KINE["traitement"]) not in pdf
+
+
+def test_synthese_et_dap_nomment_le_medecin_traitant_et_le_rpps_connus(tmp_path):
+    """Issue #29: the summary sheet is addressed to the patient's médecin traitant when the patient's record has one,
+    and the kiné's RPPS (from « Mon compte ») is printed on the sheet and the DAP, instead of a generic line or a
+    blank; without them, the generic recipient and the blank to fill by hand remain."""
+    with _depot(_url(tmp_path)) as depot:
+        pid, _, eid = _remplir(depot)
+        sans = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        depot.patients.renseigner_medecin_traitant(pid, nom="Claire Durand", rpps="10007654329",
+                                                   mssante="claire.durand@medecin.mssante.fr", acteur=ACTEUR)
+        depot.comptes.modifier_profil(prenom="Camille", nom_famille="Œuvray", profession="kine", rpps="10001234565",
+                                      acteur=ACTEUR)
+        avec = depot.documents.dossier_episode(eid, JOUR, acteur=ACTEUR)
+        m = depot.moteur
+        textes = {cle: (_texte_pdf(synthese_pdf(d, m)), _plat(synthese_texte(d, m)), _texte_pdf(dap_pdf(d, m)))
+                  for cle, d in (("sans", sans), ("avec", avec))}
+    destinataire = "Au médecin traitant, Dr Claire Durand, RPPS 10007654329, claire.durand@medecin.mssante.fr"
+    for texte in textes["avec"][:2]:
+        assert _absents([destinataire, "RPPS 10001234565"], texte) == []
+    assert "N° RPPS / n° Assurance Maladie RPPS 10001234565" in textes["avec"][2]
+    for texte in textes["sans"]:
+        assert "Claire Durand" not in texte and "10001234565" not in texte
+    assert "Au médecin prescripteur / médecin traitant" in textes["sans"][0]

@@ -138,6 +138,7 @@ def donnees_dap(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
         "jour": pr.date_fr(dossier.jour),
         "structure": dossier.structure,
         "kine": dossier.kine,
+        "kine_rpps": dossier.kine_rpps,
         "patient": _patient(dossier, moteur),
         "prescripteur": prescripteur,
         "prescripteur_note": note,
@@ -247,10 +248,12 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
     return {
         "date": _horodatage(dossier.jour),
         "titre": "Fiche de synthèse du bilan-diagnostic kinésithérapique",
-        "destinataire": "Au médecin prescripteur / médecin traitant",
+        "destinataire": (f"Au médecin traitant, {dossier.destinataire}" if dossier.destinataire
+                         else "Au médecin prescripteur / médecin traitant"),
         "jour": pr.date_fr(dossier.jour),
         "structure": dossier.structure,
         "kine": dossier.kine,
+        "kine_rpps": dossier.kine_rpps,
         "sections": sections,
         "triages": _triages(dossier, moteur),
         "actes": _actes(dossier, moteur),
@@ -280,7 +283,8 @@ def synthese_texte(dossier: DossierEpisode, moteur: Moteur) -> str:
     lignes = [d["titre"], f"{d['destinataire']} · {d['jour']}"]
     if d["structure"]:
         lignes.append(f"Structure : {d['structure']}")
-    lignes += [f"Masseur-kinésithérapeute : {d['kine']}", f"{d['regle']} Source : {d['source']}"]
+    lignes += [f"Masseur-kinésithérapeute : {d['kine']}" + (f", RPPS {d['kine_rpps']}" if d["kine_rpps"] else ""),
+               f"{d['regle']} Source : {d['source']}"]
     for section in d["sections"]:
         lignes += ["", section["titre"].upper()]
         lignes += [f"  {c['nom']} : {c['valeur']}" for c in section["champs"]]

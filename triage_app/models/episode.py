@@ -136,6 +136,9 @@ class DossierEpisode(Modele):
     jour: date
     structure: str | None
     kine: str = Field(description="Nom affiché du compte qui produit le document")
+    kine_rpps: str | None = Field(default=None, description="RPPS du compte qui produit le document, s'il est connu")
+    destinataire: str | None = Field(
+        default=None, description="Médecin traitant du patient tel que sa fiche le donne (nom, RPPS, MSSanté)")
     patient: PatientDossier
     titre_protocole: str
     etat: EtatEpisode

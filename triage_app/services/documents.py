@@ -79,6 +79,7 @@ class ServiceDocuments(Service):
                                           .order_by(Triage.date_consultation, Triage.cree_le))]
             dossier = DossierEpisode(
                 jour=jour, structure=st.nom if st else None, kine=compte.nom if compte else acteur,
+                kine_rpps=compte.rpps if compte else None, destinataire=_medecin_traitant(pa),
                 patient=PatientDossier(id=pa.id, nom=pa.nom, prenom=pa.prenom, date_naissance=pa.date_naissance,
                                        sexe=pa.sexe, couverture=pa.couverture),  # type: ignore[arg-type]
                 titre_protocole=self.moteur.protocoles[ep.protocole].modele.titre, etat=etat(s, self.moteur, ep, jour),
@@ -125,3 +126,13 @@ class ServiceDocuments(Service):
         identites = self.identites(triage_id)
         signe = identites.auteur.nom if identites.auteur is not None else t.auteur
         return replace(resume, personnes=personnes(identites, interop), identites=identites, auteur=signe)
+
+
+def _medecin_traitant(pa: Any) -> str | None:
+    """The patient's médecin traitant as the episode's documents address it (issue #29: never « non renseigné »
+    when the patient's record has it)."""
+    if not pa.medecin_traitant_nom:
+        return None
+    return ", ".join(x for x in ("Dr " + pa.medecin_traitant_nom,
+                                 f"RPPS {pa.medecin_traitant_rpps}" if pa.medecin_traitant_rpps else None,
+                                 pa.medecin_traitant_mssante) if x)
