@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from triage_app.loading.registry import DOSSIER_PROTOCOLES
 from triage_app.models.case import Cas
 from triage_app.models.interop import Interop
+from triage_app.models.mesures import ParametresMesures
 from triage_app.models.parameters import Parametre
 from triage_app.models.protocol import Commun, FichierSources, Protocole
 from triage_app.models.rapport_ars import ParametresRapport
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, type[BaseModel] | TypeAdapter] = {  # type: ignore[type-arg]
     "sources.schema.json": FichierSources,
     "interoperabilite.schema.json": Interop,
     "rapport.schema.json": ParametresRapport,
+    "mesures.schema.json": ParametresMesures,
     "cas.schema.json": Cas,
     "resultat.schema.json": ADAPTATEUR_RESULTAT,
 }

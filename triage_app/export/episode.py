@@ -23,7 +23,13 @@ from triage_app import presentation as pr
 from triage_app.engine.evaluation import Moteur
 from triage_app.export.pdf import _compiler
 from triage_app.export.resume import _partie_sure
-from triage_app.models.episode import RUBRIQUES_MEDECIN, ActeEnregistre, DossierEpisode, EtatEpisode
+from triage_app.models.episode import (
+    RUBRIQUES_MEDECIN,
+    ActeEnregistre,
+    DossierEpisode,
+    EtatEpisode,
+    MesureDossier,
+)
 from triage_app.models.protocol import LibelleOrientation
 
 REEVALUATION = "consultation_protocole_2"
@@ -245,6 +251,9 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
             _champ("Seuil de la fiche de synthèse", seuil), _champ("Fiche due", due)]},
         {"titre": "Réévaluation", "champs": _reevaluation(dossier, moteur)},
     ]
+    if dossier.mesures:
+        sections.append({"titre": "Mesures rapportées par le patient",
+                         "champs": [_champ(m.libelle, texte_mesure(m)) for m in dossier.mesures]})
     return {
         "date": _horodatage(dossier.jour),
         "titre": "Fiche de synthèse du bilan-diagnostic kinésithérapique",
@@ -265,6 +274,30 @@ def donnees_synthese(dossier: DossierEpisode, moteur: Moteur) -> dict[str, Any]:
         "clinique": [{"rubrique": libelle, "texte": dossier.etat.textes.get(cle, "")}
                      for cle, libelle in RUBRIQUES_MEDECIN.items()],
     }
+
+
+def _point(score: float, moment: str, jour: date) -> str:
+    return f"{pr.nombre(score)} ({moment.lower()}, {pr.date_fr(jour)})"
+
+
+def texte_mesure(m: MesureDossier) -> str:
+    """« 14 (bilan initial, 02/03/2026) → 9 (réévaluation, 16/03/2026) ; variation -5 : amélioration cliniquement
+    pertinente (variation minimale : …) » — a level measure by its level's label; one measure alone says so."""
+    patient = " ; déclaré par le patient" if m.declare_par_patient else ""
+    if m.dernier_libelle is not None:
+        return (f"{m.dernier_libelle} ({m.dernier_moment.lower()}, {pr.date_fr(m.dernier_jour)})"
+                + (f" : {m.lecture}" if m.lecture else "") + patient)
+    premier = _point(m.premier, m.premier_moment, m.premier_jour)
+    if m.nombre < 2 or m.variation is None:
+        return f"{premier} ; une seule mesure{patient}"
+    signe = "+" if m.variation > 0 else ""
+    texte = (f"{premier} → {_point(m.dernier, m.dernier_moment, m.dernier_jour)} ; variation "
+             f"{signe}{pr.nombre(m.variation)}")
+    if m.lecture:
+        texte += f" : {m.lecture}"
+    if m.variation_minimale:
+        texte += f" (variation minimale : {m.variation_minimale})"
+    return texte + patient
 
 
 def synthese_pdf(dossier: DossierEpisode, moteur: Moteur) -> bytes:

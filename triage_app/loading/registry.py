@@ -9,18 +9,22 @@ from __future__ import annotations
 import hashlib
 import json
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from triage_app.errors import ErreurChargement, ParametreIntrouvable, Probleme
-from triage_app.loading.yaml_strict import DocumentYaml, lire_yaml, problemes_pydantic
+from triage_app.loading.controle import Controle as _Controle
+from triage_app.loading.controle import valider as _valider
+from triage_app.loading.mesures import charger_mesures
+from triage_app.loading.yaml_strict import lire_yaml
 from triage_app.models.base import Couverture
 from triage_app.models.interop import Interop
+from triage_app.models.mesures import ParametresMesures
 from triage_app.models.parameters import Parametre, ValeurDatee
 from triage_app.models.protocol import Commun, FichierSources, Protocole, Source
 from triage_app.models.rapport_ars import ParametresRapport
@@ -28,7 +32,7 @@ from triage_app.models.rapport_ars import ParametresRapport
 M = TypeVar("M", bound=BaseModel)
 
 DOSSIER_PROTOCOLES = Path(__file__).resolve().parents[2] / "protocols"
-FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml", "rapport.yaml"}
+FICHIERS_COMMUNS = {"sources.yaml", "commun.yaml", "interoperabilite.yaml", "rapport.yaml", "mesures.yaml"}
 
 
 @dataclass(frozen=True)
@@ -69,17 +73,11 @@ class Registre:
     empreintes: dict[str, str] = field(default_factory=dict)
     interop: Interop | None = None  # identifiers and codes of the exports: not rules, outside the fingerprints
     rapport: ParametresRapport | None = None  # masking and classes of the ARS report: outside the fingerprints
+    mesures: ParametresMesures | None = None  # what the patient reports (issue #30): outside the fingerprints
 
     def parametre(self, pid: str) -> ParametreDate:
         """A parameter by id (``ngap.lettre_cle_metropole``)."""
         return self.parametres[pid]
-
-
-def _valider(modele: type[M], doc: DocumentYaml, fichier: str) -> M:
-    try:
-        return modele.model_validate(doc.donnees)
-    except ValidationError as exc:
-        raise ErreurChargement(fichier, problemes_pydantic(exc, doc)) from exc
 
 
 @dataclass(frozen=True)
@@ -89,28 +87,6 @@ class Vocabulaire:
 
     conditions: Mapping[str, tuple[str, ...]]
     etapes: Mapping[str, tuple[str, ...]]
-
-
-class _Controle:
-    """Collects cross-reference problems of one file, with YAML lines."""
-
-    def __init__(self, fichier: str, doc: DocumentYaml) -> None:
-        self.fichier = fichier
-        self.doc = doc
-        self.problemes: list[Probleme] = []
-
-    def erreur(self, chemin: str, message: str) -> None:
-        self.problemes.append(Probleme(chemin, message, self.doc.ligne(chemin)))
-
-    def dans(self, valeur: str, permis: Iterable[str], chemin: str, quoi: str) -> None:
-        permis = list(permis)
-        if valeur not in permis:
-            apercu = ", ".join(sorted(permis)[:12]) + (" …" if len(permis) > 12 else "")
-            self.erreur(chemin, f"{quoi} « {valeur} » inconnu(e) ; attendu l'un de : {apercu}")
-
-    def lever(self) -> None:
-        if self.problemes:
-            raise ErreurChargement(self.fichier, self.problemes)
 
 
 def charger_sources(chemin: Path, nom: str = "sources.yaml") -> dict[str, Source]:
@@ -483,4 +459,6 @@ def charger_registre(dossier: Path | None = None, *, vocabulaire: Vocabulaire) -
     interop = charger_interop(chemin_interop) if chemin_interop.exists() else None
     chemin_rapport = dossier / "rapport.yaml"
     rapport = charger_rapport(chemin_rapport) if chemin_rapport.exists() else None
-    return Registre(dossier, sources, commun, parametres, protocoles, empreintes, interop, rapport)
+    chemin_mesures = dossier / "mesures.yaml"
+    mesures = charger_mesures(chemin_mesures, protocoles) if chemin_mesures.exists() else None
+    return Registre(dossier, sources, commun, parametres, protocoles, empreintes, interop, rapport, mesures)

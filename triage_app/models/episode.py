@@ -130,6 +130,25 @@ class TriageDossier(Modele):
     note: str | None
 
 
+class MesureDossier(Modele):
+    """One measure the patient reported, over the episode, as the documents print it (issue #30): the first and the
+    latest complete scores, the change and how it reads against the measure's minimal change."""
+
+    libelle: str
+    nombre: int = Field(ge=1, description="Mesures complètes sur l'épisode")
+    premier: float
+    premier_jour: date
+    premier_moment: str
+    dernier: float
+    dernier_jour: date
+    dernier_moment: str
+    variation: float | None = None
+    lecture: str | None = Field(default=None, description="« amélioration cliniquement pertinente »…")
+    variation_minimale: str | None = None
+    declare_par_patient: bool = False
+    dernier_libelle: str | None = Field(default=None, description="Libellé du niveau, pour une mesure par niveau")
+
+
 class DossierEpisode(Modele):
     """Everything the DAP and the summary sheet need, read from the records on ``jour``."""
 
@@ -143,3 +162,4 @@ class DossierEpisode(Modele):
     titre_protocole: str
     etat: EtatEpisode
     triages: tuple[TriageDossier, ...]
+    mesures: tuple[MesureDossier, ...] = ()

@@ -5,7 +5,7 @@
     services.episodes.enregistrer_seance(episode_id=eid, jour=…, acteur=…)
 
 Each aggregate has its own service (``structure``, ``patients``, ``episodes``, ``triages``, ``documents``,
-``comptes``, ``rgpd``, ``reevaluation``, ``rapport``, ``audit``); they share the unit of work (``uow``: the
+``comptes``, ``rgpd``, ``reevaluation``, ``rapport``, ``audit``, ``mesures``); they share the unit of work (``uow``: the
 database, the structure's key, the clock) and the rules (``moteur``)."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from triage_app.services.audit import ServiceAudit
 from triage_app.services.comptes import ServiceComptes
 from triage_app.services.documents import ServiceDocuments
 from triage_app.services.episodes import ServiceEpisodes
+from triage_app.services.mesures import ServiceMesures
 from triage_app.services.patients import ServicePatients
 from triage_app.services.rapport import ServiceRapport
 from triage_app.services.reevaluation import ServiceReevaluation
@@ -30,7 +31,7 @@ from triage_app.services.unite import UniteDeTravail
 
 # The aggregates' services, by attribute name (the authorising wrapper exposes the same names).
 AGREGATS = ("structure", "patients", "episodes", "triages", "documents", "comptes", "rgpd", "reevaluation", "rapport",
-            "audit")
+            "audit", "mesures")
 
 
 class Services:
@@ -45,7 +46,8 @@ class Services:
         self.patients = ServicePatients(self.uow, self.moteur)
         self.episodes = ServiceEpisodes(self.uow, self.moteur)
         self.triages = ServiceTriages(self.uow, self.moteur)
-        self.documents = ServiceDocuments(self.uow, self.moteur, self.triages, self.structure)
+        self.mesures = ServiceMesures(self.uow, self.moteur)
+        self.documents = ServiceDocuments(self.uow, self.moteur, self.triages, self.structure, self.mesures)
         self.comptes = ServiceComptes(self.uow, self.moteur)
         self.rgpd = ServiceRgpd(self.uow, self.moteur)
         self.reevaluation = ServiceReevaluation(self.uow, self.moteur)

@@ -18,11 +18,19 @@ from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
 from triage_app.export.formats import FORMATS
 from triage_app.export.formats import exporter as produire
 from triage_app.export.resume import Resume, construire, personnes
-from triage_app.models.episode import RUBRIQUES_MEDECIN, DossierEpisode, PatientDossier, TriageDossier
+from triage_app.models.episode import (
+    RUBRIQUES_MEDECIN,
+    DossierEpisode,
+    MesureDossier,
+    PatientDossier,
+    TriageDossier,
+)
 from triage_app.models.identites import Identites
+from triage_app.models.mesures import Mesure
 from triage_app.services.base import Service
 from triage_app.services.comptes import vue_compte
 from triage_app.services.episode_etat import etat, lire_episode
+from triage_app.services.mesures import ServiceMesures
 from triage_app.services.patients import patient_ou_refus, vue_patient
 from triage_app.services.structure import ServiceStructure, vue_structure
 from triage_app.services.triages import ServiceTriages
@@ -35,10 +43,11 @@ class ServiceDocuments(Service):
     """What a triage or an episode gives the médecin and the patient, produced from the records and audited."""
 
     def __init__(self, uow: UniteDeTravail, moteur: Moteur, triages: ServiceTriages,
-                 structure: ServiceStructure) -> None:
+                 structure: ServiceStructure, mesures: ServiceMesures | None = None) -> None:
         super().__init__(uow, moteur)
         self.triages = triages
         self.structure = structure
+        self.mesures = mesures or ServiceMesures(uow, moteur)
 
     def exporter(self, triage_id: str, format_: str, *, genere_le: datetime, acteur: str,
                  impression: bool = False) -> bytes:
@@ -83,10 +92,31 @@ class ServiceDocuments(Service):
                 patient=PatientDossier(id=pa.id, nom=pa.nom, prenom=pa.prenom, date_naissance=pa.date_naissance,
                                        sexe=pa.sexe, couverture=pa.couverture),  # type: ignore[arg-type]
                 titre_protocole=self.moteur.protocoles[ep.protocole].modele.titre, etat=etat(s, self.moteur, ep, jour),
-                triages=tuple(triages))
+                triages=tuple(triages), mesures=self.mesures_dossier(episode_id))
         with self.uow.ecriture() as (_, chaine):
             chaine.ajouter("consultation_episode", acteur, details={"episode": episode_id})
         return dossier
+
+    def mesures_dossier(self, episode_id: str) -> tuple[MesureDossier, ...]:
+        """The patient's measures over the episode as the documents print them: first and latest complete scores,
+        their change and how it reads (issue #30)."""
+        if self.moteur.registre.mesures is None:
+            return ()
+        params = self.mesures.parametres
+        sortie = []
+        for m, suivi, faites in self.mesures.bilan(episode_id):
+            if not faites:
+                continue
+            premier, dernier = faites[0], faites[-1]
+            sortie.append(MesureDossier(
+                libelle=m.libelle, nombre=len(faites), premier=premier.score or 0.0, premier_jour=premier.jour,
+                premier_moment=params.moments[premier.moment], dernier=dernier.score or 0.0, dernier_jour=dernier.jour,
+                dernier_moment=params.moments[dernier.moment], variation=suivi.variation,
+                lecture=params.lectures[suivi.lecture] if suivi.lecture else None,
+                variation_minimale=m.variation_minimale.texte if m.variation_minimale else None,
+                declare_par_patient=any(x.declare_par == "patient" for x in faites),
+                dernier_libelle=_libelle_niveau(m, dernier.score)))
+        return tuple(sortie)
 
     def identites(self, triage_id: str) -> Identites:
         """Patient, author and structure of a triage, as its documents name them."""
@@ -136,3 +166,11 @@ def _medecin_traitant(pa: Any) -> str | None:
     return ", ".join(x for x in ("Dr " + pa.medecin_traitant_nom,
                                  f"RPPS {pa.medecin_traitant_rpps}" if pa.medecin_traitant_rpps else None,
                                  pa.medecin_traitant_mssante) if x)
+
+
+def _libelle_niveau(m: Mesure, score: float | None) -> str | None:
+    """The chosen level's label, for a measure scored by level (the global impression of change)."""
+    if m.cotation.regle != "niveau" or score is None:
+        return None
+    [item] = m.tous_les_items()
+    return next((c.libelle for c in item.reponses.choix if c.valeur == int(score)), None)

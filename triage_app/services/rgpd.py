@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from triage_app.services.base import Service
 from triage_app.services.unite import ErreurStockage
-from triage_app.storage.tables import Episode, Patient, Seance, Triage
+from triage_app.storage.tables import Episode, MesureTable, Patient, Seance, Triage
 
 
 class ServiceRgpd(Service):
@@ -25,6 +25,8 @@ class ServiceRgpd(Service):
             for ep in p.episodes:
                 triages = s.scalars(select(Triage).where(Triage.episode_id == ep.id).order_by(Triage.cree_le)).all()
                 seances = s.scalars(select(Seance).where(Seance.episode_id == ep.id).order_by(Seance.date)).all()
+                mesures = s.scalars(select(MesureTable).where(MesureTable.episode_id == ep.id)
+                                    .order_by(MesureTable.jour, MesureTable.cree_le)).all()
                 episodes.append({
                     "id": ep.id, "protocole": ep.protocole, "date_debut": ep.date_debut.isoformat(),
                     "prescription_medicale": ep.prescription_medicale,
@@ -46,6 +48,11 @@ class ServiceRgpd(Service):
                                 for t in triages],
                     "seances": [{"date": se.date.isoformat(), "voie": se.voie, "acte": se.acte,
                                  "evolution": se.evolution, "suite": se.suite} for se in seances],
+                    # The kiné's texts for the médecin (issue #29) and the patient's measures (issue #30).
+                    "textes": dict(ep.textes or {}),
+                    "mesures": [{"id": me.id, "mesure": me.mesure, "moment": me.moment, "jour": me.jour.isoformat(),
+                                 "reponses": me.reponses, "score": me.score, "declare_par": me.declare_par,
+                                 "auteur": me.auteur, "cree_le": me.cree_le.isoformat()} for me in mesures],
                 })
             donnees = {"patient": {"id": p.id, "nom": p.nom, "prenom": p.prenom,
                                    "date_naissance": p.date_naissance.isoformat(), "sexe": p.sexe,
@@ -73,10 +80,13 @@ class ServiceRgpd(Service):
             triages = list(s.scalars(select(Triage.id).where(Triage.episode_id.in_(episodes))))
             # The rows deleted in bulk, named to the chain: their deletion is sealed with the erasure (issue #28).
             for table, ids in (("seances", s.scalars(select(Seance.id).where(Seance.episode_id.in_(episodes)))),
+                               ("mesures", s.scalars(select(MesureTable.id)
+                                                     .where(MesureTable.episode_id.in_(episodes)))),
                                ("triages", triages), ("episodes", s.scalars(episodes)), ("patients", [patient_id])):
                 for identifiant in list(ids):
                     chaine.toucher(table, identifiant)
             s.execute(delete(Seance).where(Seance.episode_id.in_(episodes)))
+            s.execute(delete(MesureTable).where(MesureTable.episode_id.in_(episodes)))
             # Newest versions first: a finalised row is never updated (trigger), and the link to the version it
             # replaces goes with the row itself.
             for tid in s.scalars(select(Triage.id).where(Triage.id.in_(triages)).order_by(Triage.version.desc())):

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from triage_app.storage.tables import Base
 
 # The tables whose every row the chain seals (the chain's own tables apart).
-TABLES_SCELLEES = ("structure", "patients", "episodes", "seances", "triages", "utilisateurs")
+TABLES_SCELLEES = ("structure", "patients", "episodes", "seances", "triages", "utilisateurs", "mesures")
 
 
 def _table(nom: str) -> Table:
@@ -71,12 +71,14 @@ def empreintes(session: Session, cle: bytes, lignes: Iterable[tuple[str, str]]) 
 def toutes(session: Session, cle: bytes) -> list[list[Any]]:
     """The digests of every row of every sealed table (a database's baseline). Only the columns the database has
     now are read: a migration that runs before a later one adds its columns (those, empty, do not count in a
-    digest: :func:`empreinte_ligne`)."""
+    digest: :func:`empreinte_ligne`) or creates its table."""
     from sqlalchemy import inspect
 
     presentes = inspect(session.connection())
     sortie: list[list[Any]] = []
     for nom in TABLES_SCELLEES:
+        if not presentes.has_table(nom):  # a table a later migration creates (empty until then: nothing to seal)
+            continue
         table = _table(nom)
         colonne = _cle_primaire(table)
         noms = {c["name"] for c in presentes.get_columns(nom)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, false, text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -165,6 +165,26 @@ class Seance(Base):
     cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_seances_episode_date", "episode_id", "date"),)
+
+
+class MesureTable(Base):
+    """A measure the patient reported on an episode (issue #30): its answers as given, item by item, and its score
+    once complete (``protocols/mesures.yaml`` says how it is scored)."""
+
+    __tablename__ = "mesures"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    episode_id: Mapped[str] = mapped_column(ForeignKey("episodes.id", ondelete="CASCADE"), index=True)
+    mesure: Mapped[str] = mapped_column(String(40))
+    moment: Mapped[str] = mapped_column(String(20))
+    jour: Mapped[date] = mapped_column(Date)
+    reponses: Mapped[dict[str, Any]] = mapped_column(Json)
+    score: Mapped[float | None] = mapped_column(Float)
+    # Who gave the answers: the patient on the tablet (« déclaré par le patient ») or the kiné.
+    declare_par: Mapped[str] = mapped_column(String(20))
+    auteur: Mapped[str] = mapped_column(String(120))
+    cree_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    modifie_le: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class EvenementAudit(Base):

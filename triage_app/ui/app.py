@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from triage_app.ui import questionnaire
 from triage_app.ui.cadre_francais import francais
 from triage_app.ui.composants import style
 from triage_app.ui.connexion import garde, veille
@@ -21,6 +22,10 @@ style()
 francais()
 if garde() is not None:
     veille()
-    st.navigation(list(pages().values()), position="top").run()
+    if questionnaire.actif():  # the tablet is in the patient's hands: their questionnaire and nothing else (#30)
+        st.navigation([st.Page(questionnaire.page, title="Questionnaire", url_path="questionnaire")],
+                      position="hidden").run()
+    else:
+        st.navigation(list(pages().values()), position="top").run()
 else:  # the login, first-account or lock screen is drawn; the URL keeps its page for the run after the login
     st.navigation(pages_de_la_connexion(), position="hidden")

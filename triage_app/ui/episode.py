@@ -22,7 +22,7 @@ from triage_app.export.episode import nom_fichier_episode_de
 from triage_app.models.episode import EtatEpisode
 from triage_app.services.actes import ConfirmationRequise
 from triage_app.services.autorisation import ServiceAutorise
-from triage_app.ui import episode_suivi, etat
+from triage_app.ui import episode_mesures, episode_suivi, etat
 from triage_app.ui.composants import bouton_fichier, champ_date
 from triage_app.ui.episode_commun import (
     afficher_message,
@@ -346,6 +346,7 @@ def panneau(episode_id: str, cle: str | None = None) -> EtatEpisode | None:
             _saisie(depot, episode_id, e, cle)
         if depot.peut("episodes.enregistrer_texte"):
             episode_suivi.textes_medecin(depot, e, episode_id, cle)
+        episode_mesures.mesures(depot, e, episode_id, cle)
         _documents(depot, episode_id, e, cle)
         if depot.peut("episodes.declarer_historique") and e.statut == "ouvert":
             episode_suivi.historique(e, episode_id, cle)

@@ -16,9 +16,10 @@ from triage_app.errors import TriageError
 from triage_app.export.formats import FORMATS
 from triage_app.export.resume import nom_fichier_de
 from triage_app.services.autorisation import ServiceAutorise
+from triage_app.services.mesures import Declarations
 from triage_app.services.saisie import LONGUEUR_NOTE
 from triage_app.storage.tables import Triage
-from triage_app.ui import chemins, etat, identites
+from triage_app.ui import chemins, declarations, etat, identites, questionnaire
 from triage_app.ui import episode as vue_episode
 from triage_app.ui.composants import (
     bandeau_urgence,
@@ -100,6 +101,8 @@ def page() -> None:
                 icon=":material/link:")
     identites.panneau(entete["patient_id"], f"triage_{tid}")
     if triage.statut == "brouillon" and ecrit:
+        questionnaire.bouton(tid, triage.episode_id, triage.cas["protocole"],
+                             date.fromisoformat(triage.cas["date_consultation"]))
         corrections(tid, triage.cas)
         marche(tid)
     else:
@@ -270,15 +273,18 @@ def marche(tid: str) -> None:
         courant = etape
     else:
         courant = suivant
+    # What the patient declared on the tablet (issue #30), read once per visit of the page.
+    decl = declarations.lire(depot, triage.episode_id) if m.registre.mesures is not None else Declarations()
     gauche, droite = st.columns([3, 2], gap="medium")
     with gauche:
+        declarations.bandeau(decl)
         requis = [g for g in vues if not g.facultatif]
         faits = sum(g.complet for g in requis)
         st.progress(faits / max(1, len(requis)), text=f"{faits} groupe(s) sur {len(requis)} complet(s)")
         for g in vues:
             if g.id == courant:
                 apres = next((h.id for h in requis if not h.complet and h.id != g.id), None)
-                _groupe_ouvert(tid, g, ouvert == g.id, apres)
+                _groupe_ouvert(tid, g, ouvert == g.id, apres, decl)
             else:
                 _groupe_ferme(g)
         # Every required group answered: the note and « Finaliser » stay in reach, an optional group (STarT Back)
@@ -300,12 +306,14 @@ def _groupe_ferme(g: pr.VueGroupe) -> None:
     st.button(texte, key=f"ouvrir_{g.id}", on_click=_ouvrir, args=(g.id,), icon=icone, width="stretch")
 
 
-def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) -> None:
+def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None, decl: Declarations) -> None:
     with st.container(border=True, key=f"groupe_{g.id}"):
         st.markdown(f"**{g.libelle}**" + (" *(facultatif)*" if g.facultatif else ""))
         if g.tout_non and not g.complet:
             st.button("Aucun de ces signes", key=f"aucun_{g.id}", on_click=_aucun_signe, args=(tid, g),
                       type="primary", width="stretch")
+        declarations.dans_le_groupe(tid, decl, g.questions, {q.id: q.reponse for q in g.questions
+                                                              if q.reponse is not None})
         for q in g.questions:
             cle = f"q_{q.id}"
             if cle not in st.session_state:
@@ -316,6 +324,7 @@ def _groupe_ouvert(tid: str, g: pr.VueGroupe, rouvert: bool, apres: str | None) 
                 options, libelles = [v for v, _ in q.choix], dict(q.choix)
             st.segmented_control(q.libelle, options, key=cle, format_func=libelles.__getitem__, help=q.aide,
                                  on_change=_enregistrer, args=(tid, q.id, q.type, g.id))
+            declarations.mention(decl, q.id)
         if rouvert or g.complet or g.facultatif:
             st.button("Continuer", key=f"continuer_{g.id}", on_click=_continuer, args=(apres,),
                       width="stretch")
