@@ -4,6 +4,7 @@ service that records them (SQLite and PostgreSQL), the summary sheet that prints
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -236,3 +237,43 @@ def test_rgpd_export_et_effacement_couvrent_les_mesures(url_base):
             assert s.scalar(select(MesureTable.id)) is None
         rapport = depot.audit.verifier_audit()
         assert rapport.intact, rapport.premier_defaut
+
+
+def test_le_compte_rendu_du_triage_imprime_les_mesures(tmp_path):
+    """The triage's compte rendu for the médecin (PDF and text): each measure's first, latest, change and meaning."""
+    from tests import test_page
+
+    with Services(f"sqlite:///{tmp_path}/triage.sqlite") as depot:
+        depot.structure.enregistrer_structure(nom="MSP des Tilleuls", type="msp", departement="38",
+                                              protocoles_appliques=["lombalgie_aigue"], acteur="coord")
+        tid, eid = test_page.creer_triage(depot)
+        test_page.repondre_tout(depot, tid, "lombalgie_aigue")
+        depot.triages.finaliser(tid, acteur=ACTEUR)
+        jour = date.fromisoformat(depot.triages.charger(tid).cas["date_consultation"])
+        for moment, oui in (("bilan", 14), ("reevaluation", 9)):
+            depot.mesures.enregistrer(episode_id=eid, mesure="eifel", moment=moment, jour=jour, reponses=_eifel(oui),
+                                      declare_par="patient", acteur=ACTEUR)
+        depot.mesures.enregistrer(episode_id=eid, mesure="douleur_en", moment="bilan", jour=jour,
+                                  reponses={"douleur": 6}, declare_par="kine", acteur=ACTEUR)
+        genere = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
+        pdf = depot.documents.exporter(tid, "pdf", genere_le=genere, acteur=ACTEUR)
+        texte = depot.documents.exporter(tid, "txt", genere_le=genere, acteur=ACTEUR).decode("utf-8")
+        fhir = json.loads(depot.documents.exporter(tid, "fhir", genere_le=genere, acteur=ACTEUR))
+        assert fhir == json.loads(depot.documents.exporter(tid, "fhir", genere_le=genere, acteur=ACTEUR))
+    pdf_texte = " ".join(" ".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    attendu = "14 (bilan initial, {j}) → 9 (réévaluation, {j}) ; variation -5 : amélioration cliniquement pertinente"
+    attendu = attendu.format(j=jour.strftime("%d/%m/%Y"))
+    assert "Mesures rapportées par le patient" in texte and attendu in " ".join(texte.split())
+    assert attendu in pdf_texte
+
+    # FHIR: each measure's answers as a QuestionnaireResponse, its score as an Observation (LOINC for the pain).
+    ressources = [e["resource"] for e in fhir["entry"]]
+    observations = {o["code"]["coding"][0]["code"]: o for o in ressources if o["resourceType"] == "Observation"}
+    assert observations["72514-3"]["code"]["coding"][0]["system"] == "http://loinc.org"
+    assert observations["72514-3"]["valueQuantity"]["value"] == 6 and "performer" not in observations["72514-3"]
+    assert observations["eifel-score"]["valueQuantity"]["value"] in (14, 9)
+    assert observations["eifel-score"]["performer"][0]["reference"].startswith("urn:uuid:")
+    reponses = [r for r in ressources
+                if r["resourceType"] == "QuestionnaireResponse" and "mesure/" in r["questionnaire"]]
+    assert len(reponses) == 3 and all(r["status"] == "completed" for r in reponses)
+    assert sorted(len(r["item"]) for r in reponses) == [1, 24, 24]

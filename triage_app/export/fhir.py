@@ -25,6 +25,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from triage_app.engine.evaluation import Moteur
+from triage_app.export.fhir_mesures import ressources_mesures
 from triage_app.export.resume import Resume
 from triage_app.models.protocol import Protocole, Question
 
@@ -400,6 +401,7 @@ def bundle(resume: Resume, m: Moteur) -> Bundle:
             {"fullUrl": patient, "resource": ressource_patient(resume, m)},
             {"fullUrl": reponses, "resource": reponses_questionnaire(resume, p, patient)},
             {"fullUrl": impression, "resource": ressource_impression(m, resume, patient, reponses)},
+            *ressources_mesures(resume.mesures_fhir, patient, BASE_URL, lambda nom: urn_ressource(graine, nom)),
         ],
     })
 

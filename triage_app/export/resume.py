@@ -83,11 +83,14 @@ class Resume:
     finalise_le_utc: str | None = None
     # The kiné's texts for the médecin kept on the episode (issue #29), as (heading, text), those written only.
     textes_kine: list[dict[str, str]] = field(default_factory=list)
+    # The patient's measures on the episode (issue #30): {"mesure": label, "texte": first → latest, change, reading}.
+    mesures_patient: list[dict[str, str]] = field(default_factory=list)
+    mesures_fhir: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     def en_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (for the PDF template)."""
         donnees = asdict(self)
-        for cle in ("cas", "resultat", "identites"):
+        for cle in ("cas", "resultat", "identites", "mesures_fhir"):
             donnees.pop(cle)
         return donnees
 

@@ -82,6 +82,9 @@ def texte(r: Resume) -> str:
         lignes += ["", f"{pr.FACTURATION_DETAIL} :", *(f"  {x}" for x in facturation)]
     if r.note:
         lignes += ["", f"Note du kinésithérapeute : {r.note}"]
+    if r.mesures_patient:  # the patient's measures on the episode (issue #30)
+        lignes += ["", "Mesures rapportées par le patient :", *(f"  {x['mesure']} : {x['texte']}"
+                                                                for x in r.mesures_patient)]
     for x in r.textes_kine:  # the kiné's texts kept on the episode (issue #29)
         lignes += ["", f"{x['rubrique']} :", *(f"  {ligne}" for ligne in x["texte"].splitlines())]
     lignes += ["", f"Triage {r.triage_id or '—'} (version {r.version or '—'}, {r.statut})"

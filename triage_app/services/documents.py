@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from triage_app.engine.evaluation import Moteur
 from triage_app.errors import ErreurSaisie, Probleme
-from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte
+from triage_app.export.episode import dap_pdf, synthese_pdf, synthese_texte, texte_mesure
 from triage_app.export.formats import FORMATS
 from triage_app.export.formats import exporter as produire
 from triage_app.export.resume import Resume, construire, personnes
@@ -118,6 +118,23 @@ class ServiceDocuments(Service):
                 dernier_libelle=_libelle_niveau(m, dernier.score)))
         return tuple(sortie)
 
+    def _mesures_fhir(self, episode_id: str) -> list[dict[str, Any]]:
+        """The episode's measures as plain data for the FHIR export (answers, score, code)."""
+        if self.moteur.registre.mesures is None:
+            return []
+        params = self.mesures.parametres
+        sortie = []
+        for x in self.mesures.mesures_episode(episode_id):
+            m = params.mesure(x.mesure)
+            choix = {it.id: {str(c.valeur): c.libelle for c in it.reponses.choix if c.valeur is not None}
+                     for it in m.tous_les_items()}
+            sortie.append({"id": x.id, "mesure": x.mesure, "libelle": m.libelle, "code": m.code.model_dump(),
+                           "moment_libelle": params.moments[x.moment], "jour": x.jour.isoformat(),
+                           "score": x.score, "complete": not x.manquants,
+                           "pourcentage": m.cotation.regle == "pourcentage",
+                           "reponses": x.reponses, "choix": choix, "declare_par": x.declare_par})
+        return sortie
+
     def identites(self, triage_id: str) -> Identites:
         """Patient, author and structure of a triage, as its documents name them."""
         with self.uow.lecture() as s:
@@ -149,7 +166,10 @@ class ServiceDocuments(Service):
             ep = s.get(Episode, t.episode_id)
             textes = dict(ep.textes or {}) if ep is not None else {}
         resume = replace(resume, textes_kine=[{"rubrique": libelle, "texte": textes[cle]}
-                                              for cle, libelle in RUBRIQUES_MEDECIN.items() if textes.get(cle)])
+                                              for cle, libelle in RUBRIQUES_MEDECIN.items() if textes.get(cle)],
+                         mesures_patient=[{"mesure": x.libelle, "texte": texte_mesure(x)}
+                                          for x in self.mesures_dossier(t.episode_id)],
+                         mesures_fhir=self._mesures_fhir(t.episode_id))
         interop = self.moteur.registre.interop
         if interop is None:
             return resume
