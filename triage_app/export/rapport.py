@@ -146,6 +146,7 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
             Section("Clôture des épisodes (par motif)", [
                 ligne(clotures.get(k, k), n, b.episodes) for k, n in sorted(b.clotures.items(), key=lambda x: -x[1])]
                 or [Ligne("Aucun épisode clos", "0")]),
+            Section("Résultats mesurés (épisodes clos, mesures du patient)", _resultats(m, b, mq, voies)),
             Section("Par mois", [ligne(pr.mois_fr(k), n) for k, n in sorted(b.mois.items())]
                     or [Ligne("Aucun triage", "0")]),
             Section("Versions des règles appliquées", [ligne(v or "—", n) for v, n in sorted(b.versions.items())]
@@ -153,6 +154,26 @@ def pages(ind: Indicateurs, m: Moteur) -> list[PageProtocole]:
         ]
         sortie.append(PageProtocole(protocole, pc.modele.titre, sections))
     return sortie
+
+
+def _resultats(m: Moteur, b: BlocProtocole, mq: Masque, voies: dict[str, str]) -> list[Ligne]:
+    """Per route and measure: the closed episodes with the measure read, the share with a clinically relevant
+    improvement and the median change, under the small-count rule (a median only from ``seuil`` episodes)."""
+    params = m.registre.mesures
+    if params is None or not b.resultats:
+        return [Ligne("Aucun épisode clos avec une mesure lue", "0")]
+    lignes = []
+    for voie, par_mesure in sorted(b.resultats.items()):
+        for mid, r in sorted(par_mesure.items()):
+            nom = f"{voies.get(voie, voie or '—')} — {params.mesure(mid).libelle_court}"
+            lignes.append(mq.ligne(f"{nom} : épisodes clos mesurés", r.episodes))
+            lignes.append(mq.ligne(f"{nom} : {params.lectures['amelioration']}", r.ameliores, r.episodes))
+            if r.variations:
+                mediane = r.mediane
+                lignes.append(Ligne(f"{nom} : variation médiane (premier → dernier score)",
+                                    "—" if mediane is None or len(r.variations) < mq.seuil
+                                    else f"{mediane:+g}".replace(".", ",")))
+    return lignes
 
 
 def rapport_csv(ind: Indicateurs, m: Moteur) -> bytes:

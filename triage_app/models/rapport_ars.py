@@ -44,6 +44,24 @@ class ParametresRapport(Modele):
 
 # -- the indicators of a period, as the services compute them (plain data the report and the dashboard read)
 @dataclass
+class ResultatMesure:
+    """One measure over the closed episodes of a protocol and route (issue #30): how many episodes have it read
+    (two scores, or a level for a global impression), how many read « amélioration cliniquement pertinente », and
+    each episode's change (first → latest score; none for a measure read by level)."""
+
+    episodes: int = 0
+    ameliores: int = 0
+    variations: list[float] = field(default_factory=list)
+
+    @property
+    def mediane(self) -> float | None:
+        if not self.variations:
+            return None
+        v = sorted(self.variations)
+        return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+@dataclass
 class BlocProtocole:
     """One protocol's indicators over the period (counts; distributions as value → count)."""
 
@@ -63,6 +81,8 @@ class BlocProtocole:
     clotures: dict[str, int] = field(default_factory=dict)  # closing reason → episodes (rules v3, §9.11)
     mois: dict[str, int] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    # Measured outcomes of the closed episodes (issue #30): route → measure → result.
+    resultats: dict[str, dict[str, ResultatMesure]] = field(default_factory=dict)
 
     @staticmethod
     def mediane(distribution: dict[int, int]) -> float | None:

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, cast, distinct, extract, func, select, text
 
-from triage_app.models.rapport_ars import BlocProtocole, Indicateurs
+from triage_app.domain.mesures import suivi as suivre
+from triage_app.models.rapport_ars import BlocProtocole, Indicateurs, ResultatMesure
 from triage_app.services.base import Service
-from triage_app.storage.tables import Episode, EvenementAudit, Seance, Triage
+from triage_app.storage.tables import Episode, EvenementAudit, MesureTable, Seance, Triage
 
 
 def _cle(valeur: Any) -> str:
@@ -112,9 +113,46 @@ class ServiceRapport(Service):
                    .group_by(Episode.protocole))
             for protocole, n in s.execute(dap):
                 bloc(protocole).dap = n
+            if self.moteur.registre.mesures is not None:
+                self._resultats(s, episodes, bloc)
         with self.uow.ecriture() as (_, chaine):
             chaine.ajouter("rapport", acteur, details={"du": du.isoformat(), "au": au.isoformat()})
         return resultat
+
+    def _resultats(self, s: Any, episodes: Any, bloc: Any) -> None:
+        """The measured outcomes of the period's closed episodes, by protocol, route and measure (issue #30): each
+        episode's measure read as the episode panel reads it (first → latest complete score)."""
+        params = self.moteur.registre.mesures
+        assert params is not None
+        voies = _voies_des_episodes(s, episodes)
+        points: dict[tuple[str, str, str], list[tuple[str, str, float]]] = {}
+        lignes = s.execute(select(Episode.id, Episode.protocole, MesureTable.mesure, MesureTable.jour,
+                                  MesureTable.moment, MesureTable.score)
+                           .join(episodes, episodes.c.episode_id == Episode.id)
+                           .join(MesureTable, MesureTable.episode_id == Episode.id)
+                           .where(Episode.statut == "clos", MesureTable.score.is_not(None))
+                           .order_by(MesureTable.jour, MesureTable.cree_le))
+        for eid, protocole, mesure, jour, moment, score in lignes:
+            points.setdefault((eid, protocole, mesure), []).append((jour.isoformat(), moment, float(score)))
+        for (eid, protocole, mid), pts in points.items():
+            if mid not in {m.id for m in params.suivies(protocole)}:
+                continue
+            suivi = suivre(params.mesure(mid), pts)
+            if suivi.lecture is None:
+                continue
+            r = bloc(protocole).resultats.setdefault(voies.get(eid, ""), {}).setdefault(mid, ResultatMesure())
+            r.episodes += 1
+            r.ameliores += suivi.lecture == "amelioration"
+            if suivi.variation is not None:
+                r.variations.append(suivi.variation)
+
+
+def _voies_des_episodes(s: Any, episodes: Any) -> dict[str, str]:
+    """Each episode's route: that of its latest final triage."""
+    voie = Triage.resultat[("facturation", "voie")].as_string()
+    lignes = s.execute(select(Triage.episode_id, voie).join(episodes, episodes.c.episode_id == Triage.episode_id)
+                       .where(Triage.statut == "final").order_by(Triage.date_consultation, Triage.cree_le))
+    return {eid: _cle(v) for eid, v in lignes}
 
 
 def _elements(dialecte: str, chemin: str, drapeaux: bool) -> Any:

@@ -109,6 +109,25 @@ def _protocole(m: Any, pid: str, b: BlocProtocole, annee: int) -> None:
         st.markdown(f"- Épisodes : **{b.episodes}**\n- Séances par épisode (médiane) : "
                     f"**{'—' if mediane is None else f'{mediane:g}'}**\n- Demandes d’accord préalable : **{b.dap}**\n"
                     f"- Accès direct clos au plafond : **{b.clos_au_plafond}**")
+    _resultats(m, b)
+
+
+def _resultats(m: Any, b: BlocProtocole) -> None:
+    """Measured outcomes of the closed episodes (issue #30), exact figures for the team."""
+    params = m.registre.mesures
+    if params is None:
+        return
+    st.markdown("**Résultats mesurés (épisodes clos)**")
+    if not b.resultats:
+        st.caption("Aucun épisode clos avec une mesure lue (deux scores, ou l’impression de changement).")
+        return
+    voies = {v.id: v.libelle for v in m.registre.commun.voies}
+    lignes = [f"- {voies.get(voie, voie or '—')} — {params.mesure(mid).libelle_court} : **{r.ameliores}** sur "
+              f"**{r.episodes}** épisode(s) en {params.lectures['amelioration']}"
+              + (f" ({100 * r.ameliores / r.episodes:.0f} %)".replace(".", ",") if r.episodes else "")
+              + (f" ; variation médiane **{r.mediane:+g}**".replace(".", ",") if r.mediane is not None else "")
+              for voie, par_mesure in sorted(b.resultats.items()) for mid, r in sorted(par_mesure.items())]
+    st.markdown("\n".join(lignes))
 
 
 def page() -> None:
