@@ -121,3 +121,23 @@ def test_le_triage_montre_ce_que_le_patient_a_declare_a_confirmer(msp):
         **{f"sbt_{i + 1}": bool(v) for i, v in enumerate(STARTBACK[:8])}, "sbt_9": "beaucoup"}
     assert set(reponses) - set(avant) == {f"sbt_{i}" for i in range(1, 10)}  # nothing else, no red flag
     assert at.segmented_control(key="q_sbt_1").value == "oui"
+
+
+def test_la_reevaluation_propose_l_evolution_lue_dans_les_mesures(msp):
+    """EIFEL 14 at the bilan, 9 since: the re-assessment's walk suggests « amélioration », taken in one tap (never
+    set without it)."""
+    from datetime import timedelta
+
+    from tests.test_page import AUJOURD_HUI
+
+    tid, eid = triage_final(msp, il_y_a=15)
+    debut = AUJOURD_HUI - timedelta(days=15)
+    for jour, oui in ((debut, 14), (AUJOURD_HUI, 9)):
+        msp.mesures.enregistrer(episode_id=eid, mesure="eifel", moment="bilan" if oui == 14 else "seance", jour=jour,
+                                reponses={f"eifel_{i}": int(i <= oui) for i in range(1, 25)}, declare_par="patient",
+                                acteur="test")
+    at = lancer(tid)  # the re-assessment is due: its walk is open
+    assert any("Suggérée par les mesures du patient : **Amélioration**" in c.value for c in at.caption)
+    assert at.segmented_control(key=f"evolution_{eid}").value is None  # suggested, not chosen
+    executer(at.button(key=f"evolution_suggeree_{eid}").click())
+    assert at.segmented_control(key=f"evolution_{eid}").value == "amelioration"

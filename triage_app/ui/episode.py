@@ -280,6 +280,7 @@ def _reevaluation_saisie(depot: ServiceAutorise, episode_id: str, cle: str, gest
     libelles = depot.moteur.registre.commun.libelles.episode
     with st.container(border=True, key=f"revue_{cle}"):
         st.markdown("**Réévaluation (consultation de protocole 2)**")
+        episode_mesures.suggestion(depot, episode_id, cle)
         st.segmented_control("Évolution depuis la consultation initiale", list(libelles.evolutions),
                              key=f"evolution_{cle}", format_func=libelles.evolutions.__getitem__)
         st.segmented_control("Suite", list(libelles.suites), key=f"suite_{cle}",

@@ -72,3 +72,22 @@ def mesures(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cle: str) -
             st.error("Moment du questionnaire : à choisir (bilan initial, réévaluation, séance ou clôture).")
         st.button("Questionnaire patient (remettre la tablette)", key=f"questionnaire_{cle}", on_click=_ouvrir,
                   args=(episode_id, e.protocole, cle), icon=":material/tablet:", width="stretch")
+
+
+def _prendre(cle: str, evolution: str) -> None:
+    st.session_state[f"evolution_{cle}"] = evolution
+
+
+def suggestion(depot: ServiceAutorise, episode_id: str, cle: str) -> None:
+    """In the re-assessment's walk: the evolution the patient's measures suggest, taken in one tap (never set
+    without it: the kiné decides)."""
+    if etat.moteur().registre.mesures is None:
+        return
+    proposee = depot.mesures.evolution_proposee(episode_id)
+    if proposee is None:
+        return
+    libelle = depot.moteur.registre.commun.libelles.episode.evolutions.get(proposee, proposee)
+    st.caption(f"Suggérée par les mesures du patient : **{libelle}**")
+    if st.session_state.get(f"evolution_{cle}") != proposee:
+        st.button(f"Reprendre : {libelle}", key=f"evolution_suggeree_{cle}", on_click=_prendre, args=(cle, proposee),
+                  icon=":material/insights:")
