@@ -9,6 +9,8 @@
     the answers that have no shortcut, « Finaliser »). Target ≤ 12.
 (b) Server time per answer: one AppTest rerun after one answer (each required question of both protocols
     answered one by one, as a kiné not using the shortcut would). Target: median ≤ 50 ms.
+(e) The patient's questionnaire (issue #30): server time per answer (target: median ≤ 50 ms) and the taps to
+    finish EIFEL (24 items, target ≤ 30).
 (c) Tap to updated orientation card in headless Chromium (Debian's /usr/bin/chromium through Playwright)
     against the real server on localhost: from the ``touchstart`` of a tap on « Oui » / « Non » of an urgent
     red flag to the first frame after the card's ``data-orientation`` changed (in-page clock, so Playwright's
@@ -44,6 +46,7 @@ QUESTION_URGENTE = {"lombalgie_aigue": "rf_troubles_sphincteriens", "entorse_che
 CIBLE_TAPS, CIBLE_SERVEUR_MS, CIBLE_NAVIGATEUR_MS = 12, 50.0, 300.0
 CIBLE_SOUS_CHARGE_MS = 400.0  # issue #25: (c) while 29 other tablets work on the same server
 CIBLE_DEPART_TAPS = 6  # issue #13: taps on controls, besides the typed name and dates
+CIBLE_TAPS_EIFEL = 30  # issue #30: the 24 EIFEL items on the patient's tablet
 NAISSANCE = date(date.today().year - 40, 6, 14)  # 39 or 40: inside both protocols' age ranges
 
 
@@ -171,6 +174,43 @@ def temps_serveur(protocole: str) -> list[float]:
     if _orientation(at) != "protocole":
         raise RuntimeError(f"{protocole} : orientation {_orientation(at)!r} après toutes les réponses")
     return durees
+
+
+@dataclass
+class Questionnaire:
+    durees: list[float]  # ms per answer: the tap's callback (the write) and the rerun
+    taps_eifel: int
+    questions: int
+
+
+def questionnaire_patient() -> Questionnaire:
+    """(e) The patient's questionnaire at intake (issue #30): from a draft triage, « Questionnaire patient », then
+    every item answered by one tap (pain, the 24 EIFEL items, STarT Back); time per answer, taps for EIFEL."""
+    at = _nouvelle_session()
+    _commencer(at, "lombalgie_aigue", "Questionnaire")
+    tid = at.query_params["triage"]
+    tid = tid[0] if isinstance(tid, list) else tid
+    at.button(key=f"questionnaire_triage_{tid}").click()
+    at.run()
+    _sans_exception(at)
+    durees: list[float] = []
+    taps_eifel = 0
+    for indice in itertools.count():
+        if at.markdown and at.markdown[0].value == "### Merci":
+            break
+        if indice > 60:
+            raise RuntimeError("questionnaire sans fin")
+        cles = [b.key for b in at.button if b.key and b.key.startswith(f"questionnaire_{indice}_")]
+        if not cles:
+            raise RuntimeError(f"question {indice + 1} : aucune réponse à taper")
+        if any("EIFEL" in m.value for m in at.markdown):
+            taps_eifel += 1
+        at.button(key=cles[0]).click()
+        debut = time.perf_counter()
+        at.run()
+        durees.append((time.perf_counter() - debut) * 1000)
+        _sans_exception(at)
+    return Questionnaire(durees, taps_eifel, len(durees))
 
 
 # -- Chromium against the real server ---------------------------------------------------------------
@@ -413,6 +453,11 @@ def main() -> None:
             print(f"(b) tour {i + 1} : médiane {tours_serveur[-1]['med']:.1f} ms sur {len(durees)} réponses",
                   file=sys.stderr)
 
+        questionnaires = [questionnaire_patient() for _ in range(args.tours)]
+        for i, q in enumerate(questionnaires, start=1):
+            print(f"(e) tour {i} : médiane {statistics.median(q.durees):.1f} ms sur {q.questions} réponses, "
+                  f"EIFEL en {q.taps_eifel} taps", file=sys.stderr)
+
         # (c): the real server and Chromium.
         tours_nav, departs, _ = navigateur(Path(dossier), args.tours, args.taps)
 
@@ -460,6 +505,13 @@ des calendriers.
 {lignes_d}
 """
 
+    lignes_e = "\n".join(
+        f"| {i} | {q.questions} | {statistics.median(q.durees):.1f} | {_quantile(q.durees, 0.95):.1f} | "
+        f"{max(q.durees):.1f} | {q.taps_eifel} |" for i, q in enumerate(questionnaires, start=1))
+    meilleur_e = min(statistics.median(q.durees) for q in questionnaires)
+    ok_e = "✅" if meilleur_e <= CIBLE_SERVEUR_MS else "❌"
+    taps_e = max(q.taps_eifel for q in questionnaires)
+    ok_taps_e = "✅" if taps_e <= CIBLE_TAPS_EIFEL else "❌"
     corps = f"""
 `python -m bench.ui` — mesuré le {date.today().isoformat()} ({machine()}), étalon CPU {etalon:.0f} ms (plus petit =
 machine plus rapide au moment de la mesure). Base SQLite temporaire décrivant une MSP qui applique les deux
@@ -484,7 +536,18 @@ des deux protocoles répondue une à une, sans le raccourci ; enregistrement, é
 {lignes_b}
 
 - Meilleur tour : médiane **{meilleur_b:.1f} ms** — cible ≤ {CIBLE_SERVEUR_MS:.0f} ms {ok_b}
-{section_c}"""
+{section_c}
+**(e) Questionnaire patient** (issue #30), ouvert depuis un brouillon de lombalgie : chaque question d'un tap
+(douleur, les 24 items de l'EIFEL, les 9 du STarT Back), temps serveur par réponse (l'enregistrement de la réponse
+par le rappel du bouton et la relance AppTest).
+
+| Tour | Réponses | Médiane (ms) | p95 (ms) | max (ms) | Taps pour l'EIFEL |
+|---|---|---|---|---|---|
+{lignes_e}
+
+- Meilleur tour : médiane **{meilleur_e:.1f} ms** — cible ≤ {CIBLE_SERVEUR_MS:.0f} ms {ok_e} ; EIFEL en
+  **{taps_e}** taps — cible ≤ {CIBLE_TAPS_EIFEL} {ok_taps_e}
+"""
     print(corps)
     if not args.sans_ecrire:
         ecrire_section("Page (issue #4)", corps)
