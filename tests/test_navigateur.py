@@ -9,6 +9,7 @@ as a warning. Skipped when Chromium or Playwright is missing — failed instead 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import urllib.parse
@@ -802,3 +803,73 @@ def test_le_texte_saisi_s_affiche_tel_quel(nouvelle_page, serveur):
             assert corps.locator(balise).count() == 0, (chemin, balise)
         nv.capturer(page, f"texte_tel_quel_{'triage' if 'triage=' in chemin else 'triages'}")
     assert not ailleurs, ailleurs
+
+
+# -- the patient's questionnaire (issue #30) ------------------------------------------------------------
+
+_MENU = ("Nouveau triage", "Patients", "Triages", "Protocoles", "Mon compte")
+
+
+def _rien_de_l_application(page, nom: str) -> None:
+    """Nothing of the app reachable: no menu item, no patient name, no triage control."""
+    texte = page.inner_text("body")
+    assert not [m for m in _MENU if m in texte], texte[:400]
+    assert page.locator("[data-testid='stNavigation'], [data-testid='stSidebarNav'] a").count() == 0
+    assert page.locator(".st-key-finaliser, [class*='st-key-aucun_'], .st-key-commencer").count() == 0
+    assert nom not in texte
+
+
+def _repondre_questionnaire(page, indice: int, valeur: int) -> None:
+    nv.taper(page, f".st-key-questionnaire_{indice}_{valeur} button")
+
+
+def test_questionnaire_patient_sur_la_tablette_820x1180(nouvelle_page):
+    """The must-show: the kiné hands the tablet over from a draft; the patient answers pain and EIFEL by taps,
+    tries to leave (menu, back, reload) and reaches nothing else; a reload opens on the login and the answers
+    stay; reopened, it resumes; at the end the page locks until the kiné's password; the walk then shows the pain
+    score and the STarT Back answers « déclaré par le patient »."""
+    p = patient("Tablette")
+    page = nouvelle_page(820, 1180)
+    tid = nv.remplir_patient(page, "lombalgie_aigue", p)
+    url_triage = page.url
+    bouton = f".st-key-questionnaire_triage_{tid} button"
+    nv.taper(page, bouton, attendu=".st-key-questionnaire_0_6")
+    _rien_de_l_application(page, p.nom)
+    nv.verifier_francais(page, "questionnaire_820x1180_1_debut")
+    nv.capturer(page, "questionnaire_820x1180_1_debut")
+    _repondre_questionnaire(page, 0, 6)
+    for i in range(1, 6):
+        _repondre_questionnaire(page, i, 1)
+    # Back: the browser's history leads nowhere else.
+    avant = nv.messages_recus(page)
+    page.go_back()
+    with contextlib.suppress(Exception):
+        nv.attendre_fin(page, avant, 5_000)
+    _rien_de_l_application(page, p.nom)
+    # Reload: a new session, on the login; nothing of the patient nor of the app.
+    page.reload()
+    nv.attendre_fin(page, 0, 30_000)
+    assert page.locator(".st-key-se_connecter").count() == 1
+    _rien_de_l_application(page, p.nom)
+    # The kiné signs in, back on the triage; the questionnaire resumes at item 6 of EIFEL.
+    nv.connecter_si_besoin(page)
+    page.wait_for_url(url_triage)
+    nv.attendre_fin(page, 0)
+    nv.taper(page, bouton, attendu=".st-key-questionnaire_6_1")
+    assert page.get_by_text("Question 7 sur 34").count() >= 1
+    for i in range(6, 25):
+        _repondre_questionnaire(page, i, 1 if i <= 14 else 0)
+    for i, valeur in enumerate([1, 0, 1, 1, 0, 1, 0, 0, 3], start=25):
+        _repondre_questionnaire(page, i, valeur)
+    page.get_by_text("Rendez la tablette au kinésithérapeute").wait_for()
+    _rien_de_l_application(page, p.nom)
+    nv.verifier_francais(page, "questionnaire_820x1180_2_verrou")
+    nv.capturer(page, "questionnaire_820x1180_2_verrou")
+    page.locator(".st-key-reprise_mdp input").fill(nv.MOT_DE_PASSE)
+    nv.taper(page, ".st-key-reprendre_tablette button")
+    page.get_by_text("Déclaré par le patient").first.wait_for()
+    assert "douleur 6/10" in page.inner_text("body")
+    nv.taper(page, ".st-key-ouvrir_startback button", attendu=".st-key-groupe_startback")
+    assert page.get_by_text("Déclaré par le patient : D'accord").count() >= 1
+    assert page.get_by_text("Déclaré par le patient : Beaucoup").count() == 1
+    nv.capturer(page, "questionnaire_820x1180_3_triage")

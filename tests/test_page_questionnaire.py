@@ -141,3 +141,22 @@ def test_la_reevaluation_propose_l_evolution_lue_dans_les_mesures(msp):
     assert at.segmented_control(key=f"evolution_{eid}").value is None  # suggested, not chosen
     executer(at.button(key=f"evolution_suggeree_{eid}").click())
     assert at.segmented_control(key=f"evolution_{eid}").value == "amelioration"
+
+
+def test_un_questionnaire_interrompu_reprend_a_la_premiere_question_sans_reponse(msp):
+    """The tablet taken back (or a reload) midway: reopened the same day for the same moment, the questionnaire
+    resumes where it stopped, with the same measures (nothing asked twice, no second partial questionnaire)."""
+    at, eid = _ouvrir_questionnaire(msp)
+    executer(at.button(key="questionnaire_0_4").click())
+    executer(at.button(key="questionnaire_1_1").click())
+    executer(at.button(key="questionnaire_rendre").click())
+    at.text_input(key="reprise_mdp").input(MDP_KINE)
+    executer(at.button(key="reprendre_tablette").click())
+    ouvrir_volet(at, f"volet_mesures_{eid}")
+    at.segmented_control(key=f"moment_mesure_{eid}").set_value("bilan")
+    executer(at.button(key=f"questionnaire_{eid}").click())
+    assert "Question 3 sur 34" in at.get("progress")[0].proto.text
+    executer(at.button(key="questionnaire_2_0").click())
+    faites = msp.mesures.mesures_episode(eid)
+    assert sorted(m.mesure for m in faites) == ["douleur_en", "eifel"]
+    assert next(m for m in faites if m.mesure == "eifel").reponses == {"eifel_1": 1, "eifel_2": 0}

@@ -37,11 +37,22 @@ def actif() -> bool:
 
 
 def ouvrir(episode_id: str, protocole: str, moment: str, jour: date, triage_id: str | None = None) -> None:
-    """Open the questionnaire of ``moment`` for the episode (the measures of its protocol taken at that moment)."""
-    mesures = [m.id for m in etat.depot().mesures.mesures_du_protocole(protocole) if moment in m.moments]
-    st.session_state[CLE] = {"episode": episode_id, "protocole": protocole, "moment": moment, "jour": jour.isoformat(),
-                             "mesures": mesures, "ids": {}, "etape": 0, "fini": False, "retour": triage_id,
-                             "erreur": None}
+    """Open the questionnaire of ``moment`` for the episode (the measures of its protocol taken at that moment).
+
+    One begun the same day for the same moment (a reload, a dropped connection, the tablet taken back midway)
+    resumes at its first unanswered question, with the answers already given: nothing is asked twice."""
+    depot = etat.depot()
+    mesures = [m.id for m in depot.mesures.mesures_du_protocole(protocole) if moment in m.moments]
+    deja = {x.mesure: x for x in depot.mesures.mesures_episode(episode_id)
+            if x.declare_par == "patient" and x.moment == moment and x.jour == jour and x.mesure in mesures}
+    q = {"episode": episode_id, "protocole": protocole, "moment": moment, "jour": jour.isoformat(),
+         "mesures": mesures, "ids": {mid: x.id for mid, x in deja.items()}, "etape": 0, "fini": False,
+         "retour": triage_id, "erreur": None}
+    etapes = _etapes(q)
+    q["etape"] = next((i for i, e in enumerate(etapes)
+                       if e.mesure.id not in deja or e.item.id not in deja[e.mesure.id].reponses), len(etapes))
+    q["fini"] = q["etape"] >= len(etapes)
+    st.session_state[CLE] = q
 
 
 @etat.rappel
@@ -54,9 +65,7 @@ def bouton(triage_id: str, episode_id: str, protocole: str, jour: date) -> None:
     if etat.moteur().registre.mesures is None or not etat.depot().peut("mesures.enregistrer"):
         return
     st.button("Questionnaire patient (remettre la tablette)", key=f"questionnaire_triage_{triage_id}",
-              on_click=_ouvrir, args=(episode_id, protocole, "bilan", jour, triage_id), icon=":material/tablet:",
-              help="Le patient répond seul sur la tablette (douleur, incapacité, STarT Back) ; ses réponses "
-                   "apparaissent ensuite dans le triage, à confirmer.")
+              on_click=_ouvrir, args=(episode_id, protocole, "bilan", jour, triage_id), icon=":material/tablet:")
 
 
 def _etapes(q: dict[str, Any]) -> list[Etape]:
@@ -109,7 +118,7 @@ def _rendre() -> None:
 def page() -> None:
     """The patient's screen: one item at a time, large, with its progress; or the locked screen at the end."""
     q = st.session_state[CLE]
-    st.html("<style>.stApp{font-size:1.35rem}.stApp button p{font-size:1.35rem}</style>")
+    st.html("<style>.stApp button p{font-size:1.35rem}</style>")
     etapes = _etapes(q)
     if q.get("fini") or not etapes:
         _verrou(q)
@@ -120,7 +129,7 @@ def page() -> None:
     st.progress(indice / len(etapes), text=f"Question {indice + 1} sur {len(etapes)}")
     if e.rang == 1:
         st.info(e.mesure.consigne)
-    st.markdown(f"**{e.mesure.libelle_court}** — {_question(e)}")
+    st.markdown(f"#### {e.mesure.libelle_court} — {_question(e)}")  # large: read at arm's length
     if q.get("erreur"):
         st.error(q["erreur"])
     _reponses(e, indice)
