@@ -70,6 +70,7 @@ def test_chaque_mesure_a_sa_source_sa_cotation_et_sa_licence():
     ("stable: [3, 4, 5]", "mesures[3].cotation.lecture_par_niveau", "chaque niveau de 1 à 7"),
     ("question_du_triage: sbt_3", "mesures[4].items[2].question_du_triage", "question « sbt_inconnue » absente"),
     ("[pas_du_tout, legerement,", "mesures[4].items[8].valeurs_du_triage[0]", "valeur « enormement » inconnu"),
+    ("question_du_triage: sbt_4", "mesures[4].items[3].question_du_triage", "niveau « urgences »"),
 ])
 def test_un_fichier_de_mesures_incoherent_est_refuse(tmp_path: Path, remplacer, chemin, message):
     texte = (DOSSIER_PROTOCOLES / "mesures.yaml").read_text(encoding="utf-8")
@@ -77,13 +78,27 @@ def test_un_fichier_de_mesures_incoherent_est_refuse(tmp_path: Path, remplacer, 
                     "source: coste_1993_eifel": "source: inventee",
                     "stable: [3, 4, 5]": "stable: [3, 4]",
                     "question_du_triage: sbt_3": "question_du_triage: sbt_inconnue",
-                    "[pas_du_tout, legerement,": "[enormement, legerement,"}[remplacer]
+                    "[pas_du_tout, legerement,": "[enormement, legerement,",
+                    # A red flag linked to the patient's questionnaire: refused (never answered by the patient alone).
+                    "question_du_triage: sbt_4": "question_du_triage: rf_troubles_sphincteriens"}[remplacer]
     assert remplacer in texte
     fichier = tmp_path / "mesures.yaml"
     fichier.write_text(texte.replace(remplacer, remplacement, 1), encoding="utf-8")
     with pytest.raises(ErreurChargement) as err:
         charger_mesures(fichier, charger_regles().protocoles)
     assert any(p.chemin == chemin and message in p.message and p.ligne for p in err.value.problemes), err.value
+
+
+def test_aucune_question_d_alerte_n_est_posee_au_patient_seul():
+    """Exhaustive over the data: every triage question a patient's answer can fill is a score question (STarT Back),
+    never a red flag, an eligibility or an Ottawa question, in every protocol the measure applies to."""
+    regles = charger_regles()
+    liees = [(pid, it.question_du_triage) for m in PARAMS.mesures for it in m.tous_les_items()
+             if it.question_du_triage for pid in m.protocoles]
+    assert liees
+    for pid, qid in liees:
+        q = next(q for q in regles.protocoles[pid].questions if q.id == qid)
+        assert q.niveau == "score", (pid, qid, q.niveau)
 
 
 def test_le_registre_charge_les_mesures_hors_empreinte_des_regles(tmp_path: Path):

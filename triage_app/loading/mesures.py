@@ -67,11 +67,16 @@ def charger_mesures(chemin: Path, protocoles: Mapping[str, Protocole], nom: str 
 
 
 def _question_compatible(ctl: Controle, ici: str, it: ItemMesure, q: Question | None, protocole: str) -> None:
-    """The patient's answer can become the protocol question's: a yes / no question takes items valued 0 and 1; a
-    choice question, one triage value per answer, each a choice of the question."""
+    """The patient's answer can become the protocol question's: a score question only (never a red flag); a yes /
+    no question takes items valued 0 and 1; a choice question, one triage value per answer, each a choice of it."""
     if q is None:
         ctl.erreur(f"{ici}.question_du_triage",
                    f"question « {it.question_du_triage} » absente du protocole {protocole}")
+        return
+    if q.niveau != "score":  # a red flag, an eligibility or an Ottawa question: never answered by the patient alone
+        ctl.erreur(f"{ici}.question_du_triage", f"« {q.id} » est une question de niveau « {q.niveau} » : seules les "
+                                                "questions de score (STarT Back) peuvent être déclarées par le "
+                                                "patient")
         return
     valeurs = [v for v in it.reponses.acceptees() if v is not None]
     if q.type == "booleen":

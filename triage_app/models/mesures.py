@@ -113,6 +113,7 @@ class Mesure(Modele):
     licence: Licence
     source: Ident
     verification: Verification
+    validation_francaise: str = Field(min_length=1, description="La version française utilisée et sa validation")
 
     def tous_les_items(self) -> list[ItemMesure]:
         """The items in order, the numbered ones spelled out (``eifel_1`` … ``eifel_24``, no text)."""
@@ -133,6 +134,10 @@ class ParametresMesures(Modele):
 
     def mesure(self, mid: str) -> Mesure:
         return next(m for m in self.mesures if m.id == mid)
+
+    def connue(self, mid: str) -> Mesure | None:
+        """The measure ``mid``, or ``None`` for a stored one no longer in the file (left out, never guessed)."""
+        return next((m for m in self.mesures if m.id == mid), None)
 
     def pour(self, protocole: str) -> list[Mesure]:
         """The measures an episode of ``protocole`` takes, in the file's order."""

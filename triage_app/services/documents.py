@@ -125,7 +125,9 @@ class ServiceDocuments(Service):
         params = self.mesures.parametres
         sortie = []
         for x in self.mesures.mesures_episode(episode_id):
-            m = params.mesure(x.mesure)
+            m = params.connue(x.mesure)
+            if m is None:
+                continue
             choix = {it.id: {str(c.valeur): c.libelle for c in it.reponses.choix if c.valeur is not None}
                      for it in m.tous_les_items()}
             sortie.append({"id": x.id, "mesure": x.mesure, "libelle": m.libelle, "code": m.code.model_dump(),

@@ -164,8 +164,8 @@ class ServiceMesures(Service):
         libelles: dict[str, str] = {}
         jour = douleurs[-1].jour if douleurs else None
         for x in faites:  # in order: a later declaration replaces an earlier one
-            m = self.parametres.mesure(x.mesure)
-            for it in m.tous_les_items():
+            m = self.parametres.connue(x.mesure)
+            for it in m.tous_les_items() if m is not None else ():
                 valeur = (x.reponses or {}).get(it.id)
                 if it.question_du_triage is None or valeur is None:
                     continue
