@@ -242,6 +242,14 @@ def test_dap_annoncee_avant_la_seance_et_produite(msp):
     assert any("demande d’accord préalable (DAP) nécessaire" in w.value for w in at.warning)
     assert msp.episodes.etat_episode(eid, AUJOURD_HUI).dap_necessaire
     assert f"doc_dap_{eid}" in test_page.fichiers(at)
+    # Issue #29: before the DAP or the summary sheet, what it would leave blank (médecin traitant, the kiné's
+    # RPPS); gone once given.
+    avant = [w.value for w in at.warning if w.value.startswith("Avant d’envoyer la fiche")]
+    assert avant and "médecin traitant du patient" in avant[0]
+    msp.patients.renseigner_medecin_traitant(pid, nom="Martin Claire", rpps="10001234565", mssante=None,
+                                             acteur=ACTEUR)
+    at = lancer(tid)
+    assert not [w.value for w in at.warning if "médecin traitant du patient" in w.value]
 
 
 def test_a_revoir_liste_la_reevaluation_due_et_ouvre_le_triage(msp):

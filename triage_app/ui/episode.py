@@ -226,12 +226,27 @@ def _documents(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str
                     ("synthese-txt", "Fiche de synthèse (texte)", nom("synthese", "txt"), "text/plain")]
     if not boutons:
         return
+    _manques_synthese(depot, e)
     if e.synthese_motifs:
         st.caption("Fiche de synthèse due : " + " ; ".join(e.synthese_motifs) + ".")
     colonnes = st.columns(len(boutons))
     for colonne, (genre, libelle, fichier, mime) in zip(colonnes, boutons, strict=True):
         with colonne:
             bouton_fichier(libelle, f"doc_{genre}_{cle}", produire(genre), nom=fichier, mime=mime)
+
+
+def _manques_synthese(depot: ServiceAutorise, e: EtatEpisode) -> None:
+    """Before the summary sheet or the DAP: what it would leave blank while the kiné can give it (the patient's
+    médecin traitant, the kiné's RPPS), with where it is filled (issue #29)."""
+    manques = []
+    if not depot.patients.identite_patient(e.patient_id).medecin_nom:
+        manques.append("le médecin traitant du patient (volet « Identité (INS) et médecin traitant »)")
+    profil = depot.comptes.profil(etat.acteur())
+    if profil is not None and not profil.rpps:
+        manques.append("votre numéro RPPS (page « Mon compte »)")
+    if manques:
+        st.warning("Avant d’envoyer la fiche au médecin, compléter : " + " ; ".join(manques) + ".",
+                   icon=":material/contact_mail:")
 
 
 def _saisie(depot: ServiceAutorise, episode_id: str, e: EtatEpisode, cle: str) -> None:
