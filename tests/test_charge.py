@@ -36,8 +36,9 @@ url_fixture, depot_fixture, msp_fixture = test_page.url_fixture, test_page.depot
 BUDGET_LECTURES = {
     # Issue #29: « triages » + 1 (the drafts shown, for their provisional orientation); « triage_final » + 5 (the
     # identities a document for the médecin would print, read to say beforehand what it lacks).
+    # Issue #30: « tableau » + 1 (the measures of the period's closed episodes; their routes only when one exists).
     "connexion": 1, "nouveau": 0, "triage_brouillon": 11, "reponse": 12, "triage_final": 16, "triages": 7,
-    "patients": 0, "protocoles": 0, "structure": 1, "tableau": 14, "comptes": 1, "compte": 1,
+    "patients": 0, "protocoles": 0, "structure": 1, "tableau": 15, "comptes": 1, "compte": 1,
 }
 
 

@@ -124,7 +124,6 @@ class ServiceRapport(Service):
         episode's measure read as the episode panel reads it (first → latest complete score)."""
         params = self.moteur.registre.mesures
         assert params is not None
-        voies = _voies_des_episodes(s, episodes)
         points: dict[tuple[str, str, str], list[tuple[str, str, float]]] = {}
         lignes = s.execute(select(Episode.id, Episode.protocole, MesureTable.mesure, MesureTable.jour,
                                   MesureTable.moment, MesureTable.score)
@@ -134,6 +133,7 @@ class ServiceRapport(Service):
                            .order_by(MesureTable.jour, MesureTable.cree_le))
         for eid, protocole, mesure, jour, moment, score in lignes:
             points.setdefault((eid, protocole, mesure), []).append((jour.isoformat(), moment, float(score)))
+        voies = _voies_des_episodes(s, episodes) if points else {}  # read only when an outcome is there
         for (eid, protocole, mid), pts in points.items():
             if mid not in {m.id for m in params.suivies(protocole)}:
                 continue
