@@ -610,3 +610,23 @@ def test_postgres_connexion_inactive_verifiee_avant_pret(serveur_pg, monkeypatch
                 c.execute(text("SELECT 2"))
     finally:
         moteur.dispose()
+
+
+def test_une_lecture_n_ecrit_rien_et_sur_postgres_sans_transaction(url_base):
+    """Issue #25: a read session never writes (a changed object is not flushed nor committed); on PostgreSQL it reads
+    in autocommit (no BEGIN / ROLLBACK round trips around each read), and sees what was committed."""
+    with Services(url_base) as depot:
+        depot.structure.enregistrer_structure(nom="MSP", type="msp", departement="38",
+                                              protocoles_appliques=["lombalgie_aigue"], acteur=ACTEUR)
+        from triage_app.storage.tables import Structure
+
+        with depot.uow.lecture() as s:
+            st_ = s.get(Structure, 1)
+            st_.nom = "Modifiée en lecture"
+            s.get(Structure, 1)  # a query after the change: no autoflush
+            autocommit = s.connection().connection.dbapi_connection.autocommit \
+                if depot.uow.bd.dialect.name == "postgresql" else None
+        assert depot.structure.structure().nom == "MSP"
+        if depot.uow.bd.dialect.name == "postgresql":
+            assert autocommit is True
+        assert depot.audit.verifier_audit().intact

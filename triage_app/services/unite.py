@@ -81,6 +81,13 @@ class UniteDeTravail:
         if migrer_schema:
             migrer(self.bd)
         self.sessions = sessionmaker(self.bd, expire_on_commit=False)
+        # Reads on PostgreSQL in autocommit (issue #25): at READ COMMITTED each statement takes its own snapshot
+        # anyway, so a read transaction only added a BEGIN and a ROLLBACK round trip around every read (two of the
+        # ~10 a tap makes, each waiting for the interpreter again under load). SQLite keeps its transaction (one
+        # snapshot for the whole read). No flush: nothing a read session holds is ever sent.
+        lecteur = self.bd.execution_options(isolation_level="AUTOCOMMIT") \
+            if self.bd.dialect.name == "postgresql" else self.bd
+        self.sessions_lecture = sessionmaker(lecteur, expire_on_commit=False, autoflush=False)
         self.horloge = horloge or (lambda: datetime.now(UTC))
         self.reglages = reglages
         self._cle: bytes | None = cle
@@ -104,8 +111,9 @@ class UniteDeTravail:
         self.bd.dispose()
 
     def lecture(self) -> Session:
-        """A session to read with (``with uow.lecture() as s:``); nothing it does is committed."""
-        return self.sessions()
+        """A session to read with (``with uow.lecture() as s:``); nothing it does is written (no flush, and nothing
+        committed)."""
+        return self.sessions_lecture()
 
     @contextmanager
     def ecriture(self) -> Iterator[tuple[Session, audit.Chaine]]:
