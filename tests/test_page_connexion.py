@@ -289,3 +289,34 @@ def test_le_compte_est_lu_une_fois_par_tap(depot, monkeypatch):
     depot.comptes.desactiver_utilisateur("kine", acteur="coord")
     executer(at)
     assert "se_connecter" in boutons(at)
+
+
+def test_tablette_remise_le_cookie_du_fournisseur_ne_rouvre_pas_la_session(depot, monkeypatch):
+    """Issue #30: a kiné signed in through the identity provider hands the tablet over; a reload (a new session
+    with the provider's cookie) does not reopen the kiné's session until the person authenticated at the provider
+    after the hand-over."""
+    import time
+
+    from triage_app.ui import etat
+
+    depot.comptes.creer_utilisateur(identifiant="kine@exemple.fr", nom="Kiné X", role="kine", mot_de_passe=None,
+                                    source="oidc", acteur="test")
+    monkeypatch.setattr(identite, "oidc_configure", lambda: True)
+    avant = time.time() - 5
+    monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: identite.IdentiteOidc(
+        "kine@exemple.fr", "Kiné X", emis_le=avant, authentifie_le=avant))
+    at = nouvelle_session()
+    assert at.session_state[CLE_UTILISATEUR].identifiant == "kine@exemple.fr"
+    etat.noter_remise("kine@exemple.fr")  # « Questionnaire patient »
+    try:
+        at = nouvelle_session()  # the patient reloads the page
+        assert CLE_UTILISATEUR not in at.session_state
+        assert any("remise à un patient" in w.value for w in at.warning)
+        apres = time.time() + 1  # the kiné authenticates again at the provider
+        monkeypatch.setattr(identite, "identite_oidc", lambda interop=None: identite.IdentiteOidc(
+            "kine@exemple.fr", "Kiné X", emis_le=apres, authentifie_le=apres))
+        at = nouvelle_session()
+        assert at.session_state[CLE_UTILISATEUR].identifiant == "kine@exemple.fr"
+        assert etat.remise("kine@exemple.fr") is None
+    finally:
+        etat.fin_remise("kine@exemple.fr")

@@ -10,6 +10,7 @@ from tests import ressources, test_page
 from tests.connexion import KINE
 from tests.test_page import boutons, executer, lancer, ouvrir_volet
 from tests.test_page_episode import triage_final
+from triage_app.ui import etat
 
 fermer_les_depots = ressources.fermer_les_depots
 url_fixture, depot_fixture, msp_fixture = test_page.url_fixture, test_page.depot_fixture, test_page.msp_fixture
@@ -46,6 +47,7 @@ def _seul_le_questionnaire(at: AppTest) -> None:
 def test_le_patient_repond_par_taps_puis_la_tablette_revient_au_kine(msp):
     at, eid = _ouvrir_questionnaire(msp)
     _seul_le_questionnaire(at)
+    assert etat.remise(KINE.identifiant) is not None  # a tablet out: the provider's cookie alone reopens nothing
     assert "Question 1 sur 34" in at.get("progress")[0].proto.text  # pain 1, EIFEL 24, STarT Back 9
     taps = 0
     executer(at.button(key="questionnaire_0_6").click())  # pain 6/10
@@ -71,7 +73,7 @@ def test_le_patient_repond_par_taps_puis_la_tablette_revient_au_kine(msp):
     _seul_le_questionnaire(at)
     at.text_input(key="reprise_mdp").input(MDP_KINE)
     executer(at.button(key="reprendre_tablette").click())
-    assert "questionnaire_patient" not in at.session_state
+    assert "questionnaire_patient" not in at.session_state and etat.remise(KINE.identifiant) is None
     ouvrir_volet(at, f"volet_mesures_{eid}")
     textes = " ".join(m.value for m in at.markdown)
     assert "14 (bilan initial" in textes and "déclaré par le patient" in textes

@@ -14,6 +14,7 @@ from triage_app.ui.composants import brut, en_francais
 _ACTIVITE = etat.CLE_ACTIVITE
 _VERROU = etat.CLE_VERROU
 _OIDC_A_CONFIRMER = "oidc_a_confirmer"
+_TABLETTE_REMISE = "tablette_remise"
 
 
 delai_inactivite_s = etat.delai_inactivite_s
@@ -67,6 +68,16 @@ def _depuis_oidc() -> Utilisateur | None:
     except ErreurConnexion as exc:
         st.error(en_francais(exc))
         return None
+    remise = etat.remise(utilisateur.identifiant)
+    if remise is not None:
+        # A tablet of this account is in a patient's hands (issue #30): the provider's cookie alone does not reopen
+        # the session; the person must have authenticated at the provider since the hand-over (its « auth_time »;
+        # a provider that does not give it: a token issued since, i.e. a new round trip through the provider).
+        depuis = info.authentifie_le if info.authentifie_le is not None else info.emis_le
+        if depuis is None or depuis <= remise:
+            st.session_state[_TABLETTE_REMISE] = True
+            return None
+        etat.fin_remise(utilisateur.identifiant)
     _ouvrir_session(utilisateur)
     return utilisateur
 
@@ -104,7 +115,11 @@ def formulaire_connexion() -> None:
         st.info("Le triage en cours est enregistré : il reprendra à la même étape après la connexion.",
                 icon=":material/restore:")
     if identite.oidc_configure():
-        if st.session_state.get(_OIDC_A_CONFIRMER):
+        if st.session_state.get(_TABLETTE_REMISE):
+            st.warning("Cette tablette a été remise à un patient : le kinésithérapeute se reconnecte auprès du "
+                       "fournisseur d’identité (une nouvelle authentification est demandée).",
+                       icon=":material/tablet:")
+        elif st.session_state.get(_OIDC_A_CONFIRMER):
             st.info("Connexion au fournisseur d’identité trop ancienne : confirmez-la pour continuer.",
                     icon=":material/verified_user:")
         st.button("Se connecter avec le fournisseur d’identité de la structure", key="connexion_oidc",

@@ -213,3 +213,27 @@ def patients_trouves(depot: ServiceAutorise, texte: str, cle: str, limite: int =
     trouves = depot.patients.rechercher_patients(texte, limite=limite)
     st.session_state[cle] = (texte, tuple(trouves))
     return trouves
+
+
+# Tablets handed over to a patient (issue #30), by account: the time of the hand-over. A session signed in through
+# the identity provider reopens by itself on a reload (the provider's cookie); while its account has a tablet in a
+# patient's hands, it reopens only after the person authenticated at the provider *after* the hand-over. Kept in
+# the process (a tablet's reload comes back to the same process: sessions are sticky behind the proxy).
+_remises: dict[str, float] = {}
+_verrou_remises = threading.Lock()
+
+
+def noter_remise(identifiant: str) -> None:
+    with _verrou_remises:
+        _remises[identifiant] = time.time()
+
+
+def fin_remise(identifiant: str) -> None:
+    with _verrou_remises:
+        _remises.pop(identifiant, None)
+
+
+def remise(identifiant: str) -> float | None:
+    """When the account handed a tablet over to a patient, not taken back yet (``None``: no tablet out)."""
+    with _verrou_remises:
+        return _remises.get(identifiant)

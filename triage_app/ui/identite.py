@@ -31,6 +31,7 @@ class IdentiteOidc:
     nom_famille: str | None = None
     profession: str | None = None
     emis_le: float | None = None
+    authentifie_le: float | None = None  # the provider's « auth_time »: when the person last proved who they are
 
 
 def oidc_configure() -> bool:
@@ -123,7 +124,9 @@ def identite_oidc(interop: Interop | None = None) -> IdentiteOidc | None:
         revendications.get("name") or cle)
     return IdentiteOidc(cle, nom, rpps=pro.get("rpps"), prenom=pro.get("prenom"), nom_famille=pro.get("nom_famille"),
                         profession=pro.get("profession"),
-                        emis_le=float(emis_le) if isinstance(emis_le, int | float) else None)
+                        emis_le=float(emis_le) if isinstance(emis_le, int | float) else None,
+                        authentifie_le=float(authentification) if isinstance(
+                            authentification := revendications.get("auth_time"), int | float) else None)
 
 
 def recente(info: IdentiteOidc, delai_s: float) -> bool:

@@ -53,6 +53,7 @@ def ouvrir(episode_id: str, protocole: str, moment: str, jour: date, triage_id: 
                        if e.mesure.id not in deja or e.item.id not in deja[e.mesure.id].reponses), len(etapes))
     q["fini"] = q["etape"] >= len(etapes)
     st.session_state[CLE] = q
+    etat.noter_remise(etat.utilisateur().identifiant)
 
 
 @etat.rappel
@@ -190,6 +191,7 @@ def _verrou(q: dict[str, Any]) -> None:
             return
         retour = q.get("retour")
         del st.session_state[CLE]
+        etat.fin_remise(utilisateur.identifiant)
         declarations.oublier()
         if retour:
             st.query_params[etat.PARAM_TRIAGE] = retour
