@@ -59,6 +59,7 @@ def test_chaque_mesure_a_sa_source_sa_cotation_et_sa_licence():
     faam = (len(FAAM.tous_les_items()), FAAM.variation_minimale.valeur, FAAM.variation_minimale.genre)
     assert faam == (21, 7, "MDC95")
     assert DOULEUR.code.valeur == "72514-3" and DOULEUR.code.systeme == "loinc"
+    assert [m.id for m in PARAMS.mesures if m.montree_au_triage] == ["douleur_en"]  # shown in the kiné's walk
     # Texts whose licence is not verified are not shipped: numbered items, no text anywhere.
     for m in (EIFEL, FAAM):
         assert not m.licence.textes_livres and all(it.libelle is None for it in m.tous_les_items())

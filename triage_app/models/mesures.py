@@ -114,6 +114,8 @@ class Mesure(Modele):
     source: Ident
     verification: Verification
     validation_francaise: str = Field(min_length=1, description="La version française utilisée et sa validation")
+    montree_au_triage: bool = Field(default=False, description="Son dernier score déclaré par le patient s'affiche "
+                                                              "dans le triage (« déclaré par le patient »)")
 
     def tous_les_items(self) -> list[ItemMesure]:
         """The items in order, the numbered ones spelled out (``eifel_1`` … ``eifel_24``, no text)."""

@@ -40,17 +40,18 @@ class MesureEnregistree:
 
 @dataclass(frozen=True)
 class Declarations:
-    """What the patient declared on the tablet for the episode's triage (issue #30): the latest complete pain score,
-    and the protocol's questions they answered (triage values), with each answer's label — for the kiné to confirm."""
+    """What the patient declared on the tablet for the episode's triage (issue #30): the latest complete score of
+    each measure shown in the triage (``montree_au_triage``: the pain), and the protocol's questions they answered
+    (triage values), with each answer's label — for the kiné to confirm."""
 
     jour: date | None = None
-    douleur: float | None = None
+    scores: dict[str, str] = field(default_factory=dict)  # measure's short label → « 6/10 » (``montree_au_triage``)
     reponses: dict[str, Any] = field(default_factory=dict)
     libelles: dict[str, str] = field(default_factory=dict)
 
     @property
     def vide(self) -> bool:
-        return self.douleur is None and not self.reponses
+        return not self.scores and not self.reponses
 
 
 class ServiceMesures(Service):
@@ -159,10 +160,15 @@ class ServiceMesures(Service):
             faites = list(s.scalars(select(MesureTable).where(MesureTable.episode_id == episode_id,
                                                               MesureTable.declare_par == "patient")
                                     .order_by(MesureTable.jour, MesureTable.cree_le)))
-        douleurs = [x for x in faites if x.mesure == "douleur_en" and x.score is not None]
+        scores: dict[str, str] = {}
         reponses: dict[str, Any] = {}
         libelles: dict[str, str] = {}
-        jour = douleurs[-1].jour if douleurs else None
+        jour: date | None = None
+        for x in faites:  # in order: the latest complete score of each measure shown in the triage
+            m = self.parametres.connue(x.mesure)
+            if m is not None and m.montree_au_triage and x.score is not None:
+                scores[m.libelle_court] = f"{x.score:g}/{m.cotation.max}".replace(".", ",")
+                jour = max(jour or x.jour, x.jour)
         for x in faites:  # in order: a later declaration replaces an earlier one
             m = self.parametres.connue(x.mesure)
             for it in m.tous_les_items() if m is not None else ():
@@ -174,4 +180,4 @@ class ServiceMesures(Service):
                 libelles[it.question_du_triage] = next(c.libelle for c in it.reponses.choix if c.valeur == valeur) \
                     if it.reponses.choix else ("Oui" if valeur else "Non")
                 jour = max(jour or x.jour, x.jour)
-        return Declarations(jour, douleurs[-1].score if douleurs else None, reponses, libelles)
+        return Declarations(jour, scores, reponses, libelles)

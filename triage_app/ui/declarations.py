@@ -35,8 +35,7 @@ def bandeau(d: Declarations) -> None:
     if d.vide:
         return
     morceaux = []
-    if d.douleur is not None:
-        morceaux.append(f"douleur {pr.nombre(d.douleur)}/10")
+    morceaux += [f"{libelle.lower()} {score}" for libelle, score in d.scores.items()]
     if d.reponses:
         morceaux.append(f"{len(d.reponses)} réponse(s) au questionnaire STarT Back, à confirmer dans son groupe")
     quand = f" le {pr.date_fr(d.jour)}" if d.jour else ""
