@@ -162,3 +162,20 @@ def test_un_questionnaire_interrompu_reprend_a_la_premiere_question_sans_reponse
     faites = msp.mesures.mesures_episode(eid)
     assert sorted(m.mesure for m in faites) == ["douleur_en", "eifel"]
     assert next(m for m in faites if m.mesure == "eifel").reponses == {"eifel_1": 1, "eifel_2": 0}
+
+
+def test_ce_que_le_patient_declare_ailleurs_parait_a_la_visite_suivante(msp):
+    """Declarations are read once per visit of the triage (not at each answer); a declaration made meanwhile (the
+    patient on another tablet) shows when the kiné opens the triage again from the list."""
+    from tests.test_page import aller
+
+    tid, eid = test_page.creer_triage(msp)
+    at = lancer(tid)
+    assert not any("Déclaré par le patient" in i.value for i in at.info)
+    msp.mesures.enregistrer(episode_id=eid, mesure="douleur_en", moment="bilan",
+                            jour=test_page.AUJOURD_HUI, reponses={"douleur": 7}, declare_par="patient", acteur="test")
+    executer(at)  # a rerun of the same visit: the walk keeps what it read
+    assert not any("Déclaré par le patient" in i.value for i in at.info)
+    aller(at, "triages")
+    executer(at.button(key=f"ligne_{tid}").click())
+    assert any("Déclaré par le patient" in i.value and "douleur 7/10" in i.value for i in at.info)

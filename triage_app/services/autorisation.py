@@ -40,7 +40,6 @@ ACTIONS: dict[str, str] = {
     "mesures.suivis": "triage.lire",
     "mesures.bilan": "triage.lire",
     "mesures.declarations": "triage.lire",
-    "documents.mesures_dossier": "triage.lire",
     "mesures.evolution_proposee": "triage.lire",
     "comptes.profil": "triage.lire",
     # look-ups of patients (each audited by the service itself)

@@ -26,11 +26,10 @@ from triage_app.models.episode import (
     TriageDossier,
 )
 from triage_app.models.identites import Identites
-from triage_app.models.mesures import Mesure
 from triage_app.services.base import Service
 from triage_app.services.comptes import vue_compte
 from triage_app.services.episode_etat import etat, lire_episode
-from triage_app.services.mesures import ServiceMesures
+from triage_app.services.mesures import MesureEnregistree, ServiceMesures
 from triage_app.services.patients import patient_ou_refus, vue_patient
 from triage_app.services.structure import ServiceStructure, vue_structure
 from triage_app.services.triages import ServiceTriages
@@ -102,29 +101,13 @@ class ServiceDocuments(Service):
         their change and how it reads (issue #30)."""
         if self.moteur.registre.mesures is None:
             return ()
-        params = self.mesures.parametres
-        sortie = []
-        for m, suivi, faites in self.mesures.bilan(episode_id):
-            if not faites:
-                continue
-            premier, dernier = faites[0], faites[-1]
-            sortie.append(MesureDossier(
-                libelle=m.libelle, nombre=len(faites), premier=premier.score or 0.0, premier_jour=premier.jour,
-                premier_moment=params.moments[premier.moment], dernier=dernier.score or 0.0, dernier_jour=dernier.jour,
-                dernier_moment=params.moments[dernier.moment], variation=suivi.variation,
-                lecture=params.lectures[suivi.lecture] if suivi.lecture else None,
-                variation_minimale=m.variation_minimale.texte if m.variation_minimale else None,
-                declare_par_patient=any(x.declare_par == "patient" for x in faites),
-                dernier_libelle=_libelle_niveau(m, dernier.score)))
-        return tuple(sortie)
+        return tuple(x.dossier for x in self.mesures.bilan(episode_id) if x.dossier is not None)
 
-    def _mesures_fhir(self, episode_id: str) -> list[dict[str, Any]]:
+    def _mesures_fhir(self, faites: list[MesureEnregistree]) -> list[dict[str, Any]]:
         """The episode's measures as plain data for the FHIR export (answers, score, code)."""
-        if self.moteur.registre.mesures is None:
-            return []
         params = self.mesures.parametres
         sortie = []
-        for x in self.mesures.mesures_episode(episode_id):
+        for x in faites:
             m = params.connue(x.mesure)
             if m is None:
                 continue
@@ -167,11 +150,12 @@ class ServiceDocuments(Service):
         with self.uow.lecture() as s:
             ep = s.get(Episode, t.episode_id)
             textes = dict(ep.textes or {}) if ep is not None else {}
+        protocole, faites = self.mesures.lire(t.episode_id) if self.moteur.registre.mesures else ("", [])
+        dossiers = [x.dossier for x in self.mesures.bilan_de(protocole, faites) if x.dossier] if faites else []
         resume = replace(resume, textes_kine=[{"rubrique": libelle, "texte": textes[cle]}
                                               for cle, libelle in RUBRIQUES_MEDECIN.items() if textes.get(cle)],
-                         mesures_patient=[{"mesure": x.libelle, "texte": texte_mesure(x)}
-                                          for x in self.mesures_dossier(t.episode_id)],
-                         mesures_fhir=self._mesures_fhir(t.episode_id))
+                         mesures_patient=[{"mesure": x.libelle, "texte": texte_mesure(x)} for x in dossiers],
+                         mesures_fhir=self._mesures_fhir(faites))
         interop = self.moteur.registre.interop
         if interop is None:
             return resume
@@ -189,10 +173,3 @@ def _medecin_traitant(pa: Any) -> str | None:
                                  f"RPPS {pa.medecin_traitant_rpps}" if pa.medecin_traitant_rpps else None,
                                  pa.medecin_traitant_mssante) if x)
 
-
-def _libelle_niveau(m: Mesure, score: float | None) -> str | None:
-    """The chosen level's label, for a measure scored by level (the global impression of change)."""
-    if m.cotation.regle != "niveau" or score is None:
-        return None
-    [item] = m.tous_les_items()
-    return next((c.libelle for c in item.reponses.choix if c.valeur == int(score)), None)

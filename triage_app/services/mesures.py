@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from triage_app.domain import mesures as dm
 from triage_app.errors import ErreurSaisie, Probleme
+from triage_app.models.episode import MesureDossier
 from triage_app.models.mesures import Mesure, ParametresMesures
 from triage_app.services.base import Service
 from triage_app.services.episode_etat import lire_episode
@@ -52,6 +53,41 @@ class Declarations:
     @property
     def vide(self) -> bool:
         return not self.scores and not self.reponses
+
+
+@dataclass(frozen=True)
+class SuiviMesure:
+    """One measure the protocol follows, over an episode: its follow-up (complete scores in order, first, latest,
+    change and how it reads against the measure's minimal change), the complete measures, and the line the
+    documents and the panel print (``None`` before a complete score)."""
+
+    mesure: Mesure
+    suivi: dm.Suivi
+    completes: list[MesureEnregistree]
+    dossier: MesureDossier | None
+
+
+def _dossier(params: ParametresMesures, m: Mesure, suivi: dm.Suivi,
+             faites: list[MesureEnregistree]) -> MesureDossier | None:
+    if not faites:
+        return None
+    premier, dernier = faites[0], faites[-1]
+    return MesureDossier(
+        libelle=m.libelle, nombre=len(faites), premier=premier.score or 0.0, premier_jour=premier.jour,
+        premier_moment=params.moments[premier.moment], dernier=dernier.score or 0.0, dernier_jour=dernier.jour,
+        dernier_moment=params.moments[dernier.moment], variation=suivi.variation,
+        lecture=params.lectures[suivi.lecture] if suivi.lecture else None,
+        variation_minimale=m.variation_minimale.texte if m.variation_minimale else None,
+        declare_par_patient=any(x.declare_par == "patient" for x in faites),
+        dernier_libelle=_libelle_niveau(m, dernier.score))
+
+
+def _libelle_niveau(m: Mesure, score: float | None) -> str | None:
+    """The chosen level's label, for a measure scored by level (the global impression of change)."""
+    if m.cotation.regle != "niveau" or score is None:
+        return None
+    [item] = m.tous_les_items()
+    return next((c.libelle for c in item.reponses.choix if c.valeur == int(score)), None)
 
 
 class ServiceMesures(Service):
@@ -116,38 +152,43 @@ class ServiceMesures(Service):
                                                       "declare_par": declare_par})
             return ligne.id
 
-    def mesures_episode(self, episode_id: str) -> list[MesureEnregistree]:
-        """Every measure of the episode, in the order taken (day, then recording)."""
+    def lire(self, episode_id: str) -> tuple[str, list[MesureEnregistree]]:
+        """The episode's protocol and every measure of the episode, in the order taken (day, then recording): one
+        read, that :meth:`bilan_de` and the exports share."""
         with self.uow.lecture() as s:
-            ep = lire_episode(s, episode_id)
+            protocole = lire_episode(s, episode_id).protocole
             lignes = list(s.scalars(select(MesureTable).where(MesureTable.episode_id == episode_id)
                                     .order_by(MesureTable.jour, MesureTable.cree_le)))
-            protocole = ep.protocole
-        suivies = {x.id: x for x in self.parametres.pour(protocole)}
+        prises = {x.id: x for x in self.parametres.pour(protocole)}
         sortie = []
         for ligne in lignes:
-            m = suivies.get(ligne.mesure)
+            m = prises.get(ligne.mesure)
             manquants = tuple(dm.manquants(m, ligne.reponses)) if m is not None else ()
             sortie.append(MesureEnregistree(ligne.id, ligne.mesure, ligne.moment, ligne.jour, dict(ligne.reponses),
                                             ligne.score, ligne.declare_par, manquants))
-        return sortie
+        return protocole, sortie
 
-    def bilan(self, episode_id: str) -> list[tuple[Mesure, dm.Suivi, list[MesureEnregistree]]]:
-        """Each measure of the episode's protocol over the episode: its follow-up (complete scores in order, first,
-        latest, change and how it reads against the measure's minimal change) and the complete measures."""
-        with self.uow.lecture() as s:
-            protocole = lire_episode(s, episode_id).protocole
-        faites = self.mesures_episode(episode_id)
+    def mesures_episode(self, episode_id: str) -> list[MesureEnregistree]:
+        """Every measure of the episode, in the order taken."""
+        return self.lire(episode_id)[1]
+
+    def bilan(self, episode_id: str) -> list[SuiviMesure]:
+        """Each measure the episode's protocol follows, over the episode (see :class:`SuiviMesure`)."""
+        return self.bilan_de(*self.lire(episode_id))
+
+    def bilan_de(self, protocole: str, faites: list[MesureEnregistree]) -> list[SuiviMesure]:
+        """:meth:`bilan` from measures already read."""
+        params = self.parametres
         sortie = []
-        for m in self.parametres.suivies(protocole):
+        for m in params.suivies(protocole):
             completes = [x for x in faites if x.mesure == m.id and x.score is not None]
-            points = [(x.jour.isoformat(), x.moment, float(x.score or 0.0)) for x in completes]
-            sortie.append((m, dm.suivi(m, points), completes))
+            suivi = dm.suivi(m, [(x.jour.isoformat(), x.moment, float(x.score or 0.0)) for x in completes])
+            sortie.append(SuiviMesure(m, suivi, completes, _dossier(params, m, suivi, completes)))
         return sortie
 
     def suivis(self, episode_id: str) -> list[tuple[Mesure, dm.Suivi]]:
         """Each measure of the episode's protocol and its follow-up (see :meth:`bilan`)."""
-        return [(m, suivi) for m, suivi, _ in self.bilan(episode_id)]
+        return [(x.mesure, x.suivi) for x in self.bilan(episode_id)]
 
     def evolution_proposee(self, episode_id: str) -> str | None:
         """The re-assessment's evolution the measures suggest (« amelioration », « stable », « aggravation »), for

@@ -30,7 +30,10 @@ def page(nom: str) -> st.Page:
 
 
 def aller(nom: str, **parametres: str) -> NoReturn:
-    """Switch to page ``nom``, with ``parametres`` as its query string (the opaque triage id only)."""
+    """Switch to page ``nom``, with ``parametres`` as its query string (the opaque triage id only); what the last
+    visit read for itself (``etat.CACHE_VISITE``) is forgotten."""
+    for cle in [c for c in st.session_state if str(c).startswith(etat.CACHE_VISITE)]:
+        del st.session_state[cle]
     st.switch_page(page(nom), query_params=parametres or None)
     raise AssertionError("inaccessible")  # st.switch_page ends the run
 

@@ -14,11 +14,12 @@ from triage_app.services.autorisation import ServiceAutorise
 from triage_app.services.mesures import Declarations
 from triage_app.ui import etat
 
-_CACHE = "declarations_patient_"  # + episode id: read once per page visit, forgotten when a questionnaire ends
+# + episode id: read once per visit of the triage (forgotten when a screen opens a page, or the tablet comes back)
+_CACHE = etat.CACHE_VISITE + "declarations_patient_"
 
 
 def oublier() -> None:
-    """A questionnaire just ended: the walk reads the declarations again."""
+    """The tablet came back from the patient: the walk reads the declarations again."""
     for cle in [c for c in st.session_state if str(c).startswith(_CACHE)]:
         del st.session_state[cle]
 

@@ -48,15 +48,15 @@ def mesures(depot: ServiceAutorise, e: EtatEpisode, episode_id: str, cle: str) -
         if not section.open:
             return
         bilan = depot.mesures.bilan(episode_id)
-        textes = {m.libelle: m for m in depot.documents.mesures_dossier(episode_id)}
-        for m, suivi, faites in bilan:
-            if not faites:
+        for x in bilan:
+            m = x.mesure
+            if x.dossier is None:
                 st.caption(f"{m.libelle_court} : pas encore mesuré.")
                 continue
-            st.markdown(f"**{m.libelle_court}** : {texte_mesure(textes[m.libelle])}")
-            if len(suivi.points) >= 2 and m.cotation.regle != "niveau":
-                _graphique(m.libelle_court, suivi.points, (m.cotation.min, m.cotation.max))
-        proposee = evolution_proposee(s.lecture for _, s, _ in bilan)
+            st.markdown(f"**{m.libelle_court}** : {texte_mesure(x.dossier)}")
+            if len(x.suivi.points) >= 2 and m.cotation.regle != "niveau":
+                _graphique(m.libelle_court, x.suivi.points, (m.cotation.min, m.cotation.max))
+        proposee = evolution_proposee(x.suivi.lecture for x in bilan)
         if proposee is not None:
             libelle = etat.moteur().registre.mesures.lectures[proposee]  # type: ignore[union-attr]
             st.info(f"Évolution suggérée par les mesures : **{libelle}** (à confirmer à la réévaluation).",

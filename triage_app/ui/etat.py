@@ -77,6 +77,9 @@ def noter_compte(utilisateur: Utilisateur) -> None:
     st.session_state[CLE_JETON] = depot_brut().comptes.jeton_session(utilisateur.identifiant)
 
 
+# Session keys starting with this are what a page read for one visit: forgotten when a screen sends the user to a
+# page (:func:`triage_app.ui.chemins.aller`), kept across the reruns of the visit.
+CACHE_VISITE = "visite_"
 CLE_COMPTE_VU = "compte_verifie_pendant"  # (the run it was read in, for whom, its answer): one read per run
 
 
