@@ -13,6 +13,8 @@ from triage_app.models.rapport_ars import BlocProtocole, Indicateurs, ResultatMe
 from triage_app.services.base import Service
 from triage_app.storage.tables import Episode, EvenementAudit, MesureTable, Seance, Triage
 
+_VOIE = Triage.resultat[("facturation", "voie")].as_string()  # a final triage's billing route
+
 
 def _cle(valeur: Any) -> str:
     return "" if valeur is None else str(valeur)
@@ -28,7 +30,7 @@ class ServiceRapport(Service):
         with self.uow.lecture() as s:
             dialecte = s.get_bind().dialect.name
             dans = and_(Triage.statut == "final", Triage.date_consultation >= du, Triage.date_consultation <= au)
-            voie = Triage.resultat[("facturation", "voie")].as_string()
+            voie = _VOIE
             base = (select(Episode.protocole).select_from(Triage).join(Episode, Episode.id == Triage.episode_id)
                     .where(dans))
 
@@ -134,10 +136,11 @@ class ServiceRapport(Service):
         for eid, protocole, mesure, jour, moment, score in lignes:
             points.setdefault((eid, protocole, mesure), []).append((jour.isoformat(), moment, float(score)))
         voies = _voies_des_episodes(s, episodes) if points else {}  # read only when an outcome is there
+        suivies = {(p, m.id): m for p in {cle[1] for cle in points} for m in params.suivies(p)}
         for (eid, protocole, mid), pts in points.items():
-            if mid not in {m.id for m in params.suivies(protocole)}:
+            if (protocole, mid) not in suivies:
                 continue
-            suivi = suivre(params.mesure(mid), pts)
+            suivi = suivre(suivies[(protocole, mid)], pts)
             if suivi.lecture is None:
                 continue
             r = bloc(protocole).resultats.setdefault(voies.get(eid, ""), {}).setdefault(mid, ResultatMesure())
@@ -149,8 +152,7 @@ class ServiceRapport(Service):
 
 def _voies_des_episodes(s: Any, episodes: Any) -> dict[str, str]:
     """Each episode's route: that of its latest final triage."""
-    voie = Triage.resultat[("facturation", "voie")].as_string()
-    lignes = s.execute(select(Triage.episode_id, voie).join(episodes, episodes.c.episode_id == Triage.episode_id)
+    lignes = s.execute(select(Triage.episode_id, _VOIE).join(episodes, episodes.c.episode_id == Triage.episode_id)
                        .where(Triage.statut == "final").order_by(Triage.date_consultation, Triage.cree_le))
     return {eid: _cle(v) for eid, v in lignes}
 
